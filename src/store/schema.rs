@@ -1,0 +1,57 @@
+// Diesel schema shared by both backends. Keep in sync with migrations/sqlite and
+// migrations/postgres: tests/store.rs checks that all three declare the same tables,
+// columns, types and nullability.
+
+diesel::table! {
+    bills (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        language -> Text,
+        jurisdiction -> Text,
+        source -> Text,
+        licence -> Text,
+        summary -> Text,
+        next_wid -> BigInt,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    versions (id) {
+        id -> BigInt,
+        bill_id -> BigInt,
+        number -> Integer,
+        parent_number -> Nullable<Integer>,
+        sha256 -> Text,
+        markdown -> Text,
+        date -> Text,
+        author -> Text,
+        note -> Text,
+        source_ref -> Nullable<Text>,
+        warnings -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    units (version_id, ord) {
+        version_id -> BigInt,
+        ord -> Integer,
+        kind -> Text,
+        wid -> Text,
+        eid -> Text,
+        num -> Nullable<Text>,
+        heading -> Nullable<Text>,
+        depth -> Integer,
+        parent -> Nullable<Integer>,
+        start_byte -> BigInt,
+        end_byte -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::joinable!(versions -> bills (bill_id));
+diesel::joinable!(units -> versions (version_id));
+
+diesel::allow_tables_to_appear_in_same_query!(bills, versions, units);

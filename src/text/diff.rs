@@ -1,0 +1,296 @@
+//! Word-level diffs, per unit and between two whole versions.
+
+use super::units::{Unit, UnitKind};
+use serde::Serialize;
+use similar::{Algorithm, ChangeTag, TextDiff};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffTag {
+    Equal,
+    Delete,
+    Insert,
+}
+
+/// One run of words kept, deleted or inserted. Consecutive runs never share a tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffOp {
+    pub tag: DiffTag,
+    pub text: String,
+}
+
+/// Word diff (Unicode word boundaries, whitespace kept as its own tokens). A deadline
+/// bounds pathological inputs: past it the diff gets coarser but stays exact.
+pub fn word_diff(old: &str, new: &str) -> Vec<DiffOp> {
+    let mut ops: Vec<DiffOp> = Vec::new();
+    if old == new {
+        if !old.is_empty() {
+            ops.push(DiffOp {
+                tag: DiffTag::Equal,
+                text: old.to_string(),
+            });
+        }
+        return ops;
+    }
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .deadline(Instant::now() + Duration::from_millis(200))
+        .diff_unicode_words(old, new);
+    for change in diff.iter_all_changes() {
+        let tag = match change.tag() {
+            ChangeTag::Equal => DiffTag::Equal,
+            ChangeTag::Delete => DiffTag::Delete,
+            ChangeTag::Insert => DiffTag::Insert,
+        };
+        match ops.last_mut() {
+            Some(last) if last.tag == tag => last.text.push_str(change.value()),
+            _ => ops.push(DiffOp {
+                tag,
+                text: change.value().to_string(),
+            }),
+        }
+    }
+    ops
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the diff does not apply to this text at byte {0}")]
+pub struct ApplyError(pub usize);
+
+/// Applies a diff to the text it was computed from, checking every kept and deleted run.
+pub fn apply_ops(old: &str, ops: &[DiffOp]) -> Result<String, ApplyError> {
+    let mut out = String::with_capacity(old.len());
+    let mut pos = 0;
+    for op in ops {
+        match op.tag {
+            DiffTag::Equal | DiffTag::Delete => {
+                if !old[pos..].starts_with(&op.text) {
+                    return Err(ApplyError(pos));
+                }
+                if op.tag == DiffTag::Equal {
+                    out.push_str(&op.text);
+                }
+                pos += op.text.len();
+            }
+            DiffTag::Insert => out.push_str(&op.text),
+        }
+    }
+    if pos != old.len() {
+        return Err(ApplyError(pos));
+    }
+    Ok(out)
+}
+
+/// The old text of a diff (kept and deleted runs).
+pub fn old_text(ops: &[DiffOp]) -> String {
+    ops.iter()
+        .filter(|o| o.tag != DiffTag::Insert)
+        .map(|o| o.text.as_str())
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Unchanged,
+    Modified,
+    Added,
+    Removed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unchanged => "unchanged",
+            Status::Modified => "modified",
+            Status::Added => "added",
+            Status::Removed => "removed",
+        }
+    }
+}
+
+/// Counts of article units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub added: usize,
+    pub removed: usize,
+    pub modified: usize,
+    pub unchanged: usize,
+}
+
+/// One unit of the comparison, in reading order. `old`/`new` index into the unit lists.
+#[derive(Debug, Clone)]
+pub struct UnitChange {
+    pub kind: UnitKind,
+    pub wid: String,
+    pub status: Status,
+    pub old: Option<usize>,
+    pub new: Option<usize>,
+    /// Word diff of the unit's own text (a heading line, or a paragraph), for every status
+    /// (an added unit is one insert, a removed one one delete). Articles carry their
+    /// heading line here; their paragraphs are units of their own.
+    pub ops: Vec<DiffOp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VersionDiff {
+    pub summary: Summary,
+    pub changes: Vec<UnitChange>,
+}
+
+/// The text a unit owns itself: a heading line for divisions and articles (an article's
+/// paragraphs are separate units), the block for paragraphs.
+pub fn own_text<'a>(markdown: &'a str, unit: &Unit) -> &'a str {
+    let text = unit.text(markdown);
+    match unit.kind {
+        UnitKind::Article => text.lines().next().unwrap_or(""),
+        _ => text,
+    }
+}
+
+/// Compares two versions of one bill unit by unit, matching units by work id (which
+/// survives across versions), in the reading order of the new version; a removed unit is
+/// shown after the last unit before it that survives.
+pub fn compare_versions(
+    old_md: &str,
+    old_units: &[Unit],
+    new_md: &str,
+    new_units: &[Unit],
+) -> VersionDiff {
+    let old_by_wid: HashMap<&str, usize> = old_units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.wid.as_str(), i))
+        .collect();
+    let new_wids: HashMap<&str, usize> = new_units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.wid.as_str(), i))
+        .collect();
+
+    // Removed units, grouped by the surviving unit they follow (None = before everything).
+    let mut removed_after: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+    let mut anchor: Option<&str> = None;
+    for (i, u) in old_units.iter().enumerate() {
+        if new_wids.contains_key(u.wid.as_str()) {
+            anchor = Some(u.wid.as_str());
+        } else {
+            removed_after.entry(anchor).or_default().push(i);
+        }
+    }
+
+    let mut summary = Summary::default();
+    let mut changes = Vec::with_capacity(new_units.len());
+    let removed = |i: usize, changes: &mut Vec<UnitChange>, summary: &mut Summary| {
+        let u = &old_units[i];
+        if u.kind == UnitKind::Article {
+            summary.removed += 1;
+        }
+        changes.push(UnitChange {
+            kind: u.kind,
+            wid: u.wid.clone(),
+            status: Status::Removed,
+            old: Some(i),
+            new: None,
+            ops: vec![DiffOp {
+                tag: DiffTag::Delete,
+                text: own_text(old_md, u).to_string(),
+            }],
+        });
+    };
+    for &i in removed_after.get(&None).into_iter().flatten() {
+        removed(i, &mut changes, &mut summary);
+    }
+    for (j, u) in new_units.iter().enumerate() {
+        let change = match old_by_wid.get(u.wid.as_str()) {
+            Some(&i) => {
+                let o = &old_units[i];
+                let status = if o.sha256 == u.sha256 {
+                    Status::Unchanged
+                } else {
+                    Status::Modified
+                };
+                if u.kind == UnitKind::Article {
+                    match status {
+                        Status::Unchanged => summary.unchanged += 1,
+                        _ => summary.modified += 1,
+                    }
+                }
+                let (a, b) = (own_text(old_md, o), own_text(new_md, u));
+                UnitChange {
+                    kind: u.kind,
+                    wid: u.wid.clone(),
+                    status: if a == b && u.kind != UnitKind::Article {
+                        Status::Unchanged
+                    } else {
+                        status
+                    },
+                    old: Some(i),
+                    new: Some(j),
+                    ops: word_diff(a, b),
+                }
+            }
+            None => {
+                if u.kind == UnitKind::Article {
+                    summary.added += 1;
+                }
+                UnitChange {
+                    kind: u.kind,
+                    wid: u.wid.clone(),
+                    status: Status::Added,
+                    old: None,
+                    new: Some(j),
+                    ops: vec![DiffOp {
+                        tag: DiffTag::Insert,
+                        text: own_text(new_md, u).to_string(),
+                    }],
+                }
+            }
+        };
+        changes.push(change);
+        if let Some(list) = removed_after.get(&Some(u.wid.as_str())) {
+            for &i in list {
+                removed(i, &mut changes, &mut summary);
+            }
+        }
+    }
+    VersionDiff { summary, changes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_diff_roundtrip() {
+        let old = "Le délai est de trois mois à compter de la publication.";
+        let new = "Le délai est de six mois à compter de la notification de l'acte.";
+        let ops = word_diff(old, new);
+        assert_eq!(apply_ops(old, &ops).unwrap(), new);
+        assert_eq!(old_text(&ops), old);
+        assert!(ops.iter().any(|o| o.tag == DiffTag::Delete && o.text.contains("trois")));
+        assert!(ops.iter().any(|o| o.tag == DiffTag::Insert && o.text.contains("six")));
+        for w in ops.windows(2) {
+            assert_ne!(w[0].tag, w[1].tag);
+        }
+    }
+
+    #[test]
+    fn apply_rejects_wrong_base() {
+        let ops = word_diff("a b c", "a x c");
+        assert!(apply_ops("a b d", &ops).is_err());
+        assert!(apply_ops("a b c extra", &ops).is_err());
+    }
+
+    #[test]
+    fn identical_and_empty() {
+        assert!(word_diff("", "").is_empty());
+        let ops = word_diff("", "nouveau");
+        assert_eq!(apply_ops("", &ops).unwrap(), "nouveau");
+        let ops = word_diff("même", "même");
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].tag, DiffTag::Equal);
+    }
+}

@@ -1,0 +1,317 @@
+//! Keeps work ids (`wid`) across versions: each unit of a new version is matched to a
+//! unit of the previous one (DESIGN §3) and inherits its wid; the rest get fresh ones.
+
+use super::parse::normalize_num;
+use super::units::{Unit, UnitKind};
+use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Mints work ids from a per-bill counter: `a1z`, `p2k`… (kind letter + base 36).
+#[derive(Debug, Clone)]
+pub struct WidAllocator {
+    next: u64,
+}
+
+impl WidAllocator {
+    pub fn new(next: u64) -> Self {
+        WidAllocator { next: next.max(1) }
+    }
+
+    /// The counter to store back with the bill.
+    pub fn next_value(&self) -> u64 {
+        self.next
+    }
+
+    pub fn mint(&mut self, kind: UnitKind) -> String {
+        let mut n = self.next;
+        self.next += 1;
+        let mut digits = Vec::new();
+        while n > 0 {
+            digits.push(std::char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+            n /= 36;
+        }
+        digits.push(kind.wid_prefix());
+        digits.iter().rev().collect()
+    }
+}
+
+/// Minimum similarity for two texts to count as the same unit, modified.
+const SIMILAR: f32 = 0.5;
+
+/// Word-level similarity ratio in [0, 1], bounded in time.
+pub fn similarity(a: &str, b: &str) -> f32 {
+    let (la, lb) = (a.len() as f32, b.len() as f32);
+    if la.min(lb) < 0.3 * la.max(lb) {
+        return 0.0;
+    }
+    TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .deadline(Instant::now() + Duration::from_millis(20))
+        .diff_unicode_words(a, b)
+        .ratio()
+}
+
+fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
+    let t = u.text(md);
+    t.split_once('\n').map(|(_, b)| b.trim_start()).unwrap_or("")
+}
+
+/// Gives every unit of `new` a wid: inherited from its match in `prev` (markdown and
+/// units of the previous version, wids set) or freshly minted, in document order.
+pub fn assign_wids(
+    prev: Option<(&str, &[Unit])>,
+    new_md: &str,
+    new: &mut [Unit],
+    alloc: &mut WidAllocator,
+) {
+    let mut matched: Vec<Option<usize>> = vec![None; new.len()];
+    if let Some((old_md, old)) = prev {
+        match_units(old_md, old, new_md, new, &mut matched);
+        for (u, m) in new.iter_mut().zip(&matched) {
+            if let Some(i) = m {
+                u.wid = old[*i].wid.clone();
+            }
+        }
+    }
+    for (u, m) in new.iter_mut().zip(&matched) {
+        if m.is_none() {
+            u.wid = alloc.mint(u.kind);
+        }
+    }
+}
+
+fn match_units(
+    old_md: &str,
+    old: &[Unit],
+    new_md: &str,
+    new: &[Unit],
+    matched: &mut [Option<usize>],
+) {
+    let mut used = vec![false; old.len()];
+    let take = |n: usize, o: usize, matched: &mut [Option<usize>], used: &mut [bool]| {
+        matched[n] = Some(o);
+        used[o] = true;
+    };
+
+    // Articles by number, occurrence by occurrence (a number may appear twice).
+    let mut by_num: HashMap<String, VecDeque<usize>> = HashMap::new();
+    for (i, u) in old.iter().enumerate() {
+        if u.kind == UnitKind::Article {
+            let key = normalize_num(u.num.as_deref().unwrap_or(""));
+            by_num.entry(key).or_default().push_back(i);
+        }
+    }
+    for (j, u) in new.iter().enumerate() {
+        if u.kind == UnitKind::Article {
+            let key = normalize_num(u.num.as_deref().unwrap_or(""));
+            if let Some(i) = by_num.get_mut(&key).and_then(|q| q.pop_front()) {
+                take(j, i, matched, &mut used);
+            }
+        }
+    }
+    // Renumbered articles: same body, then similar body.
+    let left_old: Vec<usize> = (0..old.len())
+        .filter(|&i| old[i].kind == UnitKind::Article && !used[i])
+        .collect();
+    let left_new: Vec<usize> = (0..new.len())
+        .filter(|&j| new[j].kind == UnitKind::Article && matched[j].is_none())
+        .collect();
+    if !left_old.is_empty() && !left_new.is_empty() {
+        let mut by_body: HashMap<&str, VecDeque<usize>> = HashMap::new();
+        for &i in &left_old {
+            by_body.entry(body(old_md, &old[i])).or_default().push_back(i);
+        }
+        for &j in &left_new {
+            if let Some(i) = by_body
+                .get_mut(body(new_md, &new[j]))
+                .and_then(|q| q.pop_front())
+            {
+                take(j, i, matched, &mut used);
+            }
+        }
+        // Pairwise similarity only while it stays cheap.
+        if left_old.len() * left_new.len() <= 10_000 {
+            for &j in &left_new {
+                if matched[j].is_some() {
+                    continue;
+                }
+                let nb = body(new_md, &new[j]);
+                let best = left_old
+                    .iter()
+                    .filter(|&&i| !used[i])
+                    .map(|&i| (i, similarity(body(old_md, &old[i]), nb)))
+                    .filter(|&(_, s)| s >= SIMILAR)
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                if let Some((i, _)) = best {
+                    take(j, i, matched, &mut used);
+                }
+            }
+        }
+    }
+
+    // Divisions: by citation path, then by heading text.
+    let mut by_eid: HashMap<&str, usize> = HashMap::new();
+    let mut by_heading: HashMap<&str, VecDeque<usize>> = HashMap::new();
+    for (i, u) in old.iter().enumerate() {
+        if u.kind == UnitKind::Division {
+            by_eid.insert(u.eid.as_str(), i);
+            by_heading
+                .entry(u.heading.as_deref().unwrap_or(""))
+                .or_default()
+                .push_back(i);
+        }
+    }
+    for (j, u) in new.iter().enumerate() {
+        if u.kind == UnitKind::Division {
+            if let Some(&i) = by_eid.get(u.eid.as_str()) {
+                if !used[i] {
+                    take(j, i, matched, &mut used);
+                }
+            }
+        }
+    }
+    for (j, u) in new.iter().enumerate() {
+        if u.kind == UnitKind::Division && matched[j].is_none() {
+            if let Some(q) = by_heading.get_mut(u.heading.as_deref().unwrap_or("")) {
+                while let Some(i) = q.pop_front() {
+                    if !used[i] {
+                        take(j, i, matched, &mut used);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    // Paragraphs: aligned within each matched parent (or at the root).
+    let mut old_children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+    for (i, u) in old.iter().enumerate() {
+        if u.kind == UnitKind::Paragraph {
+            old_children.entry(u.parent).or_default().push(i);
+        }
+    }
+    let mut new_children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+    for (j, u) in new.iter().enumerate() {
+        if u.kind == UnitKind::Paragraph {
+            new_children.entry(u.parent).or_default().push(j);
+        }
+    }
+    for (parent, kids) in &new_children {
+        let old_parent = match parent {
+            None => None,
+            Some(p) => match matched[*p] {
+                Some(op) => Some(op),
+                None => continue,
+            },
+        };
+        let Some(old_kids) = old_children.get(&old_parent) else {
+            continue;
+        };
+        let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].sha256.as_str()).collect();
+        let nh: Vec<&str> = kids.iter().map(|&j| new[j].sha256.as_str()).collect();
+        if oh == nh {
+            for (&j, &i) in kids.iter().zip(old_kids) {
+                take(j, i, matched, &mut used);
+            }
+            continue;
+        }
+        for op in capture_diff_slices(Algorithm::Myers, &oh, &nh) {
+            match op {
+                DiffOp::Equal {
+                    old_index,
+                    new_index,
+                    len,
+                } => {
+                    for k in 0..len {
+                        take(kids[new_index + k], old_kids[old_index + k], matched, &mut used);
+                    }
+                }
+                DiffOp::Replace {
+                    old_index,
+                    old_len,
+                    new_index,
+                    new_len,
+                } => {
+                    // A delete + insert of similar text is one modified paragraph; pairs
+                    // keep their order.
+                    let mut from = old_index;
+                    for n in new_index..new_index + new_len {
+                        let nt = new[kids[n]].text(new_md);
+                        for o in from..old_index + old_len {
+                            if similarity(old[old_kids[o]].text(old_md), nt) >= SIMILAR {
+                                take(kids[n], old_kids[o], matched, &mut used);
+                                from = o + 1;
+                                break;
+                            }
+                        }
+                    }
+                }
+                DiffOp::Delete { .. } | DiffOp::Insert { .. } => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse::parse;
+
+    fn version(md: &str, prev: Option<(&str, &[Unit])>, alloc: &mut WidAllocator) -> Vec<Unit> {
+        let mut units = parse(md).units;
+        assign_wids(prev, md, &mut units, alloc);
+        units
+    }
+
+    fn wid_of<'a>(units: &'a [Unit], eid: &str) -> &'a str {
+        &units.iter().find(|u| u.eid == eid).unwrap().wid
+    }
+
+    #[test]
+    fn wids_survive_edits_insertions_and_renumbering() {
+        let v1 = "# Titre Ier\n\n## Article 1er\n\nPremier alinéa du premier article.\n\nSecond alinéa, qui sera modifié dans la suite des débats.\n\n## Article 2\n\nLe maire publie le budget.\n\n## Article 3\n\nCet article sera renuméroté sans changer de texte.\n";
+        let v2 = "# Titre Ier\n\n## Article 1er\n\nUn alinéa nouveau placé en tête.\n\nPremier alinéa du premier article.\n\nSecond alinéa, qui a été modifié dans la suite des débats.\n\n## Article 1er bis\n\nArticle inséré.\n\n## Article 4\n\nCet article sera renuméroté sans changer de texte.\n";
+        let mut alloc = WidAllocator::new(1);
+        let u1 = version(v1, None, &mut alloc);
+        let u2 = version(v2, Some((v1, &u1)), &mut alloc);
+        assert_eq!(wid_of(&u1, "titre_ier"), wid_of(&u2, "titre_ier"));
+        assert_eq!(wid_of(&u1, "art_1er"), wid_of(&u2, "art_1er"));
+        assert_eq!(wid_of(&u1, "art_1er__para_1"), wid_of(&u2, "art_1er__para_2"));
+        // Modified paragraph keeps its wid.
+        assert_eq!(wid_of(&u1, "art_1er__para_2"), wid_of(&u2, "art_1er__para_3"));
+        // Renumbered article (same text) keeps its wid.
+        assert_eq!(wid_of(&u1, "art_3"), wid_of(&u2, "art_4"));
+        // New units get fresh, distinct wids.
+        let mut all: Vec<&str> = u1.iter().chain(&u2).map(|u| u.wid.as_str()).collect();
+        let fresh = wid_of(&u2, "art_1er-bis");
+        assert!(u1.iter().all(|u| u.wid != fresh));
+        assert!(fresh.starts_with('a'));
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), u1.len() + 3, "one article and two paragraphs are new");
+        // The removed article 2 does not come back.
+        assert!(u2.iter().all(|u| u.wid != wid_of(&u1, "art_2")));
+    }
+
+    #[test]
+    fn duplicate_numbers_match_in_order() {
+        let v1 = "## Article 21\n\nA.\n\n## Article 21\n\nB.\n";
+        let v2 = "## Article 21\n\nA modifié.\n\n## Article 21\n\nB.\n";
+        let mut alloc = WidAllocator::new(1);
+        let u1 = version(v1, None, &mut alloc);
+        let u2 = version(v2, Some((v1, &u1)), &mut alloc);
+        assert_ne!(u1[0].wid, u1[2].wid);
+        assert_eq!(u1[0].wid, u2[0].wid);
+        assert_eq!(u1[2].wid, u2[2].wid);
+        assert_eq!(u1[3].wid, u2[3].wid);
+    }
+
+    #[test]
+    fn allocator_is_base36() {
+        let mut a = WidAllocator::new(35);
+        assert_eq!(a.mint(UnitKind::Article), "az");
+        assert_eq!(a.mint(UnitKind::Paragraph), "p10");
+        assert_eq!(a.next_value(), 37);
+    }
+}

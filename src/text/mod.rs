@@ -1,0 +1,15 @@
+//! Pure text engine: the markdown dialect of bills (DESIGN §3) turned into units with
+//! stable ids, matched across versions, rendered to sanitized HTML and diffed word by word.
+//! Nothing here touches a database or the network.
+
+pub mod diff;
+pub mod hash;
+pub mod matching;
+pub mod parse;
+pub mod render;
+pub mod units;
+
+pub use diff::{apply_ops, word_diff, DiffOp, DiffTag};
+pub use matching::{assign_wids, WidAllocator};
+pub use parse::{parse, ParseWarning, ParsedVersion};
+pub use units::{Unit, UnitKind};

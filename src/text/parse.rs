@@ -1,0 +1,347 @@
+//! The bill dialect (docs/markdown.md): ATX headings are divisions or articles, every
+//! other block is a paragraph. Headings are recognised line by line rather than through
+//! CommonMark, because real codes use 7 to 9 `#`, which CommonMark reads as paragraphs.
+
+use super::hash::sha256_hex;
+use super::units::{Unit, UnitKind};
+use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+
+/// Something odd but tolerated in a version, reported to the importer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseWarning {
+    /// 1-based line number.
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedVersion {
+    /// Units in document order, without work ids (see `matching::assign_wids`).
+    pub units: Vec<Unit>,
+    pub warnings: Vec<ParseWarning>,
+}
+
+/// A heading line: its depth and its text (closing `#`s and spaces removed).
+fn heading(line: &str) -> Option<(u8, &str)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    if hashes == 0 {
+        return None;
+    }
+    let after = &rest[hashes..];
+    if !after.is_empty() && !after.starts_with([' ', '\t']) {
+        return None;
+    }
+    let mut text = after.trim();
+    // An optional closing sequence of `#`, preceded by a space (CommonMark).
+    let stripped = text.trim_end_matches('#');
+    if stripped.len() != text.len() && (stripped.is_empty() || stripped.ends_with([' ', '\t'])) {
+        text = stripped.trim_end();
+    }
+    Some((hashes.min(u8::MAX as usize) as u8, text))
+}
+
+/// The number of an article heading (`Article 4 bis` → `4 bis`), or None for a division.
+pub fn article_number(heading_text: &str) -> Option<&str> {
+    let mut parts = heading_text.splitn(2, char::is_whitespace);
+    let word = parts.next()?;
+    let rest = parts.next()?.trim();
+    if word.eq_ignore_ascii_case("article") && !rest.is_empty() {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
+/// Lowercase ASCII slug for ids: accents dropped, other characters folded to `-`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() || c.is_whitespace() || c.is_ascii_punctuation() {
+            if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        // Combining marks and other symbols are dropped.
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The label of a division heading: the part before ` : ` when short, else its first two
+/// words (`Chapitre Ier : Nature du droit d'auteur` → `Chapitre Ier`).
+fn division_label(text: &str) -> String {
+    if let Some((head, _)) = text.split_once(" : ").or_else(|| text.split_once(": ")) {
+        if head.split_whitespace().count() <= 4 && !head.trim().is_empty() {
+            return head.trim().to_string();
+        }
+    }
+    text.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
+struct Builder<'a> {
+    md: &'a str,
+    units: Vec<Unit>,
+    warnings: Vec<ParseWarning>,
+    /// Open divisions: (depth, unit index).
+    divisions: Vec<(u8, usize)>,
+    article: Option<usize>,
+    /// Paragraph counters per parent (None = document root).
+    para_counts: HashMap<Option<usize>, usize>,
+    eid_counts: HashMap<String, usize>,
+    /// First line of each article number, to report duplicates.
+    article_lines: HashMap<String, usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn unique_eid(&mut self, base: String) -> String {
+        let n = self.eid_counts.entry(base.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            base
+        } else {
+            format!("{base}-dup{n}")
+        }
+    }
+
+    fn close_article(&mut self) {
+        if let Some(a) = self.article.take() {
+            self.finish(a);
+        }
+    }
+
+    fn finish(&mut self, idx: usize) {
+        let u = &mut self.units[idx];
+        u.sha256 = sha256_hex(&self.md.as_bytes()[u.start..u.end]);
+    }
+
+    fn push(&mut self, unit: Unit) -> usize {
+        self.units.push(unit);
+        self.units.len() - 1
+    }
+
+    fn heading(&mut self, depth: u8, text: &str, start: usize, end: usize, line_no: usize) {
+        self.close_article();
+        if let Some(num) = article_number(text) {
+            while matches!(self.divisions.last(), Some(&(d, _)) if d >= depth) {
+                self.divisions.pop();
+            }
+            let parent = self.divisions.last().map(|&(_, i)| i);
+            let key = normalize_num(num);
+            if let Some(first) = self.article_lines.get(&key) {
+                self.warnings.push(ParseWarning {
+                    line: line_no,
+                    message: format!(
+                        "duplicate article number \"{num}\" (first at line {first}); kept as a distinct unit"
+                    ),
+                });
+            } else {
+                self.article_lines.insert(key, line_no);
+            }
+            let eid = self.unique_eid(format!("art_{}", slug(num)));
+            let idx = self.push(Unit {
+                kind: UnitKind::Article,
+                wid: String::new(),
+                eid,
+                num: Some(num.to_string()),
+                heading: Some(text.to_string()),
+                depth,
+                parent,
+                start,
+                end,
+                sha256: String::new(),
+            });
+            self.article = Some(idx);
+        } else {
+            while matches!(self.divisions.last(), Some(&(d, _)) if d >= depth) {
+                self.divisions.pop();
+            }
+            let parent = self.divisions.last().map(|&(_, i)| i);
+            let label = division_label(text);
+            let mut piece = slug(&label).replacen('-', "_", 1);
+            if piece.is_empty() {
+                piece = "div".to_string();
+            }
+            let base = match parent {
+                Some(p) => format!("{}__{}", self.units[p].eid, piece),
+                None => piece,
+            };
+            let eid = self.unique_eid(base);
+            let idx = self.push(Unit {
+                kind: UnitKind::Division,
+                wid: String::new(),
+                eid,
+                num: Some(label),
+                heading: Some(text.to_string()),
+                depth,
+                parent,
+                start,
+                end,
+                sha256: String::new(),
+            });
+            self.finish(idx);
+            self.divisions.push((depth, idx));
+        }
+    }
+
+    fn paragraph(&mut self, start: usize, end: usize) {
+        let parent = self
+            .article
+            .or_else(|| self.divisions.last().map(|&(_, i)| i));
+        let n = self.para_counts.entry(parent).or_insert(0);
+        *n += 1;
+        let n = *n;
+        let eid = match parent {
+            Some(p) => format!("{}__para_{n}", self.units[p].eid),
+            None => format!("para_{n}"),
+        };
+        let idx = self.push(Unit {
+            kind: UnitKind::Paragraph,
+            wid: String::new(),
+            eid,
+            num: None,
+            heading: None,
+            depth: 0,
+            parent,
+            start,
+            end,
+            sha256: String::new(),
+        });
+        self.finish(idx);
+        if let Some(a) = self.article {
+            self.units[a].end = end;
+        }
+    }
+}
+
+/// Article numbers compared loosely: `L. 122-5` and `L122-5` are the same article.
+pub fn normalize_num(num: &str) -> String {
+    num.chars()
+        .filter(|c| !c.is_whitespace() && *c != '.')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Splits a version's markdown into units. Never fails: any text is a valid (if odd)
+/// version; oddities are reported as warnings.
+pub fn parse(markdown: &str) -> ParsedVersion {
+    let mut b = Builder {
+        md: markdown,
+        units: Vec::new(),
+        warnings: Vec::new(),
+        divisions: Vec::new(),
+        article: None,
+        para_counts: HashMap::new(),
+        eid_counts: HashMap::new(),
+        article_lines: HashMap::new(),
+    };
+    let mut block: Option<(usize, usize)> = None;
+    let mut pos = 0;
+    for (line_no, raw) in markdown.split_inclusive('\n').enumerate() {
+        let line_start = pos;
+        pos += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line_end = line_start + line.len();
+        if let Some((depth, text)) = heading(line) {
+            if let Some((s, e)) = block.take() {
+                b.paragraph(s, e);
+            }
+            b.heading(depth, text, line_start, line_end, line_no + 1);
+        } else if line.trim().is_empty() {
+            if let Some((s, e)) = block.take() {
+                b.paragraph(s, e);
+            }
+        } else {
+            match &mut block {
+                Some((_, e)) => *e = line_end,
+                None => block = Some((line_start, line_end)),
+            }
+        }
+    }
+    if let Some((s, e)) = block.take() {
+        b.paragraph(s, e);
+    }
+    b.close_article();
+    ParsedVersion {
+        units: b.units,
+        warnings: b.warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "# Titre Ier : Dispositions générales\n\n## Chapitre Ier : Objet\n\n### Article 1er\n\nLa présente loi a pour objet.\n\nElle s'applique :\n1° aux communes ;\n\n####### Article L. 111-2\n\nTexte.\n\n## Chapitre II : Suite\n\n### Article 1er\n\nDoublon.\n";
+
+    #[test]
+    fn headings_at_any_depth() {
+        assert_eq!(heading("####### Article L111-1"), Some((7, "Article L111-1")));
+        assert_eq!(heading("## Titre ##"), Some((2, "Titre")));
+        assert_eq!(heading("#hashtag"), None);
+        assert_eq!(heading("    # code"), None);
+        assert_eq!(heading("Texte"), None);
+    }
+
+    #[test]
+    fn units_ranges_and_parents() {
+        let p = parse(SAMPLE);
+        let kinds: Vec<_> = p.units.iter().map(|u| u.kind).collect();
+        use UnitKind::*;
+        assert_eq!(
+            kinds,
+            vec![Division, Division, Article, Paragraph, Paragraph, Article, Paragraph, Division, Article, Paragraph]
+        );
+        let art1 = &p.units[2];
+        assert_eq!(art1.num.as_deref(), Some("1er"));
+        assert_eq!(art1.eid, "art_1er");
+        assert_eq!(art1.parent, Some(1));
+        assert!(art1.text(SAMPLE).starts_with("### Article 1er"));
+        assert!(art1.text(SAMPLE).ends_with("1° aux communes ;"));
+        assert_eq!(p.units[4].text(SAMPLE), "Elle s'applique :\n1° aux communes ;");
+        assert_eq!(p.units[4].eid, "art_1er__para_2");
+        assert_eq!(p.units[5].eid, "art_l-111-2");
+        assert_eq!(p.units[5].depth, 7);
+        assert_eq!(p.units[1].eid, "titre_ier__chapitre_ier");
+        assert_eq!(p.units[1].num.as_deref(), Some("Chapitre Ier"));
+        // The duplicate is a distinct unit, with a distinct id and a warning.
+        assert_eq!(p.units[8].eid, "art_1er-dup2");
+        assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.warnings[0].line, 18);
+        for u in &p.units {
+            assert_eq!(u.sha256, sha256_hex(u.text(SAMPLE).as_bytes()));
+        }
+    }
+
+    #[test]
+    fn text_before_any_heading_is_a_root_paragraph() {
+        let p = parse("Préambule.\r\n\r\n# Titre\r\n");
+        assert_eq!(p.units[0].kind, UnitKind::Paragraph);
+        assert_eq!(p.units[0].eid, "para_1");
+        assert_eq!(p.units[0].text("Préambule.\r\n\r\n# Titre\r\n"), "Préambule.");
+        assert_eq!(p.units[1].heading.as_deref(), Some("Titre"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Première partie"), "premiere-partie");
+        assert_eq!(slug("R*321-1"), "r-321-1");
+        assert_eq!(slug("4 bis"), "4-bis");
+        assert_eq!(normalize_num("L. 122-5"), normalize_num("L122-5"));
+    }
+}

@@ -1,0 +1,337 @@
+#!/usr/bin/env node
+// Amenda browser test suite: drives headless Chromium (Debian's /usr/bin/chromium)
+// through the site like a user, runs axe-core on every page it visits and saves
+// screenshots. Output is TAP-like, ending with "N passed, M failed".
+//
+// Usage (from anywhere):   node tests/browser/run.mjs [name-filter]
+// Environment:
+//   AMENDA_BIN                path to the server binary (default target/debug/amenda,
+//                             relative to the repo root)
+//   ARTIFACTS_DIR             where screenshots and server.log go
+//                             (default target/browser-artifacts, relative to the repo root)
+//   AMENDA_BROWSER_BASE_URL   test an already running server instead of spawning one
+//   CHROMIUM_PATH             browser executable (default /usr/bin/chromium)
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './lib/server.mjs';
+import { auditPage, clickAndWaitForLoad, expect, h1Text, htmlLang, screenshot } from './lib/check.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.resolve(repoRoot, process.env.AMENDA_BIN || 'target/debug/amenda');
+const artifactsDir = path.resolve(repoRoot, process.env.ARTIFACTS_DIR || 'target/browser-artifacts');
+const axePath = path.join(repoRoot, 'node_modules', 'axe-core', 'axe.min.js');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const filter = process.argv[2] || '';
+
+// The background-networking flags matter: on a closed network Chromium's
+// own update/sync connections are refused and can stall or crash it.
+// --disable-dev-shm-usage avoids crashes in containers with a tiny /dev/shm.
+const launchOptions = {
+  executablePath: chromiumPath,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--disable-dev-shm-usage',
+  ],
+};
+
+// ---------------------------------------------------------------- scenarios
+// Each scenario gets { page, context, base, audit } and throws on failure.
+// audit(name) runs axe + screenshot for the current page; its findings are
+// collected and reported when the scenario ends.
+
+const BILL_LINK = 'a[href^="/bills/"]';
+
+/** Go to the home page and open the first bill with a real click; returns the bill URL. */
+async function openFirstBill(page, base) {
+  await page.goto(`${base}/`);
+  await clickAndWaitForLoad(page, page.locator(BILL_LINK), 'first bill link on the home page');
+  return page.url();
+}
+
+const scenarios = [
+  {
+    name: 'open a bill',
+    async run({ page, base, audit }) {
+      const res = await page.goto(`${base}/`);
+      expect(res.status() === 200, `GET / answered ${res.status()}`);
+      const lang = await htmlLang(page);
+      expect(['fr', 'en'].includes(lang), `<html lang> is "${lang}", expected fr or en`);
+      await h1Text(page);
+      expect((await page.locator(BILL_LINK).count()) > 0, `no bill link (${BILL_LINK}) on the home page`);
+      await audit('01-home');
+
+      await clickAndWaitForLoad(page, page.locator(BILL_LINK), 'first bill link');
+      expect(/^\/bills\/[^/]+\/?$/.test(new URL(page.url()).pathname), `bill link led to ${page.url()}`);
+      await h1Text(page);
+      const tocLinks = page.locator('nav#toc a[href]');
+      expect((await tocLinks.count()) > 0, 'no links in the table of contents nav#toc');
+      // A same-page TOC link must lead somewhere that exists.
+      const tocHref = await tocLinks.first().getAttribute('href');
+      if (tocHref.startsWith('#')) {
+        const id = decodeURIComponent(tocHref.slice(1));
+        expect(await page.evaluate((i) => !!document.getElementById(i), id), `TOC link ${tocHref} points to no element`);
+      }
+      const headings = page.locator('main :is(h2, h3, h4, h5, h6)[id]');
+      expect((await headings.count()) > 0, 'no article headings with an id inside <main>');
+      await audit('02-bill');
+    },
+  },
+  {
+    name: 'follow an article link',
+    async run({ page, base, audit }) {
+      await openFirstBill(page, base);
+      await clickAndWaitForLoad(page, page.locator('a.article-link'), 'first a.article-link');
+      const { pathname } = new URL(page.url());
+      expect(/^\/bills\/[a-z0-9-]+\/articles\/[A-Za-z0-9_-]+$/.test(pathname), `article URL ${pathname} has the wrong shape`);
+      const h1 = await h1Text(page);
+      expect(/\barticle\b/i.test(h1), `article <h1> "${h1}" does not contain "Article"`);
+
+      // Paragraph permalinks: some a.para-link must point at an element of the page.
+      const targetId = await page.evaluate(() => {
+        for (const a of document.querySelectorAll('a.para-link')) {
+          const href = a.getAttribute('href') || '';
+          if (href.startsWith('#') && document.getElementById(decodeURIComponent(href.slice(1)))) {
+            return decodeURIComponent(href.slice(1));
+          }
+        }
+        return null;
+      });
+      expect(targetId, 'no a.para-link pointing (href="#id") at an element of the page');
+      // Clicking it should move to that paragraph like a user expects.
+      await page.locator(`a.para-link[href="#${targetId}"]`).first().click();
+      const hash = await page.evaluate(() => decodeURIComponent(location.hash));
+      expect(hash === `#${targetId}`, `after clicking the paragraph link the hash is "${hash}"`);
+      await audit('03-article');
+    },
+  },
+  {
+    name: 'compare two versions',
+    async run({ page, base, audit }) {
+      await openFirstBill(page, base);
+      await clickAndWaitForLoad(page, page.locator('a#versions-link'), 'a#versions-link');
+      const versionsUrl = page.url();
+      expect(/^\/bills\/[a-z0-9-]+\/versions\/?$/.test(new URL(versionsUrl).pathname), `versions link led to ${versionsUrl}`);
+      expect((await page.locator('table').count()) > 0, 'no table of versions');
+      const form = page.locator('form#compare');
+      expect((await form.count()) === 1, 'no form#compare');
+      const method = ((await form.getAttribute('method')) || 'get').toLowerCase();
+      expect(method === 'get', `form#compare uses method="${method}", expected GET`);
+      for (const sel of ['select[name=from]', 'select[name=to]', 'input[name=mode][value=inline]',
+        'input[name=mode][value=columns]', 'input[type=checkbox][name=changed]']) {
+        expect((await form.locator(sel).count()) > 0, `form#compare has no ${sel}`);
+      }
+      const submit = form.locator('button[type=submit], button:not([type]), input[type=submit]');
+      expect((await submit.count()) > 0, 'form#compare has no submit button');
+      await audit('04-versions');
+
+      // Versions offered in the "from" select (ignore an empty placeholder option).
+      const values = await form.locator('select[name=from] option').evaluateAll(
+        (opts) => opts.map((o) => o.value).filter((v) => v !== ''));
+      expect(values.length >= 2, `only ${values.length} version(s) to compare; the demo needs at least 2`);
+      const [first, last] = [values[0], values.at(-1)];
+
+      // Inline diff, first version against the last one.
+      await form.locator('select[name=from]').selectOption(first);
+      await form.locator('select[name=to]').selectOption(last);
+      await form.locator('input[name=mode][value=inline]').check();
+      await clickAndWaitForLoad(page, submit, 'compare (inline)');
+      let params = new URL(page.url()).searchParams;
+      expect(params.get('from') === first && params.get('to') === last && params.get('mode') === 'inline',
+        `inline diff URL ${page.url()} does not carry from=${first}&to=${last}&mode=inline`);
+      expect((await page.locator('#diff-summary').count()) > 0, 'no #diff-summary on the inline diff');
+      expect((await page.locator('main :is(ins, del)').count()) > 0, 'no <ins>/<del> inside <main> on the inline diff');
+      await audit('05-diff-inline');
+
+      // Back to the form; side by side, changed articles only.
+      await page.goBack();
+      expect(page.url() === versionsUrl, `going back led to ${page.url()}, not the versions page`);
+      await form.locator('select[name=from]').selectOption(first);
+      await form.locator('select[name=to]').selectOption(last);
+      await form.locator('input[name=mode][value=columns]').check();
+      await form.locator('input[name=changed]').check();
+      await clickAndWaitForLoad(page, submit, 'compare (columns, changed only)');
+      params = new URL(page.url()).searchParams;
+      expect(params.get('mode') === 'columns' && params.has('changed'),
+        `columns diff URL ${page.url()} does not carry mode=columns&changed`);
+      expect((await page.locator('.diff-columns').count()) > 0, 'no .diff-columns on the columns diff');
+      expect((await page.locator('main :is(ins, del)').count()) > 0, 'no <ins>/<del> inside <main> on the columns diff');
+      await audit('06-diff-columns');
+    },
+  },
+  {
+    name: 'switch language',
+    async run({ page, context, base, audit }) {
+      await page.goto(`${base}/`);
+      const before = await htmlLang(page);
+      expect(['fr', 'en'].includes(before), `<html lang> is "${before}", expected fr or en`);
+      const other = before === 'fr' ? 'en' : 'fr';
+      const titleBefore = await h1Text(page);
+      const link = page.locator(`nav#lang-switch a[hreflang=${other}]`);
+      expect((await page.locator('nav#lang-switch').count()) > 0, 'no nav#lang-switch on the home page');
+      await clickAndWaitForLoad(page, link, `nav#lang-switch a[hreflang=${other}]`);
+      const after = await htmlLang(page);
+      expect(after === other, `after switching, <html lang> is "${after}", expected "${other}"`);
+      const titleAfter = await h1Text(page);
+      expect(titleAfter !== titleBefore, `<h1> stayed "${titleAfter}" after switching language`);
+      await audit(`07-home-${other}`);
+
+      await page.reload();
+      const reloaded = await htmlLang(page);
+      expect(reloaded === other, `after reload, <html lang> is "${reloaded}": the choice did not persist`);
+      expect((await context.cookies()).length > 0, 'the language choice set no cookie');
+    },
+  },
+  {
+    name: 'keyboard',
+    async run({ page, base }) {
+      const billUrl = await openFirstBill(page, base);
+      await page.goto(billUrl); // a fresh load, so focus starts at the top of the document
+      let focused = false;
+      for (let i = 0; i < 5 && !focused; i++) {
+        await page.keyboard.press('Tab');
+        focused = await page.evaluate(() => document.activeElement?.matches('a.skip-link') ?? false);
+      }
+      expect(focused, 'a.skip-link did not receive focus within 5 Tab presses');
+      const href = await page.evaluate(() => document.activeElement.getAttribute('href'));
+      expect(href === '#main', `the skip link points to "${href}", expected "#main"`);
+      await screenshot(page, path.join(artifactsDir, '09-bill-skip-link-focused.png'), { fullPage: false });
+      expect(await page.evaluate(() => !!document.getElementById('main')), 'no element with id="main"');
+
+      await page.keyboard.press('Enter');
+      const where = await page.evaluate(() => ({ active: document.activeElement?.id ?? '', hash: location.hash }));
+      expect(where.active === 'main' || where.hash === '#main',
+        `after Enter on the skip link, focus is on "#${where.active}" and the hash is "${where.hash}"`);
+    },
+  },
+  {
+    name: '404 in the user\'s language',
+    async run({ page, base, audit }) {
+      let res = await page.goto(`${base}/bills/no-such-bill`);
+      expect(res.status() === 404, `GET /bills/no-such-bill answered ${res.status()}, expected 404`);
+      await h1Text(page);
+      const lang = await htmlLang(page);
+      expect(['fr', 'en'].includes(lang), `404 page <html lang> is "${lang}", expected fr or en`);
+      await audit('08-404');
+
+      // "In the user's language": after choosing the other language, the 404 follows.
+      await page.goto(`${base}/`);
+      const other = (await htmlLang(page)) === 'fr' ? 'en' : 'fr';
+      await clickAndWaitForLoad(page, page.locator(`nav#lang-switch a[hreflang=${other}]`), `language switch to ${other}`);
+      res = await page.goto(`${base}/bills/no-such-bill`);
+      expect(res.status() === 404, `GET /bills/no-such-bill answered ${res.status()} in ${other}, expected 404`);
+      await h1Text(page);
+      const after = await htmlLang(page);
+      expect(after === other, `after choosing ${other}, the 404 page has <html lang="${after}">`);
+    },
+  },
+];
+
+// ---------------------------------------------------------------- runner
+
+let server = null; // set once spawned, so signal/exit handlers can stop it
+
+// Kill the server and remove its data dir however we end.
+process.on('exit', () => server?.stopSync());
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    console.log(`# interrupted (${sig}), stopping`);
+    server?.stopSync();
+    process.exit(130); // playwright-core kills the browser on exit
+  });
+}
+
+/** Print "ok"/"not ok" for one scenario; extra lines become TAP comments. */
+function report(name, messages) {
+  if (messages.length === 0) {
+    console.log(`ok - ${name}`);
+    return;
+  }
+  // Playwright errors carry long call logs; the first lines say enough.
+  const lines = messages.flatMap((m) => String(m).split('\n').slice(0, 25));
+  console.log(`not ok - ${name}: ${lines[0]}`);
+  for (const line of lines.slice(1)) console.log(`#   ${line}`);
+}
+
+async function runScenario(browser, base, scenario) {
+  // bypassCSP: the site forbids inline scripts, and axe is injected inline.
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000); // a debug build can be slow on first hits
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`JavaScript error on ${page.url()}: ${err.message}`));
+  // Broken subresources (CSS, images) are worth knowing but not a failure here.
+  page.on('response', (res) => {
+    if (res.status() >= 400 && res.request().resourceType() !== 'document') {
+      console.log(`# warning: ${res.status()} for ${res.url()} (from ${page.url()})`);
+    }
+  });
+  const audit = (name) => auditPage(page, { name, artifactsDir, axePath, problems });
+  try {
+    await scenario.run({ page, context, base, audit });
+  } catch (err) {
+    problems.unshift(err?.message ?? String(err));
+    const slug = scenario.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    await screenshot(page, path.join(artifactsDir, `FAILED-${slug}.png`)).catch(() => {});
+  } finally {
+    await context.close().catch(() => {});
+  }
+  report(scenario.name, problems);
+  return problems.length === 0;
+}
+
+async function main() {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  // Stale screenshots from an earlier run would be misleading artifacts.
+  for (const f of fs.readdirSync(artifactsDir)) {
+    if (f.endsWith('.png')) fs.rmSync(path.join(artifactsDir, f));
+  }
+  expect(fs.existsSync(axePath), `${axePath} missing: run tests/browser/setup.sh (npm ci)`);
+  expect(fs.existsSync(chromiumPath), `${chromiumPath} missing: run tests/browser/setup.sh`);
+
+  const selected = scenarios.filter((s) => s.name.includes(filter));
+  console.log(`1..${selected.length}`);
+
+  let base = process.env.AMENDA_BROWSER_BASE_URL?.replace(/\/+$/, '');
+  if (base) {
+    console.log(`# testing ${base}`);
+  } else {
+    const logPath = path.join(artifactsDir, 'server.log');
+    console.log(`# starting ${path.relative(repoRoot, bin) || bin} demo (log: ${logPath})`);
+    server = await startServer({ bin, cwd: repoRoot, logPath });
+    base = server.baseUrl;
+    console.log(`# server ready at ${base}`);
+  }
+
+  const browser = await chromium.launch(launchOptions);
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const scenario of selected) {
+      if (await runScenario(browser, base, scenario)) passed++;
+      else failed++;
+    }
+  } finally {
+    await browser.close().catch(() => {});
+    await server?.stop();
+  }
+  console.log(`# screenshots in ${artifactsDir}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    // Setup failed (server would not start, browser would not launch...).
+    console.log(`Bail out! ${String(err?.message ?? err).split('\n')[0]}`);
+    for (const line of String(err?.message ?? err).split('\n').slice(1)) console.log(`#   ${line}`);
+    await server?.stop().catch(() => {});
+    console.log(`0 passed, ${scenarios.filter((s) => s.name.includes(filter)).length} failed`);
+    process.exit(1);
+  },
+);
