@@ -1,6 +1,12 @@
 //! Amenda: citizen consultation and law-amendment platform.
 //!
 //! Layers (see docs/ARCHITECTURE.md): `text` (pure), `domain` (pure rules), `store`
-//! (Diesel), `web` (Rocket), `cli` (clap). Each depends only on the ones before it.
+//! (Diesel), `service` (use cases), `web` (Rocket) and `cli` (clap). Each depends only
+//! on the ones before it.
 
+pub mod cli;
+pub mod domain;
+pub mod service;
+pub mod store;
 pub mod text;
+pub mod web;

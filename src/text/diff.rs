@@ -140,13 +140,19 @@ pub struct VersionDiff {
     pub changes: Vec<UnitChange>,
 }
 
-/// The text a unit owns itself: a heading line for divisions and articles (an article's
-/// paragraphs are separate units), the block for paragraphs.
+/// The text a unit owns itself: the heading text (without its `#` marks) for divisions
+/// and articles (an article's paragraphs are separate units), the block for paragraphs.
 pub fn own_text<'a>(markdown: &'a str, unit: &Unit) -> &'a str {
     let text = unit.text(markdown);
     match unit.kind {
-        UnitKind::Article => text.lines().next().unwrap_or(""),
-        _ => text,
+        UnitKind::Paragraph => text,
+        _ => text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .trim_start_matches('#')
+            .trim(),
     }
 }
 

@@ -301,7 +301,7 @@ async function main() {
     console.log(`# testing ${base}`);
   } else {
     const logPath = path.join(artifactsDir, 'server.log');
-    console.log(`# starting ${path.relative(repoRoot, bin) || bin} demo (log: ${logPath})`);
+    console.log(`# starting ${bin} demo (log: ${logPath})`);
     server = await startServer({ bin, cwd: repoRoot, logPath });
     base = server.baseUrl;
     console.log(`# server ready at ${base}`);

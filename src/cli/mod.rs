@@ -1,0 +1,227 @@
+//! The `amenda` command line (DESIGN §10): global options, then a command.
+
+use crate::service::import::{import_folder, import_git, ImportSummary};
+use crate::service::Progress;
+use crate::store::Store;
+use crate::web::{self, App, WebConfig};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(name = "amenda", version, about = "Citizen consultation and law-amendment platform")]
+pub struct Cli {
+    /// Data folder: SQLite database, instance keys.
+    #[arg(long, global = true, env = "AMENDA_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Database URL: postgres://… for PostgreSQL; default SQLite in the data folder.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole platform locally with the bills of laws/ (no set-up, loopback only).
+    Demo {
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
+    /// Serve Amenda.
+    Serve {
+        #[arg(long, env = "AMENDA_PORT", default_value_t = 8000)]
+        port: u16,
+        #[arg(long, env = "AMENDA_ADDRESS", default_value = "127.0.0.1")]
+        address: IpAddr,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Import bills from a laws/-style folder (idempotent).
+    Import { path: PathBuf },
+    /// Import every version of FILE in a git repository (path, URL or bundle), one per commit.
+    ImportGit {
+        repo: String,
+        file: String,
+        #[arg(long)]
+        bill: String,
+        #[arg(long)]
+        branch: Option<String>,
+        /// Title of the bill when it is created (default: from the file name).
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: u64, what: &str) {
+        self.0.set_length(total);
+        self.0.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{bar:40}} {{pos}}/{{len}} {what} {{msg}} ({{elapsed}})"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+    fn advance(&self, detail: &str) {
+        self.0.inc(1);
+        self.0.set_message(detail.to_string());
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+fn open_store(cli: &Cli) -> Result<Store, String> {
+    let store = Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
+    store.migrate().map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+fn print_summary(s: &ImportSummary) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{s}");
+}
+
+/// Runs a command; the error is one sentence for stderr.
+pub fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        Command::Migrate => {
+            let store = Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
+            let applied = store.migrate().map_err(|e| e.to_string())?;
+            println!("{}: {} migration(s) applied", store.describe(), applied.len());
+            Ok(())
+        }
+        Command::Import { path } => {
+            let store = open_store(&cli)?;
+            let s = import_folder(&store, path, &Bar(ProgressBar::new(0))).map_err(|e| e.to_string())?;
+            print_summary(&s);
+            Ok(())
+        }
+        Command::ImportGit {
+            repo,
+            file,
+            bill,
+            branch,
+            title,
+        } => {
+            let store = open_store(&cli)?;
+            let s = import_git(
+                &store,
+                repo,
+                file,
+                bill,
+                branch.as_deref(),
+                title.as_deref(),
+                &Bar(ProgressBar::new(0)),
+            )
+            .map_err(|e| e.to_string())?;
+            print_summary(&s);
+            Ok(())
+        }
+        Command::Serve { port, address } => {
+            let store = open_store(&cli)?;
+            serve(&cli.data, store, *address, *port, WebConfig { demo: false })
+        }
+        Command::Demo { port } => {
+            let store = open_store(&cli)?;
+            let s = import_embedded_laws(&store)?;
+            println!("Demo bills: {s}");
+            serve(
+                &cli.data,
+                store,
+                IpAddr::from([127, 0, 0, 1]),
+                *port,
+                WebConfig { demo: true },
+            )
+        }
+    }
+}
+
+/// The bills of `laws/`, compiled into the binary so the demo needs no checkout.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "laws/"]
+struct Laws;
+
+fn import_embedded_laws(store: &Store) -> Result<ImportSummary, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+    for name in Laws::iter() {
+        let path = dir.path().join(name.as_ref());
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        let file = Laws::get(&name).ok_or("embedded file vanished")?;
+        std::fs::write(&path, &file.data).map_err(|e| e.to_string())?;
+    }
+    import_folder(store, dir.path(), &crate::service::Silent).map_err(|e| e.to_string())
+}
+
+/// The instance secret (cookie signing and encryption), made on first start.
+fn secret_key(data: &Path) -> Result<Vec<u8>, String> {
+    let path = data.join("secret.key");
+    if let Ok(hex_key) = std::fs::read_to_string(&path) {
+        return hex::decode(hex_key.trim())
+            .ok()
+            .filter(|k| k.len() == 64)
+            .ok_or_else(|| format!("{} is damaged: it must hold 64 bytes in hexadecimal", path.display()));
+    }
+    let mut key = vec![0u8; 64];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
+        .map_err(|_| "the system random generator failed".to_string())?;
+    std::fs::create_dir_all(data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+    write_private(&path, hex::encode(&key).as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(key)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(bytes)
+}
+
+fn serve(data: &Path, store: Store, address: IpAddr, port: u16, config: WebConfig) -> Result<(), String> {
+    if config.demo && !address.is_loopback() {
+        return Err("demo mode only runs on a loopback address (127.0.0.1 or ::1)".into());
+    }
+    let key = secret_key(data)?;
+    let figment = rocket::Config::figment()
+        .merge(("address", address))
+        .merge(("port", port))
+        .merge(("secret_key", key))
+        .merge(("ident", "Amenda"))
+        .merge(("log_level", rocket::config::LogLevel::Critical))
+        .merge(("cli_colors", false));
+    let demo = config.demo;
+    let described = store.describe();
+    let app = App::new(store, config)?;
+    let rocket = web::build(figment, app).attach(rocket::fairing::AdHoc::on_liftoff(
+        "announce",
+        move |r| {
+            Box::pin(async move {
+                let c = r.config();
+                println!(
+                    "Amenda{} is running at http://{}:{}/ ({described}). Press Ctrl+C to stop.",
+                    if demo { " (demo)" } else { "" },
+                    c.address,
+                    c.port
+                );
+            })
+        },
+    ));
+    rocket::execute(rocket.launch())
+        .map(|_| ())
+        .map_err(|e| format!("the server stopped: {e}"))
+}

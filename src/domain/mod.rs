@@ -1,0 +1,3 @@
+//! Pure rules of the platform, with no storage and no HTTP.
+
+pub mod bill;

@@ -1,0 +1,16 @@
+//! Use cases that combine the pure layers with storage: importing bills, reading and
+//! comparing versions. Called by `web` and `cli`, never the other way round.
+
+pub mod import;
+pub mod reading;
+
+/// Reports the progress of a long job (a progress bar in the CLI, nothing in tests).
+pub trait Progress {
+    fn start(&self, _total: u64, _what: &str) {}
+    fn advance(&self, _detail: &str) {}
+    fn finish(&self) {}
+}
+
+/// Progress that is not shown.
+pub struct Silent;
+impl Progress for Silent {}

@@ -1,0 +1,179 @@
+//! Reading bills: versions loaded once and kept in a bounded cache (a version never
+//! changes, so a cached copy is never stale), and comparisons between versions.
+
+use crate::domain::bill::VersionRef;
+use crate::store::{self, Store, StoreError};
+use crate::text::diff::{compare_versions, VersionDiff};
+use crate::text::Unit;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("there is no bill \"{0}\"")]
+    UnknownBill(String),
+    #[error("bill \"{bill}\" has no version {number}")]
+    UnknownVersion { bill: String, number: i32 },
+    #[error("versions of two different bills (\"{0}\" and \"{1}\") cannot be compared")]
+    CrossBill(String, String),
+    #[error("bill \"{0}\" has no version yet")]
+    Empty(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// A version with its text and units.
+#[derive(Debug)]
+pub struct LoadedVersion {
+    pub meta: store::versions::VersionMeta,
+    pub markdown: String,
+    pub units: Vec<Unit>,
+}
+
+impl LoadedVersion {
+    fn weight(&self) -> usize {
+        self.markdown.len() + self.units.len() * 160
+    }
+
+    pub fn unit_index(&self, wid: &str) -> Option<usize> {
+        self.units.iter().position(|u| u.wid == wid)
+    }
+}
+
+pub use crate::store::unit_history::UnitAt;
+
+pub struct Comparison {
+    pub from: Arc<LoadedVersion>,
+    pub to: Arc<LoadedVersion>,
+    pub diff: VersionDiff,
+}
+
+/// Reads bills through a cache of loaded versions bounded in bytes.
+pub struct Reader {
+    store: Store,
+    cache: Mutex<VersionCache>,
+}
+
+struct VersionCache {
+    map: HashMap<(i64, i32), Arc<LoadedVersion>>,
+    order: VecDeque<(i64, i32)>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl Reader {
+    pub fn new(store: Store, max_cache_bytes: usize) -> Reader {
+        Reader {
+            store,
+            cache: Mutex::new(VersionCache {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+                bytes: 0,
+                max_bytes: max_cache_bytes,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn bills(&self) -> Result<Vec<store::bills::BillSummary>, ReadError> {
+        let mut conn = self.store.conn()?;
+        Ok(store::bills::list(&mut conn)?)
+    }
+
+    /// The bill and the metadata of all its versions (oldest first).
+    pub fn bill(
+        &self,
+        slug: &str,
+    ) -> Result<(store::bills::Bill, Vec<store::versions::VersionMeta>), ReadError> {
+        let mut conn = self.store.conn()?;
+        let bill = store::bills::by_slug(&mut conn, slug)?
+            .ok_or_else(|| ReadError::UnknownBill(slug.to_string()))?;
+        let versions = store::versions::list_meta(&mut conn, bill.id)?;
+        Ok((bill, versions))
+    }
+
+    /// Loads version `number` of a bill (cached).
+    pub fn version(
+        &self,
+        bill: &store::bills::Bill,
+        number: i32,
+    ) -> Result<Arc<LoadedVersion>, ReadError> {
+        let key = (bill.id, number);
+        if let Some(v) = self.cache.lock().map_err(|_| poisoned())?.map.get(&key) {
+            return Ok(v.clone());
+        }
+        let mut conn = self.store.conn()?;
+        let v = store::versions::by_number(&mut conn, bill.id, number)?.ok_or_else(|| {
+            ReadError::UnknownVersion {
+                bill: bill.slug.clone(),
+                number,
+            }
+        })?;
+        let units = store::units::for_version(&mut conn, v.meta.id)?;
+        let loaded = Arc::new(LoadedVersion {
+            meta: v.meta,
+            markdown: v.markdown,
+            units,
+        });
+        let mut cache = self.cache.lock().map_err(|_| poisoned())?;
+        let w = loaded.weight();
+        if w <= cache.max_bytes && !cache.map.contains_key(&key) {
+            while cache.bytes + w > cache.max_bytes {
+                let Some(old) = cache.order.pop_front() else {
+                    break;
+                };
+                if let Some(v) = cache.map.remove(&old) {
+                    cache.bytes -= v.weight();
+                }
+            }
+            cache.bytes += w;
+            cache.order.push_back(key);
+            cache.map.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Every version of the bill that has unit `wid`, oldest first.
+    pub fn unit_history(
+        &self,
+        bill: &store::bills::Bill,
+        wid: &str,
+    ) -> Result<Vec<UnitAt>, ReadError> {
+        let mut conn = self.store.conn()?;
+        Ok(store::unit_history::history(&mut conn, bill.id, wid)?)
+    }
+
+    /// Compares two versions of bill `slug`; a reference naming another bill is refused.
+    pub fn compare(
+        &self,
+        slug: &str,
+        from: &VersionRef,
+        to: &VersionRef,
+    ) -> Result<Comparison, ReadError> {
+        for r in [from, to] {
+            if let Some(other) = &r.bill {
+                if other != slug {
+                    return Err(ReadError::CrossBill(slug.to_string(), other.clone()));
+                }
+            }
+        }
+        let (bill, _) = self.bill(slug)?;
+        let a = self.version(&bill, from.number)?;
+        let b = self.version(&bill, to.number)?;
+        let diff = compare_versions(&a.markdown, &a.units, &b.markdown, &b.units);
+        Ok(Comparison {
+            from: a,
+            to: b,
+            diff,
+        })
+    }
+}
+
+fn poisoned() -> ReadError {
+    ReadError::Internal("version cache lock poisoned")
+}

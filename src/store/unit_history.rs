@@ -1,0 +1,40 @@
+//! Where one unit (by work id) appears across the versions of a bill.
+
+use diesel::prelude::*;
+
+use super::schema::{units, versions};
+use super::{DbConnection, StoreError};
+use crate::text::UnitKind;
+
+/// One appearance of a unit: the version number, its citation id there and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitAt {
+    pub number: i32,
+    pub kind: UnitKind,
+    pub eid: String,
+    pub sha256: String,
+}
+
+/// Every version of `bill_id` that has unit `wid`, oldest first (uses the (version_id,
+/// wid) index through the join).
+pub fn history(conn: &mut DbConnection, bill_id: i64, wid: &str) -> Result<Vec<UnitAt>, StoreError> {
+    let rows: Vec<(i32, String, String, String)> = units::table
+        .inner_join(versions::table)
+        .filter(versions::bill_id.eq(bill_id))
+        .filter(units::wid.eq(wid))
+        .order(versions::number.asc())
+        .select((versions::number, units::kind, units::eid, units::sha256))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(number, kind, eid, sha256)| {
+            Ok(UnitAt {
+                number,
+                kind: UnitKind::parse(&kind).ok_or_else(|| {
+                    StoreError::Invalid(format!("unit {wid} of version {number}: unknown kind {kind}"))
+                })?,
+                eid,
+                sha256,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,141 @@
+//! Units of a version (divisions, articles, paragraphs), stored in document order so that
+//! a `Vec<Unit>` reads back exactly as it was written.
+
+use diesel::prelude::*;
+
+use super::schema::units;
+use super::{Backend, DbConnection, StoreError};
+use crate::text::{Unit, UnitKind};
+
+/// Number of columns of `units`, i.e. bind parameters per inserted row.
+pub const COLUMNS: usize = 12;
+
+/// Rows per INSERT statement, kept under each backend's limit on bind parameters
+/// (SQLite: 32766 since 3.32; PostgreSQL: 65535).
+fn rows_per_statement(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 32766 / COLUMNS,
+        Backend::Postgres => 65535 / COLUMNS,
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = units, treat_none_as_default_value = false)]
+struct UnitRow<'a> {
+    version_id: i64,
+    ord: i32,
+    kind: &'static str,
+    wid: &'a str,
+    eid: &'a str,
+    num: Option<&'a str>,
+    heading: Option<&'a str>,
+    depth: i32,
+    parent: Option<i32>,
+    start_byte: i64,
+    end_byte: i64,
+    sha256: &'a str,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = units)]
+struct StoredUnit {
+    ord: i32,
+    kind: String,
+    wid: String,
+    eid: String,
+    num: Option<String>,
+    heading: Option<String>,
+    depth: i32,
+    parent: Option<i32>,
+    start_byte: i64,
+    end_byte: i64,
+    sha256: String,
+}
+
+fn too_big(what: &str, value: usize) -> StoreError {
+    StoreError::Invalid(format!("{what} {value} does not fit the database column"))
+}
+
+/// Stores the units of a version (which must have none yet), in batches of multi-row
+/// INSERTs. Call it inside a transaction: one version's units stand or fall together.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    version_id: i64,
+    units: &[Unit],
+) -> Result<(), StoreError> {
+    let rows = units
+        .iter()
+        .enumerate()
+        .map(|(ord, u)| {
+            Ok(UnitRow {
+                version_id,
+                ord: i32::try_from(ord).map_err(|_| too_big("unit index", ord))?,
+                kind: u.kind.as_str(),
+                wid: &u.wid,
+                eid: &u.eid,
+                num: u.num.as_deref(),
+                heading: u.heading.as_deref(),
+                depth: i32::from(u.depth),
+                parent: u
+                    .parent
+                    .map(|p| i32::try_from(p).map_err(|_| too_big("parent index", p)))
+                    .transpose()?,
+                start_byte: i64::try_from(u.start).map_err(|_| too_big("offset", u.start))?,
+                end_byte: i64::try_from(u.end).map_err(|_| too_big("offset", u.end))?,
+                sha256: &u.sha256,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
+    // implements it there by specialising on `SqliteConnection`), hence the branch.
+    let per_statement = rows_per_statement(conn.backend());
+    for chunk in rows.chunks(per_statement) {
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(units::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(units::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// The units of a version in document order (empty if it has none).
+pub fn for_version(conn: &mut DbConnection, version_id: i64) -> Result<Vec<Unit>, StoreError> {
+    let stored: Vec<StoredUnit> = units::table
+        .filter(units::version_id.eq(version_id))
+        .order(units::ord.asc())
+        .select(StoredUnit::as_select())
+        .load(conn)?;
+    let bad = |ord: i32, what: &str| {
+        StoreError::Invalid(format!("unit {ord} of version {version_id}: {what}"))
+    };
+    stored
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            // `parent` refers to positions in the vector, so ords must be 0, 1, 2…
+            if usize::try_from(s.ord).ok() != Some(i) {
+                return Err(bad(s.ord, "units are not numbered 0, 1, 2…"));
+            }
+            Ok(Unit {
+                kind: UnitKind::parse(&s.kind).ok_or_else(|| bad(s.ord, "unknown kind"))?,
+                wid: s.wid,
+                eid: s.eid,
+                num: s.num,
+                heading: s.heading,
+                depth: u8::try_from(s.depth).map_err(|_| bad(s.ord, "depth out of range"))?,
+                parent: s
+                    .parent
+                    .map(usize::try_from)
+                    .transpose()
+                    .map_err(|_| bad(s.ord, "negative parent"))?,
+                start: usize::try_from(s.start_byte).map_err(|_| bad(s.ord, "bad start"))?,
+                end: usize::try_from(s.end_byte).map_err(|_| bad(s.ord, "bad end"))?,
+                sha256: s.sha256,
+            })
+        })
+        .collect()
+}

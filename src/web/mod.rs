@@ -1,0 +1,166 @@
+//! The web layer: Rocket routes (HTML pages and the JSON API), guards, templates, i18n,
+//! errors and security headers. It calls `service`/`store` functions, never SQL.
+
+pub mod api;
+pub mod errors;
+pub mod i18n;
+pub mod pages;
+pub mod templates;
+pub mod views;
+
+use crate::service::reading::Reader;
+use crate::store::Store;
+use handlebars::Handlebars;
+use i18n::Lang;
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::{Build, Request, Response, Rocket};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Demo mode: a banner on every page (and, later, the demo sign-in).
+    pub demo: bool,
+}
+
+/// Shared state of the server.
+pub struct App {
+    pub reader: Reader,
+    pub hb: Handlebars<'static>,
+    pub config: WebConfig,
+    pub fragments: FragmentCache,
+}
+
+pub type AppState = Arc<App>;
+
+impl App {
+    pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+        Ok(App {
+            reader: Reader::new(store, 48 * 1024 * 1024),
+            hb: templates::registry()?,
+            config,
+            fragments: FragmentCache::new(24 * 1024 * 1024),
+        })
+    }
+
+    /// Renders a page template inside the layout, with what every page needs.
+    pub fn render(
+        &self,
+        template: &str,
+        lang: Lang,
+        title: &str,
+        current_path: &str,
+        mut data: Map<String, Value>,
+    ) -> Result<String, errors::AppError> {
+        let other = lang.other();
+        data.insert("lang".into(), json!(lang.code()));
+        data.insert("t".into(), lang.tr().json.clone());
+        data.insert("title".into(), json!(title));
+        data.insert("other_lang".into(), json!(other.code()));
+        data.insert("other_lang_name".into(), json!(other.tr().get("lang_name")));
+        data.insert("next".into(), json!(url_encode(current_path)));
+        data.insert("demo".into(), json!(self.config.demo));
+        self.hb
+            .render(template, &Value::Object(data))
+            .map_err(|e| errors::AppError::internal(lang, format!("template {template}: {e}")))
+    }
+}
+
+/// Percent-encodes a path and query for use as a query parameter value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Rendered fragments of immutable versions (table of contents and text), bounded in
+/// bytes, so a large bill is rendered once, not on every request.
+pub struct FragmentCache {
+    inner: Mutex<(HashMap<String, Arc<String>>, VecDeque<String>, usize)>,
+    max_bytes: usize,
+}
+
+impl FragmentCache {
+    pub fn new(max_bytes: usize) -> Self {
+        FragmentCache {
+            inner: Mutex::new((HashMap::new(), VecDeque::new(), 0)),
+            max_bytes,
+        }
+    }
+
+    pub fn get_or_insert(&self, key: String, make: impl FnOnce() -> String) -> Arc<String> {
+        if let Ok(guard) = self.inner.lock() {
+            if let Some(v) = guard.0.get(&key) {
+                return v.clone();
+            }
+        }
+        let value = Arc::new(make());
+        if let Ok(mut guard) = self.inner.lock() {
+            let (map, order, bytes) = &mut *guard;
+            if value.len() <= self.max_bytes && !map.contains_key(&key) {
+                while *bytes + value.len() > self.max_bytes {
+                    let Some(old) = order.pop_front() else { break };
+                    if let Some(v) = map.remove(&old) {
+                        *bytes -= v.len();
+                    }
+                }
+                *bytes += value.len();
+                order.push_back(key.clone());
+                map.insert(key, value.clone());
+            }
+        }
+        value
+    }
+}
+
+/// Security headers on every response (DESIGN §9).
+pub struct SecurityHeaders;
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("Referrer-Policy", "same-origin"));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+    }
+}
+
+/// The Rocket application, ready to be launched or tested with a local client.
+pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
+    rocket::custom(figment)
+        .manage(Arc::new(app))
+        .attach(SecurityHeaders)
+        .mount("/", pages::routes())
+        .mount("/api/v1", api::routes())
+        .register("/", errors::html_catchers())
+        .register("/api", errors::api_catchers())
+}
+
+/// A Rocket configuration for tests and tools: no secret key needed, quiet logs.
+pub fn test_figment() -> rocket::figment::Figment {
+    rocket::Config::figment()
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false))
+}

@@ -1,0 +1,474 @@
+//! HTML pages: home, bill, article, versions, comparison; language switch; static files.
+
+use super::errors::AppError;
+use super::i18n::{self, Lang};
+use super::views::{self, PageLinks};
+use super::templates::Assets;
+use super::AppState;
+use crate::domain::bill::VersionRef;
+use crate::service::reading::ReadError;
+use crate::text::UnitKind;
+use rocket::http::uri::Origin;
+use rocket::http::{ContentType, Cookie, CookieJar, Header, SameSite, Status};
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, routes, Route, State};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        home,
+        bill,
+        article,
+        unit_permalink,
+        versions,
+        version_markdown,
+        diff,
+        set_lang,
+        static_file
+    ]
+}
+
+type PageResult = Result<RawHtml<String>, AppError>;
+
+/// Runs blocking work (database, rendering of large texts) off the async workers.
+async fn blocking<T: Send + 'static>(
+    app: &State<AppState>,
+    lang: Lang,
+    f: impl FnOnce(&super::App) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let app = app.inner().clone();
+    rocket::tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| AppError::internal(lang, format!("worker failed: {e}")))?
+}
+
+fn parse_number(lang: Lang, v: Option<&str>) -> Result<Option<i32>, AppError> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse::<VersionRef>()
+            .map(|r| Some(r.number))
+            .map_err(|_| bad_version(lang, s)),
+    }
+}
+
+fn bad_version(lang: Lang, value: &str) -> AppError {
+    let shown: String = value.chars().take(40).collect();
+    AppError::bad_request(
+        lang,
+        lang.tr().fmt("err_bad_version_ref", &[("value", &shown)]),
+    )
+}
+
+#[get("/")]
+async fn home(app: &State<AppState>, lang: Lang, uri: &Origin<'_>) -> PageResult {
+    let path = uri.to_string();
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let bills = app
+            .reader
+            .bills()
+            .map_err(|e| AppError::from_read(lang, e))?;
+        let list: Vec<Value> = bills
+            .iter()
+            .map(|b| {
+                json!({
+                    "slug": b.bill.slug,
+                    "title": b.bill.meta.title,
+                    "language": b.bill.meta.language,
+                    "summary": b.bill.meta.summary,
+                    "versions_label": t.fmt("versions_count", &[("n", &b.version_count)]),
+                    "latest_date": b.latest_date.as_deref().map(short_date).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let mut data = Map::new();
+        data.insert("bills".into(), json!(list));
+        app.render("home", lang, t.get("home_title"), &path, data)
+            .map(RawHtml)
+    })
+    .await
+}
+
+/// `2018-06-08T00:00:00+02:00` → `2018-06-08`: dates of versions are days.
+fn short_date(d: &str) -> String {
+    d.get(..10).unwrap_or(d).to_string()
+}
+
+fn version_json(v: &crate::store::versions::VersionMeta) -> Value {
+    json!({
+        "number": v.number,
+        "date": short_date(&v.date),
+        "author": v.author,
+        "note": v.note,
+        "sha256": v.sha256,
+        "short_sha": &v.sha256[..12.min(v.sha256.len())],
+    })
+}
+
+fn bill_json(b: &crate::store::bills::Bill) -> Value {
+    json!({
+        "slug": b.slug,
+        "title": b.meta.title,
+        "language": b.meta.language,
+    })
+}
+
+#[get("/bills/<slug>?<v>")]
+async fn bill(app: &State<AppState>, lang: Lang, slug: &str, v: Option<&str>, uri: &Origin<'_>) -> PageResult {
+    let number = parse_number(lang, v)?;
+    let (slug, path) = (slug.to_string(), uri.to_string());
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let read = |e| AppError::from_read(lang, e);
+        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
+        let latest = versions
+            .last()
+            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?
+            .number;
+        let number = number.unwrap_or(latest);
+        let meta = versions
+            .iter()
+            .find(|v| v.number == number)
+            .ok_or_else(|| read(ReadError::UnknownVersion { bill: slug.clone(), number }))?;
+        // Rendered once per immutable version and language.
+        let key = format!("bill|{}|{}|{}", slug, meta.sha256, lang.code());
+        let v = app.reader.version(&bill, number).map_err(read)?;
+        let links = PageLinks { slug: &slug, tr: t };
+        let text_html = app
+            .fragments
+            .get_or_insert(key.clone(), || views::text(&v.markdown, &v.units, &links));
+        let toc_html = app
+            .fragments
+            .get_or_insert(format!("toc|{key}"), || views::toc(&v.units));
+        let mut data = Map::new();
+        data.insert("bill".into(), bill_json(&bill));
+        data.insert("version".into(), version_json(meta));
+        data.insert("version_label".into(), json!(t.fmt("version_label", &[("n", &number)])));
+        data.insert("is_latest".into(), json!(number == latest));
+        data.insert("previous".into(), json!(if number > 1 { Some(number - 1) } else { None }));
+        data.insert("empty".into(), json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)));
+        data.insert("toc_html".into(), json!(toc_html.as_str()));
+        data.insert("text_html".into(), json!(text_html.as_str()));
+        app.render("bill", lang, &bill.meta.title, &path, data).map(RawHtml)
+    })
+    .await
+}
+
+#[get("/bills/<slug>/articles/<wid>?<v>")]
+async fn article(
+    app: &State<AppState>,
+    lang: Lang,
+    slug: &str,
+    wid: &str,
+    v: Option<&str>,
+    uri: &Origin<'_>,
+) -> PageResult {
+    let number = parse_number(lang, v)?;
+    let (slug, wid, path) = (slug.to_string(), wid.to_string(), uri.to_string());
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let read = |e| AppError::from_read(lang, e);
+        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
+        let latest = versions.last().map(|v| v.number).unwrap_or(0);
+        let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
+        let unknown = || {
+            AppError::not_found(
+                lang,
+                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
+            )
+        };
+        if history.iter().all(|h| h.kind != UnitKind::Article) {
+            return Err(unknown());
+        }
+        // The requested version, or the latest that has the article.
+        let shown = match number {
+            Some(n) => history.iter().find(|h| h.number == n).ok_or_else(unknown)?,
+            None => history.last().ok_or_else(unknown)?,
+        };
+        let removed_in = if number.is_none() && shown.number < latest {
+            versions
+                .iter()
+                .find(|v| v.number > shown.number)
+                .map(|v| t.fmt("removed_in", &[("n", &v.number), ("last", &shown.number)]))
+        } else {
+            None
+        };
+        let loaded = app.reader.version(&bill, shown.number).map_err(read)?;
+        let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
+        let unit = &loaded.units[idx];
+        // The article's paragraphs follow it until the next non-paragraph unit.
+        let end = loaded.units[idx + 1..]
+            .iter()
+            .position(|u| u.kind != UnitKind::Paragraph || u.parent != Some(idx))
+            .map_or(loaded.units.len(), |p| idx + 1 + p);
+        let links = PageLinks { slug: &slug, tr: t };
+        let text_html = crate::text::render::render_units(
+            &loaded.markdown,
+            &loaded.units,
+            idx + 1..end,
+            2,
+            &links,
+        );
+        let mut ancestors = Vec::new();
+        let mut p = unit.parent;
+        while let Some(i) = p {
+            let d = &loaded.units[i];
+            ancestors.push(json!({"eid": d.eid, "label": d.num.clone().unwrap_or_default()}));
+            p = d.parent;
+        }
+        ancestors.reverse();
+        // One row per version: present or not, and how it changed.
+        let mut rows = Vec::new();
+        let mut prev: Option<&crate::service::reading::UnitAt> = None;
+        let mut prev_number = None;
+        for v in &versions {
+            let here = history.iter().find(|h| h.number == v.number);
+            let status = match (prev, here) {
+                (None, Some(_)) => "st_added",
+                (Some(a), Some(b)) if a.sha256 == b.sha256 => "st_unchanged",
+                (Some(_), Some(_)) => "st_modified",
+                (Some(_), None) => "st_removed",
+                (None, None) => "st_absent",
+            };
+            let changed = matches!(status, "st_modified" | "st_removed" | "st_added") && prev_number.is_some();
+            rows.push(json!({
+                "number": v.number,
+                "date": short_date(&v.date),
+                "status": t.get(status),
+                "present": here.is_some(),
+                "current": v.number == shown.number,
+                "eid": here.or(prev).map(|h| h.eid.clone()).unwrap_or_default(),
+                "diff_from": if changed { prev_number } else { None },
+            }));
+            prev = here;
+            prev_number = Some(v.number);
+        }
+        let meta = versions.iter().find(|v| v.number == shown.number).ok_or_else(unknown)?;
+        let heading = unit.heading.clone().unwrap_or_default();
+        let mut data = Map::new();
+        data.insert("bill".into(), bill_json(&bill));
+        data.insert("version".into(), version_json(meta));
+        data.insert("version_label".into(), json!(t.fmt("version_label", &[("n", &shown.number)])));
+        data.insert("wid".into(), json!(wid));
+        data.insert("heading".into(), json!(heading));
+        data.insert("path".into(), json!(ancestors));
+        data.insert("is_latest".into(), json!(shown.number == latest));
+        data.insert("removed_in".into(), json!(removed_in));
+        data.insert("text_html".into(), json!(text_html));
+        data.insert("no_paragraphs".into(), json!(end == idx + 1));
+        data.insert("history".into(), json!(rows));
+        let title = format!("{heading} — {}", bill.meta.title);
+        app.render("article", lang, &title, &path, data).map(RawHtml)
+    })
+    .await
+}
+
+/// A permanent link to any unit (by work id): the latest text that has it.
+#[get("/bills/<slug>/units/<wid>")]
+async fn unit_permalink(app: &State<AppState>, lang: Lang, slug: &str, wid: &str) -> Result<Redirect, AppError> {
+    let (slug, wid) = (slug.to_string(), wid.to_string());
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let read = |e| AppError::from_read(lang, e);
+        let (bill, _) = app.reader.bill(&slug).map_err(read)?;
+        let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
+        let unknown = || {
+            AppError::not_found(
+                lang,
+                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
+            )
+        };
+        let last = history.last().ok_or_else(unknown)?;
+        let loaded = app.reader.version(&bill, last.number).map_err(read)?;
+        let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
+        let unit = &loaded.units[idx];
+        let target = match unit.kind {
+            UnitKind::Article => format!("/bills/{slug}/articles/{wid}?v={}", last.number),
+            UnitKind::Paragraph => match unit.parent.map(|p| &loaded.units[p]) {
+                Some(a) if a.kind == UnitKind::Article => format!(
+                    "/bills/{slug}/articles/{}?v={}#{}",
+                    a.wid, last.number, unit.eid
+                ),
+                _ => format!("/bills/{slug}?v={}#{}", last.number, unit.eid),
+            },
+            UnitKind::Division => format!("/bills/{slug}?v={}#{}", last.number, unit.eid),
+        };
+        Ok(Redirect::to(target))
+    })
+    .await
+}
+
+#[get("/bills/<slug>/versions")]
+async fn versions(app: &State<AppState>, lang: Lang, slug: &str, uri: &Origin<'_>) -> PageResult {
+    let (slug, path) = (slug.to_string(), uri.to_string());
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (bill, versions) = app
+            .reader
+            .bill(&slug)
+            .map_err(|e| AppError::from_read(lang, e))?;
+        let n = versions.len();
+        let list: Vec<Value> = versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut j = version_json(v);
+                j["selected_from"] = json!(n >= 2 && i == n - 2 || n == 1);
+                j["selected_to"] = json!(i == n - 1);
+                j["previous"] = json!(if i > 0 { Some(versions[i - 1].number) } else { None });
+                j
+            })
+            .collect();
+        let mut desc = list.clone();
+        desc.reverse();
+        let mut data = Map::new();
+        data.insert("bill".into(), bill_json(&bill));
+        data.insert("versions".into(), json!(list));
+        data.insert("versions_desc".into(), json!(desc));
+        let title = format!("{} — {}", t.get("versions"), bill.meta.title);
+        app.render("versions", lang, &title, &path, data).map(RawHtml)
+    })
+    .await
+}
+
+/// The markdown of one version, as imported (`/bills/x/versions/3.md`).
+#[get("/bills/<slug>/versions/<file>")]
+async fn version_markdown(
+    app: &State<AppState>,
+    lang: Lang,
+    slug: &str,
+    file: &str,
+) -> Result<(ContentType, String), AppError> {
+    let number = file
+        .strip_suffix(".md")
+        .and_then(|n| n.parse::<i32>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad_version(lang, file))?;
+    let slug = slug.to_string();
+    blocking(app, lang, move |app| {
+        let read = |e| AppError::from_read(lang, e);
+        let (bill, _) = app.reader.bill(&slug).map_err(read)?;
+        let v = app.reader.version(&bill, number).map_err(read)?;
+        Ok((ContentType::new("text", "markdown").with_params(("charset", "utf-8")), v.markdown.clone()))
+    })
+    .await
+}
+
+#[get("/bills/<slug>/diff?<from>&<to>&<mode>&<changed>")]
+async fn diff(
+    app: &State<AppState>,
+    lang: Lang,
+    slug: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    mode: Option<&str>,
+    changed: Option<&str>,
+    uri: &Origin<'_>,
+) -> PageResult {
+    let parse = |v: Option<&str>| -> Result<Option<VersionRef>, AppError> {
+        match v {
+            None | Some("") => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| bad_version(lang, s)),
+        }
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    let columns = mode == Some("columns");
+    let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
+    let (slug, path) = (slug.to_string(), uri.to_string());
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let read = |e| AppError::from_read(lang, e);
+        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
+        let latest = versions
+            .last()
+            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?
+            .number;
+        let to = to.unwrap_or(VersionRef { bill: None, number: latest });
+        let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
+        let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
+        let (body, shown) = views::comparison(&c, columns, changed_only, t);
+        let (f, tn) = (from.number, to.number);
+        let href = |cols: bool, ch: bool| {
+            format!(
+                "/bills/{slug}/diff?from={f}&to={tn}&mode={}{}",
+                if cols { "columns" } else { "inline" },
+                if ch { "&changed=1" } else { "" }
+            )
+        };
+        let options = vec![
+            json!({"label": t.get("opt_inline"), "href": href(false, changed_only), "current": !columns}),
+            json!({"label": t.get("opt_columns"), "href": href(true, changed_only), "current": columns}),
+            json!({"label": t.get("opt_all"), "href": href(columns, false), "current": !changed_only}),
+            json!({"label": t.get("opt_changed"), "href": href(columns, true), "current": changed_only}),
+        ];
+        let heading = t.fmt("diff_heading", &[("from", &f), ("to", &tn)]);
+        let s = c.diff.summary;
+        let mut data = Map::new();
+        data.insert("bill".into(), bill_json(&bill));
+        data.insert("heading".into(), json!(heading));
+        data.insert("summary".into(), json!({"added": s.added, "removed": s.removed, "modified": s.modified, "unchanged": s.unchanged}));
+        data.insert("options".into(), json!(options));
+        data.insert("columns".into(), json!(columns));
+        data.insert("nothing".into(), json!(!shown));
+        data.insert("from_label".into(), json!(t.fmt("current_text", &[("n", &f)])));
+        data.insert("to_label".into(), json!(t.fmt("modified_text", &[("n", &tn)])));
+        data.insert("body_html".into(), json!(body));
+        let title = format!("{heading} — {}", bill.meta.title);
+        app.render("diff", lang, &title, &path, data).map(RawHtml)
+    })
+    .await
+}
+
+/// Only local paths are followed after switching language (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[get("/lang/<code>?<next>")]
+fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redirect, Status> {
+    let lang = Lang::from_code(code).filter(|l| l.code() == code).ok_or(Status::NotFound)?;
+    let cookie = Cookie::build((i18n::COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .max_age(rocket::time::Duration::days(365));
+    jar.add(cookie);
+    Ok(Redirect::to(safe_next(next)))
+}
+
+pub struct StaticFile(ContentType, Vec<u8>);
+
+impl<'r> rocket::response::Responder<'r, 'static> for StaticFile {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        rocket::Response::build_from((self.0, self.1).respond_to(req)?)
+            .header(Header::new("Cache-Control", "public, max-age=3600"))
+            .ok()
+    }
+}
+
+#[get("/static/<file..>")]
+fn static_file(file: PathBuf) -> Option<StaticFile> {
+    let name = format!("static/{}", file.to_str()?);
+    let asset = Assets::get(&name)?;
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let ct = ContentType::from_extension(ext).unwrap_or(ContentType::Binary);
+    Some(StaticFile(ct, asset.data.into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(super::safe_next(Some("/bills/x?v=2")), "/bills/x?v=2");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
+            assert_eq!(super::safe_next(Some(bad)), "/");
+        }
+        assert_eq!(super::safe_next(None), "/");
+    }
+}
