@@ -86,7 +86,11 @@ fn synthetic_units(n: usize, seed: usize) -> Vec<Unit> {
                 UnitKind::Paragraph => None,
             },
             heading: (kind != UnitKind::Paragraph).then(|| format!("Article L{i} ✓")),
-            depth: if kind == UnitKind::Paragraph { 0 } else { 1 + (i % 9) as u8 },
+            depth: if kind == UnitKind::Paragraph {
+                0
+            } else {
+                1 + (i % 9) as u8
+            },
             parent,
             start: offset,
             end: offset + len,
@@ -141,7 +145,11 @@ fn bills_round_trip() {
     assert_eq!(alpha2.created_at, alpha.created_at);
 
     // Listing: by slug, with version counts and the date of the highest number.
-    for (n, date) in [(1, "2024-03-01"), (2, "2025-07-14T10:00:00+02:00"), (3, "2025-01-01")] {
+    for (n, date) in [
+        (1, "2024-03-01"),
+        (2, "2025-07-14T10:00:00+02:00"),
+        (3, "2025-01-01"),
+    ] {
         let mut v = new_version(alpha.id, n, &format!("# v{n}"));
         v.date = date.into();
         versions::insert(c, &v).unwrap();
@@ -212,11 +220,20 @@ fn versions_round_trip() {
     assert_eq!(latest.markdown, v2.markdown);
     assert_eq!(versions::max_number(c, bill.id).unwrap(), Some(2));
 
-    assert_eq!(versions::find_by_sha(c, bill.id, &v2.sha256).unwrap().unwrap().id, id2);
+    assert_eq!(
+        versions::find_by_sha(c, bill.id, &v2.sha256)
+            .unwrap()
+            .unwrap()
+            .id,
+        id2
+    );
     assert_eq!(versions::find_by_sha(c, bill.id, "00").unwrap(), None);
     let by_ref = versions::find_by_source_ref(c, bill.id, v1.source_ref.as_deref().unwrap());
     assert_eq!(by_ref.unwrap().unwrap().id, id1);
-    assert_eq!(versions::find_by_source_ref(c, other.id, "0123").unwrap(), None);
+    assert_eq!(
+        versions::find_by_source_ref(c, other.id, "0123").unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -229,7 +246,7 @@ fn units_round_trip() {
     let v2 = versions::insert(c, &new_version(bill.id, 2, "b")).unwrap();
     let v3 = versions::insert(c, &new_version(bill.id, 3, "c")).unwrap();
 
-    // More rows than one statement takes on either backend (2730 / 5461).
+    // More rows than one INSERT takes on SQLite (2730).
     let many = synthetic_units(12_000, 0);
     let few = synthetic_units(5, 7);
     store::transaction(c, |c| {
@@ -447,35 +464,56 @@ fn store_describes_itself_and_reports_connection_errors() {
 
     // PostgreSQL down: a clear error, no password, and no SQLite file made instead.
     let empty = tempfile::tempdir().unwrap();
-    let err = Store::open(empty.path(), Some("postgres://amenda:s3cret@127.0.0.1:1/amenda"))
-        .unwrap_err();
+    let err = Store::open(
+        empty.path(),
+        Some("postgres://amenda:s3cret@127.0.0.1:1/amenda"),
+    )
+    .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, StoreError::Connect { backend: Backend::Postgres, .. }), "{msg}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Connect {
+                backend: Backend::Postgres,
+                ..
+            }
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("PostgreSQL at 127.0.0.1:1/amenda"), "{msg}");
     assert!(!msg.contains("s3cret"), "{msg}");
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
 
     // SQLite file in a missing folder: says which file.
     let missing = empty.path().join("nope/amenda.db");
-    let err = Store::open(empty.path(), Some(&format!("sqlite://{}", missing.display())))
-        .unwrap_err()
-        .to_string();
+    let err = Store::open(
+        empty.path(),
+        Some(&format!("sqlite://{}", missing.display())),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("SQLite") && err.contains("nope"), "{err}");
 }
 
 fn sqlite_pragma(c: &mut DbConnection, name: &str) -> String {
     // The pragma's table-valued function names its column after the pragma, except…
-    let column = if name == "busy_timeout" { "timeout" } else { name };
+    let column = if name == "busy_timeout" {
+        "timeout"
+    } else {
+        name
+    };
     #[derive(QueryableByName)]
     struct Value {
         #[diesel(sql_type = Text)]
         value: String,
     }
     // CAST: pragma values come back as integers or text depending on the pragma.
-    diesel::sql_query(format!("SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"))
-        .get_result::<Value>(c)
-        .unwrap()
-        .value
+    diesel::sql_query(format!(
+        "SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"
+    ))
+    .get_result::<Value>(c)
+    .unwrap()
+    .value
 }
 
 /// Writes `AMENDA_BENCH_VERSIONS` (default 20) versions of 10,000 units in one
@@ -522,7 +560,10 @@ fn insert_rate() {
     let t = Instant::now();
     let mut conn = store.conn().unwrap();
     let back = units::for_version(&mut conn, 1).unwrap_or_default();
-    let latest_id = versions::list_meta(&mut conn, 1).unwrap().last().map(|v| v.id);
+    let latest_id = versions::list_meta(&mut conn, 1)
+        .unwrap()
+        .last()
+        .map(|v| v.id);
     let back_latest = units::for_version(&mut conn, latest_id.unwrap()).unwrap();
     println!(
         "read back 2 x {per_version} units in {:.3} s",
@@ -559,17 +600,22 @@ fn migration_names() -> Vec<String> {
 #[test]
 fn migration_trees_have_the_same_versions() {
     let list = |backend: &str| {
-        let mut names: Vec<String> = std::fs::read_dir(manifest_path(&format!("migrations/{backend}")))
-            .unwrap()
-            .map(|e| e.unwrap())
-            .filter(|e| e.file_type().unwrap().is_dir())
-            .map(|e| {
-                for f in ["up.sql", "down.sql"] {
-                    assert!(e.path().join(f).is_file(), "{} lacks {f}", e.path().display());
-                }
-                e.file_name().to_string_lossy().into_owned()
-            })
-            .collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(manifest_path(&format!("migrations/{backend}")))
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().unwrap().is_dir())
+                .map(|e| {
+                    for f in ["up.sql", "down.sql"] {
+                        assert!(
+                            e.path().join(f).is_file(),
+                            "{} lacks {f}",
+                            e.path().display()
+                        );
+                    }
+                    e.file_name().to_string_lossy().into_owned()
+                })
+                .collect();
         names.sort();
         names
     };
@@ -579,7 +625,8 @@ fn migration_trees_have_the_same_versions() {
 
 #[test]
 fn schema_rs_and_both_migration_trees_agree() {
-    let declared = parse_schema_rs(&std::fs::read_to_string(manifest_path("src/store/schema.rs")).unwrap());
+    let declared =
+        parse_schema_rs(&std::fs::read_to_string(manifest_path("src/store/schema.rs")).unwrap());
     assert_eq!(
         declared["units"].len(),
         units::COLUMNS,
@@ -587,7 +634,12 @@ fn schema_rs_and_both_migration_trees_agree() {
     );
 
     let sqlite = sqlite_tables();
-    assert_same_tables("migrations/sqlite", &sqlite, "src/store/schema.rs", &declared);
+    assert_same_tables(
+        "migrations/sqlite",
+        &sqlite,
+        "src/store/schema.rs",
+        &declared,
+    );
 
     let postgres = if on_postgres() {
         // A fresh database migrated with the embedded postgres tree.
@@ -597,16 +649,24 @@ fn schema_rs_and_both_migration_trees_agree() {
     } else {
         parse_postgres_migrations()
     };
-    assert_same_tables("migrations/postgres", &postgres, "src/store/schema.rs", &declared);
+    assert_same_tables(
+        "migrations/postgres",
+        &postgres,
+        "src/store/schema.rs",
+        &declared,
+    );
 }
 
 #[test]
 fn sqlite_migrations_revert_cleanly() {
     let mut conn = SqliteConnection::establish(":memory:").unwrap();
-    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS).unwrap();
-    conn.revert_all_migrations(store::migrate::SQLITE_MIGRATIONS).unwrap();
+    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS)
+        .unwrap();
+    conn.revert_all_migrations(store::migrate::SQLITE_MIGRATIONS)
+        .unwrap();
     assert!(sqlite_table_names(&mut conn).is_empty());
-    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS).unwrap();
+    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS)
+        .unwrap();
 }
 
 #[test]
@@ -620,12 +680,14 @@ fn postgres_migrations_revert_cleanly() {
     let DbConnection::Pg(pg) = &mut *conn else {
         unreachable!()
     };
-    pg.revert_all_migrations(store::migrate::POSTGRES_MIGRATIONS).unwrap();
+    pg.revert_all_migrations(store::migrate::POSTGRES_MIGRATIONS)
+        .unwrap();
     assert!(postgres_tables(&mut conn).is_empty());
     let DbConnection::Pg(pg) = &mut *conn else {
         unreachable!()
     };
-    pg.run_pending_migrations(store::migrate::POSTGRES_MIGRATIONS).unwrap();
+    pg.run_pending_migrations(store::migrate::POSTGRES_MIGRATIONS)
+        .unwrap();
 }
 
 fn assert_same_tables(a_name: &str, a: &Tables, b_name: &str, b: &Tables) {
@@ -702,7 +764,8 @@ fn sqlite_tables() -> Tables {
         pk: i32,
     }
     let mut conn = SqliteConnection::establish(":memory:").unwrap();
-    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS).unwrap();
+    conn.run_pending_migrations(store::migrate::SQLITE_MIGRATIONS)
+        .unwrap();
     let mut tables = Tables::new();
     for table in sqlite_table_names(&mut conn) {
         let cols = diesel::sql_query(
@@ -759,12 +822,17 @@ fn postgres_tables(conn: &mut DbConnection) -> Tables {
             continue;
         }
         let _ = c.ordinal_position;
-        let ty = pg_type(&c.data_type)
-            .unwrap_or_else(|| panic!("{}.{}: unexpected type {}", c.table_name, c.column_name, c.data_type));
-        tables
-            .entry(c.table_name)
-            .or_default()
-            .push((c.column_name, ty.to_owned(), c.is_nullable == "YES"));
+        let ty = pg_type(&c.data_type).unwrap_or_else(|| {
+            panic!(
+                "{}.{}: unexpected type {}",
+                c.table_name, c.column_name, c.data_type
+            )
+        });
+        tables.entry(c.table_name).or_default().push((
+            c.column_name,
+            ty.to_owned(),
+            c.is_nullable == "YES",
+        ));
     }
     tables
 }
@@ -864,7 +932,16 @@ fn split_top_level(body: &str) -> Vec<String> {
 fn parse_pg_column(def: &str) -> Option<(String, String, bool)> {
     let words: Vec<&str> = def.split_whitespace().collect();
     let first = words.first()?.to_ascii_uppercase();
-    if ["PRIMARY", "UNIQUE", "CONSTRAINT", "FOREIGN", "CHECK", "EXCLUDE"].contains(&first.as_str()) {
+    if [
+        "PRIMARY",
+        "UNIQUE",
+        "CONSTRAINT",
+        "FOREIGN",
+        "CHECK",
+        "EXCLUDE",
+    ]
+    .contains(&first.as_str())
+    {
         return None;
     }
     let upper = def.to_ascii_uppercase();

@@ -129,7 +129,11 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<BillSummary>, StoreError> {
 }
 
 /// Stores the next work id number to mint; false if there is no such bill.
-pub fn set_next_wid(conn: &mut DbConnection, bill_id: i64, next_wid: i64) -> Result<bool, StoreError> {
+pub fn set_next_wid(
+    conn: &mut DbConnection,
+    bill_id: i64,
+    next_wid: i64,
+) -> Result<bool, StoreError> {
     let n = diesel::update(bills::table.find(bill_id))
         .set(bills::next_wid.eq(next_wid))
         .execute(conn)?;
@@ -137,7 +141,11 @@ pub fn set_next_wid(conn: &mut DbConnection, bill_id: i64, next_wid: i64) -> Res
 }
 
 /// Replaces title and metadata (not the slug); false if there is no such bill.
-pub fn update_meta(conn: &mut DbConnection, bill_id: i64, meta: &BillMeta) -> Result<bool, StoreError> {
+pub fn update_meta(
+    conn: &mut DbConnection,
+    bill_id: i64,
+    meta: &BillMeta,
+) -> Result<bool, StoreError> {
     let n = diesel::update(bills::table.find(bill_id))
         .set(meta)
         .execute(conn)?;

@@ -51,7 +51,10 @@ impl fmt::Display for Backend {
 pub(crate) enum Target {
     Sqlite(PathBuf),
     /// The full URL (with password, for connecting) and its password-free description.
-    Postgres { url: String, shown: String },
+    Postgres {
+        url: String,
+        shown: String,
+    },
 }
 
 // Hand-written so that the password in a PostgreSQL URL never reaches a log.
@@ -156,7 +159,6 @@ impl Target {
         })
     }
 }
-
 
 /// `host:port/database` of a PostgreSQL URL, without user or password.
 fn describe_pg_url(url: &str) -> String {
@@ -286,8 +288,11 @@ mod tests {
             Target::from_url(dir, Some("y.db")).unwrap(),
             Target::Sqlite(PathBuf::from("y.db"))
         );
-        let pg = Target::from_url(dir, Some("postgresql://u:secret@db.example:5433/amenda?sslmode=require"))
-            .unwrap();
+        let pg = Target::from_url(
+            dir,
+            Some("postgresql://u:secret@db.example:5433/amenda?sslmode=require"),
+        )
+        .unwrap();
         assert_eq!(pg.backend(), Backend::Postgres);
         assert_eq!(pg.shown(), "db.example:5433/amenda");
         assert!(Target::from_url(dir, Some("mysql://u:secret@h/db"))

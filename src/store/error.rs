@@ -60,10 +60,7 @@ impl StoreError {
         use diesel::result::{DatabaseErrorKind, Error};
         matches!(
             self,
-            StoreError::Query(Error::DatabaseError(
-                DatabaseErrorKind::UniqueViolation,
-                _
-            ))
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
         )
     }
 

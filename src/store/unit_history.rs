@@ -17,7 +17,11 @@ pub struct UnitAt {
 
 /// Every version of `bill_id` that has unit `wid`, oldest first (uses the (version_id,
 /// wid) index through the join).
-pub fn history(conn: &mut DbConnection, bill_id: i64, wid: &str) -> Result<Vec<UnitAt>, StoreError> {
+pub fn history(
+    conn: &mut DbConnection,
+    bill_id: i64,
+    wid: &str,
+) -> Result<Vec<UnitAt>, StoreError> {
     let rows: Vec<(i32, String, String, String)> = units::table
         .inner_join(versions::table)
         .filter(versions::bill_id.eq(bill_id))
@@ -30,7 +34,9 @@ pub fn history(conn: &mut DbConnection, bill_id: i64, wid: &str) -> Result<Vec<U
             Ok(UnitAt {
                 number,
                 kind: UnitKind::parse(&kind).ok_or_else(|| {
-                    StoreError::Invalid(format!("unit {wid} of version {number}: unknown kind {kind}"))
+                    StoreError::Invalid(format!(
+                        "unit {wid} of version {number}: unknown kind {kind}"
+                    ))
                 })?,
                 eid,
                 sha256,

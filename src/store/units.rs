@@ -4,20 +4,15 @@
 use diesel::prelude::*;
 
 use super::schema::units;
-use super::{Backend, DbConnection, StoreError};
+use super::{DbConnection, StoreError};
 use crate::text::{Unit, UnitKind};
 
 /// Number of columns of `units`, i.e. bind parameters per inserted row.
 pub const COLUMNS: usize = 12;
 
-/// Rows per INSERT statement, kept under each backend's limit on bind parameters
-/// (SQLite: 32766 since 3.32; PostgreSQL: 65535).
-fn rows_per_statement(backend: Backend) -> usize {
-    match backend {
-        Backend::Sqlite => 32766 / COLUMNS,
-        Backend::Postgres => 65535 / COLUMNS,
-    }
-}
+/// Rows per INSERT statement on SQLite, under its limit of 32766 bind parameters (the
+/// bundled build's default). Smaller chunks (500–1000) measured the same.
+const SQLITE_ROWS_PER_STATEMENT: usize = 32766 / COLUMNS;
 
 #[derive(Insertable)]
 #[diesel(table_name = units, treat_none_as_default_value = false)]
@@ -56,8 +51,9 @@ fn too_big(what: &str, value: usize) -> StoreError {
     StoreError::Invalid(format!("{what} {value} does not fit the database column"))
 }
 
-/// Stores the units of a version (which must have none yet), in batches of multi-row
-/// INSERTs. Call it inside a transaction: one version's units stand or fall together.
+/// Stores the units of a version (which must have none yet): multi-row INSERTs on
+/// SQLite, one COPY on PostgreSQL. Call it inside a transaction so that a version's
+/// units stand or fall together (on SQLite, without one, each chunk commits alone).
 pub fn insert_many(
     conn: &mut DbConnection,
     version_id: i64,
@@ -86,18 +82,21 @@ pub fn insert_many(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
-    // implements it there by specialising on `SqliteConnection`), hence the branch.
-    let per_statement = rows_per_statement(conn.backend());
-    for chunk in rows.chunks(per_statement) {
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(units::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConnection::Pg(c) => diesel::insert_into(units::table)
-                .values(chunk)
-                .execute(c)?,
-        };
+    match conn {
+        // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
+        // implements it there by specialising on `SqliteConnection`), hence the branch.
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
+                diesel::insert_into(units::table).values(chunk).execute(c)?;
+            }
+        }
+        // COPY … FROM STDIN (binary): no bind-parameter limit (65535), and twice the rate
+        // of multi-row INSERTs here, mostly less work for the server.
+        DbConnection::Pg(c) => {
+            diesel::copy_from(units::table)
+                .from_insertable(&rows)
+                .execute(c)?;
+        }
     }
     Ok(())
 }

@@ -93,9 +93,8 @@ impl TryFrom<MetaRow> for VersionMeta {
     type Error = StoreError;
 
     fn try_from(r: MetaRow) -> Result<VersionMeta, StoreError> {
-        let warnings = serde_json::from_str(&r.warnings).map_err(|e| {
-            StoreError::Invalid(format!("warnings of version {}: {e}", r.id))
-        })?;
+        let warnings = serde_json::from_str(&r.warnings)
+            .map_err(|e| StoreError::Invalid(format!("warnings of version {}: {e}", r.id)))?;
         Ok(VersionMeta {
             id: r.id,
             bill_id: r.bill_id,

@@ -87,10 +87,7 @@ pub fn unmigrated_test_store() -> TestStore {
         .ok()
         .filter(|u| !u.trim().is_empty());
     let (url, pg) = match admin_url {
-        None => (
-            dir.path().join("test.sqlite3").display().to_string(),
-            None,
-        ),
+        None => (dir.path().join("test.sqlite3").display().to_string(), None),
         Some(admin_url) => {
             let name = unique_database_name();
             let mut admin = PgConnection::establish(&admin_url)

@@ -1,0 +1,210 @@
+//! Importing bills from laws/ folders and git histories, and refusing bad input without
+//! touching the database.
+
+mod common;
+
+use amenda::service::import::{import_folder, import_git, ImportError};
+use amenda::service::Silent;
+use amenda::store;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn laws() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("laws")
+}
+
+/// (bills, versions, units) in the database.
+fn counts(s: &store::Store) -> (usize, usize, usize) {
+    let mut conn = s.conn().unwrap();
+    let bills = store::bills::list(&mut conn).unwrap();
+    let mut versions = 0;
+    let mut units = 0;
+    for b in &bills {
+        for v in store::versions::list_meta(&mut conn, b.bill.id).unwrap() {
+            versions += 1;
+            units += store::units::for_version(&mut conn, v.id).unwrap().len();
+        }
+    }
+    (bills.len(), versions, units)
+}
+
+#[test]
+fn laws_import_is_idempotent() {
+    let s = common::test_store();
+    let first = import_folder(&s, &laws(), &Silent).unwrap();
+    assert!(first.bills_created >= 2);
+    assert!(first.versions_added >= 6);
+    let before = counts(&s);
+    let again = import_folder(&s, &laws(), &Silent).unwrap();
+    assert_eq!(again.bills_created, 0);
+    assert_eq!(again.versions_added, 0);
+    assert_eq!(again.versions_unchanged, first.versions_added);
+    assert_eq!(counts(&s), before);
+}
+
+fn copy_bill(dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for f in ["bill.toml", "v1.md", "v2.md", "v3.md"] {
+        std::fs::copy(laws().join("budget-participatif").join(f), dst.join(f)).unwrap();
+    }
+}
+
+#[test]
+fn bad_files_are_refused_and_nothing_is_written() {
+    let s = common::test_store();
+    let tmp = tempfile::tempdir().unwrap();
+    // A good bill next to a bad one: neither is imported.
+    copy_bill(&tmp.path().join("a-good-bill"));
+    let bad = tmp.path().join("b-bad-bill");
+    copy_bill(&bad);
+    std::fs::write(bad.join("v2.md"), b"# Titre\n\n## Article 1er\n\nCaf\xe9 en Latin-1.\n").unwrap();
+    let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
+    assert!(matches!(err, ImportError::Input(_)), "{err}");
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    assert!(err.to_string().contains("v2.md"), "{err}");
+    assert_eq!(counts(&s), (0, 0, 0));
+
+    // A 50 MB file.
+    let big = vec![b'a'; 50 * 1024 * 1024];
+    std::fs::write(bad.join("v2.md"), &big).unwrap();
+    let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
+    assert!(err.to_string().contains("more than the"), "{err}");
+    assert_eq!(counts(&s), (0, 0, 0));
+
+    // A missing version file, a broken manifest, a bad folder name, an empty folder.
+    std::fs::remove_file(bad.join("v2.md")).unwrap();
+    let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
+    assert!(err.to_string().contains("cannot read"), "{err}");
+    std::fs::remove_dir_all(&bad).unwrap();
+    let worse = tmp.path().join("c-broken");
+    copy_bill(&worse);
+    std::fs::write(worse.join("bill.toml"), "title = \"x\"\n").unwrap();
+    let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
+    assert!(err.to_string().contains("bill.toml"), "{err}");
+    assert_eq!(counts(&s), (0, 0, 0));
+    let empty = tempfile::tempdir().unwrap();
+    let err = import_folder(&s, empty.path(), &Silent).unwrap_err();
+    assert!(err.to_string().contains("holds no bill"), "{err}");
+}
+
+#[test]
+fn a_changed_version_file_is_refused() {
+    let s = common::test_store();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("budget-participatif");
+    copy_bill(&dir);
+    import_folder(&s, tmp.path(), &Silent).unwrap();
+    let before = counts(&s);
+    let v1 = std::fs::read_to_string(dir.join("v1.md")).unwrap();
+    std::fs::write(dir.join("v1.md"), v1.replace("Article 2", "Article 2 bis")).unwrap();
+    let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+    assert_eq!(counts(&s), before);
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Greffe")
+        .env("GIT_AUTHOR_EMAIL", "greffe@example.org")
+        .env("GIT_COMMITTER_NAME", "Greffe")
+        .env("GIT_COMMITTER_EMAIL", "greffe@example.org")
+        .status()
+        .unwrap();
+    assert!(st.success(), "git {args:?}");
+}
+
+fn commit(dir: &Path, file: &str, text: &str, date: &str, msg: &str) {
+    std::fs::write(dir.join(file), text).unwrap();
+    git(dir, &["add", "-A"]);
+    let st = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["commit", "-q", "-m", msg])
+        .env("GIT_AUTHOR_NAME", "Greffe")
+        .env("GIT_AUTHOR_EMAIL", "greffe@example.org")
+        .env("GIT_COMMITTER_NAME", "Greffe")
+        .env("GIT_COMMITTER_EMAIL", "greffe@example.org")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn git_history_imports_once_per_commit_and_incrementally() {
+    let s = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "texte"]);
+    commit(r, "README.md", "Dépôt\n", "2001-01-01T00:00:00+01:00", "Initial");
+    let v1 = "# Titre Ier\n\n## Article 1er\n\nLe délai est de trois mois.\n\n## Article 21\n\nPremier.\n\n## Article 21\n\nSecond, même numéro.\n";
+    commit(r, "code.md", v1, "2002-02-02T00:00:00+01:00", "Version consolidée au 2 février 2002");
+    commit(r, "README.md", "Dépôt modifié\n", "2002-03-01T00:00:00+01:00", "Sans rapport");
+    let v2 = v1.replace("trois mois", "six mois");
+    commit(r, "code.md", &v2, "2003-03-03T00:00:00+01:00", "Version consolidée au 3 mars 2003");
+
+    let sum = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    assert_eq!(sum.bills_created, 1);
+    assert_eq!(sum.versions_added, 2, "one version per commit touching the file");
+    assert!(sum.warnings.iter().any(|w| w.contains("duplicate article number")), "{:?}", sum.warnings);
+    let mut conn = s.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "code-test").unwrap().unwrap();
+    assert_eq!(bill.meta.title, "Code");
+    let versions = store::versions::list_meta(&mut conn, bill.id).unwrap();
+    assert_eq!(versions[0].note, "Version consolidée au 2 février 2002");
+    assert!(versions[0].date.starts_with("2002-02-02"));
+    assert_eq!(versions[1].author, "Greffe");
+    assert_eq!(versions[1].source_ref.as_deref().map(str::len), Some(40));
+    // The two "Article 21" are two units with distinct ids.
+    let units = store::units::for_version(&mut conn, versions[0].id).unwrap();
+    let a21: Vec<_> = units.iter().filter(|u| u.num.as_deref() == Some("21")).collect();
+    assert_eq!(a21.len(), 2);
+    assert_ne!(a21[0].wid, a21[1].wid);
+    assert_ne!(a21[0].eid, a21[1].eid);
+    drop(conn);
+
+    // Again: nothing new. Then one more commit: only it is added.
+    let again = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    assert_eq!(again.versions_added, 0);
+    assert_eq!(again.versions_unchanged, 2);
+    commit(r, "code.md", &v2.replace("Premier.", "Premier, modifié."), "2004-04-04T00:00:00+01:00", "Version 3");
+    let more = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    assert_eq!(more.versions_added, 1);
+
+    // A bundle works like a path.
+    let bundle = r.join("../repo.bundle");
+    git(r, &["bundle", "create", "-q", bundle.to_str().unwrap(), "--all"]);
+    let s2 = common::test_store();
+    let from_bundle = import_git(&s2, bundle.to_str().unwrap(), "code.md", "code-test", Some("texte"), Some("Code test"), &Silent).unwrap();
+    assert_eq!(from_bundle.versions_added, 3);
+    std::fs::remove_file(bundle).ok();
+}
+
+#[test]
+fn git_errors_are_clear_and_write_nothing() {
+    let s = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"]);
+    commit(r, "README.md", "Rien\n", "2001-01-01T00:00:00+01:00", "Initial");
+    let path = r.display().to_string();
+    let err = import_git(&s, &path, "code.md", "x", None, None, &Silent).unwrap_err();
+    assert!(err.to_string().contains("touches \"code.md\""), "{err}");
+    let err = import_git(&s, &path, "README.md", "x", Some("nope"), None, &Silent).unwrap_err();
+    assert!(err.to_string().contains("branch \"nope\" not found"), "{err}");
+    let err = import_git(&s, "/nonexistent/repo", "a.md", "x", None, None, &Silent).unwrap_err();
+    assert!(matches!(err, ImportError::Git(_)), "{err}");
+    let err = import_git(&s, &path, "README.md", "Bad Slug", None, None, &Silent).unwrap_err();
+    assert!(err.to_string().contains("not a valid bill identifier"), "{err}");
+    // A version that is not UTF-8 stops the whole import.
+    commit(r, "code.md", "## Article 1\n\nBon.\n", "2002-01-01T00:00:00+01:00", "v1");
+    std::fs::write(r.join("code.md"), b"## Article 1\n\n\xff\xfe\n").unwrap();
+    git(r, &["commit", "-q", "-am", "v2 cassée"]);
+    let err = import_git(&s, &path, "code.md", "x", None, None, &Silent).unwrap_err();
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    assert_eq!(counts(&s), (0, 0, 0));
+}
