@@ -103,21 +103,15 @@ impl BillWriter {
         &self.bill
     }
 
-    /// Appends one version unless the latest version already has this exact text.
-    /// Returns whether a version was added.
+    /// Appends one version (which may repeat the previous text: a consolidation at a
+    /// new date with no change is still a version).
     pub fn append(
         &mut self,
         conn: &mut DbConnection,
         input: VersionInput,
         summary: &mut ImportSummary,
-    ) -> Result<bool, ImportError> {
+    ) -> Result<(), ImportError> {
         let sha = sha256_hex(input.markdown.as_bytes());
-        if let Some((_, md, _)) = &self.prev {
-            if sha256_hex(md.as_bytes()) == sha {
-                summary.versions_unchanged += 1;
-                return Ok(false);
-            }
-        }
         let parsed = parse(&input.markdown);
         let mut units = parsed.units;
         assign_wids(
@@ -154,7 +148,7 @@ impl BillWriter {
         store::bills::set_next_wid(conn, self.bill.id, self.alloc.next_value() as i64)?;
         self.prev = Some((number, input.markdown, units));
         summary.versions_added += 1;
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -355,14 +349,19 @@ pub fn import_git(
         }
         None => "HEAD".to_string(),
     };
+    // Every first-parent commit with its changed files: a version is a commit that
+    // changes FILE, or an empty commit (a consolidation at a new date with no change, as
+    // in the Règlement's history); commits that change only other files are not.
     let log = git(
         &[
+            "-c",
+            "core.quotePath=off",
             "log",
             "--reverse",
-            "--format=%H%x1f%aI%x1f%an%x1f%s%x1e",
+            "--first-parent",
+            "--name-only",
+            "--format=%x1e%H%x1f%aI%x1f%an%x1f%s",
             &rev,
-            "--",
-            file,
         ],
         Some(&git_dir),
     )?;
@@ -370,17 +369,21 @@ pub fn import_git(
     let commits: Vec<Commit> = log
         .split('\x1e')
         .filter_map(|rec| {
-            let mut f = rec.trim_matches(['\n', '\r']).split('\x1f');
-            Some(Commit {
+            let (header, files) = rec.split_once('\n').unwrap_or((rec, ""));
+            let mut f = header.split('\x1f');
+            let commit = Commit {
                 id: f.next()?.trim().to_string(),
                 date: f.next()?.to_string(),
                 author: f.next()?.to_string(),
-                subject: f.next()?.to_string(),
-            })
+                subject: f.next()?.trim_end().to_string(),
+            };
+            let mut changed = files.lines().filter(|l| !l.is_empty()).peekable();
+            let relevant = changed.peek().is_none() || changed.any(|l| l == file);
+            (relevant && !commit.id.is_empty()).then_some(commit)
         })
-        .filter(|c| !c.id.is_empty())
         .collect();
-    if commits.is_empty() {
+    let touching = git(&["log", "-1", "--format=%H", &rev, "--", file], Some(&git_dir))?;
+    if commits.is_empty() || touching.iter().all(u8::is_ascii_whitespace) {
         return Err(ImportError::Git(format!(
             "no commit of {} in {repo} touches \"{file}\"; check the file path (relative to the repository root) and the branch",
             rev
@@ -429,7 +432,7 @@ pub fn import_git(
                 continue;
             };
             let markdown = check_markdown(&format!("{file} at commit {}", &c.id[..12.min(c.id.len())]), bytes)?;
-            let added = w.append(
+            w.append(
                 conn,
                 VersionInput {
                     markdown,
@@ -440,7 +443,6 @@ pub fn import_git(
                 },
                 &mut summary,
             )?;
-            let _ = added;
         }
         Ok::<_, ImportError>(summary)
     });

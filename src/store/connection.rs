@@ -133,7 +133,13 @@ impl Target {
         let connect_error = |source| StoreError::Connect {
             backend: self.backend(),
             target: self.shown(),
-            source,
+            source: match source {
+                // libpq ends its messages with a newline.
+                diesel::ConnectionError::BadConnection(m) => {
+                    diesel::ConnectionError::BadConnection(m.trim_end().to_owned())
+                }
+                other => other,
+            },
         };
         Ok(match self {
             Target::Sqlite(path) => {

@@ -169,3 +169,12 @@ pub(crate) fn now_rfc3339() -> String {
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn store_can_be_shared_between_threads() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<super::Store>();
+    }
+}

@@ -94,18 +94,35 @@ fn match_units(
         used[o] = true;
     };
 
-    // Articles by number, occurrence by occurrence (a number may appear twice).
-    let mut by_num: HashMap<String, VecDeque<usize>> = HashMap::new();
+    // Articles by number and identical text first, so that when a number appears twice
+    // the copy that did not change keeps its id; then by number, occurrence by occurrence.
+    let num_key = |u: &Unit| normalize_num(u.num.as_deref().unwrap_or(""));
+    let mut by_num_text: HashMap<(String, &str), VecDeque<usize>> = HashMap::new();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let key = normalize_num(u.num.as_deref().unwrap_or(""));
-            by_num.entry(key).or_default().push_back(i);
+            by_num_text
+                .entry((num_key(u), u.sha256.as_str()))
+                .or_default()
+                .push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let key = normalize_num(u.num.as_deref().unwrap_or(""));
-            if let Some(i) = by_num.get_mut(&key).and_then(|q| q.pop_front()) {
+            let key = (num_key(u), u.sha256.as_str());
+            if let Some(i) = by_num_text.get_mut(&key).and_then(|q| q.pop_front()) {
+                take(j, i, matched, &mut used);
+            }
+        }
+    }
+    let mut by_num: HashMap<String, VecDeque<usize>> = HashMap::new();
+    for (i, u) in old.iter().enumerate() {
+        if u.kind == UnitKind::Article && !used[i] {
+            by_num.entry(num_key(u)).or_default().push_back(i);
+        }
+    }
+    for (j, u) in new.iter().enumerate() {
+        if u.kind == UnitKind::Article && matched[j].is_none() {
+            if let Some(i) = by_num.get_mut(&num_key(u)).and_then(|q| q.pop_front()) {
                 take(j, i, matched, &mut used);
             }
         }
@@ -305,6 +322,16 @@ mod tests {
         assert_eq!(u1[0].wid, u2[0].wid);
         assert_eq!(u1[2].wid, u2[2].wid);
         assert_eq!(u1[3].wid, u2[3].wid);
+    }
+
+    #[test]
+    fn the_unchanged_copy_of_a_duplicate_keeps_its_id() {
+        let v1 = "## Article 21\n\nA.\n\n## Article 21\n\nB.\n";
+        let v2 = "## Article 21\n\nB.\n";
+        let mut alloc = WidAllocator::new(1);
+        let u1 = version(v1, None, &mut alloc);
+        let u2 = version(v2, Some((v1, &u1)), &mut alloc);
+        assert_eq!(u2[0].wid, u1[2].wid);
     }
 
     #[test]

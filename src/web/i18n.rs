@@ -158,7 +158,11 @@ mod tests {
         assert_eq!(a, b);
         for k in a {
             assert!(!fr.get(k).is_empty() && !en.get(k).is_empty(), "{k}");
-            assert_ne!(fr.get(k), en.get(k), "{k} is not translated");
+            // Words spelt alike in both languages are listed; anything else must differ.
+            let alike = ["actions", "version", "version_label", "date", "note", "markdown", "versions", "versions_count", "st_absent"];
+            if !alike.contains(&k.as_str()) {
+                assert_ne!(fr.get(k), en.get(k), "{k} is not translated");
+            }
         }
     }
 }
