@@ -3,8 +3,9 @@ use clap::Parser;
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AMENDA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rocket=error,_=error")),
+            tracing_subscriber::EnvFilter::try_from_env("AMENDA_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,rocket=error,_=error")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -21,9 +21,15 @@ fn corpus() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("the corpus is required in CI and is missing at {}", dir.display());
+        panic!(
+            "the corpus is required in CI and is missing at {}",
+            dir.display()
+        );
     }
-    eprintln!("skipped: no corpus at {} (set AMENDA_CORPUS)", dir.display());
+    eprintln!(
+        "skipped: no corpus at {} (set AMENDA_CORPUS)",
+        dir.display()
+    );
     None
 }
 
@@ -35,8 +41,7 @@ fn article_headings(md: &str) -> usize {
             let t = l.trim_start_matches('#');
             t.len() < l.len()
                 && t.starts_with(' ')
-                && t.trim_start()
-                    .split_whitespace()
+                && t.split_whitespace()
                     .next()
                     .is_some_and(|w| w.eq_ignore_ascii_case("article"))
                 && t.split_whitespace().nth(1).is_some()
@@ -44,7 +49,14 @@ fn article_headings(md: &str) -> usize {
         .count()
 }
 
-fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: usize, duplicate: &str) {
+fn check_history(
+    bundle: &str,
+    file: &str,
+    slug: &str,
+    branch: &str,
+    expected: usize,
+    duplicate: &str,
+) {
     let Some(dir) = corpus() else { return };
     let s = common::test_store();
     let repo = dir.join(bundle).display().to_string();
@@ -52,7 +64,9 @@ fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: u
         .unwrap_or_else(|e| panic!("{bundle}: {e}"));
     assert_eq!(sum.versions_added, expected, "{bundle}");
     assert!(
-        sum.warnings.iter().any(|w| w.contains(&format!("duplicate article number \"{duplicate}\""))),
+        sum.warnings
+            .iter()
+            .any(|w| w.contains(&format!("duplicate article number \"{duplicate}\""))),
         "{bundle}: no warning for {duplicate}"
     );
 
@@ -63,21 +77,44 @@ fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: u
     let mut prev: Option<(String, Vec<Unit>)> = None;
     let mut saw_duplicate = false;
     for m in &metas {
-        let v = store::versions::by_number(&mut conn, bill.id, m.number).unwrap().unwrap();
+        let v = store::versions::by_number(&mut conn, bill.id, m.number)
+            .unwrap()
+            .unwrap();
         let units = store::units::for_version(&mut conn, m.id).unwrap();
         let md = v.markdown;
-        let articles: Vec<&Unit> = units.iter().filter(|u| u.kind == UnitKind::Article).collect();
-        assert_eq!(articles.len(), article_headings(&md), "{slug} version {}", m.number);
+        let articles: Vec<&Unit> = units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Article)
+            .collect();
+        assert_eq!(
+            articles.len(),
+            article_headings(&md),
+            "{slug} version {}",
+            m.number
+        );
         // Ids are unique within a version.
         let mut wids: Vec<&str> = units.iter().map(|u| u.wid.as_str()).collect();
         wids.sort();
         wids.dedup();
-        assert_eq!(wids.len(), units.len(), "{slug} version {}: duplicate wid", m.number);
+        assert_eq!(
+            wids.len(),
+            units.len(),
+            "{slug} version {}: duplicate wid",
+            m.number
+        );
         let mut eids: Vec<&str> = units.iter().map(|u| u.eid.as_str()).collect();
         eids.sort();
         eids.dedup();
-        assert_eq!(eids.len(), units.len(), "{slug} version {}: duplicate eid", m.number);
-        let dups: Vec<&&Unit> = articles.iter().filter(|u| u.num.as_deref() == Some(duplicate)).collect();
+        assert_eq!(
+            eids.len(),
+            units.len(),
+            "{slug} version {}: duplicate eid",
+            m.number
+        );
+        let dups: Vec<&&Unit> = articles
+            .iter()
+            .filter(|u| u.num.as_deref() == Some(duplicate))
+            .collect();
         if dups.len() == 2 {
             saw_duplicate = true;
             assert_ne!(dups[0].wid, dups[1].wid);
@@ -86,14 +123,23 @@ fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: u
         if let Some((pmd, pu)) = &prev {
             let d = compare_versions(pmd, pu, &md, &units);
             let total_new = articles.len();
-            assert_eq!(d.summary.added + d.summary.modified + d.summary.unchanged, total_new);
+            assert_eq!(
+                d.summary.added + d.summary.modified + d.summary.unchanged,
+                total_new
+            );
             for ch in &d.changes {
                 let old = ch.old.map(|i| &pu[i]);
                 let new = ch.new.map(|j| &units[j]);
                 // The diff of every unit rebuilds its new text from its old text.
                 let a = old.map(|u| own_text(pmd, u)).unwrap_or("");
                 let b = new.map(|u| own_text(&md, u)).unwrap_or("");
-                assert_eq!(apply_ops(a, &ch.ops).as_deref(), Ok(b), "{slug} v{} {}", m.number, ch.wid);
+                assert_eq!(
+                    apply_ops(a, &ch.ops).as_deref(),
+                    Ok(b),
+                    "{slug} v{} {}",
+                    m.number,
+                    ch.wid
+                );
                 if let (Some(o), Some(n)) = (old, new) {
                     if o.kind == UnitKind::Article {
                         assert_eq!(o.sha256 == n.sha256, ch.status == Status::Unchanged);
@@ -104,16 +150,25 @@ fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: u
             for n in &articles {
                 let same: Vec<&Unit> = pu
                     .iter()
-                    .filter(|o| o.kind == UnitKind::Article && o.num == n.num && o.sha256 == n.sha256)
+                    .filter(|o| {
+                        o.kind == UnitKind::Article && o.num == n.num && o.sha256 == n.sha256
+                    })
                     .collect();
                 if same.len() == 1 && articles.iter().filter(|x| x.num == n.num).count() == 1 {
-                    assert_eq!(same[0].wid, n.wid, "{slug} v{}: {:?} lost its id", m.number, n.num);
+                    assert_eq!(
+                        same[0].wid, n.wid,
+                        "{slug} v{}: {:?} lost its id",
+                        m.number, n.num
+                    );
                 }
             }
         }
         prev = Some((md, units));
     }
-    assert!(saw_duplicate, "{slug}: no version with two articles {duplicate}");
+    assert!(
+        saw_duplicate,
+        "{slug}: no version with two articles {duplicate}"
+    );
     drop(conn);
 
     // Importing again adds nothing.
@@ -124,10 +179,24 @@ fn check_history(bundle: &str, file: &str, slug: &str, branch: &str, expected: u
 
 #[test]
 fn cpi_whole_history() {
-    check_history("cpi.bundle", "code_de_la_propriété_intellectuelle.md", "cpi", "texte", 198, "L611-19");
+    check_history(
+        "cpi.bundle",
+        "code_de_la_propriété_intellectuelle.md",
+        "cpi",
+        "texte",
+        198,
+        "L611-19",
+    );
 }
 
 #[test]
 fn reglement_an_whole_history() {
-    check_history("reglement_an.bundle", "règlement.md", "reglement-an", "historique", 120, "21");
+    check_history(
+        "reglement_an.bundle",
+        "règlement.md",
+        "reglement-an",
+        "historique",
+        120,
+        "21",
+    );
 }

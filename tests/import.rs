@@ -57,7 +57,11 @@ fn bad_files_are_refused_and_nothing_is_written() {
     copy_bill(&tmp.path().join("a-good-bill"));
     let bad = tmp.path().join("b-bad-bill");
     copy_bill(&bad);
-    std::fs::write(bad.join("v2.md"), b"# Titre\n\n## Article 1er\n\nCaf\xe9 en Latin-1.\n").unwrap();
+    std::fs::write(
+        bad.join("v2.md"),
+        b"# Titre\n\n## Article 1er\n\nCaf\xe9 en Latin-1.\n",
+    )
+    .unwrap();
     let err = import_folder(&s, tmp.path(), &Silent).unwrap_err();
     assert!(matches!(err, ImportError::Input(_)), "{err}");
     assert!(err.to_string().contains("not valid UTF-8"), "{err}");
@@ -140,19 +144,63 @@ fn git_history_imports_once_per_commit_and_incrementally() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
     git(r, &["init", "-q", "-b", "texte"]);
-    commit(r, "README.md", "Dépôt\n", "2001-01-01T00:00:00+01:00", "Initial");
+    commit(
+        r,
+        "README.md",
+        "Dépôt\n",
+        "2001-01-01T00:00:00+01:00",
+        "Initial",
+    );
     let v1 = "# Titre Ier\n\n## Article 1er\n\nLe délai est de trois mois.\n\n## Article 21\n\nPremier.\n\n## Article 21\n\nSecond, même numéro.\n";
-    commit(r, "code.md", v1, "2002-02-02T00:00:00+01:00", "Version consolidée au 2 février 2002");
-    commit(r, "README.md", "Dépôt modifié\n", "2002-03-01T00:00:00+01:00", "Sans rapport");
+    commit(
+        r,
+        "code.md",
+        v1,
+        "2002-02-02T00:00:00+01:00",
+        "Version consolidée au 2 février 2002",
+    );
+    commit(
+        r,
+        "README.md",
+        "Dépôt modifié\n",
+        "2002-03-01T00:00:00+01:00",
+        "Sans rapport",
+    );
     let v2 = v1.replace("trois mois", "six mois");
-    commit(r, "code.md", &v2, "2003-03-03T00:00:00+01:00", "Version consolidée au 3 mars 2003");
+    commit(
+        r,
+        "code.md",
+        &v2,
+        "2003-03-03T00:00:00+01:00",
+        "Version consolidée au 3 mars 2003",
+    );
 
-    let sum = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    let sum = import_git(
+        &s,
+        &r.display().to_string(),
+        "code.md",
+        "code-test",
+        Some("texte"),
+        None,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(sum.bills_created, 1);
-    assert_eq!(sum.versions_added, 2, "one version per commit touching the file");
-    assert!(sum.warnings.iter().any(|w| w.contains("duplicate article number")), "{:?}", sum.warnings);
+    assert_eq!(
+        sum.versions_added, 2,
+        "one version per commit touching the file"
+    );
+    assert!(
+        sum.warnings
+            .iter()
+            .any(|w| w.contains("duplicate article number")),
+        "{:?}",
+        sum.warnings
+    );
     let mut conn = s.conn().unwrap();
-    let bill = store::bills::by_slug(&mut conn, "code-test").unwrap().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "code-test")
+        .unwrap()
+        .unwrap();
     assert_eq!(bill.meta.title, "Code");
     let versions = store::versions::list_meta(&mut conn, bill.id).unwrap();
     assert_eq!(versions[0].note, "Version consolidée au 2 février 2002");
@@ -161,25 +209,64 @@ fn git_history_imports_once_per_commit_and_incrementally() {
     assert_eq!(versions[1].source_ref.as_deref().map(str::len), Some(40));
     // The two "Article 21" are two units with distinct ids.
     let units = store::units::for_version(&mut conn, versions[0].id).unwrap();
-    let a21: Vec<_> = units.iter().filter(|u| u.num.as_deref() == Some("21")).collect();
+    let a21: Vec<_> = units
+        .iter()
+        .filter(|u| u.num.as_deref() == Some("21"))
+        .collect();
     assert_eq!(a21.len(), 2);
     assert_ne!(a21[0].wid, a21[1].wid);
     assert_ne!(a21[0].eid, a21[1].eid);
     drop(conn);
 
     // Again: nothing new. Then one more commit: only it is added.
-    let again = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    let again = import_git(
+        &s,
+        &r.display().to_string(),
+        "code.md",
+        "code-test",
+        Some("texte"),
+        None,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(again.versions_added, 0);
     assert_eq!(again.versions_unchanged, 2);
-    commit(r, "code.md", &v2.replace("Premier.", "Premier, modifié."), "2004-04-04T00:00:00+01:00", "Version 3");
-    let more = import_git(&s, &r.display().to_string(), "code.md", "code-test", Some("texte"), None, &Silent).unwrap();
+    commit(
+        r,
+        "code.md",
+        &v2.replace("Premier.", "Premier, modifié."),
+        "2004-04-04T00:00:00+01:00",
+        "Version 3",
+    );
+    let more = import_git(
+        &s,
+        &r.display().to_string(),
+        "code.md",
+        "code-test",
+        Some("texte"),
+        None,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(more.versions_added, 1);
 
     // A bundle works like a path.
     let bundle = r.join("../repo.bundle");
-    git(r, &["bundle", "create", "-q", bundle.to_str().unwrap(), "--all"]);
+    git(
+        r,
+        &["bundle", "create", "-q", bundle.to_str().unwrap(), "--all"],
+    );
     let s2 = common::test_store();
-    let from_bundle = import_git(&s2, bundle.to_str().unwrap(), "code.md", "code-test", Some("texte"), Some("Code test"), &Silent).unwrap();
+    let from_bundle = import_git(
+        &s2,
+        bundle.to_str().unwrap(),
+        "code.md",
+        "code-test",
+        Some("texte"),
+        Some("Code test"),
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(from_bundle.versions_added, 3);
     std::fs::remove_file(bundle).ok();
 }
@@ -190,18 +277,36 @@ fn git_errors_are_clear_and_write_nothing() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
     git(r, &["init", "-q", "-b", "main"]);
-    commit(r, "README.md", "Rien\n", "2001-01-01T00:00:00+01:00", "Initial");
+    commit(
+        r,
+        "README.md",
+        "Rien\n",
+        "2001-01-01T00:00:00+01:00",
+        "Initial",
+    );
     let path = r.display().to_string();
     let err = import_git(&s, &path, "code.md", "x", None, None, &Silent).unwrap_err();
     assert!(err.to_string().contains("touches \"code.md\""), "{err}");
     let err = import_git(&s, &path, "README.md", "x", Some("nope"), None, &Silent).unwrap_err();
-    assert!(err.to_string().contains("branch \"nope\" not found"), "{err}");
+    assert!(
+        err.to_string().contains("branch \"nope\" not found"),
+        "{err}"
+    );
     let err = import_git(&s, "/nonexistent/repo", "a.md", "x", None, None, &Silent).unwrap_err();
     assert!(matches!(err, ImportError::Git(_)), "{err}");
     let err = import_git(&s, &path, "README.md", "Bad Slug", None, None, &Silent).unwrap_err();
-    assert!(err.to_string().contains("not a valid bill identifier"), "{err}");
+    assert!(
+        err.to_string().contains("not a valid bill identifier"),
+        "{err}"
+    );
     // A version that is not UTF-8 stops the whole import.
-    commit(r, "code.md", "## Article 1\n\nBon.\n", "2002-01-01T00:00:00+01:00", "v1");
+    commit(
+        r,
+        "code.md",
+        "## Article 1\n\nBon.\n",
+        "2002-01-01T00:00:00+01:00",
+        "v1",
+    );
     std::fs::write(r.join("code.md"), b"## Article 1\n\n\xff\xfe\n").unwrap();
     git(r, &["commit", "-q", "-am", "v2 cassée"]);
     let err = import_git(&s, &path, "code.md", "x", None, None, &Silent).unwrap_err();

@@ -14,8 +14,12 @@ use std::path::Path;
 
 fn client() -> (Client, common::TestStore) {
     let store = common::test_store();
-    import_folder(&store, &Path::new(env!("CARGO_MANIFEST_DIR")).join("laws"), &Silent)
-        .expect("laws/ imports");
+    import_folder(
+        &store,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("laws"),
+        &Silent,
+    )
+    .expect("laws/ imports");
     let app = App::new((*store).clone(), WebConfig::default()).expect("templates load");
     let client = Client::tracked(build(test_figment(), app)).expect("valid rocket");
     (client, store)
@@ -34,7 +38,10 @@ fn json(client: &Client, uri: &str) -> (Status, Value) {
     let res = client.get(uri.to_string()).dispatch();
     let status = res.status();
     assert_eq!(res.content_type(), Some(ContentType::JSON), "{uri}");
-    (status, serde_json::from_str(&res.into_string().unwrap()).unwrap())
+    (
+        status,
+        serde_json::from_str(&res.into_string().unwrap()).unwrap(),
+    )
 }
 
 #[test]
@@ -52,7 +59,10 @@ fn home_lists_bills_in_both_languages() {
     // The switch sets a cookie that wins over Accept-Language, and only goes to local paths.
     let res = c.get("/lang/en?next=/bills/budget-participatif").dispatch();
     assert_eq!(res.status(), Status::SeeOther);
-    assert_eq!(res.headers().get_one("Location"), Some("/bills/budget-participatif"));
+    assert_eq!(
+        res.headers().get_one("Location"),
+        Some("/bills/budget-participatif")
+    );
     let (_, page) = get(&c, "/", "fr");
     assert!(page.contains("<html lang=\"en\">"), "the cookie decides");
     let res = c.get("/lang/fr?next=//evil.example/").dispatch();
@@ -67,8 +77,15 @@ fn security_headers_on_every_response() {
         let res = c.get(uri).dispatch();
         let h = res.headers();
         let csp = h.get_one("Content-Security-Policy").unwrap_or_default();
-        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{uri}");
-        assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"), "{uri}");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{uri}"
+        );
+        assert_eq!(
+            h.get_one("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{uri}"
+        );
         assert!(h.get_one("Referrer-Policy").is_some(), "{uri}");
     }
     let res = c.get("/static/amenda.css").dispatch();
@@ -103,15 +120,24 @@ fn article_page_and_permalinks() {
     let units = v3["units"].as_array().unwrap();
     let art = units.iter().find(|u| u["eid"] == "art_2").unwrap();
     let wid = art["wid"].as_str().unwrap();
-    let (status, html) = get(&c, &format!("/bills/budget-participatif/articles/{wid}"), "fr");
+    let (status, html) = get(
+        &c,
+        &format!("/bills/budget-participatif/articles/{wid}"),
+        "fr",
+    );
     assert_eq!(status, Status::Ok);
     assert!(html.contains("<h1 lang=\"fr\">Article 2</h1>"));
     assert!(html.contains("class=\"para-link\" href=\"#art_2__para_1\""));
-    assert!(html.contains("Historique de l&#x27;article") || html.contains("Historique de l'article"));
+    assert!(
+        html.contains("Historique de l&#x27;article") || html.contains("Historique de l'article")
+    );
     // A paragraph's permanent link leads to its article, at its anchor.
     let para = units.iter().find(|u| u["eid"] == "art_2__para_1").unwrap();
     let res = c
-        .get(format!("/bills/budget-participatif/units/{}", para["wid"].as_str().unwrap()))
+        .get(format!(
+            "/bills/budget-participatif/units/{}",
+            para["wid"].as_str().unwrap()
+        ))
         .dispatch();
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(
@@ -129,7 +155,10 @@ fn article_page_and_permalinks() {
         .expect("an article of version 1 was removed");
     let (status, html) = get(
         &c,
-        &format!("/bills/budget-participatif/articles/{}", gone["wid"].as_str().unwrap()),
+        &format!(
+            "/bills/budget-participatif/articles/{}",
+            gone["wid"].as_str().unwrap()
+        ),
         "en",
     );
     assert_eq!(status, Status::Ok);
@@ -160,20 +189,35 @@ fn diff_pages_inline_columns_and_changed_only() {
     let s = &api["summary"];
     for key in ["added", "removed", "modified", "unchanged"] {
         let n = s[key].as_u64().unwrap();
-        assert!(inline.contains(&format!("<span class=\"badge {key}\">{n}</span>")), "{key}");
+        assert!(
+            inline.contains(&format!("<span class=\"badge {key}\">{n}</span>")),
+            "{key}"
+        );
     }
-    let (_, cols) = get(&c, "/bills/budget-participatif/diff?from=1&to=2&mode=columns", "fr");
+    let (_, cols) = get(
+        &c,
+        "/bills/budget-participatif/diff?from=1&to=2&mode=columns",
+        "fr",
+    );
     assert!(cols.contains("class=\"diff-columns\""));
     assert!(cols.contains("class=\"old\"") && cols.contains("class=\"new\""));
     // Only what changed: unchanged articles disappear, so the page is shorter.
-    let (_, changed) = get(&c, "/bills/budget-participatif/diff?from=1&to=2&changed=1", "fr");
+    let (_, changed) = get(
+        &c,
+        "/bills/budget-participatif/diff?from=1&to=2&changed=1",
+        "fr",
+    );
     assert!(changed.len() < inline.len());
     assert!(changed.contains("<del>") || changed.contains("<ins>"));
     let unchanged_heading = "class=\"article-heading st-unchanged\"";
     assert!(inline.contains(unchanged_heading));
     assert!(!changed.contains(unchanged_heading));
     // Same version twice: nothing changed, said so.
-    let (_, same) = get(&c, "/bills/budget-participatif/diff?from=2&to=2&changed=1", "en");
+    let (_, same) = get(
+        &c,
+        "/bills/budget-participatif/diff?from=2&to=2&changed=1",
+        "en",
+    );
     assert!(same.contains("These two versions are identical."));
 }
 
@@ -182,7 +226,11 @@ fn bad_requests_get_clear_errors_in_the_users_language() {
     let (c, _s) = client();
     let (status, html) = get(&c, "/bills/no-such-bill", "fr");
     assert_eq!(status, Status::NotFound);
-    assert!(html.contains("Aucun texte ne porte l&#x27;identifiant") || html.contains("Aucun texte ne porte l'identifiant"), "{html}");
+    assert!(
+        html.contains("Aucun texte ne porte l&#x27;identifiant")
+            || html.contains("Aucun texte ne porte l'identifiant"),
+        "{html}"
+    );
     let (status, html) = get(&c, "/bills/no-such-bill", "en");
     assert_eq!(status, Status::NotFound);
     assert!(html.contains("No text has the identifier"));
@@ -192,7 +240,11 @@ fn bad_requests_get_clear_errors_in_the_users_language() {
     let (status, html) = get(&c, "/bills/budget-participatif?v=abc", "en");
     assert_eq!(status, Status::BadRequest);
     assert!(html.contains("is not a version"));
-    let (status, html) = get(&c, "/bills/budget-participatif/diff?from=open-council-records@1&to=2", "en");
+    let (status, html) = get(
+        &c,
+        "/bills/budget-participatif/diff?from=open-council-records@1&to=2",
+        "en",
+    );
     assert_eq!(status, Status::BadRequest);
     assert!(html.contains("Only two versions of the same text can be compared"));
     let (status, html) = get(&c, "/no/such/page", "fr");
@@ -203,7 +255,10 @@ fn bad_requests_get_clear_errors_in_the_users_language() {
     assert_eq!(status, Status::NotFound);
     assert_eq!(body["error"], "not_found");
     assert!(body["message"].as_str().unwrap().contains("no-such-bill"));
-    let (status, body) = json(&c, "/api/v1/bills/budget-participatif/diff?from=open-council-records@1&to=2");
+    let (status, body) = json(
+        &c,
+        "/api/v1/bills/budget-participatif/diff?from=open-council-records@1&to=2",
+    );
     assert_eq!(status, Status::BadRequest);
     assert_eq!(body["error"], "cross_bill");
     let (status, body) = json(&c, "/api/v1/bills/budget-participatif/versions/0");
@@ -229,8 +284,14 @@ fn api_read_side() {
     let (_, v1) = json(&c, "/api/v1/bills/open-council-records/versions/1");
     let md = v1["markdown"].as_str().unwrap();
     for u in v1["units"].as_array().unwrap() {
-        let (s, e) = (u["start"].as_u64().unwrap() as usize, u["end"].as_u64().unwrap() as usize);
-        assert_eq!(amenda::text::hash::sha256_hex(md[s..e].as_bytes()), u["sha256"].as_str().unwrap());
+        let (s, e) = (
+            u["start"].as_u64().unwrap() as usize,
+            u["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            amenda::text::hash::sha256_hex(&md.as_bytes()[s..e]),
+            u["sha256"].as_str().unwrap()
+        );
     }
     let (_, me) = json(&c, "/api/v1/me");
     assert_eq!(me["signed_in"], false);
@@ -251,7 +312,10 @@ fn api_diff_operations_apply() {
             (md, p.units)
         };
         let ((amd, au), (bmd, bu)) = (parse(&a), parse(&b));
-        let (_, d) = json(&c, &format!("/api/v1/bills/{slug}/diff?from=1&to=3&changed=true"));
+        let (_, d) = json(
+            &c,
+            &format!("/api/v1/bills/{slug}/diff?from=1&to=3&changed=true"),
+        );
         let units = d["units"].as_array().unwrap();
         assert!(!units.is_empty());
         for u in units {
@@ -268,8 +332,12 @@ fn api_diff_operations_apply() {
                     text: o[1].as_str().unwrap().to_string(),
                 })
                 .collect();
-            let old = u["old_eid"].as_str().map(|e| au.iter().find(|x| x.eid == e).unwrap());
-            let new = u["new_eid"].as_str().map(|e| bu.iter().find(|x| x.eid == e).unwrap());
+            let old = u["old_eid"]
+                .as_str()
+                .map(|e| au.iter().find(|x| x.eid == e).unwrap());
+            let new = u["new_eid"]
+                .as_str()
+                .map(|e| bu.iter().find(|x| x.eid == e).unwrap());
             let old_text = old.map(|x| own_text(&amd, x)).unwrap_or("");
             let new_text = new.map(|x| own_text(&bmd, x)).unwrap_or("");
             assert_eq!(apply_ops(old_text, &ops).unwrap(), new_text, "{u}");

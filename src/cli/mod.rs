@@ -10,7 +10,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
-#[command(name = "amenda", version, about = "Citizen consultation and law-amendment platform")]
+#[command(
+    name = "amenda",
+    version,
+    about = "Citizen consultation and law-amendment platform"
+)]
 pub struct Cli {
     /// Data folder: SQLite database, instance keys.
     #[arg(long, global = true, env = "AMENDA_DATA", default_value = "data")]
@@ -93,14 +97,20 @@ fn print_summary(s: &ImportSummary) {
 pub fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Command::Migrate => {
-            let store = Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
+            let store =
+                Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
             let applied = store.migrate().map_err(|e| e.to_string())?;
-            println!("{}: {} migration(s) applied", store.describe(), applied.len());
+            println!(
+                "{}: {} migration(s) applied",
+                store.describe(),
+                applied.len()
+            );
             Ok(())
         }
         Command::Import { path } => {
             let store = open_store(&cli)?;
-            let s = import_folder(&store, path, &Bar(ProgressBar::new(0))).map_err(|e| e.to_string())?;
+            let s = import_folder(&store, path, &Bar(ProgressBar::new(0)))
+                .map_err(|e| e.to_string())?;
             print_summary(&s);
             Ok(())
         }
@@ -169,7 +179,12 @@ fn secret_key(data: &Path) -> Result<Vec<u8>, String> {
         return hex::decode(hex_key.trim())
             .ok()
             .filter(|k| k.len() == 64)
-            .ok_or_else(|| format!("{} is damaged: it must hold 64 bytes in hexadecimal", path.display()));
+            .ok_or_else(|| {
+                format!(
+                    "{} is damaged: it must hold 64 bytes in hexadecimal",
+                    path.display()
+                )
+            });
     }
     let mut key = vec![0u8; 64];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
@@ -192,7 +207,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     opts.open(path)?.write_all(bytes)
 }
 
-fn serve(data: &Path, store: Store, address: IpAddr, port: u16, config: WebConfig) -> Result<(), String> {
+fn serve(
+    data: &Path,
+    store: Store,
+    address: IpAddr,
+    port: u16,
+    config: WebConfig,
+) -> Result<(), String> {
     if config.demo && !address.is_loopback() {
         return Err("demo mode only runs on a loopback address (127.0.0.1 or ::1)".into());
     }
@@ -207,9 +228,8 @@ fn serve(data: &Path, store: Store, address: IpAddr, port: u16, config: WebConfi
     let demo = config.demo;
     let described = store.describe();
     let app = App::new(store, config)?;
-    let rocket = web::build(figment, app).attach(rocket::fairing::AdHoc::on_liftoff(
-        "announce",
-        move |r| {
+    let rocket =
+        web::build(figment, app).attach(rocket::fairing::AdHoc::on_liftoff("announce", move |r| {
             Box::pin(async move {
                 let c = r.config();
                 println!(
@@ -219,8 +239,7 @@ fn serve(data: &Path, store: Store, address: IpAddr, port: u16, config: WebConfi
                     c.port
                 );
             })
-        },
-    ));
+        }));
     rocket::execute(rocket.launch())
         .map(|_| ())
         .map_err(|e| format!("the server stopped: {e}"))

@@ -121,8 +121,11 @@ impl BillManifest {
                     v.file
                 ));
             }
-            if time::Date::parse(&v.date, &time::format_description::well_known::Iso8601::DATE)
-                .is_err()
+            if time::Date::parse(
+                &v.date,
+                &time::format_description::well_known::Iso8601::DATE,
+            )
+            .is_err()
             {
                 return Err(format!(
                     "date \"{}\" of {} is not an ISO 8601 date (YYYY-MM-DD)",
@@ -150,11 +153,17 @@ mod tests {
     fn version_refs() {
         assert_eq!(
             "3".parse::<VersionRef>().unwrap(),
-            VersionRef { bill: None, number: 3 }
+            VersionRef {
+                bill: None,
+                number: 3
+            }
         );
         assert_eq!(
             "cpi@12".parse::<VersionRef>().unwrap(),
-            VersionRef { bill: Some("cpi".into()), number: 12 }
+            VersionRef {
+                bill: Some("cpi".into()),
+                number: 12
+            }
         );
         for bad in ["0", "-1", "x", "Bad Slug@2", "cpi@", ""] {
             assert!(bad.parse::<VersionRef>().is_err(), "{bad}");
@@ -166,10 +175,16 @@ mod tests {
         assert_eq!(check_markdown("f", b"ok".to_vec()).unwrap(), "ok");
         assert_eq!(
             check_markdown("f", vec![b'a', 0xff]).unwrap_err(),
-            InputError::NotUtf8 { what: "f".into(), offset: 1 }
+            InputError::NotUtf8 {
+                what: "f".into(),
+                offset: 1
+            }
         );
         let big = vec![b'a'; MAX_VERSION_BYTES + 1];
-        assert!(matches!(check_markdown("f", big), Err(InputError::TooLarge { .. })));
+        assert!(matches!(
+            check_markdown("f", big),
+            Err(InputError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -178,9 +178,8 @@ fn read_bill_folder(dir: &Path) -> Result<FolderBill, ImportError> {
         &manifest_path.display().to_string(),
         read_file(&manifest_path)?,
     )?;
-    let manifest = BillManifest::parse(&manifest_text).map_err(|e| {
-        ImportError::Invalid(format!("{}: {e}", manifest_path.display()))
-    })?;
+    let manifest = BillManifest::parse(&manifest_text)
+        .map_err(|e| ImportError::Invalid(format!("{}: {e}", manifest_path.display())))?;
     let mut texts = Vec::new();
     for v in &manifest.versions {
         let p = dir.join(&v.file);
@@ -335,7 +334,14 @@ pub fn import_git(
         })?;
         let target = tmp.path().join("repo.git");
         git(
-            &["clone", "--quiet", "--bare", "--no-tags", repo, &target.to_string_lossy()],
+            &[
+                "clone",
+                "--quiet",
+                "--bare",
+                "--no-tags",
+                repo,
+                &target.to_string_lossy(),
+            ],
             None,
         )?;
         _clone_dir = tmp;
@@ -343,8 +349,16 @@ pub fn import_git(
     };
     let rev = match branch {
         Some(b) => {
-            git(&["rev-parse", "--verify", "--quiet", &format!("{b}^{{commit}}")], Some(&git_dir))
-                .map_err(|_| ImportError::Git(format!("branch \"{b}\" not found in {repo}")))?;
+            git(
+                &[
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("{b}^{{commit}}"),
+                ],
+                Some(&git_dir),
+            )
+            .map_err(|_| ImportError::Git(format!("branch \"{b}\" not found in {repo}")))?;
             b.to_string()
         }
         None => "HEAD".to_string(),
@@ -382,7 +396,10 @@ pub fn import_git(
             (relevant && !commit.id.is_empty()).then_some(commit)
         })
         .collect();
-    let touching = git(&["log", "-1", "--format=%H", &rev, "--", file], Some(&git_dir))?;
+    let touching = git(
+        &["log", "-1", "--format=%H", &rev, "--", file],
+        Some(&git_dir),
+    )?;
     if commits.is_empty() || touching.iter().all(u8::is_ascii_whitespace) {
         return Err(ImportError::Git(format!(
             "no commit of {} in {repo} touches \"{file}\"; check the file path (relative to the repository root) and the branch",
@@ -431,7 +448,10 @@ pub fn import_git(
                 // The commit deleted the file: not a version.
                 continue;
             };
-            let markdown = check_markdown(&format!("{file} at commit {}", &c.id[..12.min(c.id.len())]), bytes)?;
+            let markdown = check_markdown(
+                &format!("{file} at commit {}", &c.id[..12.min(c.id.len())]),
+                bytes,
+            )?;
             w.append(
                 conn,
                 VersionInput {
@@ -469,9 +489,15 @@ impl BlobReader {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| ImportError::Git(format!("cannot run git cat-file: {e}")))?;
-        let stdin = child.stdin.take().ok_or_else(|| ImportError::Git("no stdin".into()))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| ImportError::Git("no stdin".into()))?;
         let stdout = std::io::BufReader::new(
-            child.stdout.take().ok_or_else(|| ImportError::Git("no stdout".into()))?,
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| ImportError::Git("no stdout".into()))?,
         );
         Ok(BlobReader {
             child,

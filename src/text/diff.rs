@@ -276,8 +276,12 @@ mod tests {
         let ops = word_diff(old, new);
         assert_eq!(apply_ops(old, &ops).unwrap(), new);
         assert_eq!(old_text(&ops), old);
-        assert!(ops.iter().any(|o| o.tag == DiffTag::Delete && o.text.contains("trois")));
-        assert!(ops.iter().any(|o| o.tag == DiffTag::Insert && o.text.contains("six")));
+        assert!(ops
+            .iter()
+            .any(|o| o.tag == DiffTag::Delete && o.text.contains("trois")));
+        assert!(ops
+            .iter()
+            .any(|o| o.tag == DiffTag::Insert && o.text.contains("six")));
         for w in ops.windows(2) {
             assert_ne!(w[0].tag, w[1].tag);
         }

@@ -54,7 +54,9 @@ pub fn similarity(a: &str, b: &str) -> f32 {
 
 fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
     let t = u.text(md);
-    t.split_once('\n').map(|(_, b)| b.trim_start()).unwrap_or("")
+    t.split_once('\n')
+        .map(|(_, b)| b.trim_start())
+        .unwrap_or("")
 }
 
 /// Gives every unit of `new` a wid: inherited from its match in `prev` (markdown and
@@ -137,7 +139,10 @@ fn match_units(
     if !left_old.is_empty() && !left_new.is_empty() {
         let mut by_body: HashMap<&str, VecDeque<usize>> = HashMap::new();
         for &i in &left_old {
-            by_body.entry(body(old_md, &old[i])).or_default().push_back(i);
+            by_body
+                .entry(body(old_md, &old[i]))
+                .or_default()
+                .push_back(i);
         }
         for &j in &left_new {
             if let Some(i) = by_body
@@ -241,7 +246,12 @@ fn match_units(
                     len,
                 } => {
                     for k in 0..len {
-                        take(kids[new_index + k], old_kids[old_index + k], matched, &mut used);
+                        take(
+                            kids[new_index + k],
+                            old_kids[old_index + k],
+                            matched,
+                            &mut used,
+                        );
                     }
                 }
                 DiffOp::Replace {
@@ -294,9 +304,15 @@ mod tests {
         let u2 = version(v2, Some((v1, &u1)), &mut alloc);
         assert_eq!(wid_of(&u1, "titre_ier"), wid_of(&u2, "titre_ier"));
         assert_eq!(wid_of(&u1, "art_1er"), wid_of(&u2, "art_1er"));
-        assert_eq!(wid_of(&u1, "art_1er__para_1"), wid_of(&u2, "art_1er__para_2"));
+        assert_eq!(
+            wid_of(&u1, "art_1er__para_1"),
+            wid_of(&u2, "art_1er__para_2")
+        );
         // Modified paragraph keeps its wid.
-        assert_eq!(wid_of(&u1, "art_1er__para_2"), wid_of(&u2, "art_1er__para_3"));
+        assert_eq!(
+            wid_of(&u1, "art_1er__para_2"),
+            wid_of(&u2, "art_1er__para_3")
+        );
         // Renumbered article (same text) keeps its wid.
         assert_eq!(wid_of(&u1, "art_3"), wid_of(&u2, "art_4"));
         // New units get fresh, distinct wids.
@@ -306,7 +322,11 @@ mod tests {
         assert!(fresh.starts_with('a'));
         all.sort();
         all.dedup();
-        assert_eq!(all.len(), u1.len() + 3, "one article and two paragraphs are new");
+        assert_eq!(
+            all.len(),
+            u1.len() + 3,
+            "one article and two paragraphs are new"
+        );
         // The removed article 2 does not come back.
         assert!(u2.iter().all(|u| u.wid != wid_of(&u1, "art_2")));
     }

@@ -70,10 +70,11 @@ pub fn slug(text: &str) -> String {
     for c in text.nfd() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() || c.is_whitespace() || c.is_ascii_punctuation() {
-            if !out.is_empty() && !out.ends_with('-') {
-                out.push('-');
-            }
+        } else if (c.is_alphanumeric() || c.is_whitespace() || c.is_ascii_punctuation())
+            && !out.is_empty()
+            && !out.ends_with('-')
+        {
+            out.push('-');
         }
         // Combining marks and other symbols are dropped.
     }
@@ -91,7 +92,10 @@ fn division_label(text: &str) -> String {
             return head.trim().to_string();
         }
     }
-    text.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 struct Builder<'a> {
@@ -291,7 +295,10 @@ mod tests {
 
     #[test]
     fn headings_at_any_depth() {
-        assert_eq!(heading("####### Article L111-1"), Some((7, "Article L111-1")));
+        assert_eq!(
+            heading("####### Article L111-1"),
+            Some((7, "Article L111-1"))
+        );
         assert_eq!(heading("## Titre ##"), Some((2, "Titre")));
         assert_eq!(heading("#hashtag"), None);
         assert_eq!(heading("    # code"), None);
@@ -305,7 +312,10 @@ mod tests {
         use UnitKind::*;
         assert_eq!(
             kinds,
-            vec![Division, Division, Article, Paragraph, Paragraph, Article, Paragraph, Division, Article, Paragraph]
+            vec![
+                Division, Division, Article, Paragraph, Paragraph, Article, Paragraph, Division,
+                Article, Paragraph
+            ]
         );
         let art1 = &p.units[2];
         assert_eq!(art1.num.as_deref(), Some("1er"));
@@ -313,7 +323,10 @@ mod tests {
         assert_eq!(art1.parent, Some(1));
         assert!(art1.text(SAMPLE).starts_with("### Article 1er"));
         assert!(art1.text(SAMPLE).ends_with("1° aux communes ;"));
-        assert_eq!(p.units[4].text(SAMPLE), "Elle s'applique :\n1° aux communes ;");
+        assert_eq!(
+            p.units[4].text(SAMPLE),
+            "Elle s'applique :\n1° aux communes ;"
+        );
         assert_eq!(p.units[4].eid, "art_1er__para_2");
         assert_eq!(p.units[5].eid, "art_l-111-2");
         assert_eq!(p.units[5].depth, 7);
@@ -333,7 +346,10 @@ mod tests {
         let p = parse("Préambule.\r\n\r\n# Titre\r\n");
         assert_eq!(p.units[0].kind, UnitKind::Paragraph);
         assert_eq!(p.units[0].eid, "para_1");
-        assert_eq!(p.units[0].text("Préambule.\r\n\r\n# Titre\r\n"), "Préambule.");
+        assert_eq!(
+            p.units[0].text("Préambule.\r\n\r\n# Titre\r\n"),
+            "Préambule."
+        );
         assert_eq!(p.units[1].heading.as_deref(), Some("Titre"));
     }
 

@@ -159,7 +159,8 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
-        let html = markdown_block("Voir [le lien](javascript:alert(2)) et <img src=x onerror=alert(3)>.");
+        let html =
+            markdown_block("Voir [le lien](javascript:alert(2)) et <img src=x onerror=alert(3)>.");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("le lien"), "{html}");

@@ -71,11 +71,16 @@ async fn bill(app: &State<AppState>, slug: &str) -> ApiResult {
 
 #[get("/bills/<slug>/versions/<n>")]
 async fn version(app: &State<AppState>, slug: &str, n: &str) -> ApiResult {
-    let number: i32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::new(Status::BadRequest, "bad_version", format!("\"{}\" is not a version number", n.chars().take(40).collect::<String>())))?;
+    let number: i32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::new(
+            Status::BadRequest,
+            "bad_version",
+            format!(
+                "\"{}\" is not a version number",
+                n.chars().take(40).collect::<String>()
+            ),
+        )
+    })?;
     let slug = slug.to_string();
     blocking(app, move |app| {
         let (b, _) = app.reader.bill(&slug)?;
@@ -116,9 +121,12 @@ async fn version(app: &State<AppState>, slug: &str, n: &str) -> ApiResult {
 fn version_ref(name: &str, value: Option<&str>) -> Result<Option<VersionRef>, ApiError> {
     match value {
         None | Some("") => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e: crate::domain::bill::InputError| {
-            ApiError::new(Status::BadRequest, "bad_version", format!("{name}: {e}"))
-        }),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e: crate::domain::bill::InputError| {
+                ApiError::new(Status::BadRequest, "bad_version", format!("{name}: {e}"))
+            }),
     }
 }
 

@@ -139,10 +139,16 @@ impl From<ReadError> for ApiError {
             ReadError::UnknownBill(_) | ReadError::UnknownVersion { .. } | ReadError::Empty(_) => {
                 ApiError::new(Status::NotFound, "not_found", e.to_string())
             }
-            ReadError::CrossBill(..) => ApiError::new(Status::BadRequest, "cross_bill", e.to_string()),
+            ReadError::CrossBill(..) => {
+                ApiError::new(Status::BadRequest, "cross_bill", e.to_string())
+            }
             ReadError::Store(_) | ReadError::Internal(_) => {
                 tracing::error!(detail = %e, "internal error");
-                ApiError::new(Status::InternalServerError, "internal", "internal server error")
+                ApiError::new(
+                    Status::InternalServerError,
+                    "internal",
+                    "internal server error",
+                )
             }
         }
     }

@@ -141,10 +141,19 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("de, fr-CA;q=0.5"), Some(Lang::Fr));
+        assert_eq!(
+            Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de, fr-CA;q=0.5"),
+            Some(Lang::Fr)
+        );
         assert_eq!(Lang::from_accept_language("de"), None);
-        assert_eq!(Lang::from_accept_language("fr;q=0.2, en;q=0.7"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("fr;q=0.2, en;q=0.7"),
+            Some(Lang::En)
+        );
     }
 
     #[test]
@@ -159,7 +168,17 @@ mod tests {
         for k in a {
             assert!(!fr.get(k).is_empty() && !en.get(k).is_empty(), "{k}");
             // Words spelt alike in both languages are listed; anything else must differ.
-            let alike = ["actions", "version", "version_label", "date", "note", "markdown", "versions", "versions_count", "st_absent"];
+            let alike = [
+                "actions",
+                "version",
+                "version_label",
+                "date",
+                "note",
+                "markdown",
+                "versions",
+                "versions_count",
+                "st_absent",
+            ];
             if !alike.contains(&k.as_str()) {
                 assert_ne!(fr.get(k), en.get(k), "{k} is not translated");
             }

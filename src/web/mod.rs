@@ -84,8 +84,11 @@ pub fn url_encode(s: &str) -> String {
 
 /// Rendered fragments of immutable versions (table of contents and text), bounded in
 /// bytes, so a large bill is rendered once, not on every request.
+/// Entries, insertion order (oldest first) and total bytes.
+type Fragments = (HashMap<String, Arc<String>>, VecDeque<String>, usize);
+
 pub struct FragmentCache {
-    inner: Mutex<(HashMap<String, Arc<String>>, VecDeque<String>, usize)>,
+    inner: Mutex<Fragments>,
     max_bytes: usize,
 }
 

@@ -2,8 +2,8 @@
 
 use super::errors::AppError;
 use super::i18n::{self, Lang};
-use super::views::{self, PageLinks};
 use super::templates::Assets;
+use super::views::{self, PageLinks};
 use super::AppState;
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;
@@ -117,7 +117,13 @@ fn bill_json(b: &crate::store::bills::Bill) -> Value {
 }
 
 #[get("/bills/<slug>?<v>")]
-async fn bill(app: &State<AppState>, lang: Lang, slug: &str, v: Option<&str>, uri: &Origin<'_>) -> PageResult {
+async fn bill(
+    app: &State<AppState>,
+    lang: Lang,
+    slug: &str,
+    v: Option<&str>,
+    uri: &Origin<'_>,
+) -> PageResult {
     let number = parse_number(lang, v)?;
     let (slug, path) = (slug.to_string(), uri.to_string());
     blocking(app, lang, move |app| {
@@ -132,7 +138,12 @@ async fn bill(app: &State<AppState>, lang: Lang, slug: &str, v: Option<&str>, ur
         let meta = versions
             .iter()
             .find(|v| v.number == number)
-            .ok_or_else(|| read(ReadError::UnknownVersion { bill: slug.clone(), number }))?;
+            .ok_or_else(|| {
+                read(ReadError::UnknownVersion {
+                    bill: slug.clone(),
+                    number,
+                })
+            })?;
         // Rendered once per immutable version and language.
         let key = format!("bill|{}|{}|{}", slug, meta.sha256, lang.code());
         let v = app.reader.version(&bill, number).map_err(read)?;
@@ -146,13 +157,23 @@ async fn bill(app: &State<AppState>, lang: Lang, slug: &str, v: Option<&str>, ur
         let mut data = Map::new();
         data.insert("bill".into(), bill_json(&bill));
         data.insert("version".into(), version_json(meta));
-        data.insert("version_label".into(), json!(t.fmt("version_label", &[("n", &number)])));
+        data.insert(
+            "version_label".into(),
+            json!(t.fmt("version_label", &[("n", &number)])),
+        );
         data.insert("is_latest".into(), json!(number == latest));
-        data.insert("previous".into(), json!(if number > 1 { Some(number - 1) } else { None }));
-        data.insert("empty".into(), json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)));
+        data.insert(
+            "previous".into(),
+            json!(if number > 1 { Some(number - 1) } else { None }),
+        );
+        data.insert(
+            "empty".into(),
+            json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)),
+        );
         data.insert("toc_html".into(), json!(toc_html.as_str()));
         data.insert("text_html".into(), json!(text_html.as_str()));
-        app.render("bill", lang, &bill.meta.title, &path, data).map(RawHtml)
+        app.render("bill", lang, &bill.meta.title, &path, data)
+            .map(RawHtml)
     })
     .await
 }
@@ -233,7 +254,8 @@ async fn article(
                 (Some(_), None) => "st_removed",
                 (None, None) => "st_absent",
             };
-            let changed = matches!(status, "st_modified" | "st_removed" | "st_added") && prev_number.is_some();
+            let changed = matches!(status, "st_modified" | "st_removed" | "st_added")
+                && prev_number.is_some();
             rows.push(json!({
                 "number": v.number,
                 "date": short_date(&v.date),
@@ -246,12 +268,18 @@ async fn article(
             prev = here;
             prev_number = Some(v.number);
         }
-        let meta = versions.iter().find(|v| v.number == shown.number).ok_or_else(unknown)?;
+        let meta = versions
+            .iter()
+            .find(|v| v.number == shown.number)
+            .ok_or_else(unknown)?;
         let heading = unit.heading.clone().unwrap_or_default();
         let mut data = Map::new();
         data.insert("bill".into(), bill_json(&bill));
         data.insert("version".into(), version_json(meta));
-        data.insert("version_label".into(), json!(t.fmt("version_label", &[("n", &shown.number)])));
+        data.insert(
+            "version_label".into(),
+            json!(t.fmt("version_label", &[("n", &shown.number)])),
+        );
         data.insert("wid".into(), json!(wid));
         data.insert("heading".into(), json!(heading));
         data.insert("path".into(), json!(ancestors));
@@ -261,14 +289,20 @@ async fn article(
         data.insert("no_paragraphs".into(), json!(end == idx + 1));
         data.insert("history".into(), json!(rows));
         let title = format!("{heading} — {}", bill.meta.title);
-        app.render("article", lang, &title, &path, data).map(RawHtml)
+        app.render("article", lang, &title, &path, data)
+            .map(RawHtml)
     })
     .await
 }
 
 /// A permanent link to any unit (by work id): the latest text that has it.
 #[get("/bills/<slug>/units/<wid>")]
-async fn unit_permalink(app: &State<AppState>, lang: Lang, slug: &str, wid: &str) -> Result<Redirect, AppError> {
+async fn unit_permalink(
+    app: &State<AppState>,
+    lang: Lang,
+    slug: &str,
+    wid: &str,
+) -> Result<Redirect, AppError> {
     let (slug, wid) = (slug.to_string(), wid.to_string());
     blocking(app, lang, move |app| {
         let t = lang.tr();
@@ -318,7 +352,11 @@ async fn versions(app: &State<AppState>, lang: Lang, slug: &str, uri: &Origin<'_
                 let mut j = version_json(v);
                 j["selected_from"] = json!(n >= 2 && i == n - 2 || n == 1);
                 j["selected_to"] = json!(i == n - 1);
-                j["previous"] = json!(if i > 0 { Some(versions[i - 1].number) } else { None });
+                j["previous"] = json!(if i > 0 {
+                    Some(versions[i - 1].number)
+                } else {
+                    None
+                });
                 j
             })
             .collect();
@@ -329,7 +367,8 @@ async fn versions(app: &State<AppState>, lang: Lang, slug: &str, uri: &Origin<'_
         data.insert("versions".into(), json!(list));
         data.insert("versions_desc".into(), json!(desc));
         let title = format!("{} — {}", t.get("versions"), bill.meta.title);
-        app.render("versions", lang, &title, &path, data).map(RawHtml)
+        app.render("versions", lang, &title, &path, data)
+            .map(RawHtml)
     })
     .await
 }
@@ -352,12 +391,16 @@ async fn version_markdown(
         let read = |e| AppError::from_read(lang, e);
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
         let v = app.reader.version(&bill, number).map_err(read)?;
-        Ok((ContentType::new("text", "markdown").with_params(("charset", "utf-8")), v.markdown.clone()))
+        Ok((
+            ContentType::new("text", "markdown").with_params(("charset", "utf-8")),
+            v.markdown.clone(),
+        ))
     })
     .await
 }
 
 #[get("/bills/<slug>/diff?<from>&<to>&<mode>&<changed>")]
+#[allow(clippy::too_many_arguments)] // one per query parameter
 async fn diff(
     app: &State<AppState>,
     lang: Lang,
@@ -432,7 +475,9 @@ fn safe_next(next: Option<&str>) -> String {
 
 #[get("/lang/<code>?<next>")]
 fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redirect, Status> {
-    let lang = Lang::from_code(code).filter(|l| l.code() == code).ok_or(Status::NotFound)?;
+    let lang = Lang::from_code(code)
+        .filter(|l| l.code() == code)
+        .ok_or(Status::NotFound)?;
     let cookie = Cookie::build((i18n::COOKIE, lang.code()))
         .path("/")
         .same_site(SameSite::Lax)

@@ -142,7 +142,11 @@ pub fn comparison(
                 if columns {
                     out.push_str("<div class=\"diff-row heading-row\">");
                 }
-                let _ = write!(out, "<h{h}{id} class=\"{class} st-{}\">", ch.status.as_str());
+                let _ = write!(
+                    out,
+                    "<h{h}{id} class=\"{class} st-{}\">",
+                    ch.status.as_str()
+                );
                 out.push_str(&diff_html(&ch.ops));
                 status_badge(&mut out, ch.status, tr);
                 let _ = writeln!(out, "</h{h}>");
@@ -152,9 +156,9 @@ pub fn comparison(
             }
             UnitKind::Paragraph => {
                 if columns {
-                    let _ = write!(
+                    let _ = writeln!(
                         out,
-                        "<div class=\"diff-row st-{}\"{id}><div class=\"old\">{}</div><div class=\"new\">{}</div></div>\n",
+                        "<div class=\"diff-row st-{}\"{id}><div class=\"old\">{}</div><div class=\"new\">{}</div></div>",
                         ch.status.as_str(),
                         diff_html(&side(&ch.ops, DiffTag::Delete)),
                         diff_html(&side(&ch.ops, DiffTag::Insert)),
