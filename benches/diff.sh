@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Target 1 of docs/performance.md: the reference, `git diff --no-index --word-diff` of the
+# same two CPI versions as benches/diff.rs, with hyperfine; then the criterion bench.
+#
+#   benches/diff.sh
+#
+# Run from the repository root. Env: AMENDA_CORPUS (default ../shared/corpus),
+# AMENDA_DIFF_OLD / AMENDA_DIFF_NEW (default: the two commits of benches/diff.rs).
+set -euo pipefail
+
+corpus=${AMENDA_CORPUS:-../shared/corpus}
+old=${AMENDA_DIFF_OLD:-623176512abdcc8009345d6ec645a9cdca686fc9}
+new=${AMENDA_DIFF_NEW:-5fde6b2ef5b98eb29116ce8292fb106d50435db9}
+file=code_de_la_propriété_intellectuelle.md
+[ -f "$corpus/cpi.bundle" ] || { echo "skipped: $corpus/cpi.bundle not found" >&2; exit 0; }
+
+work=$(mktemp -d /tmp/amenda-diff-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+git clone --quiet --bare "$corpus/cpi.bundle" "$work/cpi.git"
+git --git-dir "$work/cpi.git" show "$old:$file" >"$work/old.md"
+git --git-dir "$work/cpi.git" show "$new:$file" >"$work/new.md"
+wc -c "$work/old.md" "$work/new.md"
+echo "word-diff output: $(git diff --no-index --word-diff "$work/old.md" "$work/new.md" | wc -l) lines"
+
+# git diff exits 1 when the files differ: -i keeps hyperfine going.
+hyperfine -N -i --warmup 3 --runs 30 "git diff --no-index --word-diff $work/old.md $work/new.md"
+
+AMENDA_CORPUS=$corpus AMENDA_DIFF_OLD=$old AMENDA_DIFF_NEW=$new cargo bench --bench diff
