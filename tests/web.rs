@@ -344,3 +344,68 @@ fn api_diff_operations_apply() {
         }
     }
 }
+
+/// Pages of immutable versions carry an ETag; a matching If-None-Match gets 304, and the
+/// tag changes with the language and when the bill gets a new version.
+#[test]
+fn etags_and_not_modified() {
+    let (c, store) = client();
+    let res = c
+        .get("/bills/open-council-records")
+        .header(Header::new("Accept-Language", "en"))
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    let etag = res.headers().get_one("ETag").unwrap().to_string();
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-cache"));
+    let body = res.into_string().unwrap();
+    let again = c
+        .get("/bills/open-council-records")
+        .header(Header::new("Accept-Language", "en"))
+        .header(Header::new("If-None-Match", etag.clone()))
+        .dispatch();
+    assert_eq!(again.status(), Status::NotModified);
+    assert!(again.into_string().unwrap_or_default().is_empty());
+    let fr = c
+        .get("/bills/open-council-records")
+        .header(Header::new("Accept-Language", "fr"))
+        .header(Header::new("If-None-Match", etag.clone()))
+        .dispatch();
+    assert_eq!(fr.status(), Status::Ok, "another language, another page");
+    // A cached page is the same page.
+    let cached = c
+        .get("/bills/open-council-records")
+        .header(Header::new("Accept-Language", "en"))
+        .dispatch();
+    assert_eq!(cached.into_string().unwrap(), body);
+
+    // A new version changes the tag of every page of the bill.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("open-council-records");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("laws/open-council-records");
+    for f in ["v1.md", "v2.md", "v3.md"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let v3 = std::fs::read_to_string(src.join("v3.md")).unwrap();
+    std::fs::write(
+        dir.join("v4.md"),
+        format!("{v3}\n### Article 99\n\nThis By-law may be cited as the Open Records By-law.\n"),
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(src.join("bill.toml")).unwrap();
+    std::fs::write(
+        dir.join("bill.toml"),
+        format!("{manifest}\n[[versions]]\nfile = \"v4.md\"\ndate = \"2026-04-01\"\nauthor = \"City Council\"\nnote = \"Citation article\"\n"),
+    )
+    .unwrap();
+    let sum = import_folder(&store, tmp.path(), &Silent).unwrap();
+    assert_eq!(sum.versions_added, 1);
+    let after = c
+        .get("/bills/open-council-records")
+        .header(Header::new("Accept-Language", "en"))
+        .header(Header::new("If-None-Match", etag.clone()))
+        .dispatch();
+    assert_eq!(after.status(), Status::Ok);
+    assert_ne!(after.headers().get_one("ETag").unwrap(), etag);
+    assert!(after.into_string().unwrap().contains("Article 99"));
+}

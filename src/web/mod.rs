@@ -31,7 +31,10 @@ pub struct App {
     pub reader: Reader,
     pub hb: Handlebars<'static>,
     pub config: WebConfig,
-    pub fragments: FragmentCache,
+    /// Rendered pages of immutable versions.
+    pub pages: FragmentCache,
+    /// Identifies this build's templates and strings, so ETags change with them.
+    pub build_tag: String,
 }
 
 pub type AppState = Arc<App>;
@@ -42,7 +45,8 @@ impl App {
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
-            fragments: FragmentCache::new(24 * 1024 * 1024),
+            pages: FragmentCache::new(32 * 1024 * 1024),
+            build_tag: templates::build_tag(),
         })
     }
 
@@ -100,13 +104,20 @@ impl FragmentCache {
         }
     }
 
-    pub fn get_or_insert(&self, key: String, make: impl FnOnce() -> String) -> Arc<String> {
-        if let Ok(guard) = self.inner.lock() {
-            if let Some(v) = guard.0.get(&key) {
-                return v.clone();
-            }
+    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+        self.inner.lock().ok()?.0.get(key).cloned()
+    }
+
+    /// The cached value, or `make`'s (cached when it succeeds and fits).
+    pub fn get_or_try_insert<E>(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<String, E>,
+    ) -> Result<Arc<String>, E> {
+        if let Some(v) = self.get(&key) {
+            return Ok(v);
         }
-        let value = Arc::new(make());
+        let value = Arc::new(make()?);
         if let Ok(mut guard) = self.inner.lock() {
             let (map, order, bytes) = &mut *guard;
             if value.len() <= self.max_bytes && !map.contains_key(&key) {
@@ -121,7 +132,7 @@ impl FragmentCache {
                 map.insert(key, value.clone());
             }
         }
-        value
+        Ok(value)
     }
 }
 

@@ -15,6 +15,7 @@ use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -31,6 +32,88 @@ pub fn routes() -> Vec<Route> {
 }
 
 type PageResult = Result<RawHtml<String>, AppError>;
+type CachedResult = Result<CachedPage, AppError>;
+
+/// The `If-None-Match` header of a request, if any.
+pub struct IfNoneMatch(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for IfNoneMatch {
+    type Error = std::convert::Infallible;
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(IfNoneMatch(
+            req.headers().get_one("If-None-Match").map(str::to_string),
+        ))
+    }
+}
+
+/// A page derived only from a bill's (immutable, append-only) versions: served from the
+/// page cache with an ETag, or as `304 Not Modified`.
+pub enum CachedPage {
+    Page { etag: String, body: Arc<String> },
+    NotModified { etag: String },
+}
+
+/// Lets a shared page be the body of many responses without copying it.
+struct SharedBody(Arc<String>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
+    fn respond_to(self, _req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = rocket::Response::build();
+        let etag = match self {
+            CachedPage::Page { etag, body } => {
+                res.header(ContentType::HTML)
+                    .sized_body(body.len(), std::io::Cursor::new(SharedBody(body)));
+                etag
+            }
+            CachedPage::NotModified { etag } => {
+                res.status(Status::NotModified);
+                etag
+            }
+        };
+        res.header(Header::new("ETag", etag))
+            .header(Header::new("Cache-Control", "no-cache"))
+            .header(Header::new("Vary", "Accept-Language, Cookie"))
+            .ok()
+    }
+}
+
+/// Serves a page of a bill whose latest version is `latest_sha`: the ETag covers the
+/// bill's versions, the language and this build; `render` runs only on a cache miss.
+fn cached_page(
+    app: &super::App,
+    inm: &IfNoneMatch,
+    path: &str,
+    lang: Lang,
+    latest_sha: &str,
+    render: impl FnOnce() -> Result<String, AppError>,
+) -> CachedResult {
+    let etag = format!(
+        "\"{}-{}-{}\"",
+        &latest_sha[..16.min(latest_sha.len())],
+        lang.code(),
+        app.build_tag
+    );
+    if inm
+        .0
+        .as_deref()
+        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok(CachedPage::NotModified { etag });
+    }
+    let body = app
+        .pages
+        .get_or_try_insert(format!("{path}|{etag}"), render)?;
+    Ok(CachedPage::Page { etag, body })
+}
 
 /// Runs blocking work (database, rendering of large texts) off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -123,7 +206,8 @@ async fn bill(
     slug: &str,
     v: Option<&str>,
     uri: &Origin<'_>,
-) -> PageResult {
+    inm: IfNoneMatch,
+) -> CachedResult {
     let number = parse_number(lang, v)?;
     let (slug, path) = (slug.to_string(), uri.to_string());
     blocking(app, lang, move |app| {
@@ -132,9 +216,8 @@ async fn bill(
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
         let latest = versions
             .last()
-            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?
-            .number;
-        let number = number.unwrap_or(latest);
+            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
+        let number = number.unwrap_or(latest.number);
         let meta = versions
             .iter()
             .find(|v| v.number == number)
@@ -144,36 +227,32 @@ async fn bill(
                     number,
                 })
             })?;
-        // Rendered once per immutable version and language.
-        let key = format!("bill|{}|{}|{}", slug, meta.sha256, lang.code());
-        let v = app.reader.version(&bill, number).map_err(read)?;
-        let links = PageLinks { slug: &slug, tr: t };
-        let text_html = app
-            .fragments
-            .get_or_insert(key.clone(), || views::text(&v.markdown, &v.units, &links));
-        let toc_html = app
-            .fragments
-            .get_or_insert(format!("toc|{key}"), || views::toc(&v.units));
-        let mut data = Map::new();
-        data.insert("bill".into(), bill_json(&bill));
-        data.insert("version".into(), version_json(meta));
-        data.insert(
-            "version_label".into(),
-            json!(t.fmt("version_label", &[("n", &number)])),
-        );
-        data.insert("is_latest".into(), json!(number == latest));
-        data.insert(
-            "previous".into(),
-            json!(if number > 1 { Some(number - 1) } else { None }),
-        );
-        data.insert(
-            "empty".into(),
-            json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)),
-        );
-        data.insert("toc_html".into(), json!(toc_html.as_str()));
-        data.insert("text_html".into(), json!(text_html.as_str()));
-        app.render("bill", lang, &bill.meta.title, &path, data)
-            .map(RawHtml)
+        cached_page(app, &inm, &path, lang, &latest.sha256, || {
+            let v = app.reader.version(&bill, number).map_err(read)?;
+            let links = PageLinks { slug: &slug, tr: t };
+            let mut data = Map::new();
+            data.insert("bill".into(), bill_json(&bill));
+            data.insert("version".into(), version_json(meta));
+            data.insert(
+                "version_label".into(),
+                json!(t.fmt("version_label", &[("n", &number)])),
+            );
+            data.insert("is_latest".into(), json!(number == latest.number));
+            data.insert(
+                "previous".into(),
+                json!(if number > 1 { Some(number - 1) } else { None }),
+            );
+            data.insert(
+                "empty".into(),
+                json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)),
+            );
+            data.insert("toc_html".into(), json!(views::toc(&v.units)));
+            data.insert(
+                "text_html".into(),
+                json!(views::text(&v.markdown, &v.units, &links)),
+            );
+            app.render("bill", lang, &bill.meta.title, &path, data)
+        })
     })
     .await
 }
@@ -186,111 +265,116 @@ async fn article(
     wid: &str,
     v: Option<&str>,
     uri: &Origin<'_>,
-) -> PageResult {
+    inm: IfNoneMatch,
+) -> CachedResult {
     let number = parse_number(lang, v)?;
     let (slug, wid, path) = (slug.to_string(), wid.to_string(), uri.to_string());
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
-        let latest = versions.last().map(|v| v.number).unwrap_or(0);
-        let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
-        let unknown = || {
-            AppError::not_found(
-                lang,
-                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
-            )
-        };
-        if history.iter().all(|h| h.kind != UnitKind::Article) {
-            return Err(unknown());
-        }
-        // The requested version, or the latest that has the article.
-        let shown = match number {
-            Some(n) => history.iter().find(|h| h.number == n).ok_or_else(unknown)?,
-            None => history.last().ok_or_else(unknown)?,
-        };
-        let removed_in = if number.is_none() && shown.number < latest {
-            versions
-                .iter()
-                .find(|v| v.number > shown.number)
-                .map(|v| t.fmt("removed_in", &[("n", &v.number), ("last", &shown.number)]))
-        } else {
-            None
-        };
-        let loaded = app.reader.version(&bill, shown.number).map_err(read)?;
-        let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
-        let unit = &loaded.units[idx];
-        // The article's paragraphs follow it until the next non-paragraph unit.
-        let end = loaded.units[idx + 1..]
-            .iter()
-            .position(|u| u.kind != UnitKind::Paragraph || u.parent != Some(idx))
-            .map_or(loaded.units.len(), |p| idx + 1 + p);
-        let links = PageLinks { slug: &slug, tr: t };
-        let text_html = crate::text::render::render_units(
-            &loaded.markdown,
-            &loaded.units,
-            idx + 1..end,
-            2,
-            &links,
-        );
-        let mut ancestors = Vec::new();
-        let mut p = unit.parent;
-        while let Some(i) = p {
-            let d = &loaded.units[i];
-            ancestors.push(json!({"eid": d.eid, "label": d.num.clone().unwrap_or_default()}));
-            p = d.parent;
-        }
-        ancestors.reverse();
-        // One row per version: present or not, and how it changed.
-        let mut rows = Vec::new();
-        let mut prev: Option<&crate::service::reading::UnitAt> = None;
-        let mut prev_number = None;
-        for v in &versions {
-            let here = history.iter().find(|h| h.number == v.number);
-            let status = match (prev, here) {
-                (None, Some(_)) => "st_added",
-                (Some(a), Some(b)) if a.sha256 == b.sha256 => "st_unchanged",
-                (Some(_), Some(_)) => "st_modified",
-                (Some(_), None) => "st_removed",
-                (None, None) => "st_absent",
+        let latest_meta = versions
+            .last()
+            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
+        let latest = latest_meta.number;
+        cached_page(app, &inm, &path, lang, &latest_meta.sha256, || {
+            let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
+            let unknown = || {
+                AppError::not_found(
+                    lang,
+                    t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
+                )
             };
-            let changed = matches!(status, "st_modified" | "st_removed" | "st_added")
-                && prev_number.is_some();
-            rows.push(json!({
-                "number": v.number,
-                "date": short_date(&v.date),
-                "status": t.get(status),
-                "present": here.is_some(),
-                "current": v.number == shown.number,
-                "eid": here.or(prev).map(|h| h.eid.clone()).unwrap_or_default(),
-                "diff_from": if changed { prev_number } else { None },
-            }));
-            prev = here;
-            prev_number = Some(v.number);
-        }
-        let meta = versions
-            .iter()
-            .find(|v| v.number == shown.number)
-            .ok_or_else(unknown)?;
-        let heading = unit.heading.clone().unwrap_or_default();
-        let mut data = Map::new();
-        data.insert("bill".into(), bill_json(&bill));
-        data.insert("version".into(), version_json(meta));
-        data.insert(
-            "version_label".into(),
-            json!(t.fmt("version_label", &[("n", &shown.number)])),
-        );
-        data.insert("wid".into(), json!(wid));
-        data.insert("heading".into(), json!(heading));
-        data.insert("path".into(), json!(ancestors));
-        data.insert("is_latest".into(), json!(shown.number == latest));
-        data.insert("removed_in".into(), json!(removed_in));
-        data.insert("text_html".into(), json!(text_html));
-        data.insert("no_paragraphs".into(), json!(end == idx + 1));
-        data.insert("history".into(), json!(rows));
-        let title = format!("{heading} — {}", bill.meta.title);
-        app.render("article", lang, &title, &path, data)
-            .map(RawHtml)
+            if history.iter().all(|h| h.kind != UnitKind::Article) {
+                return Err(unknown());
+            }
+            // The requested version, or the latest that has the article.
+            let shown = match number {
+                Some(n) => history.iter().find(|h| h.number == n).ok_or_else(unknown)?,
+                None => history.last().ok_or_else(unknown)?,
+            };
+            let removed_in = if number.is_none() && shown.number < latest {
+                versions
+                    .iter()
+                    .find(|v| v.number > shown.number)
+                    .map(|v| t.fmt("removed_in", &[("n", &v.number), ("last", &shown.number)]))
+            } else {
+                None
+            };
+            let loaded = app.reader.version(&bill, shown.number).map_err(read)?;
+            let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
+            let unit = &loaded.units[idx];
+            // The article's paragraphs follow it until the next non-paragraph unit.
+            let end = loaded.units[idx + 1..]
+                .iter()
+                .position(|u| u.kind != UnitKind::Paragraph || u.parent != Some(idx))
+                .map_or(loaded.units.len(), |p| idx + 1 + p);
+            let links = PageLinks { slug: &slug, tr: t };
+            let text_html = crate::text::render::render_units(
+                &loaded.markdown,
+                &loaded.units,
+                idx + 1..end,
+                2,
+                &links,
+            );
+            let mut ancestors = Vec::new();
+            let mut p = unit.parent;
+            while let Some(i) = p {
+                let d = &loaded.units[i];
+                ancestors.push(json!({"eid": d.eid, "label": d.num.clone().unwrap_or_default()}));
+                p = d.parent;
+            }
+            ancestors.reverse();
+            // One row per version: present or not, and how it changed.
+            let mut rows = Vec::new();
+            let mut prev: Option<&crate::service::reading::UnitAt> = None;
+            let mut prev_number = None;
+            for v in &versions {
+                let here = history.iter().find(|h| h.number == v.number);
+                let status = match (prev, here) {
+                    (None, Some(_)) => "st_added",
+                    (Some(a), Some(b)) if a.sha256 == b.sha256 => "st_unchanged",
+                    (Some(_), Some(_)) => "st_modified",
+                    (Some(_), None) => "st_removed",
+                    (None, None) => "st_absent",
+                };
+                let changed = matches!(status, "st_modified" | "st_removed" | "st_added")
+                    && prev_number.is_some();
+                rows.push(json!({
+                    "number": v.number,
+                    "date": short_date(&v.date),
+                    "status": t.get(status),
+                    "present": here.is_some(),
+                    "current": v.number == shown.number,
+                    "eid": here.or(prev).map(|h| h.eid.clone()).unwrap_or_default(),
+                    "diff_from": if changed { prev_number } else { None },
+                }));
+                prev = here;
+                prev_number = Some(v.number);
+            }
+            let meta = versions
+                .iter()
+                .find(|v| v.number == shown.number)
+                .ok_or_else(unknown)?;
+            let heading = unit.heading.clone().unwrap_or_default();
+            let mut data = Map::new();
+            data.insert("bill".into(), bill_json(&bill));
+            data.insert("version".into(), version_json(meta));
+            data.insert(
+                "version_label".into(),
+                json!(t.fmt("version_label", &[("n", &shown.number)])),
+            );
+            data.insert("wid".into(), json!(wid));
+            data.insert("heading".into(), json!(heading));
+            data.insert("path".into(), json!(ancestors));
+            data.insert("is_latest".into(), json!(shown.number == latest));
+            data.insert("removed_in".into(), json!(removed_in));
+            data.insert("text_html".into(), json!(text_html));
+            data.insert("no_paragraphs".into(), json!(end == idx + 1));
+            data.insert("history".into(), json!(rows));
+            let title = format!("{heading} — {}", bill.meta.title);
+            app.render("article", lang, &title, &path, data)
+        })
     })
     .await
 }
@@ -410,7 +494,8 @@ async fn diff(
     mode: Option<&str>,
     changed: Option<&str>,
     uri: &Origin<'_>,
-) -> PageResult {
+    inm: IfNoneMatch,
+) -> CachedResult {
     let parse = |v: Option<&str>| -> Result<Option<VersionRef>, AppError> {
         match v {
             None | Some("") => Ok(None),
@@ -425,12 +510,13 @@ async fn diff(
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
-        let latest = versions
+        let latest_meta = versions
             .last()
-            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?
-            .number;
+            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
+        let latest = latest_meta.number;
         let to = to.unwrap_or(VersionRef { bill: None, number: latest });
         let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
+        cached_page(app, &inm, &path, lang, &latest_meta.sha256, || {
         let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
         let (body, shown) = views::comparison(&c, columns, changed_only, t);
         let (f, tn) = (from.number, to.number);
@@ -460,7 +546,8 @@ async fn diff(
         data.insert("to_label".into(), json!(t.fmt("modified_text", &[("n", &tn)])));
         data.insert("body_html".into(), json!(body));
         let title = format!("{heading} — {}", bill.meta.title);
-        app.render("diff", lang, &title, &path, data).map(RawHtml)
+        app.render("diff", lang, &title, &path, data)
+        })
     })
     .await
 }

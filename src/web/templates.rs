@@ -23,3 +23,19 @@ pub fn registry() -> Result<Handlebars<'static>, String> {
     }
     Ok(hb)
 }
+
+/// A short hash of every embedded asset and the crate version: part of every ETag, so a
+/// new build never answers "not modified" with an old page.
+pub fn build_tag() -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let mut names: Vec<_> = Assets::iter().collect();
+    names.sort();
+    for name in names {
+        if let Some(f) = Assets::get(&name) {
+            ctx.update(name.as_bytes());
+            ctx.update(&f.data);
+        }
+    }
+    hex::encode(&ctx.finish().as_ref()[..6])
+}
