@@ -54,7 +54,13 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
 fn extract(bundle: &Path, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     let repo = dir.join("cpi.git");
     let repo_s = repo.to_string_lossy();
-    git(&["clone", "--quiet", "--bare", &bundle.to_string_lossy(), &repo_s])?;
+    git(&[
+        "clone",
+        "--quiet",
+        "--bare",
+        &bundle.to_string_lossy(),
+        &repo_s,
+    ])?;
     let old = std::env::var("AMENDA_DIFF_OLD").unwrap_or_else(|_| OLD.into());
     let new = std::env::var("AMENDA_DIFF_NEW").unwrap_or_else(|_| NEW.into());
     let mut paths = Vec::new();

@@ -16,7 +16,7 @@ file=code_de_la_propriété_intellectuelle.md
 
 work=$(mktemp -d /tmp/amenda-diff-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-git clone --quiet --bare "$corpus/cpi.bundle" "$work/cpi.git"
+git -c init.defaultBranch=main clone --quiet --bare "$corpus/cpi.bundle" "$work/cpi.git"
 git --git-dir "$work/cpi.git" show "$old:$file" >"$work/old.md"
 git --git-dir "$work/cpi.git" show "$new:$file" >"$work/new.md"
 wc -c "$work/old.md" "$work/new.md"

@@ -7,11 +7,12 @@
 #
 # Run from the repository root after `cargo build --release` and benches/import.sh (which
 # leaves the imported CPI in /tmp/bench-data). Needs wrk, nginx and curl. Env: DURATION
-# (default 15s), CONNECTIONS (default 32), NGINX_WORKERS (default auto).
+# (default 15s), CONNECTIONS (default 32), NGINX_WORKERS (default auto), DATA (default
+# /tmp/bench-data).
 set -euo pipefail
 
 bin=target/release/amenda
-data=/tmp/bench-data
+data=${DATA:-/tmp/bench-data}
 port=8400
 nginx_port=8401
 duration=${DURATION:-15s}
@@ -95,3 +96,5 @@ for page in bill article; do
     echo "$page: amenda/nginx = $(python3 -c "print(f'{$a / $n:.1%}')") (target >= 50%)"
 done
 echo "amenda RSS right after the wrk runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$amenda_pid/status)"
+sleep 10
+echo "amenda RSS 10 s later, idle: $(awk '/VmRSS/ {print $2, $3}' /proc/$amenda_pid/status)"

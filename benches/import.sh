@@ -18,6 +18,7 @@ file=code_de_la_propriété_intellectuelle.md
 [ -f "$corpus/cpi.bundle" ] || { echo "skipped: $corpus/cpi.bundle not found" >&2; exit 0; }
 
 work=$(mktemp -d /tmp/amenda-import-bench.XXXXXX)
+chmod 755 "$work" # the PostgreSQL cluster runs as user postgres
 pgdir=""
 cleanup() {
     if [ -n "$pgdir" ]; then tests/support/pg.sh stop "$pgdir" >/dev/null 2>&1 || true; fi
@@ -25,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-git clone --quiet "$corpus/cpi.bundle" "$work/cpi-history" 2>/dev/null
+git -c init.defaultBranch=texte clone --quiet "$corpus/cpi.bundle" "$work/cpi-history" 2>/dev/null
 echo "versions of $file on branch texte: $(git -C "$work/cpi-history" log --oneline texte -- "$file" | wc -l)"
 
 # Reference and SQLite import, in one hyperfine run (relative speed printed at the end).

@@ -5,10 +5,11 @@
 #   benches/memory.sh
 #
 # Run from the repository root after `cargo build --release` and benches/import.sh.
+# Env: DATA (default /tmp/bench-data), PORT (default 8402).
 set -euo pipefail
 
 bin=target/release/amenda
-data=/tmp/bench-data
+data=${DATA:-/tmp/bench-data}
 port=${PORT:-8402}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 [ -d "$data" ] || { echo "import first: benches/import.sh" >&2; exit 1; }

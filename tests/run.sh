@@ -4,9 +4,10 @@
 #      Node packages of the browser tests (npm ci, from package-lock.json);
 #   2. cargo test on SQLite;
 #   3. starts a throwaway PostgreSQL in a temporary folder and runs cargo test on it;
-#   4. the browser tests in headless Chromium (with axe-core), screenshots kept in
+#   4. the smoke test of the OpenID Connect test provider (tests/oidc/);
+#   5. the browser tests in headless Chromium (with axe-core), screenshots kept in
 #      target/browser-artifacts/;
-#   5. stops what it started, and exits non-zero if any stage failed.
+#   6. stops what it started, and exits non-zero if any stage failed.
 # The corpus tests run when ../shared/corpus (or $AMENDA_CORPUS) is present; with
 # CI=true a missing corpus is a failure.
 set -uo pipefail
@@ -62,7 +63,10 @@ else
     failed+=("PostgreSQL start")
 fi
 
-# --- 4. Browser.
+# --- 4. The OpenID Connect test provider (oidc-provider) works on this machine.
+stage "OpenID Connect test provider" node tests/oidc/smoke.mjs
+
+# --- 5. Browser.
 stage "browser tests (Chromium, axe-core)" env AMENDA_BIN=target/debug/amenda node tests/browser/run.mjs
 
 say "summary"

@@ -39,6 +39,9 @@ pub enum Command {
         port: u16,
         #[arg(long, env = "AMENDA_ADDRESS", default_value = "127.0.0.1")]
         address: IpAddr,
+        /// Mark cookies `Secure` (when served behind TLS).
+        #[arg(long, env = "AMENDA_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Apply database migrations.
     Migrate,
@@ -135,9 +138,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
             print_summary(&s);
             Ok(())
         }
-        Command::Serve { port, address } => {
+        Command::Serve {
+            port,
+            address,
+            secure_cookies,
+        } => {
             let store = open_store(&cli)?;
-            serve(&cli.data, store, *address, *port, WebConfig { demo: false })
+            let config = WebConfig {
+                demo: false,
+                secure_cookies: *secure_cookies,
+            };
+            serve(&cli.data, store, *address, *port, config)
         }
         Command::Demo { port } => {
             let store = open_store(&cli)?;
@@ -148,7 +159,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 store,
                 IpAddr::from([127, 0, 0, 1]),
                 *port,
-                WebConfig { demo: true },
+                WebConfig {
+                    demo: true,
+                    secure_cookies: false,
+                },
             )
         }
     }

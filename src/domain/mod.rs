@@ -1,3 +1,4 @@
 //! Pure rules of the platform, with no storage and no HTTP.
 
 pub mod bill;
+pub mod identity;

@@ -6,11 +6,14 @@
 //! transaction: get a connection with [`Store::conn`] for reads, and wrap writes that must
 //! stand or fall together (a whole import) in [`Store::transaction`].
 
+pub mod accounts;
+pub mod audit;
 pub mod bills;
 mod connection;
 mod error;
 pub mod migrate;
 pub mod schema;
+pub mod sessions;
 pub mod unit_history;
 pub mod units;
 pub mod versions;

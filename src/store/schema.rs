@@ -54,4 +54,61 @@ diesel::table! {
 diesel::joinable!(versions -> bills (bill_id));
 diesel::joinable!(units -> versions (version_id));
 
-diesel::allow_tables_to_appear_in_same_query!(bills, versions, units);
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        created_at -> Text,
+        last_seen_at -> Text,
+    }
+}
+
+diesel::table! {
+    account_roles (account_id, role) {
+        account_id -> BigInt,
+        role -> Text,
+        granted_by -> Nullable<BigInt>,
+        granted_at -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        account_id -> BigInt,
+        level -> Integer,
+        acr -> Nullable<Text>,
+        provider -> Text,
+        user_agent -> Text,
+        created_at -> Text,
+        last_seen_at -> Text,
+        expires_at -> Text,
+        ended_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_id -> Nullable<BigInt>,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(sessions -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    bills,
+    versions,
+    units,
+    accounts,
+    account_roles,
+    sessions,
+    audit_log,
+);

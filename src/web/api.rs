@@ -1,5 +1,6 @@
 //! JSON API, read side (DESIGN §10). Errors are `{error, message}` with the right status.
 
+use super::auth::{CsrfToken, Viewer};
 use super::errors::ApiError;
 use super::AppState;
 use crate::domain::bill::VersionRef;
@@ -195,8 +196,18 @@ async fn diff(
     .await
 }
 
-/// Who is asking. Sign-in arrives with the identity layer; until then, nobody.
+/// Who is asking: signed in or not, effective level, roles, and the CSRF token that
+/// JSON writes must send in `X-CSRF-Token`.
 #[get("/me")]
-fn me() -> Json<Value> {
-    Json(json!({"signed_in": false, "level": 0, "roles": []}))
+fn me(viewer: Viewer, csrf: CsrfToken) -> Json<Value> {
+    Json(match viewer.0 {
+        Some(s) => json!({
+            "signed_in": true,
+            "name": s.account.display_name,
+            "level": s.level().get(),
+            "roles": s.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "csrf_token": csrf.0,
+        }),
+        None => json!({"signed_in": false, "level": 0, "roles": [], "csrf_token": csrf.0}),
+    })
 }

@@ -71,6 +71,7 @@ impl AppError {
 fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (Status, String) {
     let key = match status.code {
         404 => "err_not_found_title",
+        403 => "err_forbidden_title",
         400..=499 => "err_bad_request_title",
         _ => "err_server_title",
     };
@@ -78,9 +79,14 @@ fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (
     let mut data = Map::new();
     data.insert("heading".into(), json!(title));
     data.insert("message".into(), json!(message));
-    let path = req.uri().to_string();
+    let ctx = super::Ctx {
+        lang,
+        path: req.uri().to_string(),
+        viewer: None,
+        user: serde_json::Value::Null,
+    };
     match req.rocket().state::<AppState>() {
-        Some(app) => match app.render("error", lang, &title, &path, data) {
+        Some(app) => match app.render("error", &ctx, &title, data) {
             Ok(html) => (status, html),
             Err(_) => (status, format!("{title}\n{message}")),
         },
@@ -99,11 +105,19 @@ impl<'r> Responder<'r, 'static> for AppError {
     }
 }
 
+/// Pages that need a signed-in person send others to the sign-in page, and back.
+#[catch(401)]
+fn html_unauthorized(req: &Request<'_>) -> rocket::response::Redirect {
+    let next = super::url_encode(&req.uri().to_string());
+    rocket::response::Redirect::to(format!("/signin?next={next}"))
+}
+
 #[catch(default)]
 fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, String)) {
     let lang = Lang::of(req);
     let message = match status.code {
         404 => lang.tr().get("err_not_found").to_string(),
+        403 => lang.tr().get("err_forbidden").to_string(),
         500..=599 => lang.tr().get("err_server").to_string(),
         _ => status.reason_lossy().to_string(),
     };
@@ -112,7 +126,7 @@ fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, Str
 }
 
 pub fn html_catchers() -> Vec<Catcher> {
-    catchers![html_default]
+    catchers![html_unauthorized, html_default]
 }
 
 /// An API error: `{error, message}` with the right status.
@@ -166,6 +180,8 @@ impl<'r> Responder<'r, 'static> for ApiError {
 #[catch(default)]
 fn api_default(status: Status, _req: &Request<'_>) -> (Status, Json<serde_json::Value>) {
     let error = match status.code {
+        401 => "unauthorized",
+        403 => "forbidden",
         404 => "not_found",
         400..=499 => "bad_request",
         _ => "internal",

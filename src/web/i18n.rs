@@ -95,9 +95,13 @@ pub struct Translations {
 }
 
 impl Translations {
-    /// A string by key. A missing key is a bug caught by the tests, shown as the key.
-    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
-        self.map.get(key).map(String::as_str).unwrap_or(key)
+    /// A string by key. A missing key is a bug (the tests render every page in both
+    /// languages); it shows as a visible marker rather than failing the page.
+    pub fn get<'a>(&'a self, key: &str) -> &'a str {
+        self.map
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or("[missing translation]")
     }
 
     /// A string with `{name}` placeholders filled.

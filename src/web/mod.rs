@@ -1,7 +1,9 @@
 //! The web layer: Rocket routes (HTML pages and the JSON API), guards, templates, i18n,
 //! errors and security headers. It calls `service`/`store` functions, never SQL.
 
+pub mod account;
 pub mod api;
+pub mod auth;
 pub mod errors;
 pub mod i18n;
 pub mod pages;
@@ -22,8 +24,43 @@ use std::sync::{Arc, Mutex};
 /// How the server runs.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
-    /// Demo mode: a banner on every page (and, later, the demo sign-in).
+    /// Demo mode: a banner on every page and the demo sign-in.
     pub demo: bool,
+    /// Cookies get the `Secure` flag (set when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// What every page knows about its request: language, path and viewer.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub path: String,
+    pub viewer: Option<crate::service::identity::SessionInfo>,
+    /// The page header's view of the viewer (null when anonymous).
+    pub user: Value,
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Ctx {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        use rocket::request::Outcome;
+        let viewer = req
+            .guard::<auth::Viewer>()
+            .await
+            .succeeded()
+            .unwrap_or(auth::Viewer(None));
+        let user = match req.guard::<auth::CsrfToken>().await.succeeded() {
+            Some(csrf) if viewer.0.is_some() => auth::header_json(&viewer, &csrf),
+            _ => Value::Null,
+        };
+        Outcome::Success(Ctx {
+            lang: Lang::of(req),
+            path: req.uri().to_string(),
+            viewer: viewer.0,
+            user,
+        })
+    }
 }
 
 /// Shared state of the server.
@@ -54,12 +91,13 @@ impl App {
     pub fn render(
         &self,
         template: &str,
-        lang: Lang,
+        ctx: &Ctx,
         title: &str,
-        current_path: &str,
         mut data: Map<String, Value>,
     ) -> Result<String, errors::AppError> {
+        let (lang, current_path) = (ctx.lang, ctx.path.as_str());
         let other = lang.other();
+        data.insert("user".into(), ctx.user.clone());
         data.insert("lang".into(), json!(lang.code()));
         data.insert("t".into(), lang.tr().json.clone());
         data.insert("title".into(), json!(title));
@@ -167,6 +205,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .manage(Arc::new(app))
         .attach(SecurityHeaders)
         .mount("/", pages::routes())
+        .mount("/", account::routes())
         .mount("/api/v1", api::routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())

@@ -4,11 +4,10 @@ use super::errors::AppError;
 use super::i18n::{self, Lang};
 use super::templates::Assets;
 use super::views::{self, PageLinks};
-use super::AppState;
+use super::{AppState, Ctx};
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;
 use crate::text::UnitKind;
-use rocket::http::uri::Origin;
 use rocket::http::{ContentType, Cookie, CookieJar, Header, SameSite, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -54,6 +53,7 @@ impl<'r> rocket::request::FromRequest<'r> for IfNoneMatch {
 pub enum CachedPage {
     Page { etag: String, body: Arc<String> },
     NotModified { etag: String },
+    Private { body: String },
 }
 
 /// Lets a shared page be the body of many responses without copying it.
@@ -68,6 +68,13 @@ impl AsRef<[u8]> for SharedBody {
 impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
     fn respond_to(self, _req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
         let mut res = rocket::Response::build();
+        if let CachedPage::Private { body } = self {
+            return res
+                .header(ContentType::HTML)
+                .header(Header::new("Cache-Control", "private, no-store"))
+                .sized_body(body.len(), std::io::Cursor::new(body))
+                .ok();
+        }
         let etag = match self {
             CachedPage::Page { etag, body } => {
                 res.header(ContentType::HTML)
@@ -78,6 +85,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
                 res.status(Status::NotModified);
                 etag
             }
+            CachedPage::Private { .. } => unreachable!("handled above"),
         };
         res.header(Header::new("ETag", etag))
             .header(Header::new("Cache-Control", "no-cache"))
@@ -91,11 +99,15 @@ impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
 fn cached_page(
     app: &super::App,
     inm: &IfNoneMatch,
-    path: &str,
-    lang: Lang,
+    ctx: &Ctx,
     latest_sha: &str,
     render: impl FnOnce() -> Result<String, AppError>,
 ) -> CachedResult {
+    // Pages for a signed-in person carry their name: rendered for them, not cached.
+    if ctx.viewer.is_some() {
+        return Ok(CachedPage::Private { body: render()? });
+    }
+    let (lang, path) = (ctx.lang, &ctx.path);
     let etag = format!(
         "\"{}-{}-{}\"",
         &latest_sha[..16.min(latest_sha.len())],
@@ -146,8 +158,8 @@ fn bad_version(lang: Lang, value: &str) -> AppError {
 }
 
 #[get("/")]
-async fn home(app: &State<AppState>, lang: Lang, uri: &Origin<'_>) -> PageResult {
-    let path = uri.to_string();
+async fn home(app: &State<AppState>, ctx: Ctx) -> PageResult {
+    let lang = ctx.lang;
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let bills = app
@@ -169,7 +181,7 @@ async fn home(app: &State<AppState>, lang: Lang, uri: &Origin<'_>) -> PageResult
             .collect();
         let mut data = Map::new();
         data.insert("bills".into(), json!(list));
-        app.render("home", lang, t.get("home_title"), &path, data)
+        app.render("home", &ctx, t.get("home_title"), data)
             .map(RawHtml)
     })
     .await
@@ -202,14 +214,14 @@ fn bill_json(b: &crate::store::bills::Bill) -> Value {
 #[get("/bills/<slug>?<v>")]
 async fn bill(
     app: &State<AppState>,
-    lang: Lang,
+    ctx: Ctx,
     slug: &str,
     v: Option<&str>,
-    uri: &Origin<'_>,
     inm: IfNoneMatch,
 ) -> CachedResult {
+    let lang = ctx.lang;
     let number = parse_number(lang, v)?;
-    let (slug, path) = (slug.to_string(), uri.to_string());
+    let slug = slug.to_string();
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
@@ -227,7 +239,7 @@ async fn bill(
                     number,
                 })
             })?;
-        cached_page(app, &inm, &path, lang, &latest.sha256, || {
+        cached_page(app, &inm, &ctx, &latest.sha256, || {
             let v = app.reader.version(&bill, number).map_err(read)?;
             let links = PageLinks { slug: &slug, tr: t };
             let mut data = Map::new();
@@ -251,7 +263,7 @@ async fn bill(
                 "text_html".into(),
                 json!(views::text(&v.markdown, &v.units, &links)),
             );
-            app.render("bill", lang, &bill.meta.title, &path, data)
+            app.render("bill", &ctx, &bill.meta.title, data)
         })
     })
     .await
@@ -260,15 +272,15 @@ async fn bill(
 #[get("/bills/<slug>/articles/<wid>?<v>")]
 async fn article(
     app: &State<AppState>,
-    lang: Lang,
+    ctx: Ctx,
     slug: &str,
     wid: &str,
     v: Option<&str>,
-    uri: &Origin<'_>,
     inm: IfNoneMatch,
 ) -> CachedResult {
+    let lang = ctx.lang;
     let number = parse_number(lang, v)?;
-    let (slug, wid, path) = (slug.to_string(), wid.to_string(), uri.to_string());
+    let (slug, wid) = (slug.to_string(), wid.to_string());
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
@@ -277,7 +289,7 @@ async fn article(
             .last()
             .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
         let latest = latest_meta.number;
-        cached_page(app, &inm, &path, lang, &latest_meta.sha256, || {
+        cached_page(app, &inm, &ctx, &latest_meta.sha256, || {
             let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
             let unknown = || {
                 AppError::not_found(
@@ -373,7 +385,7 @@ async fn article(
             data.insert("no_paragraphs".into(), json!(end == idx + 1));
             data.insert("history".into(), json!(rows));
             let title = format!("{heading} — {}", bill.meta.title);
-            app.render("article", lang, &title, &path, data)
+            app.render("article", &ctx, &title, data)
         })
     })
     .await
@@ -420,8 +432,9 @@ async fn unit_permalink(
 }
 
 #[get("/bills/<slug>/versions")]
-async fn versions(app: &State<AppState>, lang: Lang, slug: &str, uri: &Origin<'_>) -> PageResult {
-    let (slug, path) = (slug.to_string(), uri.to_string());
+async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let (bill, versions) = app
@@ -451,8 +464,7 @@ async fn versions(app: &State<AppState>, lang: Lang, slug: &str, uri: &Origin<'_
         data.insert("versions".into(), json!(list));
         data.insert("versions_desc".into(), json!(desc));
         let title = format!("{} — {}", t.get("versions"), bill.meta.title);
-        app.render("versions", lang, &title, &path, data)
-            .map(RawHtml)
+        app.render("versions", &ctx, &title, data).map(RawHtml)
     })
     .await
 }
@@ -487,15 +499,15 @@ async fn version_markdown(
 #[allow(clippy::too_many_arguments)] // one per query parameter
 async fn diff(
     app: &State<AppState>,
-    lang: Lang,
+    ctx: Ctx,
     slug: &str,
     from: Option<&str>,
     to: Option<&str>,
     mode: Option<&str>,
     changed: Option<&str>,
-    uri: &Origin<'_>,
     inm: IfNoneMatch,
 ) -> CachedResult {
+    let lang = ctx.lang;
     let parse = |v: Option<&str>| -> Result<Option<VersionRef>, AppError> {
         match v {
             None | Some("") => Ok(None),
@@ -505,7 +517,7 @@ async fn diff(
     let (from, to) = (parse(from)?, parse(to)?);
     let columns = mode == Some("columns");
     let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
-    let (slug, path) = (slug.to_string(), uri.to_string());
+    let slug = slug.to_string();
     blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
@@ -516,7 +528,7 @@ async fn diff(
         let latest = latest_meta.number;
         let to = to.unwrap_or(VersionRef { bill: None, number: latest });
         let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
-        cached_page(app, &inm, &path, lang, &latest_meta.sha256, || {
+        cached_page(app, &inm, &ctx, &latest_meta.sha256, || {
         let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
         let (body, shown) = views::comparison(&c, columns, changed_only, t);
         let (f, tn) = (from.number, to.number);
@@ -546,7 +558,7 @@ async fn diff(
         data.insert("to_label".into(), json!(t.fmt("modified_text", &[("n", &tn)])));
         data.insert("body_html".into(), json!(body));
         let title = format!("{heading} — {}", bill.meta.title);
-        app.render("diff", lang, &title, &path, data)
+        app.render("diff", &ctx, &title, data)
         })
     })
     .await

@@ -208,6 +208,30 @@ const scenarios = [
     },
   },
   {
+    name: 'demo sign-in and sign-out',
+    async run({ page, base, audit }) {
+      await page.goto(`${base}/`);
+      await clickAndWaitForLoad(page, page.locator('a#signin-link'), 'a#signin-link');
+      expect((await page.locator('form#demo-signin').count()) === 1, 'no form#demo-signin on the sign-in page');
+      await audit('10-signin');
+      await page.locator('input[name=person][value=claire]').check();
+      await page.locator('input[name=level][value="2"]').check();
+      await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      expect(new URL(page.url()).pathname === '/', `after sign-in the page is ${page.url()}, expected the page we came from`);
+      const menu = await page.locator('nav#user-menu').innerText();
+      expect(menu.includes('Claire Fontaine'), `the header does not name the person: "${menu}"`);
+      await page.goto(`${base}/account`);
+      const account = await page.locator('main').innerText();
+      expect(/(Level|Niveau) 2/.test(account), 'the account page does not show level 2');
+      await audit('11-account');
+      await clickAndWaitForLoad(page, page.locator('nav#user-menu button[type=submit]'), 'the sign-out button');
+      expect((await page.locator('a#signin-link').count()) === 1, 'still signed in after signing out');
+      const res = await page.goto(`${base}/account`);
+      expect(new URL(page.url()).pathname === '/signin', `after sign-out /account led to ${page.url()}`);
+      expect(res.status() === 200, `the sign-in page answered ${res.status()}`);
+    },
+  },
+  {
     name: '404 in the user\'s language',
     async run({ page, base, audit }) {
       let res = await page.goto(`${base}/bills/no-such-bill`);

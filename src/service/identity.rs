@@ -1,0 +1,229 @@
+//! Signing in and out, server-side sessions, roles (DESIGN §4). Providers (OpenID
+//! Connect, or the demo form) authenticate a person; this module turns that into an
+//! account and a revocable session.
+
+use crate::domain::identity::{effective_level, Level, Role};
+use crate::store::{self, accounts::Account, DbConnection, Store, StoreError};
+use crate::text::hash::sha256_hex;
+use serde_json::json;
+
+/// How long a session lasts without signing in again.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A signed-in person as the web layer sees them.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    /// SHA-256 of the cookie token (the session's id in the database).
+    pub session_id: String,
+    pub account: Account,
+    /// Level given by the provider at sign-in.
+    pub session_level: Level,
+    pub acr: Option<String>,
+    pub provider: String,
+    pub roles: Vec<Role>,
+    pub expires_at: String,
+}
+
+impl SessionInfo {
+    /// The level that counts for actions (moderator verifications arrive later).
+    pub fn level(&self) -> Level {
+        effective_level(self.session_level, None)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        // An admin can do what staff and moderators can.
+        self.roles.contains(&role) || self.roles.contains(&Role::Admin)
+    }
+}
+
+/// What a provider tells us about the person who signed in.
+pub struct Authenticated<'a> {
+    pub provider: &'a str,
+    pub subject: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub level: Level,
+    pub acr: Option<&'a str>,
+    pub user_agent: &'a str,
+}
+
+fn now_plus_hours(hours: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn now() -> String {
+    now_plus_hours(0)
+}
+
+/// A fresh random token for a cookie (256 bits, hex).
+pub fn random_token() -> Result<String, StoreError> {
+    let mut b = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map_err(|_| StoreError::Invalid("the system random generator failed".into()))?;
+    Ok(hex::encode(b))
+}
+
+/// Creates (or refreshes) the account and opens a new session; returns the cookie token.
+pub fn sign_in(
+    store: &Store,
+    who: &Authenticated<'_>,
+) -> Result<(String, SessionInfo), StoreError> {
+    let token = random_token()?;
+    let id = sha256_hex(token.as_bytes());
+    let expires_at = now_plus_hours(SESSION_HOURS);
+    let info = store.transaction(|conn| {
+        let account =
+            store::accounts::upsert(conn, who.provider, who.subject, who.display_name, who.email)?;
+        store::sessions::insert(
+            conn,
+            &store::sessions::NewSession {
+                id: &id,
+                account_id: account.id,
+                level: i32::from(who.level.get()),
+                acr: who.acr,
+                provider: who.provider,
+                user_agent: &who.user_agent.chars().take(200).collect::<String>(),
+                expires_at: &expires_at,
+            },
+        )?;
+        store::audit::record(
+            conn,
+            Some(account.id),
+            "sign_in",
+            Some(account.id),
+            &json!({"provider": who.provider, "level": who.level.get()}),
+        )?;
+        let roles = store::accounts::roles(conn, account.id)?;
+        Ok::<_, StoreError>(SessionInfo {
+            session_id: id.clone(),
+            account,
+            session_level: who.level,
+            acr: who.acr.map(str::to_string),
+            provider: who.provider.to_string(),
+            roles,
+            expires_at: expires_at.clone(),
+        })
+    })?;
+    Ok((token, info))
+}
+
+/// The active session of a cookie token, if any.
+pub fn session(conn: &mut DbConnection, token: &str) -> Result<Option<SessionInfo>, StoreError> {
+    let id = sha256_hex(token.as_bytes());
+    let Some(s) = store::sessions::active(conn, &id, &now())? else {
+        return Ok(None);
+    };
+    let Some(account) = store::accounts::by_id(conn, s.account_id)? else {
+        return Ok(None);
+    };
+    let roles = store::accounts::roles(conn, account.id)?;
+    Ok(Some(SessionInfo {
+        session_id: s.id,
+        account,
+        session_level: Level::new(i64::from(s.level)).unwrap_or(Level::NONE),
+        acr: s.acr,
+        provider: s.provider,
+        roles,
+        expires_at: s.expires_at,
+    }))
+}
+
+/// Ends one of the person's sessions (theirs only); false if it was not active.
+pub fn end_session(store: &Store, who: &SessionInfo, session_id: &str) -> Result<bool, StoreError> {
+    store.transaction(|conn| {
+        let ended = store::sessions::end(conn, who.account.id, session_id)?;
+        if ended {
+            store::audit::record(
+                conn,
+                Some(who.account.id),
+                "end_session",
+                Some(who.account.id),
+                &json!({}),
+            )?;
+        }
+        Ok(ended)
+    })
+}
+
+/// Ends every session of the person (including the current one).
+pub fn end_all_sessions(store: &Store, who: &SessionInfo) -> Result<usize, StoreError> {
+    store.transaction(|conn| {
+        let n = store::sessions::end_all(conn, who.account.id)?;
+        store::audit::record(
+            conn,
+            Some(who.account.id),
+            "end_all_sessions",
+            Some(who.account.id),
+            &json!({"count": n}),
+        )?;
+        Ok(n)
+    })
+}
+
+/// A demo person of `amenda demo` (never available outside demo mode).
+pub struct DemoPerson {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub roles: &'static [Role],
+}
+
+pub const DEMO_PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        key: "camille",
+        name: "Camille Martin",
+        roles: &[],
+    },
+    DemoPerson {
+        key: "yanis",
+        name: "Yanis Benali",
+        roles: &[],
+    },
+    DemoPerson {
+        key: "dominique",
+        name: "Dominique Leroy",
+        roles: &[Role::Moderator],
+    },
+    DemoPerson {
+        key: "claire",
+        name: "Claire Fontaine",
+        roles: &[Role::Staff],
+    },
+    DemoPerson {
+        key: "admin",
+        name: "Alex Admin",
+        roles: &[Role::Admin],
+    },
+];
+
+/// Signs a demo person in at the chosen level, with their demo roles.
+pub fn demo_sign_in(
+    store: &Store,
+    person: &DemoPerson,
+    level: Level,
+    user_agent: &str,
+) -> Result<(String, SessionInfo), StoreError> {
+    let acr = format!("demo-level-{}", level.get());
+    let (token, mut info) = sign_in(
+        store,
+        &Authenticated {
+            provider: "demo",
+            subject: person.key,
+            display_name: person.name,
+            email: None,
+            level,
+            acr: Some(&acr),
+            user_agent,
+        },
+    )?;
+    let mut conn = store.conn()?;
+    for role in person.roles {
+        store::accounts::grant(&mut conn, info.account.id, *role, None)?;
+    }
+    info.roles = store::accounts::roles(&mut conn, info.account.id)?;
+    Ok((token, info))
+}

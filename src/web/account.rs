@@ -1,0 +1,300 @@
+//! Signing in and out, and the account page (level, roles, sessions).
+
+use super::auth::{self, CsrfToken, SignedIn};
+use super::errors::AppError;
+use super::i18n::Lang;
+use super::{AppState, Ctx};
+use crate::domain::identity::Level;
+use crate::service::identity::{self, DEMO_PEOPLE};
+use crate::store;
+use rocket::form::{Form, FromForm};
+use rocket::http::CookieJar;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, Route, State};
+use serde_json::{json, Map, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        signin_page,
+        demo_signin,
+        account_page,
+        end_session,
+        end_all,
+        signout
+    ]
+}
+
+/// Only local paths are followed after signing in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    app: &State<AppState>,
+    lang: Lang,
+    f: impl FnOnce(&super::App) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let app = app.inner().clone();
+    rocket::tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| AppError::internal(lang, format!("worker failed: {e}")))?
+}
+
+#[get("/signin?<next>")]
+fn signin_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    csrf: CsrfToken,
+    next: Option<&str>,
+) -> Result<RawHtml<String>, AppError> {
+    let t = ctx.lang.tr();
+    let people: Vec<Value> = DEMO_PEOPLE
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let roles: Vec<&str> = p
+                .roles
+                .iter()
+                .map(|r| t.get(&format!("role_{}", r.as_str())))
+                .collect();
+            json!({"key": p.key, "name": p.name, "roles": roles.join(", "), "first": i == 0})
+        })
+        .collect();
+    let mut data = Map::new();
+    data.insert("demo_signin".into(), json!(app.config.demo));
+    data.insert("people".into(), json!(people));
+    data.insert("csrf".into(), json!(csrf.0));
+    data.insert("next_path".into(), json!(safe_next(next)));
+    data.insert("signed_in".into(), json!(ctx.viewer.is_some()));
+    app.render("signin", &ctx, t.get("signin_title"), data)
+        .map(RawHtml)
+}
+
+#[derive(FromForm)]
+struct DemoSignIn<'r> {
+    csrf: &'r str,
+    person: &'r str,
+    level: u8,
+    next: Option<&'r str>,
+}
+
+/// The demo sign-in: exists only in demo mode (which only runs on loopback).
+#[post("/signin/demo", data = "<form>")]
+async fn demo_signin(
+    app: &State<AppState>,
+    ctx: Ctx,
+    csrf: CsrfToken,
+    jar: &CookieJar<'_>,
+    form: Form<DemoSignIn<'_>>,
+    ua: UserAgent,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    if !app.config.demo {
+        return Err(AppError::not_found(
+            lang,
+            lang.tr().get("err_not_found").to_string(),
+        ));
+    }
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let person = DEMO_PEOPLE
+        .iter()
+        .find(|p| p.key == form.person)
+        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_demo_person").to_string()))?;
+    let level = Level::new(i64::from(form.level))
+        .filter(|l| *l >= Level::LOW)
+        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_demo_level").to_string()))?;
+    let next = safe_next(form.next);
+    let secure = app.config.secure_cookies;
+    let token = blocking(app, lang, move |app| {
+        identity::demo_sign_in(app.reader.store(), person, level, &ua.0)
+            .map(|(token, _)| token)
+            .map_err(|e| AppError::internal(lang, e.to_string()))
+    })
+    .await?;
+    auth::set_session(jar, token, secure);
+    Ok(Redirect::to(next))
+}
+
+/// The `User-Agent` header, shown in the list of sessions.
+pub struct UserAgent(String);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for UserAgent {
+    type Error = std::convert::Infallible;
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(UserAgent(
+            req.headers()
+                .get_one("User-Agent")
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect(),
+        ))
+    }
+}
+
+#[get("/account")]
+async fn account_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let me = me.0;
+    blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let mut conn = app
+            .reader
+            .store()
+            .conn()
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let sessions =
+            store::sessions::active_for_account(&mut conn, me.account.id, &identity::now())
+                .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let sessions: Vec<Value> = sessions
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.id,
+                    "current": s.id == me.session_id,
+                    "created": s.created_at.replace('T', " ").trim_end_matches('Z').to_string(),
+                    "expires": s.expires_at.replace('T', " ").trim_end_matches('Z').to_string(),
+                    "provider": s.provider,
+                    "level": s.level,
+                    "agent": s.user_agent,
+                })
+            })
+            .collect();
+        let roles: Vec<&str> = me
+            .roles
+            .iter()
+            .map(|r| t.get(&format!("role_{}", r.as_str())))
+            .collect();
+        let source = match &me.acr {
+            Some(acr) => t.fmt(
+                "level_source_acr",
+                &[("provider", &me.provider), ("acr", acr)],
+            ),
+            None => t.fmt("level_source_default", &[("provider", &me.provider)]),
+        };
+        let mut data = Map::new();
+        data.insert("name".into(), json!(me.account.display_name));
+        data.insert("email".into(), json!(me.account.email));
+        data.insert("level".into(), json!(me.level().get()));
+        data.insert(
+            "level_name".into(),
+            json!(t.get(&format!("level_{}", me.level().get()))),
+        );
+        data.insert("level_source".into(), json!(source));
+        data.insert(
+            "roles".into(),
+            json!(if roles.is_empty() {
+                t.get("role_citizen").to_string()
+            } else {
+                roles.join(", ")
+            }),
+        );
+        data.insert("sessions".into(), json!(sessions));
+        data.insert("csrf".into(), json!(csrf.0));
+        app.render("account", &ctx, t.get("account_title"), data)
+            .map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct SessionForm<'r> {
+    csrf: &'r str,
+    session: Option<&'r str>,
+}
+
+#[post("/account/sessions/end", data = "<form>")]
+async fn end_session(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    jar: &CookieJar<'_>,
+    form: Form<SessionForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let id = form
+        .session
+        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_no_session").to_string()))?
+        .to_string();
+    let me = me.0;
+    let current = id == me.session_id;
+    let ended = blocking(app, lang, move |app| {
+        identity::end_session(app.reader.store(), &me, &id)
+            .map_err(|e| AppError::internal(lang, e.to_string()))
+    })
+    .await?;
+    if !ended {
+        return Err(AppError::not_found(
+            lang,
+            lang.tr().get("err_no_session").to_string(),
+        ));
+    }
+    if current {
+        auth::clear_session(jar);
+        return Ok(Redirect::to("/"));
+    }
+    Ok(Redirect::to("/account"))
+}
+
+#[derive(FromForm)]
+struct CsrfOnly<'r> {
+    csrf: &'r str,
+}
+
+#[post("/account/sessions/end-all", data = "<form>")]
+async fn end_all(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    jar: &CookieJar<'_>,
+    form: Form<CsrfOnly<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let me = me.0;
+    blocking(app, lang, move |app| {
+        identity::end_all_sessions(app.reader.store(), &me)
+            .map_err(|e| AppError::internal(lang, e.to_string()))
+    })
+    .await?;
+    auth::clear_session(jar);
+    Ok(Redirect::to("/"))
+}
+
+#[post("/signout", data = "<form>")]
+async fn signout(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    jar: &CookieJar<'_>,
+    form: Form<CsrfOnly<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let me = me.0;
+    let id = me.session_id.clone();
+    blocking(app, lang, move |app| {
+        identity::end_session(app.reader.store(), &me, &id)
+            .map_err(|e| AppError::internal(lang, e.to_string()))
+    })
+    .await?;
+    auth::clear_session(jar);
+    CsrfToken::rotate(jar, app.config.secure_cookies);
+    Ok(Redirect::to("/"))
+}

@@ -1,0 +1,354 @@
+//! Sessions, the demo sign-in, CSRF and the access rule of every route, through Rocket's
+//! local client on the backend chosen by AMENDA_TEST_DATABASE_URL.
+
+mod common;
+
+use amenda::web::{build, test_figment, App, WebConfig};
+use rocket::http::{ContentType, Cookie, Status};
+use rocket::local::blocking::Client;
+use serde_json::Value;
+
+fn client_with(store: &common::TestStore, demo: bool) -> Client {
+    let app = App::new(
+        (**store).clone(),
+        WebConfig {
+            demo,
+            secure_cookies: false,
+        },
+    )
+    .unwrap();
+    Client::tracked(build(test_figment(), app)).unwrap()
+}
+
+fn me(c: &Client) -> Value {
+    serde_json::from_str(&c.get("/api/v1/me").dispatch().into_string().unwrap()).unwrap()
+}
+
+/// The CSRF token of the client's browser, as forms carry it.
+fn csrf(c: &Client) -> String {
+    me(c)["csrf_token"].as_str().unwrap().to_string()
+}
+
+fn demo_sign_in<'c>(
+    c: &'c Client,
+    person: &str,
+    level: u8,
+) -> rocket::local::blocking::LocalResponse<'c> {
+    let token = csrf(c);
+    c.post("/signin/demo")
+        .header(ContentType::Form)
+        .body(format!(
+            "csrf={token}&person={person}&level={level}&next=/account"
+        ))
+        .dispatch()
+}
+
+fn session_count(store: &common::TestStore) -> usize {
+    let mut conn = store.conn().unwrap();
+    let mut n = 0;
+    for a in amenda::store::accounts::list(&mut conn).unwrap() {
+        n += amenda::store::sessions::active_for_account(
+            &mut conn,
+            a.id,
+            &amenda::service::identity::now(),
+        )
+        .unwrap()
+        .len();
+    }
+    n
+}
+
+#[test]
+fn demo_sign_in_opens_a_session_at_the_chosen_level() {
+    let store = common::test_store();
+    let c = client_with(&store, true);
+    assert_eq!(me(&c)["signed_in"], false);
+    let page = c.get("/signin").dispatch().into_string().unwrap();
+    assert!(page.contains("id=\"demo-signin\""));
+    let res = demo_sign_in(&c, "camille", 2);
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/account"));
+    let m = me(&c);
+    assert_eq!(m["signed_in"], true);
+    assert_eq!(m["level"], 2);
+    assert_eq!(m["name"], "Camille Martin");
+    let account = c.get("/account").dispatch().into_string().unwrap();
+    assert!(account.contains("Camille Martin"));
+    assert!(account.contains("demo-level-2"));
+    // The header names the person on every page, and those pages are not shared caches.
+    let res = c.get("/").dispatch();
+    assert_eq!(res.headers().get_one("Cache-Control"), None);
+    let res = c.get("/bills/nope").dispatch();
+    assert_eq!(res.status(), Status::NotFound);
+    // Demo roles come with the demo person.
+    let c2 = client_with(&store, true);
+    demo_sign_in(&c2, "dominique", 1);
+    assert_eq!(me(&c2)["roles"], serde_json::json!(["moderator"]));
+}
+
+#[test]
+fn demo_sign_in_does_not_exist_outside_demo_mode() {
+    let store = common::test_store();
+    let c = client_with(&store, false);
+    let page = c.get("/signin").dispatch().into_string().unwrap();
+    assert!(!page.contains("id=\"demo-signin\""));
+    let res = demo_sign_in(&c, "camille", 3);
+    assert_eq!(res.status(), Status::NotFound);
+    assert_eq!(session_count(&store), 0);
+    assert_eq!(me(&c)["signed_in"], false);
+}
+
+#[test]
+fn forged_forms_are_refused_and_change_nothing() {
+    let store = common::test_store();
+    let c = client_with(&store, true);
+    for body in [
+        "person=camille&level=2".to_string(),
+        "csrf=0000&person=camille&level=2".to_string(),
+        format!("csrf={}&person=camille&level=2", "a".repeat(64)),
+    ] {
+        let res = c
+            .post("/signin/demo")
+            .header(ContentType::Form)
+            .body(body)
+            .dispatch();
+        assert!(
+            matches!(
+                res.status(),
+                Status::Forbidden | Status::UnprocessableEntity
+            ),
+            "{}",
+            res.status()
+        );
+        assert_eq!(session_count(&store), 0);
+    }
+    // A token from another browser does not work either.
+    let other = client_with(&store, true);
+    let stolen = csrf(&other);
+    let _ = csrf(&c);
+    let res = c
+        .post("/signin/demo")
+        .header(ContentType::Form)
+        .body(format!("csrf={stolen}&person=camille&level=2"))
+        .dispatch();
+    assert_eq!(res.status(), Status::Forbidden);
+    assert!(res.into_string().unwrap().contains("formulaire a expiré"));
+    assert_eq!(session_count(&store), 0);
+    // Bad values are clear 400s.
+    let t = csrf(&c);
+    let res = c
+        .post("/signin/demo")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&person=nobody&level=2"))
+        .dispatch();
+    assert_eq!(res.status(), Status::BadRequest);
+    let res = c
+        .post("/signin/demo")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&person=camille&level=0"))
+        .dispatch();
+    assert_eq!(res.status(), Status::BadRequest);
+    assert_eq!(session_count(&store), 0);
+    // Signed in, a sign-out without the token does nothing.
+    demo_sign_in(&c, "camille", 1);
+    let res = c
+        .post("/signout")
+        .header(ContentType::Form)
+        .body("csrf=nope")
+        .dispatch();
+    assert_eq!(res.status(), Status::Forbidden);
+    assert_eq!(me(&c)["signed_in"], true);
+}
+
+#[test]
+fn sessions_can_be_ended_one_by_one_or_all_and_old_cookies_stop_working() {
+    let store = common::test_store();
+    let laptop = client_with(&store, true);
+    let phone = client_with(&store, true);
+    demo_sign_in(&laptop, "yanis", 1);
+    demo_sign_in(&phone, "yanis", 2);
+    assert_eq!(session_count(&store), 2);
+    // The laptop ends the phone's session from the account page.
+    let mut conn = store.conn().unwrap();
+    let account = amenda::store::accounts::list(&mut conn).unwrap().remove(0);
+    let sessions = amenda::store::sessions::active_for_account(
+        &mut conn,
+        account.id,
+        &amenda::service::identity::now(),
+    )
+    .unwrap();
+    drop(conn);
+    let phone_session = sessions.iter().find(|s| s.level == 2).unwrap().id.clone();
+    let page = laptop.get("/account").dispatch().into_string().unwrap();
+    assert!(page.contains(&phone_session));
+    let t = csrf(&laptop);
+    let res = laptop
+        .post("/account/sessions/end")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&session={phone_session}"))
+        .dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(me(&phone)["signed_in"], false);
+    assert_eq!(me(&laptop)["signed_in"], true);
+
+    // Sign out: the old cookie, replayed, no longer opens the session.
+    let old: Cookie<'static> = laptop
+        .cookies()
+        .get("amenda_session")
+        .unwrap()
+        .clone()
+        .into_owned();
+    let t = csrf(&laptop);
+    let res = laptop
+        .post("/signout")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}"))
+        .dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(me(&laptop)["signed_in"], false);
+    let replay = client_with(&store, true);
+    let res = replay.get("/api/v1/me").cookie(old).dispatch();
+    let body: Value = serde_json::from_str(&res.into_string().unwrap()).unwrap();
+    assert_eq!(body["signed_in"], false);
+    assert_eq!(session_count(&store), 0);
+
+    // End all: every device is signed out.
+    demo_sign_in(&laptop, "yanis", 1);
+    demo_sign_in(&phone, "yanis", 1);
+    let t = csrf(&phone);
+    let res = phone
+        .post("/account/sessions/end-all")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}"))
+        .dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(me(&laptop)["signed_in"], false);
+    assert_eq!(me(&phone)["signed_in"], false);
+    // Every act is in the audit log.
+    let mut conn = store.conn().unwrap();
+    let actions: Vec<String> = amenda::store::audit::latest(&mut conn, 50)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.contains(&"sign_in".to_string()));
+    assert!(actions.contains(&"end_session".to_string()));
+    assert!(actions.contains(&"end_all_sessions".to_string()));
+}
+
+/// Every route and the access rule it must enforce. A new route must be added here, with
+/// its rule, or this test fails.
+#[test]
+fn route_table() {
+    #[derive(Debug, PartialEq)]
+    enum Access {
+        Public,
+        SignedIn,
+        /// A form or JSON write: signed in (if stated) and a CSRF token.
+        Csrf {
+            signed_in: bool,
+        },
+    }
+    use Access::*;
+    let table: &[(&str, &str, Access)] = &[
+        ("GET", "/", Public),
+        ("GET", "/bills/<slug>?<v>", Public),
+        ("GET", "/bills/<slug>/articles/<wid>?<v>", Public),
+        ("GET", "/bills/<slug>/units/<wid>", Public),
+        ("GET", "/bills/<slug>/versions", Public),
+        ("GET", "/bills/<slug>/versions/<file>", Public),
+        (
+            "GET",
+            "/bills/<slug>/diff?<from>&<to>&<mode>&<changed>",
+            Public,
+        ),
+        ("GET", "/lang/<code>?<next>", Public),
+        ("GET", "/static/<file..>", Public),
+        ("GET", "/signin?<next>", Public),
+        ("POST", "/signin/demo", Csrf { signed_in: false }),
+        ("GET", "/account", SignedIn),
+        ("POST", "/account/sessions/end", Csrf { signed_in: true }),
+        (
+            "POST",
+            "/account/sessions/end-all",
+            Csrf { signed_in: true },
+        ),
+        ("POST", "/signout", Csrf { signed_in: true }),
+        ("GET", "/api/v1/bills", Public),
+        ("GET", "/api/v1/bills/<slug>", Public),
+        ("GET", "/api/v1/bills/<slug>/versions/<n>", Public),
+        (
+            "GET",
+            "/api/v1/bills/<slug>/diff?<from>&<to>&<changed>",
+            Public,
+        ),
+        ("GET", "/api/v1/me", Public),
+    ];
+    let store = common::test_store();
+    let c = client_with(&store, true);
+    let mut mounted: Vec<(String, String)> = c
+        .rocket()
+        .routes()
+        .map(|r| (r.method.as_str().to_string(), r.uri.to_string()))
+        .collect();
+    mounted.sort();
+    let mut listed: Vec<(String, String)> = table
+        .iter()
+        .map(|(m, u, _)| (m.to_string(), u.to_string()))
+        .collect();
+    listed.sort();
+    assert_eq!(
+        mounted, listed,
+        "every mounted route is listed with its access rule"
+    );
+
+    // Anonymous requests to protected routes are refused; pages send to the sign-in page.
+    for (method, uri, access) in table {
+        let path = uri.split('?').next().unwrap();
+        match access {
+            Public => {}
+            SignedIn => {
+                let res = c.get(path.to_string()).dispatch();
+                assert_eq!(res.status(), Status::SeeOther, "{method} {uri}");
+                assert!(res
+                    .headers()
+                    .get_one("Location")
+                    .unwrap()
+                    .starts_with("/signin?next="));
+            }
+            Csrf { signed_in } => {
+                let res = c
+                    .post(path.to_string())
+                    .header(ContentType::Form)
+                    .body("csrf=x&session=x&person=camille&level=1")
+                    .dispatch();
+                let expected = if *signed_in {
+                    Status::SeeOther
+                } else {
+                    Status::Forbidden
+                };
+                assert_eq!(res.status(), expected, "{method} {uri}");
+                if *signed_in {
+                    assert!(res
+                        .headers()
+                        .get_one("Location")
+                        .unwrap()
+                        .starts_with("/signin"));
+                }
+            }
+        }
+    }
+    // Signed in, but without a valid token: 403 on every write.
+    demo_sign_in(&c, "camille", 1);
+    for (method, uri, access) in table {
+        if let Csrf { signed_in: true } = access {
+            let res = c
+                .post(uri.to_string())
+                .header(ContentType::Form)
+                .body("csrf=x&session=x")
+                .dispatch();
+            assert_eq!(res.status(), Status::Forbidden, "{method} {uri}");
+        }
+    }
+    assert_eq!(me(&c)["signed_in"], true);
+}
