@@ -93,7 +93,7 @@ for page in bill article; do
     read -r n n50 n99 nerr < <(measure "http://127.0.0.1:$nginx_port/$page.html")
     printf '%-8s %-8s %12s %10s %10s %s\n' $page amenda "$a" "$a50" "$a99" "$aerr"
     printf '%-8s %-8s %12s %10s %10s %s\n' $page nginx "$n" "$n50" "$n99" "$nerr"
-    echo "$page: amenda/nginx = $(python3 -c "print(f'{$a / $n:.1%}')") (target >= 50%)"
+    echo "$page: amenda/nginx = $(python3 -c "print(f'{$a / $n:.2%}')") (target >= 50%)"
 done
 echo "amenda RSS right after the wrk runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$amenda_pid/status)"
 sleep 10

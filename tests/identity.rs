@@ -248,6 +248,8 @@ fn route_table() {
         Csrf {
             signed_in: bool,
         },
+        /// Signed in with this role (admins have every role); writes also need CSRF.
+        Role(&'static str),
     }
     use Access::*;
     let table: &[(&str, &str, Access)] = &[
@@ -274,6 +276,9 @@ fn route_table() {
             Csrf { signed_in: true },
         ),
         ("POST", "/signout", Csrf { signed_in: true }),
+        ("GET", "/admin", Role("admin")),
+        ("POST", "/admin/roles", Role("admin")),
+        ("GET", "/admin/audit", Role("admin")),
         ("GET", "/api/v1/bills", Public),
         ("GET", "/api/v1/bills/<slug>", Public),
         ("GET", "/api/v1/bills/<slug>/versions/<n>", Public),
@@ -307,7 +312,7 @@ fn route_table() {
         let path = uri.split('?').next().unwrap();
         match access {
             Public => {}
-            SignedIn => {
+            SignedIn | Role(_) if *method == "GET" => {
                 let res = c.get(path.to_string()).dispatch();
                 assert_eq!(res.status(), Status::SeeOther, "{method} {uri}");
                 assert!(res
@@ -316,6 +321,15 @@ fn route_table() {
                     .unwrap()
                     .starts_with("/signin?next="));
             }
+            Role(_) => {
+                let res = c
+                    .post(path.to_string())
+                    .header(ContentType::Form)
+                    .body("csrf=x")
+                    .dispatch();
+                assert_eq!(res.status(), Status::SeeOther, "{method} {uri}");
+            }
+            SignedIn => unreachable!("only GET routes are plain signed-in"),
             Csrf { signed_in } => {
                 let res = c
                     .post(path.to_string())
@@ -351,4 +365,108 @@ fn route_table() {
         }
     }
     assert_eq!(me(&c)["signed_in"], true);
+}
+
+/// Each role-protected route refuses anonymous people, citizens and other roles, and
+/// lets the right role through; role changes are audited and the last admin stays.
+#[test]
+fn role_matrix_and_role_changes() {
+    let store = common::test_store();
+    let anon = client_with(&store, true);
+    let citizen = client_with(&store, true);
+    let moderator = client_with(&store, true);
+    let admin = client_with(&store, true);
+    demo_sign_in(&citizen, "camille", 3);
+    demo_sign_in(&moderator, "dominique", 3);
+    demo_sign_in(&admin, "admin", 1);
+    for path in ["/admin", "/admin/audit"] {
+        assert_eq!(
+            anon.get(path).dispatch().status(),
+            Status::SeeOther,
+            "{path}"
+        );
+        assert_eq!(
+            citizen.get(path).dispatch().status(),
+            Status::Forbidden,
+            "{path}"
+        );
+        assert_eq!(
+            moderator.get(path).dispatch().status(),
+            Status::Forbidden,
+            "{path}"
+        );
+        assert_eq!(admin.get(path).dispatch().status(), Status::Ok, "{path}");
+    }
+    let page = citizen.get("/admin").dispatch().into_string().unwrap();
+    assert!(page.contains("Accès refusé"), "a clear message");
+
+    // The admin makes Camille staff, through the form.
+    let mut conn = store.conn().unwrap();
+    let camille = amenda::service::identity::find_account(&mut conn, "demo:camille").unwrap();
+    drop(conn);
+    let t = csrf(&admin);
+    let res = admin
+        .post("/admin/roles")
+        .header(ContentType::Form)
+        .body(format!(
+            "csrf={t}&account={}&role=staff&action=grant",
+            camille.id
+        ))
+        .dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(me(&citizen)["roles"], serde_json::json!(["staff"]));
+    // A citizen cannot do the same, even with a valid token of their own.
+    let t2 = csrf(&citizen);
+    let res = citizen
+        .post("/admin/roles")
+        .header(ContentType::Form)
+        .body(format!(
+            "csrf={t2}&account={}&role=admin&action=grant",
+            camille.id
+        ))
+        .dispatch();
+    assert_eq!(res.status(), Status::Forbidden);
+    assert_eq!(me(&citizen)["roles"], serde_json::json!(["staff"]));
+    // The last admin cannot be removed.
+    let mut conn = store.conn().unwrap();
+    let alex = amenda::service::identity::find_account(&mut conn, "demo:admin").unwrap();
+    drop(conn);
+    let res = admin
+        .post("/admin/roles")
+        .header(ContentType::Form)
+        .body(format!(
+            "csrf={t}&account={}&role=admin&action=revoke",
+            alex.id
+        ))
+        .dispatch();
+    assert_eq!(res.status(), Status::Conflict);
+    assert_eq!(me(&admin)["roles"], serde_json::json!(["admin"]));
+    // Unknown accounts and roles are clear errors.
+    let res = admin
+        .post("/admin/roles")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&account=9999&role=staff&action=grant"))
+        .dispatch();
+    assert_eq!(res.status(), Status::NotFound);
+    let res = admin
+        .post("/admin/roles")
+        .header(ContentType::Form)
+        .body(format!(
+            "csrf={t}&account={}&role=king&action=grant",
+            camille.id
+        ))
+        .dispatch();
+    assert_eq!(res.status(), Status::BadRequest);
+    // The audit log shows the grant, by whom, to whom.
+    let audit = admin.get("/admin/audit").dispatch().into_string().unwrap();
+    assert!(audit.contains("grant_role"));
+    let mut conn = store.conn().unwrap();
+    let entry = amenda::store::audit::latest(&mut conn, 50)
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "grant_role")
+        .unwrap();
+    assert_eq!(entry.actor_id, Some(alex.id));
+    assert_eq!(entry.subject_id, Some(camille.id));
+    assert!(entry.details.contains("staff"));
 }

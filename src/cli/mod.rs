@@ -1,5 +1,7 @@
 //! The `amenda` command line (DESIGN §10): global options, then a command.
 
+use crate::domain::identity::Role;
+use crate::service::identity;
 use crate::service::import::{import_folder, import_git, ImportSummary};
 use crate::service::Progress;
 use crate::store::Store;
@@ -47,6 +49,11 @@ pub enum Command {
     Migrate,
     /// Import bills from a laws/-style folder (idempotent).
     Import { path: PathBuf },
+    /// Manage accounts and roles (citizen, moderator, staff, admin).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Import every version of FILE in a git repository (path, URL or bundle), one per commit.
     ImportGit {
         repo: String,
@@ -59,6 +66,81 @@ pub enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// List accounts with their roles.
+    List,
+    /// Grant a role: ACCOUNT is an account number or PROVIDER:SUBJECT.
+    Grant { account: String, role: String },
+    /// Revoke a role.
+    Revoke { account: String, role: String },
+}
+
+fn parse_role(role: &str) -> Result<Role, String> {
+    Role::parse(role).ok_or_else(|| {
+        format!("\"{role}\" is not a role: use moderator, staff or admin (everyone is a citizen)")
+    })
+}
+
+fn admin(store: &Store, action: &AdminAction) -> Result<(), String> {
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    match action {
+        AdminAction::List => {
+            let accounts = crate::store::accounts::list(&mut conn).map_err(|e| e.to_string())?;
+            if accounts.is_empty() {
+                println!("no accounts yet: people appear here after their first sign-in");
+            }
+            for a in accounts {
+                let roles =
+                    crate::store::accounts::roles(&mut conn, a.id).map_err(|e| e.to_string())?;
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{}\t{}:{}\t{}\t{}",
+                    a.id,
+                    a.provider,
+                    a.subject,
+                    a.display_name,
+                    if roles.is_empty() {
+                        "citizen".to_string()
+                    } else {
+                        roles.join(",")
+                    }
+                );
+            }
+            Ok(())
+        }
+        AdminAction::Grant { account, role } | AdminAction::Revoke { account, role } => {
+            let grant = matches!(action, AdminAction::Grant { .. });
+            let role = parse_role(role)?;
+            let a = identity::find_account(&mut conn, account).map_err(|e| e.to_string())?;
+            drop(conn);
+            let changed =
+                identity::set_role(store, None, a.id, role, grant).map_err(|e| e.to_string())?;
+            let what = if grant { "granted to" } else { "revoked from" };
+            if changed {
+                println!(
+                    "{} {what} {} ({}:{})",
+                    role.as_str(),
+                    a.display_name,
+                    a.provider,
+                    a.subject
+                );
+            } else {
+                println!(
+                    "nothing to do: {} already {}",
+                    a.display_name,
+                    if grant {
+                        "has this role"
+                    } else {
+                        "lacks this role"
+                    }
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal).
@@ -99,6 +181,10 @@ fn print_summary(s: &ImportSummary) {
 /// Runs a command; the error is one sentence for stderr.
 pub fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
+        Command::Admin { action } => {
+            let store = open_store(&cli)?;
+            admin(&store, action)
+        }
         Command::Migrate => {
             let store =
                 Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;

@@ -227,3 +227,66 @@ pub fn demo_sign_in(
     info.roles = store::accounts::roles(&mut conn, info.account.id)?;
     Ok((token, info))
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error("no account matches \"{0}\": give an account number or PROVIDER:SUBJECT (see `amenda admin list`)")]
+    UnknownAccount(String),
+    #[error("this would leave the instance without any admin")]
+    LastAdmin,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An account by number (`12`) or by `provider:subject`.
+pub fn find_account(conn: &mut DbConnection, spec: &str) -> Result<Account, RoleError> {
+    let unknown = || RoleError::UnknownAccount(spec.chars().take(80).collect());
+    let found = match spec.parse::<i64>() {
+        Ok(id) => store::accounts::by_id(conn, id)?,
+        Err(_) => {
+            let (provider, subject) = spec.split_once(':').ok_or_else(unknown)?;
+            store::accounts::list(conn)?
+                .into_iter()
+                .find(|a| a.provider == provider && a.subject == subject)
+        }
+    };
+    found.ok_or_else(unknown)
+}
+
+/// Grants or revokes a role, with an audit entry naming who did it (None: the command
+/// line). Returns whether anything changed.
+pub fn set_role(
+    store: &Store,
+    actor: Option<i64>,
+    account_id: i64,
+    role: Role,
+    grant: bool,
+) -> Result<bool, RoleError> {
+    store.transaction(|conn| {
+        let changed = if grant {
+            store::accounts::grant(conn, account_id, role, actor)?
+        } else {
+            if role == Role::Admin {
+                let admins = store::accounts::list(conn)?
+                    .into_iter()
+                    .filter(|a| a.id != account_id)
+                    .map(|a| store::accounts::roles(conn, a.id).map(|r| r.contains(&Role::Admin)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if !admins.contains(&true) {
+                    return Err(RoleError::LastAdmin);
+                }
+            }
+            store::accounts::revoke(conn, account_id, role)?
+        };
+        if changed {
+            store::audit::record(
+                conn,
+                actor,
+                if grant { "grant_role" } else { "revoke_role" },
+                Some(account_id),
+                &json!({"role": role.as_str(), "via": if actor.is_some() { "web" } else { "cli" }}),
+            )?;
+        }
+        Ok(changed)
+    })
+}

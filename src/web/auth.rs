@@ -4,7 +4,7 @@
 use super::errors::AppError;
 use super::i18n::Lang;
 use super::AppState;
-use crate::domain::identity::{Level, Role};
+use crate::domain::identity::Role;
 use crate::service::identity::{self, SessionInfo};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -205,12 +205,8 @@ pub fn header_json(viewer: &Viewer, csrf: &CsrfToken) -> Value {
             "name": s.account.display_name,
             "level": s.level().get(),
             "csrf": csrf.0,
+            "admin": s.has_role(Role::Admin),
         }),
         None => Value::Null,
     }
-}
-
-/// Levels as numbers for templates.
-pub fn level_of(s: &SessionInfo) -> Level {
-    s.level()
 }

@@ -2,6 +2,7 @@
 //! errors and security headers. It calls `service`/`store` functions, never SQL.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod errors;
@@ -206,6 +207,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .attach(SecurityHeaders)
         .mount("/", pages::routes())
         .mount("/", account::routes())
+        .mount("/", admin::routes())
         .mount("/api/v1", api::routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())
