@@ -279,6 +279,23 @@ fn route_table() {
         ("GET", "/admin", Role("admin")),
         ("POST", "/admin/roles", Role("admin")),
         ("GET", "/admin/audit", Role("admin")),
+        ("GET", "/moderation/people?<q>", Role("moderator")),
+        ("GET", "/moderation/people/<id>", Role("moderator")),
+        (
+            "POST",
+            "/moderation/people/<id>/verifications",
+            Role("moderator"),
+        ),
+        (
+            "POST",
+            "/moderation/verifications/<vid>/confirm",
+            Role("moderator"),
+        ),
+        (
+            "POST",
+            "/moderation/verifications/<vid>/revoke",
+            Role("moderator"),
+        ),
         ("GET", "/api/v1/bills", Public),
         ("GET", "/api/v1/bills/<slug>", Public),
         ("GET", "/api/v1/bills/<slug>/versions/<n>", Public),
@@ -308,8 +325,18 @@ fn route_table() {
     );
 
     // Anonymous requests to protected routes are refused; pages send to the sign-in page.
+    // A concrete path for a route: its parameters filled with "1".
+    let concrete = |uri: &str| -> String {
+        uri.split('?')
+            .next()
+            .unwrap()
+            .split('/')
+            .map(|seg| if seg.starts_with('<') { "1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
     for (method, uri, access) in table {
-        let path = uri.split('?').next().unwrap();
+        let path = concrete(uri);
         match access {
             Public => {}
             SignedIn | Role(_) if *method == "GET" => {
@@ -469,4 +496,173 @@ fn role_matrix_and_role_changes() {
     assert_eq!(entry.actor_id, Some(alex.id));
     assert_eq!(entry.subject_id, Some(camille.id));
     assert!(entry.details.contains("staff"));
+}
+
+fn post_form(c: &Client, uri: &str, body: &str) -> (Status, String) {
+    let t = csrf(c);
+    let res = c
+        .post(uri.to_string())
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&{body}"))
+        .dispatch();
+    (res.status(), res.into_string().unwrap_or_default())
+}
+
+/// Moderators raise a person's level by recording a verification; level 3 needs a second
+/// moderator; revocation and expiry bring the level back; every act is audited.
+#[test]
+fn moderator_verifications() {
+    let store = common::test_store();
+    let camille = client_with(&store, true);
+    let dominique = client_with(&store, true);
+    let second = client_with(&store, true);
+    demo_sign_in(&camille, "camille", 1);
+    demo_sign_in(&dominique, "dominique", 1);
+    demo_sign_in(&second, "yanis", 1);
+    let mut conn = store.conn().unwrap();
+    let cam = amenda::service::identity::find_account(&mut conn, "demo:camille").unwrap();
+    let dom = amenda::service::identity::find_account(&mut conn, "demo:dominique").unwrap();
+    let yanis = amenda::service::identity::find_account(&mut conn, "demo:yanis").unwrap();
+    drop(conn);
+    amenda::service::identity::set_role(
+        &store,
+        None,
+        yanis.id,
+        amenda::domain::identity::Role::Moderator,
+        true,
+    )
+    .unwrap();
+    let today = amenda::service::identity::today();
+    let next_year = format!("{}{}", today[..4].parse::<i32>().unwrap() + 1, &today[4..]);
+
+    // Citizens cannot use moderation pages.
+    assert_eq!(
+        camille
+            .get(format!("/moderation/people/{}", cam.id))
+            .dispatch()
+            .status(),
+        Status::Forbidden
+    );
+    let (status, _) = post_form(
+        &camille,
+        &format!("/moderation/people/{}/verifications", cam.id),
+        &format!("level=3&method=document&verified_on={today}&expires_on={next_year}"),
+    );
+    assert_eq!(status, Status::Forbidden);
+    assert_eq!(me(&camille)["level"], 1);
+
+    // Find the person, record a level 2 verification: Camille's level rises at once.
+    let list = dominique
+        .get("/moderation/people?q=camil")
+        .dispatch()
+        .into_string()
+        .unwrap();
+    assert!(list.contains(&format!("/moderation/people/{}", cam.id)));
+    assert!(!list.contains("Yanis"));
+    let uri = format!("/moderation/people/{}/verifications", cam.id);
+    let (status, _) = post_form(
+        &dominique,
+        &uri,
+        &format!("level=2&method=document&verified_on={today}&expires_on={next_year}"),
+    );
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(me(&camille)["level"], 2);
+    let account = camille.get("/account").dispatch().into_string().unwrap();
+    assert!(
+        account.contains("vérification d&#x27;identité")
+            || account.contains("vérification d'identité"),
+        "the account page says where the level comes from: {account}"
+    );
+
+    // A bad expiry date: the form comes back with the input kept and the error.
+    let (status, page) = post_form(
+        &dominique,
+        &uri,
+        "level=3&method=in_person&verified_on=2020-01-02&expires_on=2020-01-01",
+    );
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains("value=\"2020-01-02\""), "input kept");
+    assert!(
+        page.contains("La date d&#x27;expiration") || page.contains("La date d'expiration"),
+        "error shown"
+    );
+    assert!(page.contains("<option value=\"in_person\" selected>"));
+
+    // Level 3 waits for a second moderator, who must not be the recorder.
+    let (status, _) = post_form(
+        &dominique,
+        &uri,
+        &format!("level=3&method=in_person&verified_on={today}&expires_on={next_year}"),
+    );
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(me(&camille)["level"], 2, "level 3 needs a second moderator");
+    let mut conn = store.conn().unwrap();
+    let l3 = amenda::store::verifications::for_account(&mut conn, cam.id)
+        .unwrap()
+        .into_iter()
+        .find(|v| v.level == 3)
+        .unwrap();
+    drop(conn);
+    let confirm = format!("/moderation/verifications/{}/confirm", l3.id);
+    let (status, _) = post_form(&dominique, &confirm, &format!("account={}", cam.id));
+    assert_eq!(status, Status::Conflict, "the recorder cannot confirm");
+    assert_eq!(me(&camille)["level"], 2);
+    let (status, _) = post_form(&second, &confirm, &format!("account={}", cam.id));
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(me(&camille)["level"], 3);
+    let (status, _) = post_form(&second, &confirm, &format!("account={}", cam.id));
+    assert_eq!(status, Status::Conflict, "confirmed once only");
+
+    // Revocation needs a reason and lowers the level back.
+    let revoke = format!("/moderation/verifications/{}/revoke", l3.id);
+    let (status, _) = post_form(&second, &revoke, &format!("account={}&reason=", cam.id));
+    assert_eq!(status, Status::BadRequest);
+    let (status, _) = post_form(
+        &second,
+        &revoke,
+        &format!("account={}&reason=document+forged", cam.id),
+    );
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(me(&camille)["level"], 2);
+
+    // An expired verification no longer counts.
+    let mut conn = store.conn().unwrap();
+    for v in amenda::store::verifications::for_account(&mut conn, cam.id).unwrap() {
+        amenda::store::verifications::revoke(&mut conn, v.id, dom.id, "test").unwrap();
+    }
+    amenda::store::verifications::insert(
+        &mut conn,
+        &amenda::store::verifications::NewVerification {
+            account_id: cam.id,
+            level: 2,
+            method: "document",
+            verified_on: "2020-01-01",
+            expires_on: "2021-01-01",
+            recorded_by: dom.id,
+        },
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(me(&camille)["level"], 1, "expired");
+
+    // Nobody verifies themselves.
+    let own = format!("/moderation/people/{}/verifications", dom.id);
+    let (status, _) = post_form(
+        &dominique,
+        &own,
+        &format!("level=2&method=document&verified_on={today}&expires_on={next_year}"),
+    );
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_eq!(me(&dominique)["level"], 1);
+
+    // The audit log holds every act, by whom, on whom.
+    let mut conn = store.conn().unwrap();
+    let log = amenda::store::audit::latest(&mut conn, 100).unwrap();
+    let acts = |a: &str| log.iter().filter(|e| e.action == a).count();
+    assert_eq!(acts("record_verification"), 2);
+    assert_eq!(acts("confirm_verification"), 1);
+    assert_eq!(acts("revoke_verification"), 1);
+    assert!(log.iter().any(|e| e.action == "confirm_verification"
+        && e.actor_id == Some(yanis.id)
+        && e.subject_id == Some(cam.id)));
 }

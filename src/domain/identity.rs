@@ -118,3 +118,206 @@ mod tests {
         assert_eq!(Role::parse("citizen"), None);
     }
 }
+
+/// How a moderator checked a person's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Document,
+    InPerson,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Document => "document",
+            Method::InPerson => "in_person",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        match s {
+            "document" => Some(Method::Document),
+            "in_person" => Some(Method::InPerson),
+            _ => None,
+        }
+    }
+}
+
+/// Where a verification stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationStatus {
+    Valid,
+    /// Level 3, waiting for a second moderator.
+    PendingConfirmation,
+    Expired,
+    Revoked,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::Valid => "valid",
+            VerificationStatus::PendingConfirmation => "pending",
+            VerificationStatus::Expired => "expired",
+            VerificationStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// The facts of a verification that its status depends on (dates are ISO 8601 days,
+/// which sort as text).
+pub struct VerificationFacts<'a> {
+    pub level: Level,
+    pub expires_on: &'a str,
+    pub confirmed: bool,
+    pub revoked: bool,
+}
+
+pub fn verification_status(v: &VerificationFacts<'_>, today: &str) -> VerificationStatus {
+    if v.revoked {
+        VerificationStatus::Revoked
+    } else if v.expires_on < today {
+        VerificationStatus::Expired
+    } else if v.level >= Level::HIGH && !v.confirmed {
+        VerificationStatus::PendingConfirmation
+    } else {
+        VerificationStatus::Valid
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VerificationError {
+    #[error("a moderator cannot verify their own identity")]
+    SelfVerification,
+    #[error("the level must be 1, 2 or 3")]
+    Level,
+    #[error("the verification date is not a valid date in the past")]
+    VerifiedOn,
+    #[error("the expiry date must be a valid date after both today and the verification date")]
+    ExpiresOn,
+    #[error("a level 3 verification must be confirmed by a second moderator, not the one who recorded it")]
+    SameModerator,
+    #[error("this verification is not waiting for confirmation")]
+    NotPending,
+}
+
+impl VerificationError {
+    /// The translation key of the message shown next to the field.
+    pub fn key(self) -> &'static str {
+        match self {
+            VerificationError::SelfVerification => "err_verify_self",
+            VerificationError::Level => "err_verify_level",
+            VerificationError::VerifiedOn => "err_verify_date",
+            VerificationError::ExpiresOn => "err_verify_expiry",
+            VerificationError::SameModerator => "err_verify_same",
+            VerificationError::NotPending => "err_verify_not_pending",
+        }
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).is_ok()
+        && s.len() == 10
+}
+
+/// Checks a new verification recorded by `moderator` for `account`.
+pub fn check_new_verification(
+    moderator: i64,
+    account: i64,
+    level: i64,
+    verified_on: &str,
+    expires_on: &str,
+    today: &str,
+) -> Result<Level, VerificationError> {
+    if moderator == account {
+        return Err(VerificationError::SelfVerification);
+    }
+    let level = Level::new(level)
+        .filter(|l| *l >= Level::LOW)
+        .ok_or(VerificationError::Level)?;
+    if !is_date(verified_on) || verified_on > today {
+        return Err(VerificationError::VerifiedOn);
+    }
+    if !is_date(expires_on) || expires_on <= today || expires_on <= verified_on {
+        return Err(VerificationError::ExpiresOn);
+    }
+    Ok(level)
+}
+
+#[cfg(test)]
+mod verification_tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let v = |level, expires_on, confirmed, revoked| VerificationFacts {
+            level,
+            expires_on,
+            confirmed,
+            revoked,
+        };
+        let today = "2026-11-23";
+        assert_eq!(
+            verification_status(&v(Level::SUBSTANTIAL, "2027-01-01", false, false), today),
+            VerificationStatus::Valid
+        );
+        assert_eq!(
+            verification_status(&v(Level::HIGH, "2027-01-01", false, false), today),
+            VerificationStatus::PendingConfirmation
+        );
+        assert_eq!(
+            verification_status(&v(Level::HIGH, "2027-01-01", true, false), today),
+            VerificationStatus::Valid
+        );
+        assert_eq!(
+            verification_status(&v(Level::HIGH, "2026-11-22", true, false), today),
+            VerificationStatus::Expired
+        );
+        assert_eq!(
+            verification_status(&v(Level::HIGH, "2026-11-23", true, false), today),
+            VerificationStatus::Valid,
+            "valid through its last day"
+        );
+        assert_eq!(
+            verification_status(&v(Level::LOW, "2027-01-01", true, true), today),
+            VerificationStatus::Revoked
+        );
+    }
+
+    #[test]
+    fn new_verification_rules() {
+        let t = "2026-11-23";
+        assert_eq!(
+            check_new_verification(1, 2, 2, "2026-11-20", "2027-11-20", t),
+            Ok(Level::SUBSTANTIAL)
+        );
+        assert_eq!(
+            check_new_verification(1, 1, 2, "2026-11-20", "2027-11-20", t),
+            Err(VerificationError::SelfVerification)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 0, "2026-11-20", "2027-11-20", t),
+            Err(VerificationError::Level)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 4, "2026-11-20", "2027-11-20", t),
+            Err(VerificationError::Level)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 2, "2026-11-24", "2027-11-20", t),
+            Err(VerificationError::VerifiedOn)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 2, "20/11/2026", "2027-11-20", t),
+            Err(VerificationError::VerifiedOn)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 2, "2026-11-20", "2026-11-23", t),
+            Err(VerificationError::ExpiresOn)
+        );
+        assert_eq!(
+            check_new_verification(1, 2, 2, "2026-11-20", "2027-02-30", t),
+            Err(VerificationError::ExpiresOn)
+        );
+    }
+}

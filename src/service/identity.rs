@@ -2,7 +2,10 @@
 //! Connect, or the demo form) authenticate a person; this module turns that into an
 //! account and a revocable session.
 
-use crate::domain::identity::{effective_level, Level, Role};
+use crate::domain::identity::{
+    check_new_verification, effective_level, verification_status, Level, Method, Role,
+    VerificationError, VerificationFacts, VerificationStatus,
+};
 use crate::store::{self, accounts::Account, DbConnection, Store, StoreError};
 use crate::text::hash::sha256_hex;
 use serde_json::json;
@@ -22,12 +25,14 @@ pub struct SessionInfo {
     pub provider: String,
     pub roles: Vec<Role>,
     pub expires_at: String,
+    /// The highest valid moderator verification, and its last valid day.
+    pub verified: Option<(Level, String)>,
 }
 
 impl SessionInfo {
-    /// The level that counts for actions (moderator verifications arrive later).
+    /// The level that counts for actions: the session's or a valid verification's.
     pub fn level(&self) -> Level {
-        effective_level(self.session_level, None)
+        effective_level(self.session_level, self.verified.as_ref().map(|(l, _)| *l))
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -58,6 +63,143 @@ fn now_plus_hours(hours: i64) -> String {
 
 pub fn now() -> String {
     now_plus_hours(0)
+}
+
+/// Today (UTC) as an ISO 8601 day.
+pub fn today() -> String {
+    now().chars().take(10).collect()
+}
+
+fn facts(v: &store::verifications::Verification) -> VerificationFacts<'_> {
+    VerificationFacts {
+        level: Level::new(i64::from(v.level)).unwrap_or(Level::NONE),
+        expires_on: &v.expires_on,
+        confirmed: v.confirmed_by.is_some(),
+        revoked: v.revoked_at.is_some(),
+    }
+}
+
+/// The status of a verification today.
+pub fn status(v: &store::verifications::Verification) -> VerificationStatus {
+    verification_status(&facts(v), &today())
+}
+
+/// The highest valid verification of an account on `today`, with its expiry.
+pub fn verified_level(
+    conn: &mut DbConnection,
+    account_id: i64,
+    today: &str,
+) -> Result<Option<(Level, String)>, StoreError> {
+    Ok(store::verifications::for_account(conn, account_id)?
+        .iter()
+        .filter(|v| verification_status(&facts(v), today) == VerificationStatus::Valid)
+        .map(|v| (facts(v).level, v.expires_on.clone()))
+        .max())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Rule(#[from] VerificationError),
+    #[error("no such account or verification")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A moderator records that they checked a person's identity.
+pub fn record_verification(
+    store: &Store,
+    moderator: &SessionInfo,
+    account_id: i64,
+    level: i64,
+    method: Method,
+    verified_on: &str,
+    expires_on: &str,
+) -> Result<i64, VerifyError> {
+    let level = check_new_verification(
+        moderator.account.id,
+        account_id,
+        level,
+        verified_on,
+        expires_on,
+        &today(),
+    )?;
+    store.transaction(|conn| {
+        store::accounts::by_id(conn, account_id)?.ok_or(VerifyError::NotFound)?;
+        let id = store::verifications::insert(
+            conn,
+            &store::verifications::NewVerification {
+                account_id,
+                level: i32::from(level.get()),
+                method: method.as_str(),
+                verified_on,
+                expires_on,
+                recorded_by: moderator.account.id,
+            },
+        )?;
+        store::audit::record(
+            conn,
+            Some(moderator.account.id),
+            "record_verification",
+            Some(account_id),
+            &json!({"verification": id, "level": level.get(), "method": method.as_str(), "expires_on": expires_on}),
+        )?;
+        Ok(id)
+    })
+}
+
+/// A second moderator confirms a level 3 verification.
+pub fn confirm_verification(
+    store: &Store,
+    moderator: &SessionInfo,
+    id: i64,
+) -> Result<(), VerifyError> {
+    store.transaction(|conn| {
+        let v = store::verifications::by_id(conn, id)?.ok_or(VerifyError::NotFound)?;
+        if v.recorded_by == moderator.account.id {
+            return Err(VerificationError::SameModerator.into());
+        }
+        if v.account_id == moderator.account.id {
+            return Err(VerificationError::SelfVerification.into());
+        }
+        if verification_status(&facts(&v), &today()) != VerificationStatus::PendingConfirmation
+            || !store::verifications::confirm(conn, id, moderator.account.id)?
+        {
+            return Err(VerificationError::NotPending.into());
+        }
+        store::audit::record(
+            conn,
+            Some(moderator.account.id),
+            "confirm_verification",
+            Some(v.account_id),
+            &json!({"verification": id}),
+        )?;
+        Ok(())
+    })
+}
+
+/// Revokes a verification, with a reason kept in the audit log.
+pub fn revoke_verification(
+    store: &Store,
+    moderator: &SessionInfo,
+    id: i64,
+    reason: &str,
+) -> Result<bool, VerifyError> {
+    store.transaction(|conn| {
+        let v = store::verifications::by_id(conn, id)?.ok_or(VerifyError::NotFound)?;
+        let revoked = store::verifications::revoke(conn, id, moderator.account.id, reason)?;
+        if revoked {
+            store::audit::record(
+                conn,
+                Some(moderator.account.id),
+                "revoke_verification",
+                Some(v.account_id),
+                &json!({"verification": id}),
+            )?;
+        }
+        Ok(revoked)
+    })
 }
 
 /// A fresh random token for a cookie (256 bits, hex).
@@ -99,6 +241,7 @@ pub fn sign_in(
             &json!({"provider": who.provider, "level": who.level.get()}),
         )?;
         let roles = store::accounts::roles(conn, account.id)?;
+        let verified = verified_level(conn, account.id, &today())?;
         Ok::<_, StoreError>(SessionInfo {
             session_id: id.clone(),
             account,
@@ -107,6 +250,7 @@ pub fn sign_in(
             provider: who.provider.to_string(),
             roles,
             expires_at: expires_at.clone(),
+            verified,
         })
     })?;
     Ok((token, info))
@@ -122,6 +266,7 @@ pub fn session(conn: &mut DbConnection, token: &str) -> Result<Option<SessionInf
         return Ok(None);
     };
     let roles = store::accounts::roles(conn, account.id)?;
+    let verified = verified_level(conn, account.id, &today())?;
     Ok(Some(SessionInfo {
         session_id: s.id,
         account,
@@ -130,6 +275,7 @@ pub fn session(conn: &mut DbConnection, token: &str) -> Result<Option<SessionInf
         provider: s.provider,
         roles,
         expires_at: s.expires_at,
+        verified,
     }))
 }
 

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod sessions;
 pub mod unit_history;
 pub mod units;
+pub mod verifications;
 pub mod versions;
 
 use std::path::Path;

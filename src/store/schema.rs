@@ -101,6 +101,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    verifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        level -> Integer,
+        method -> Text,
+        verified_on -> Text,
+        expires_on -> Text,
+        recorded_by -> BigInt,
+        confirmed_by -> Nullable<BigInt>,
+        confirmed_at -> Nullable<Text>,
+        revoked_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -111,4 +129,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_roles,
     sessions,
     audit_log,
+    verifications,
 );

@@ -177,12 +177,16 @@ async fn account_page(
             .iter()
             .map(|r| t.get(&format!("role_{}", r.as_str())))
             .collect();
-        let source = match &me.acr {
-            Some(acr) => t.fmt(
+        // Where the effective level comes from: a verification when it raises it.
+        let source = match (&me.verified, &me.acr) {
+            (Some((l, until)), _) if *l > me.session_level => {
+                t.fmt("level_source_verified", &[("until", until)])
+            }
+            (_, Some(acr)) => t.fmt(
                 "level_source_acr",
                 &[("provider", &me.provider), ("acr", acr)],
             ),
-            None => t.fmt("level_source_default", &[("provider", &me.provider)]),
+            (_, None) => t.fmt("level_source_default", &[("provider", &me.provider)]),
         };
         let mut data = Map::new();
         data.insert("name".into(), json!(me.account.display_name));

@@ -206,6 +206,7 @@ pub fn header_json(viewer: &Viewer, csrf: &CsrfToken) -> Value {
             "level": s.level().get(),
             "csrf": csrf.0,
             "admin": s.has_role(Role::Admin),
+            "moderator": s.has_role(Role::Moderator),
         }),
         None => Value::Null,
     }

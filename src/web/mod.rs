@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod errors;
 pub mod i18n;
+pub mod moderation;
 pub mod pages;
 pub mod templates;
 pub mod views;
@@ -208,6 +209,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", pages::routes())
         .mount("/", account::routes())
         .mount("/", admin::routes())
+        .mount("/", moderation::routes())
         .mount("/api/v1", api::routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())
