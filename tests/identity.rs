@@ -666,3 +666,29 @@ fn moderator_verifications() {
         && e.actor_id == Some(yanis.id)
         && e.subject_id == Some(cam.id)));
 }
+
+/// Sign-in attempts are limited per address: beyond the limit, 429 and no session.
+#[test]
+fn sign_in_attempts_are_rate_limited() {
+    let store = common::test_store();
+    let c = client_with(&store, true);
+    let t = csrf(&c);
+    let limit = amenda::web::ratelimit::SIGN_IN_PER_MINUTE;
+    for _ in 0..limit {
+        let res = c
+            .post("/signin/demo")
+            .header(ContentType::Form)
+            .body(format!("csrf={t}&person=nobody&level=1"))
+            .dispatch();
+        assert_eq!(res.status(), Status::BadRequest);
+    }
+    let res = c
+        .post("/signin/demo")
+        .header(ContentType::Form)
+        .body(format!("csrf={t}&person=camille&level=1"))
+        .dispatch();
+    assert_eq!(res.status(), Status::TooManyRequests);
+    assert!(res.into_string().unwrap().contains("Trop de tentatives"));
+    assert_eq!(me(&c)["signed_in"], false);
+    assert_eq!(session_count(&store), 0);
+}

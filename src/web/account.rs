@@ -91,6 +91,7 @@ async fn demo_signin(
     jar: &CookieJar<'_>,
     form: Form<DemoSignIn<'_>>,
     ua: UserAgent,
+    _limit: super::ratelimit::SignInAttempt,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     if !app.config.demo {

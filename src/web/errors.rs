@@ -72,6 +72,7 @@ fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (
     let key = match status.code {
         404 => "err_not_found_title",
         403 => "err_forbidden_title",
+        429 => "err_too_many_title",
         400..=499 => "err_bad_request_title",
         _ => "err_server_title",
     };
@@ -118,6 +119,7 @@ fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, Str
     let message = match status.code {
         404 => lang.tr().get("err_not_found").to_string(),
         403 => lang.tr().get("err_forbidden").to_string(),
+        429 => lang.tr().get("err_too_many").to_string(),
         500..=599 => lang.tr().get("err_server").to_string(),
         _ => status.reason_lossy().to_string(),
     };
@@ -182,6 +184,7 @@ fn api_default(status: Status, _req: &Request<'_>) -> (Status, Json<serde_json::
     let error = match status.code {
         401 => "unauthorized",
         403 => "forbidden",
+        429 => "too_many_requests",
         404 => "not_found",
         400..=499 => "bad_request",
         _ => "internal",

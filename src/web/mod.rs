@@ -9,6 +9,7 @@ pub mod errors;
 pub mod i18n;
 pub mod moderation;
 pub mod pages;
+pub mod ratelimit;
 pub mod templates;
 pub mod views;
 
@@ -74,6 +75,7 @@ pub struct App {
     pub pages: FragmentCache,
     /// Identifies this build's templates and strings, so ETags change with them.
     pub build_tag: String,
+    pub sign_in_limiter: ratelimit::Limiter,
 }
 
 pub type AppState = Arc<App>;
@@ -86,6 +88,10 @@ impl App {
             config,
             pages: FragmentCache::new(32 * 1024 * 1024),
             build_tag: templates::build_tag(),
+            sign_in_limiter: ratelimit::Limiter::new(
+                ratelimit::SIGN_IN_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            ),
         })
     }
 
