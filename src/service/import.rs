@@ -279,6 +279,9 @@ pub fn import_folder(
         }
         Ok::<_, ImportError>(summary)
     })?;
+    if summary.versions_added > 0 {
+        store.analyze()?;
+    }
     progress.finish();
     Ok(summary)
 }
@@ -466,9 +469,13 @@ pub fn import_git(
         }
         Ok::<_, ImportError>(summary)
     });
-    progress.finish();
     reader.stop();
-    result
+    let summary = result?;
+    if summary.versions_added > 0 {
+        store.analyze()?;
+    }
+    progress.finish();
+    Ok(summary)
 }
 
 /// Reads blobs through one `git cat-file --batch` process: one fork for 200 versions.

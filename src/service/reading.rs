@@ -50,10 +50,22 @@ pub struct Comparison {
     pub diff: VersionDiff,
 }
 
+/// A bill and the metadata of its versions, oldest first.
+pub type BillVersions = (store::bills::Bill, Vec<store::versions::VersionMeta>);
+
+/// A version list and the highest version number it was read at.
+type CachedBill = (
+    store::bills::Bill,
+    Option<i32>,
+    Vec<store::versions::VersionMeta>,
+);
+
 /// Reads bills through a cache of loaded versions bounded in bytes.
 pub struct Reader {
     store: Store,
     cache: Mutex<VersionCache>,
+    /// Version lists by slug, with the highest version number they were read at.
+    bills: Mutex<HashMap<String, CachedBill>>,
 }
 
 struct VersionCache {
@@ -67,6 +79,7 @@ impl Reader {
     pub fn new(store: Store, max_cache_bytes: usize) -> Reader {
         Reader {
             store,
+            bills: Mutex::new(HashMap::new()),
             cache: Mutex::new(VersionCache {
                 map: HashMap::new(),
                 order: VecDeque::new(),
@@ -86,14 +99,25 @@ impl Reader {
     }
 
     /// The bill and the metadata of all its versions (oldest first).
-    pub fn bill(
-        &self,
-        slug: &str,
-    ) -> Result<(store::bills::Bill, Vec<store::versions::VersionMeta>), ReadError> {
+    ///
+    /// The list is kept in memory and reread only when the bill's highest version number
+    /// changed (versions are append-only), which one indexed lookup tells, so that other
+    /// processes' imports are seen at once.
+    pub fn bill(&self, slug: &str) -> Result<BillVersions, ReadError> {
         let mut conn = self.store.conn()?;
         let bill = store::bills::by_slug(&mut conn, slug)?
             .ok_or_else(|| ReadError::UnknownBill(slug.to_string()))?;
+        let max = store::versions::max_number(&mut conn, bill.id)?;
+        if let Some((b, m, versions)) = self.bills.lock().map_err(|_| poisoned())?.get(slug) {
+            if *b == bill && *m == max {
+                return Ok((bill, versions.clone()));
+            }
+        }
         let versions = store::versions::list_meta(&mut conn, bill.id)?;
+        self.bills
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(slug.to_string(), (bill.clone(), max, versions.clone()));
         Ok((bill, versions))
     }
 

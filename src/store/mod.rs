@@ -109,6 +109,19 @@ impl Store {
         })
     }
 
+    /// Refreshes the query planner's statistics after a large import, so that lookups
+    /// pick the right index (on SQLite, from a bounded sample: fast on millions of rows).
+    pub fn analyze(&self) -> Result<(), StoreError> {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.conn()?;
+        let sql = match conn.backend() {
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE;",
+            Backend::Postgres => "ANALYZE;",
+        };
+        conn.batch_execute(sql)?;
+        Ok(())
+    }
+
     /// A connection from the pool.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
         self.pool.get().map_err(|source| StoreError::Pool {

@@ -24,13 +24,13 @@ diesel::table! {
         number -> Integer,
         parent_number -> Nullable<Integer>,
         sha256 -> Text,
-        markdown -> Text,
         date -> Text,
         author -> Text,
         note -> Text,
         source_ref -> Nullable<Text>,
         warnings -> Text,
         created_at -> Text,
+        markdown -> Text,
     }
 }
 

@@ -128,9 +128,9 @@ pub struct UnitChange {
     pub status: Status,
     pub old: Option<usize>,
     pub new: Option<usize>,
-    /// Word diff of the unit's own text (a heading line, or a paragraph), for every status
-    /// (an added unit is one insert, a removed one one delete). Articles carry their
-    /// heading line here; their paragraphs are units of their own.
+    /// Word diff of the unit's own text (a heading, or a paragraph): empty when that
+    /// text is unchanged, one insert for an added unit, one delete for a removed one.
+    /// Articles carry their heading here; their paragraphs are units of their own.
     pub ops: Vec<DiffOp>,
 }
 
@@ -235,7 +235,8 @@ pub fn compare_versions(
                     },
                     old: Some(i),
                     new: Some(j),
-                    ops: word_diff(a, b),
+                    // Unchanged text needs no operations (and no copy).
+                    ops: if a == b { Vec::new() } else { word_diff(a, b) },
                 }
             }
             None => {

@@ -2,7 +2,6 @@
 
 use super::auth::{self, CsrfToken, SignedIn};
 use super::errors::AppError;
-use super::i18n::Lang;
 use super::{AppState, Ctx};
 use crate::domain::identity::Level;
 use crate::service::identity::{self, DEMO_PEOPLE};
@@ -31,17 +30,6 @@ pub fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".to_string(),
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    app: &State<AppState>,
-    lang: Lang,
-    f: impl FnOnce(&super::App) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || f(&app))
-        .await
-        .map_err(|e| AppError::internal(lang, format!("worker failed: {e}")))?
 }
 
 #[get("/signin?<next>")]
@@ -110,7 +98,7 @@ async fn demo_signin(
         .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_demo_level").to_string()))?;
     let next = safe_next(form.next);
     let secure = app.config.secure_cookies;
-    let token = blocking(app, lang, move |app| {
+    let token = super::blocking(app, lang, move |app| {
         identity::demo_sign_in(app.reader.store(), person, level, &ua.0)
             .map(|(token, _)| token)
             .map_err(|e| AppError::internal(lang, e.to_string()))
@@ -149,7 +137,7 @@ async fn account_page(
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let me = me.0;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let mut conn = app
             .reader
@@ -237,7 +225,7 @@ async fn end_session(
         .to_string();
     let me = me.0;
     let current = id == me.session_id;
-    let ended = blocking(app, lang, move |app| {
+    let ended = super::blocking(app, lang, move |app| {
         identity::end_session(app.reader.store(), &me, &id)
             .map_err(|e| AppError::internal(lang, e.to_string()))
     })
@@ -272,7 +260,7 @@ async fn end_all(
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         identity::end_all_sessions(app.reader.store(), &me)
             .map_err(|e| AppError::internal(lang, e.to_string()))
     })
@@ -294,7 +282,7 @@ async fn signout(
     auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
     let id = me.session_id.clone();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         identity::end_session(app.reader.store(), &me, &id)
             .map_err(|e| AppError::internal(lang, e.to_string()))
     })

@@ -28,9 +28,8 @@ async fn admin_page(
     _admin: HasRole<Admin>,
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || {
-        let lang = ctx.lang;
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let mut conn = app.reader.store().conn().map_err(internal(lang))?;
         let mut rows = Vec::new();
@@ -56,7 +55,6 @@ async fn admin_page(
         app.render("admin", &ctx, t.get("admin_title"), data).map(RawHtml)
     })
     .await
-    .map_err(|e| AppError::internal(super::i18n::Lang::Fr, e.to_string()))?
 }
 
 #[derive(FromForm)]
@@ -86,8 +84,7 @@ async fn set_role(
         _ => return Err(AppError::bad_request(lang, t.get("err_role").to_string())),
     };
     let (account, actor) = (form.account, admin.0.account.id);
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || {
+    super::blocking(app, lang, move |app| {
         let mut conn = app.reader.store().conn().map_err(internal(lang))?;
         if store::accounts::by_id(&mut conn, account)
             .map_err(internal(lang))?
@@ -110,7 +107,6 @@ async fn set_role(
         }
     })
     .await
-    .map_err(|e| AppError::internal(lang, e.to_string()))?
 }
 
 #[get("/admin/audit")]
@@ -119,9 +115,8 @@ async fn audit_page(
     ctx: Ctx,
     _admin: HasRole<Admin>,
 ) -> Result<RawHtml<String>, AppError> {
-    let app = app.inner().clone();
     let lang = ctx.lang;
-    rocket::tokio::task::spawn_blocking(move || {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let mut conn = app.reader.store().conn().map_err(internal(lang))?;
         let entries: Vec<Value> = store::audit::latest(&mut conn, 500)
@@ -142,5 +137,4 @@ async fn audit_page(
         app.render("audit", &ctx, t.get("audit_title"), data).map(RawHtml)
     })
     .await
-    .map_err(|e| AppError::internal(lang, e.to_string()))?
 }

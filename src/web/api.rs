@@ -20,8 +20,7 @@ async fn blocking(
     app: &State<AppState>,
     f: impl FnOnce(&super::App) -> Result<Value, ApiError> + Send + 'static,
 ) -> ApiResult {
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || f(&app))
+    super::run_blocking(app, f)
         .await
         .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
         .map(Json)

@@ -37,8 +37,8 @@ impl<'r> FromRequest<'r> for Viewer {
                     .get_private(SESSION_COOKIE)?
                     .value()
                     .to_string();
-                let app = req.rocket().state::<AppState>()?.clone();
-                rocket::tokio::task::spawn_blocking(move || {
+                let app = req.rocket().state::<AppState>()?;
+                super::run_blocking(app, move |app| {
                     let mut conn = app.reader.store().conn().ok()?;
                     identity::session(&mut conn, &token).ok().flatten()
                 })

@@ -76,6 +76,9 @@ pub struct App {
     /// Identifies this build's templates and strings, so ETags change with them.
     pub build_tag: String,
     pub sign_in_limiter: ratelimit::Limiter,
+    /// Bounds blocking work (database, large renderings) in flight: beyond the pool's
+    /// connections more threads would only wait, and each keeps memory.
+    pub blocking_permits: rocket::tokio::sync::Semaphore,
 }
 
 pub type AppState = Arc<App>;
@@ -88,6 +91,7 @@ impl App {
             config,
             pages: FragmentCache::new(32 * 1024 * 1024),
             build_tag: templates::build_tag(),
+            blocking_permits: rocket::tokio::sync::Semaphore::new(BLOCKING_PERMITS),
             sign_in_limiter: ratelimit::Limiter::new(
                 ratelimit::SIGN_IN_PER_MINUTE,
                 std::time::Duration::from_secs(60),
@@ -117,6 +121,37 @@ impl App {
             .render(template, &Value::Object(data))
             .map_err(|e| errors::AppError::internal(lang, format!("template {template}: {e}")))
     }
+}
+
+/// Blocking jobs run at once (the SQLite pool has 8 connections, PostgreSQL's 10).
+const BLOCKING_PERMITS: usize = 8;
+
+/// Runs blocking work (database, rendering of large texts) off the async workers,
+/// at most `BLOCKING_PERMITS` at a time.
+pub async fn run_blocking<T: Send + 'static>(
+    app: &AppState,
+    f: impl FnOnce(&App) -> T + Send + 'static,
+) -> Result<T, String> {
+    let _permit = app
+        .blocking_permits
+        .acquire()
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = app.clone();
+    rocket::tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| format!("worker failed: {e}"))
+}
+
+/// [`run_blocking`] for pages: errors are pages in the user's language.
+pub async fn blocking<T: Send + 'static>(
+    app: &AppState,
+    lang: Lang,
+    f: impl FnOnce(&App) -> Result<T, errors::AppError> + Send + 'static,
+) -> Result<T, errors::AppError> {
+    run_blocking(app, f)
+        .await
+        .map_err(|e| errors::AppError::internal(lang, e))?
 }
 
 /// Percent-encodes a path and query for use as a query parameter value.

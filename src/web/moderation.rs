@@ -23,17 +23,6 @@ fn internal(lang: Lang) -> impl Fn(store::StoreError) -> AppError {
     move |e| AppError::internal(lang, e.to_string())
 }
 
-async fn blocking<T: Send + 'static>(
-    app: &State<AppState>,
-    lang: Lang,
-    f: impl FnOnce(&super::App) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || f(&app))
-        .await
-        .map_err(|e| AppError::internal(lang, format!("worker failed: {e}")))?
-}
-
 #[get("/moderation/people?<q>")]
 async fn people(
     app: &State<AppState>,
@@ -43,7 +32,7 @@ async fn people(
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let q = q.unwrap_or("").trim().chars().take(100).collect::<String>();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let mut conn = app.reader.store().conn().map_err(internal(lang))?;
         let needle = q.to_lowercase();
@@ -148,7 +137,7 @@ async fn person(
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         person_page(app, &ctx, &m.0, &csrf, id, Draft::default()).map(RawHtml)
     })
     .await
@@ -183,7 +172,7 @@ async fn record(
         expires_on: form.expires_on.chars().take(20).collect(),
         error: None,
     };
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let Some(method) = Method::parse(&draft.method) else {
             draft.error = Some(("method", t.get("err_verify_method").to_string()));
@@ -252,7 +241,7 @@ async fn confirm(
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
     let account = form.account;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         identity::confirm_verification(app.reader.store(), &m.0, vid)
             .map_err(|e| verify_error(lang, e))?;
         Ok(Redirect::to(format!("/moderation/people/{account}")))
@@ -279,7 +268,7 @@ async fn revoke(
         ));
     }
     let account = form.account;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         identity::revoke_verification(app.reader.store(), &m.0, vid, &reason)
             .map_err(|e| verify_error(lang, e))?;
         Ok(Redirect::to(format!("/moderation/people/{account}")))

@@ -127,18 +127,6 @@ fn cached_page(
     Ok(CachedPage::Page { etag, body })
 }
 
-/// Runs blocking work (database, rendering of large texts) off the async workers.
-async fn blocking<T: Send + 'static>(
-    app: &State<AppState>,
-    lang: Lang,
-    f: impl FnOnce(&super::App) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    let app = app.inner().clone();
-    rocket::tokio::task::spawn_blocking(move || f(&app))
-        .await
-        .map_err(|e| AppError::internal(lang, format!("worker failed: {e}")))?
-}
-
 fn parse_number(lang: Lang, v: Option<&str>) -> Result<Option<i32>, AppError> {
     match v {
         None | Some("") => Ok(None),
@@ -160,7 +148,7 @@ fn bad_version(lang: Lang, value: &str) -> AppError {
 #[get("/")]
 async fn home(app: &State<AppState>, ctx: Ctx) -> PageResult {
     let lang = ctx.lang;
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let bills = app
             .reader
@@ -222,7 +210,7 @@ async fn bill(
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
     let slug = slug.to_string();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
@@ -281,7 +269,7 @@ async fn article(
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
     let (slug, wid) = (slug.to_string(), wid.to_string());
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
@@ -400,7 +388,7 @@ async fn unit_permalink(
     wid: &str,
 ) -> Result<Redirect, AppError> {
     let (slug, wid) = (slug.to_string(), wid.to_string());
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
@@ -435,7 +423,7 @@ async fn unit_permalink(
 async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let (bill, versions) = app
             .reader
@@ -483,7 +471,7 @@ async fn version_markdown(
         .filter(|n| *n > 0)
         .ok_or_else(|| bad_version(lang, file))?;
     let slug = slug.to_string();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let read = |e| AppError::from_read(lang, e);
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
         let v = app.reader.version(&bill, number).map_err(read)?;
@@ -518,7 +506,7 @@ async fn diff(
     let columns = mode == Some("columns");
     let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
     let slug = slug.to_string();
-    blocking(app, lang, move |app| {
+    super::blocking(app, lang, move |app| {
         let t = lang.tr();
         let read = |e| AppError::from_read(lang, e);
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;

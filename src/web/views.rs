@@ -127,6 +127,22 @@ pub fn comparison(
         if ch.status != Status::Unchanged {
             shown = true;
         }
+        // Unchanged text carries no operations: show it as it is.
+        let kept;
+        let ops: &[DiffOp] = if ch.ops.is_empty() {
+            let md = if ch.new.is_some() {
+                &new.markdown
+            } else {
+                &old.markdown
+            };
+            kept = [DiffOp {
+                tag: DiffTag::Equal,
+                text: crate::text::diff::own_text(md, unit).to_string(),
+            }];
+            &kept
+        } else {
+            &ch.ops
+        };
         let id = match ch.new {
             Some(_) => format!(" id=\"{}\"", escape(&unit.eid)),
             None => String::new(),
@@ -147,7 +163,7 @@ pub fn comparison(
                     "<h{h}{id} class=\"{class} st-{}\">",
                     ch.status.as_str()
                 );
-                out.push_str(&diff_html(&ch.ops));
+                out.push_str(&diff_html(ops));
                 status_badge(&mut out, ch.status, tr);
                 let _ = writeln!(out, "</h{h}>");
                 if columns {
@@ -160,15 +176,15 @@ pub fn comparison(
                         out,
                         "<div class=\"diff-row st-{}\"{id}><div class=\"old\">{}</div><div class=\"new\">{}</div></div>",
                         ch.status.as_str(),
-                        diff_html(&side(&ch.ops, DiffTag::Delete)),
-                        diff_html(&side(&ch.ops, DiffTag::Insert)),
+                        diff_html(&side(ops, DiffTag::Delete)),
+                        diff_html(&side(ops, DiffTag::Insert)),
                     );
                 } else {
                     let _ = writeln!(
                         out,
                         "<p class=\"para st-{}\"{id}>{}</p>",
                         ch.status.as_str(),
-                        diff_html(&ch.ops)
+                        diff_html(ops)
                     );
                 }
             }

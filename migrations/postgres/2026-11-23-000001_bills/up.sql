@@ -22,7 +22,6 @@ CREATE TABLE versions (
     number INTEGER NOT NULL CHECK (number >= 1),
     parent_number INTEGER,
     sha256 TEXT NOT NULL,
-    markdown TEXT NOT NULL,
     date TEXT NOT NULL,
     author TEXT NOT NULL DEFAULT '',
     note TEXT NOT NULL DEFAULT '',
@@ -31,6 +30,9 @@ CREATE TABLE versions (
     -- JSON array of strings (parser warnings)
     warnings TEXT NOT NULL DEFAULT '[]',
     created_at TEXT NOT NULL,
+    -- last, and large: SQLite stores it in overflow pages, which a read of the columns
+    -- before it (every listing of versions) then never touches
+    markdown TEXT NOT NULL,
     UNIQUE (bill_id, number),
     -- NULLs are distinct, so only set references must be unique
     UNIQUE (bill_id, source_ref)
@@ -56,3 +58,5 @@ CREATE TABLE units (
 );
 
 CREATE INDEX units_version_wid ON units (version_id, wid);
+-- the history of one unit across versions (article pages, permanent links)
+CREATE INDEX units_wid ON units (wid, version_id);
