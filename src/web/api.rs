@@ -4,7 +4,7 @@ use super::auth::{CsrfToken, Viewer};
 use super::errors::ApiError;
 use super::AppState;
 use crate::domain::bill::VersionRef;
-use crate::text::diff::{DiffTag, Status as UnitStatus};
+use crate::text::diff::{own_text, DiffTag, Status as UnitStatus};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, routes, Route, State};
@@ -170,15 +170,22 @@ async fn diff(
                     "status": ch.status.as_str(),
                 });
                 if ch.status != UnitStatus::Unchanged {
-                    u["ops"] = json!(ch
-                        .ops
-                        .iter()
-                        .map(|o| json!([match o.tag {
-                            DiffTag::Equal => "=",
-                            DiffTag::Delete => "-",
-                            DiffTag::Insert => "+",
-                        }, o.text]))
-                        .collect::<Vec<_>>());
+                    // A modified article whose heading did not change: its own text is
+                    // kept whole (its paragraphs carry the changes).
+                    u["ops"] = if ch.ops.is_empty() {
+                        let kept = new.map(|n| own_text(&c.to.markdown, n)).unwrap_or("");
+                        json!([["=", kept]])
+                    } else {
+                        json!(ch
+                            .ops
+                            .iter()
+                            .map(|o| json!([match o.tag {
+                                DiffTag::Equal => "=",
+                                DiffTag::Delete => "-",
+                                DiffTag::Insert => "+",
+                            }, o.text]))
+                            .collect::<Vec<_>>())
+                    };
                 }
                 u
             })
