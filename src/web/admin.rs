@@ -17,10 +17,6 @@ pub fn routes() -> Vec<Route> {
     routes![admin_page, set_role, audit_page]
 }
 
-fn internal(lang: super::i18n::Lang) -> impl Fn(store::StoreError) -> AppError {
-    move |e| AppError::internal(lang, e.to_string())
-}
-
 #[get("/admin")]
 async fn admin_page(
     app: &State<AppState>,
@@ -31,10 +27,10 @@ async fn admin_page(
     let lang = ctx.lang;
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(internal(lang))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         let mut rows = Vec::new();
-        for a in store::accounts::list(&mut conn).map_err(internal(lang))? {
-            let roles = store::accounts::roles(&mut conn, a.id).map_err(internal(lang))?;
+        for a in store::accounts::list(&mut conn).map_err(AppError::store(lang))? {
+            let roles = store::accounts::roles(&mut conn, a.id).map_err(AppError::store(lang))?;
             let names: Vec<&str> = roles.iter().map(|r| t.get(&format!("role_{}", r.as_str()))).collect();
             rows.push(json!({
                 "id": a.id,
@@ -85,9 +81,9 @@ async fn set_role(
     };
     let (account, actor) = (form.account, admin.0.account.id);
     super::blocking(app, lang, move |app| {
-        let mut conn = app.reader.store().conn().map_err(internal(lang))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         if store::accounts::by_id(&mut conn, account)
-            .map_err(internal(lang))?
+            .map_err(AppError::store(lang))?
             .is_none()
         {
             return Err(AppError::not_found(
@@ -118,9 +114,9 @@ async fn audit_page(
     let lang = ctx.lang;
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(internal(lang))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         let entries: Vec<Value> = store::audit::latest(&mut conn, 500)
-            .map_err(internal(lang))?
+            .map_err(AppError::store(lang))?
             .into_iter()
             .map(|e| {
                 json!({

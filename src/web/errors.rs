@@ -45,6 +45,11 @@ impl AppError {
         )
     }
 
+    /// Maps a storage failure to an internal error page (for `map_err`).
+    pub fn store(lang: Lang) -> impl Fn(crate::store::StoreError) -> AppError {
+        move |e| AppError::internal(lang, e.to_string())
+    }
+
     pub fn from_read(lang: Lang, e: ReadError) -> Self {
         let t = lang.tr();
         match e {

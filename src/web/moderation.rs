@@ -19,10 +19,6 @@ pub fn routes() -> Vec<Route> {
     routes![people, person, record, confirm, revoke]
 }
 
-fn internal(lang: Lang) -> impl Fn(store::StoreError) -> AppError {
-    move |e| AppError::internal(lang, e.to_string())
-}
-
 #[get("/moderation/people?<q>")]
 async fn people(
     app: &State<AppState>,
@@ -34,10 +30,10 @@ async fn people(
     let q = q.unwrap_or("").trim().chars().take(100).collect::<String>();
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(internal(lang))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         let needle = q.to_lowercase();
         let rows: Vec<Value> = store::accounts::list(&mut conn)
-            .map_err(internal(lang))?
+            .map_err(AppError::store(lang))?
             .into_iter()
             .filter(|a| {
                 needle.is_empty()
@@ -79,12 +75,12 @@ fn person_page(
 ) -> Result<String, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let mut conn = app.reader.store().conn().map_err(internal(lang))?;
+    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
     let account = store::accounts::by_id(&mut conn, id)
-        .map_err(internal(lang))?
+        .map_err(AppError::store(lang))?
         .ok_or_else(|| AppError::not_found(lang, t.get("err_unknown_account").to_string()))?;
     let list: Vec<Value> = store::verifications::for_account(&mut conn, id)
-        .map_err(internal(lang))?
+        .map_err(AppError::store(lang))?
         .iter()
         .map(|v| {
             let status = identity::status(v);
@@ -103,8 +99,8 @@ fn person_page(
             })
         })
         .collect();
-    let verified =
-        identity::verified_level(&mut conn, id, &identity::today()).map_err(internal(lang))?;
+    let verified = identity::verified_level(&mut conn, id, &identity::today())
+        .map_err(AppError::store(lang))?;
     let (error_field, error) = match &draft.error {
         Some((f, m)) => (json!(f), json!(m)),
         None => (Value::Null, Value::Null),
