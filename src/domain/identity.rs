@@ -321,3 +321,55 @@ mod verification_tests {
         );
     }
 }
+
+/// A person's pseudonym for one bill: stable within the bill, unlinkable across bills
+/// without the key (HMAC-SHA-256 under the instance's pseudonym key, with a
+/// domain-separation tag), shown as 8 Crockford base-32 characters, e.g. `K7QM-2XD9`.
+pub fn pseudonym(key: &[u8], account_id: i64, bill_slug: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let mut msg = b"amenda-pseudonym-v1\0".to_vec();
+    msg.extend_from_slice(&account_id.to_be_bytes());
+    msg.extend_from_slice(bill_slug.as_bytes());
+    let tag = ring::hmac::sign(&k, &msg);
+    // 40 bits are plenty to tell the participants of one bill apart.
+    let bits = tag.as_ref()[..5]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let chars: String = (0..8)
+        .rev()
+        .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+        .collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+#[cfg(test)]
+mod pseudonym_tests {
+    use super::pseudonym;
+
+    #[test]
+    fn stable_per_bill_unlinkable_across() {
+        let key = [7u8; 32];
+        let a = pseudonym(&key, 42, "budget-participatif");
+        assert_eq!(a, pseudonym(&key, 42, "budget-participatif"), "stable");
+        assert_eq!(a.len(), 9);
+        assert_ne!(
+            a,
+            pseudonym(&key, 42, "open-council-records"),
+            "another bill"
+        );
+        assert_ne!(
+            a,
+            pseudonym(&key, 43, "budget-participatif"),
+            "another person"
+        );
+        assert_ne!(
+            a,
+            pseudonym(&[8u8; 32], 42, "budget-participatif"),
+            "another key"
+        );
+        assert!(a
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
+    }
+}
