@@ -8,10 +8,10 @@
 # Run from the repository root after `cargo build --release` and benches/import.sh (which
 # leaves the imported CPI in /tmp/bench-data). Needs wrk, nginx and curl. Env: DURATION
 # (default 15s), CONNECTIONS (default 32), NGINX_WORKERS (default auto), DATA (default
-# /tmp/bench-data).
+# /tmp/bench-data), CARGO_TARGET_DIR (where the release binary is; default target).
 set -euo pipefail
 
-bin=target/release/amenda
+bin=${CARGO_TARGET_DIR:-target}/release/amenda
 data=${DATA:-/tmp/bench-data}
 port=8400
 nginx_port=8401

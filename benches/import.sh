@@ -6,13 +6,14 @@
 #   benches/import.sh --pg       SQLite, then PostgreSQL (a throwaway cluster, tests/support/pg.sh)
 #
 # Run from the repository root after `cargo build --release`. Env: AMENDA_CORPUS (default
-# ../shared/corpus), RUNS (default 5). Leaves the last SQLite import in /tmp/bench-data
-# for benches/http.sh and benches/memory.sh.
+# ../shared/corpus), RUNS (default 5), CARGO_TARGET_DIR (where the release binary is;
+# default target). Leaves the last SQLite import in /tmp/bench-data for benches/http.sh
+# and benches/memory.sh.
 set -euo pipefail
 
 corpus=${AMENDA_CORPUS:-../shared/corpus}
 runs=${RUNS:-5}
-bin=target/release/amenda
+bin=${CARGO_TARGET_DIR:-target}/release/amenda
 file=code_de_la_propriété_intellectuelle.md
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 [ -f "$corpus/cpi.bundle" ] || { echo "skipped: $corpus/cpi.bundle not found" >&2; exit 0; }

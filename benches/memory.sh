@@ -5,10 +5,11 @@
 #   benches/memory.sh
 #
 # Run from the repository root after `cargo build --release` and benches/import.sh.
-# Env: DATA (default /tmp/bench-data), PORT (default 8402).
+# Env: DATA (default /tmp/bench-data), PORT (default 8402), CARGO_TARGET_DIR (where the
+# release binary is; default target).
 set -euo pipefail
 
-bin=target/release/amenda
+bin=${CARGO_TARGET_DIR:-target}/release/amenda
 data=${DATA:-/tmp/bench-data}
 port=${PORT:-8402}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
