@@ -51,13 +51,13 @@ pub struct Comparison {
 }
 
 /// A bill and the metadata of its versions, oldest first.
-pub type BillVersions = (store::bills::Bill, Vec<store::versions::VersionMeta>);
+pub type BillVersions = (store::bills::Bill, Arc<Vec<store::versions::VersionMeta>>);
 
 /// A version list and the highest version number it was read at.
 type CachedBill = (
     store::bills::Bill,
     Option<i32>,
-    Vec<store::versions::VersionMeta>,
+    Arc<Vec<store::versions::VersionMeta>>,
 );
 
 /// Reads bills through a cache of loaded versions bounded in bytes.
@@ -113,7 +113,8 @@ impl Reader {
                 return Ok((bill, versions.clone()));
             }
         }
-        let versions = store::versions::list_meta(&mut conn, bill.id)?;
+        // Shared, not copied, by every request that reads it.
+        let versions = Arc::new(store::versions::list_meta(&mut conn, bill.id)?);
         self.bills
             .lock()
             .map_err(|_| poisoned())?

@@ -79,7 +79,9 @@ pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Option<Bill>, Stor
     Ok(bills::table
         .filter(bills::slug.eq(slug))
         .select(Bill::as_select())
-        .first(conn)
+        // Not `first`: its bound LIMIT makes SQLite re-prepare the cached statement on
+        // every call, and the slug is unique anyway.
+        .get_result(conn)
         .optional()?)
 }
 

@@ -234,5 +234,5 @@ pub fn max_number(conn: &mut DbConnection, bill_id: i64) -> Result<Option<i32>, 
     Ok(versions::table
         .filter(versions::bill_id.eq(bill_id))
         .select(diesel::dsl::max(versions::number))
-        .first(conn)?)
+        .get_result(conn)?)
 }

@@ -78,7 +78,9 @@ impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
         let etag = match self {
             CachedPage::Page { etag, body } => {
                 res.header(ContentType::HTML)
-                    .sized_body(body.len(), std::io::Cursor::new(SharedBody(body)));
+                    .sized_body(body.len(), std::io::Cursor::new(SharedBody(body)))
+                    // Rocket writes 4 KiB at a time by default: 640 writes for the CPI.
+                    .max_chunk_size(256 * 1024);
                 etag
             }
             CachedPage::NotModified { etag } => {
@@ -329,7 +331,7 @@ async fn article(
             let mut rows = Vec::new();
             let mut prev: Option<&crate::service::reading::UnitAt> = None;
             let mut prev_number = None;
-            for v in &versions {
+            for v in versions.iter() {
                 let here = history.iter().find(|h| h.number == v.number);
                 let status = match (prev, here) {
                     (None, Some(_)) => "st_added",
