@@ -138,6 +138,22 @@ fn commit(dir: &Path, file: &str, text: &str, date: &str, msg: &str) {
     assert!(st.success());
 }
 
+/// Imports `code.md` of branch `texte` of the test repository as bill `code-test`.
+fn import_code(
+    s: &store::Store,
+    repo: &Path,
+) -> Result<amenda::service::import::ImportSummary, ImportError> {
+    import_git(
+        s,
+        &repo.display().to_string(),
+        "code.md",
+        "code-test",
+        Some("texte"),
+        None,
+        &Silent,
+    )
+}
+
 #[test]
 fn git_history_imports_once_per_commit_and_incrementally() {
     let s = common::test_store();
@@ -175,16 +191,7 @@ fn git_history_imports_once_per_commit_and_incrementally() {
         "Version consolidée au 3 mars 2003",
     );
 
-    let sum = import_git(
-        &s,
-        &r.display().to_string(),
-        "code.md",
-        "code-test",
-        Some("texte"),
-        None,
-        &Silent,
-    )
-    .unwrap();
+    let sum = import_code(&s, r).unwrap();
     assert_eq!(sum.bills_created, 1);
     assert_eq!(
         sum.versions_added, 2,
@@ -219,16 +226,7 @@ fn git_history_imports_once_per_commit_and_incrementally() {
     drop(conn);
 
     // Again: nothing new. Then one more commit: only it is added.
-    let again = import_git(
-        &s,
-        &r.display().to_string(),
-        "code.md",
-        "code-test",
-        Some("texte"),
-        None,
-        &Silent,
-    )
-    .unwrap();
+    let again = import_code(&s, r).unwrap();
     assert_eq!(again.versions_added, 0);
     assert_eq!(again.versions_unchanged, 2);
     commit(
@@ -238,16 +236,7 @@ fn git_history_imports_once_per_commit_and_incrementally() {
         "2004-04-04T00:00:00+01:00",
         "Version 3",
     );
-    let more = import_git(
-        &s,
-        &r.display().to_string(),
-        "code.md",
-        "code-test",
-        Some("texte"),
-        None,
-        &Silent,
-    )
-    .unwrap();
+    let more = import_code(&s, r).unwrap();
     assert_eq!(more.versions_added, 1);
 
     // A bundle works like a path.

@@ -356,6 +356,10 @@ fn etags_and_not_modified() {
         .dispatch();
     assert_eq!(res.status(), Status::Ok);
     let etag = res.headers().get_one("ETag").unwrap().to_string();
+    assert!(
+        res.headers().get_one("Set-Cookie").is_none(),
+        "an anonymous, shareable page sets no cookie"
+    );
     assert_eq!(res.headers().get_one("Cache-Control"), Some("no-cache"));
     let body = res.into_string().unwrap();
     let again = c

@@ -24,7 +24,8 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Only local paths are followed after signing in (no open redirect).
+/// Only local paths are followed after signing in or switching language (no open
+/// redirect).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
@@ -290,4 +291,16 @@ async fn signout(
     auth::clear_session(jar);
     CsrfToken::rotate(jar, app.config.secure_cookies);
     Ok(Redirect::to("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(super::safe_next(Some("/bills/x?v=2")), "/bills/x?v=2");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
+            assert_eq!(super::safe_next(Some(bad)), "/");
+        }
+        assert_eq!(super::safe_next(None), "/");
+    }
 }

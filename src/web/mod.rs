@@ -53,9 +53,13 @@ impl<'r> rocket::request::FromRequest<'r> for Ctx {
             .await
             .succeeded()
             .unwrap_or(auth::Viewer(None));
-        let user = match req.guard::<auth::CsrfToken>().await.succeeded() {
-            Some(csrf) if viewer.0.is_some() => auth::header_json(&viewer, &csrf),
-            _ => Value::Null,
+        // Only a signed-in header has a form (sign-out): anonymous pages set no cookie.
+        let user = match &viewer.0 {
+            Some(_) => match req.guard::<auth::CsrfToken>().await.succeeded() {
+                Some(csrf) => auth::header_json(&viewer, &csrf),
+                None => Value::Null,
+            },
+            None => Value::Null,
         };
         Outcome::Success(Ctx {
             lang: Lang::of(req),

@@ -554,14 +554,6 @@ async fn diff(
     .await
 }
 
-/// Only local paths are followed after switching language (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 #[get("/lang/<code>?<next>")]
 fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redirect, Status> {
     let lang = Lang::from_code(code)
@@ -573,7 +565,7 @@ fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redir
         .http_only(true)
         .max_age(rocket::time::Duration::days(365));
     jar.add(cookie);
-    Ok(Redirect::to(safe_next(next)))
+    Ok(Redirect::to(super::account::safe_next(next)))
 }
 
 pub struct StaticFile(ContentType, Vec<u8>);
@@ -593,16 +585,4 @@ fn static_file(file: PathBuf) -> Option<StaticFile> {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
     let ct = ContentType::from_extension(ext).unwrap_or(ContentType::Binary);
     Some(StaticFile(ct, asset.data.into_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn next_is_local_only() {
-        assert_eq!(super::safe_next(Some("/bills/x?v=2")), "/bills/x?v=2");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", ""] {
-            assert_eq!(super::safe_next(Some(bad)), "/");
-        }
-        assert_eq!(super::safe_next(None), "/");
-    }
 }
