@@ -5,7 +5,9 @@
 //! on the ones before it.
 
 pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod oidc;
 pub mod service;
 pub mod store;
 pub mod text;

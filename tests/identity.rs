@@ -13,7 +13,7 @@ fn client_with(store: &common::TestStore, demo: bool) -> Client {
         (**store).clone(),
         WebConfig {
             demo,
-            secure_cookies: false,
+            ..WebConfig::default()
         },
     )
     .unwrap();
@@ -266,7 +266,15 @@ fn route_table() {
         ),
         ("GET", "/lang/<code>?<next>", Public),
         ("GET", "/static/<file..>", Public),
-        ("GET", "/signin?<next>", Public),
+        ("GET", "/signin?<next>&<level>", Public),
+        // Starting a provider sign-in is public (rate-limited); its answer is checked
+        // against the flow cookie and the stored flow (tests/oidc.rs).
+        ("GET", "/signin/<provider>?<next>&<level>", Public),
+        (
+            "GET",
+            "/signin/<provider>/callback?<code>&<state>&<iss>&<error>&<error_description>",
+            Public,
+        ),
         ("POST", "/signin/demo", Csrf { signed_in: false }),
         ("GET", "/account", SignedIn),
         ("POST", "/account/sessions/end", Csrf { signed_in: true }),

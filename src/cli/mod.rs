@@ -1,5 +1,6 @@
 //! The `amenda` command line (DESIGN §10): global options, then a command.
 
+use crate::config::Config;
 use crate::domain::identity::Role;
 use crate::service::identity;
 use crate::service::import::{import_folder, import_git, ImportSummary};
@@ -44,6 +45,9 @@ pub enum Command {
         /// Mark cookies `Secure` (when served behind TLS).
         #[arg(long, env = "AMENDA_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Configuration file (default: amenda.toml in the data folder, if present).
+        #[arg(long, env = "AMENDA_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Apply database migrations.
     Migrate,
@@ -228,11 +232,23 @@ pub fn run(cli: Cli) -> Result<(), String> {
             port,
             address,
             secure_cookies,
+            config,
         } => {
+            let file = match config {
+                Some(path) => Config::load(path, true)?,
+                None => Config::load(&cli.data.join("amenda.toml"), false)?,
+            };
             let store = open_store(&cli)?;
+            let public_url = file.public_url.clone().unwrap_or_else(|| match address {
+                IpAddr::V6(a) => format!("http://[{a}]:{port}"),
+                IpAddr::V4(a) => format!("http://{a}:{port}"),
+            });
             let config = WebConfig {
                 demo: false,
                 secure_cookies: *secure_cookies,
+                providers: file.providers,
+                public_url,
+                first_admin: file.first_admin,
             };
             serve(&cli.data, store, *address, *port, config)
         }
@@ -247,7 +263,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 *port,
                 WebConfig {
                     demo: true,
-                    secure_cookies: false,
+                    public_url: format!("http://127.0.0.1:{port}"),
+                    ..WebConfig::default()
                 },
             )
         }

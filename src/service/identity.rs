@@ -50,6 +50,8 @@ pub struct Authenticated<'a> {
     pub level: Level,
     pub acr: Option<&'a str>,
     pub user_agent: &'a str,
+    /// The provider's ID token, kept for RP-initiated logout.
+    pub id_token: Option<&'a str>,
 }
 
 fn now_plus_hours(hours: i64) -> String {
@@ -231,6 +233,7 @@ pub fn sign_in(
                 provider: who.provider,
                 user_agent: &who.user_agent.chars().take(200).collect::<String>(),
                 expires_at: &expires_at,
+                id_token: who.id_token,
             },
         )?;
         store::audit::record(
@@ -364,6 +367,7 @@ pub fn demo_sign_in(
             level,
             acr: Some(&acr),
             user_agent,
+            id_token: None,
         },
     )?;
     let mut conn = store.conn()?;
@@ -412,15 +416,11 @@ pub fn set_role(
         let changed = if grant {
             store::accounts::grant(conn, account_id, role, actor)?
         } else {
-            if role == Role::Admin {
-                let admins = store::accounts::list(conn)?
-                    .into_iter()
-                    .filter(|a| a.id != account_id)
-                    .map(|a| store::accounts::roles(conn, a.id).map(|r| r.contains(&Role::Admin)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if !admins.contains(&true) {
-                    return Err(RoleError::LastAdmin);
-                }
+            if role == Role::Admin
+                && store::accounts::roles(conn, account_id)?.contains(&Role::Admin)
+                && store::accounts::count_with_role(conn, Role::Admin)? <= 1
+            {
+                return Err(RoleError::LastAdmin);
             }
             store::accounts::revoke(conn, account_id, role)?
         };
@@ -435,4 +435,91 @@ pub fn set_role(
         }
         Ok(changed)
     })
+}
+
+/// The configured first administrator (`PROVIDER:SUBJECT`) becomes admin at sign-in,
+/// but only while the instance has no admin at all: once there is one, roles are
+/// managed by people (an admin revoked later is not made admin again).
+pub fn grant_first_admin(
+    store: &Store,
+    who: &SessionInfo,
+    first_admin: Option<&str>,
+) -> Result<bool, StoreError> {
+    let me = format!("{}:{}", who.account.provider, who.account.subject);
+    if first_admin != Some(me.as_str()) {
+        return Ok(false);
+    }
+    store.transaction(|conn| {
+        if store::accounts::count_with_role(conn, Role::Admin)? > 0 {
+            return Ok(false);
+        }
+        store::accounts::grant(conn, who.account.id, Role::Admin, None)?;
+        store::audit::record(
+            conn,
+            None,
+            "grant_role",
+            Some(who.account.id),
+            &json!({"role": "admin", "via": "config"}),
+        )?;
+        Ok(true)
+    })
+}
+
+/// How long a person has to come back from their provider.
+pub const FLOW_MINUTES: i64 = 10;
+
+fn minutes_ago(minutes: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    (time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes))
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps a sign-in sent to a provider until its answer comes back.
+pub fn begin_flow(store: &Store, flow: &crate::oidc::PendingFlow) -> Result<(), StoreError> {
+    let mut conn = store.conn()?;
+    store::oidc_flows::insert(
+        &mut conn,
+        &store::oidc_flows::Flow {
+            state_hash: sha256_hex(flow.state.as_bytes()),
+            provider: flow.provider.clone(),
+            nonce: flow.nonce.clone(),
+            pkce_verifier: flow.pkce_verifier.clone(),
+            level: i32::from(flow.level),
+            next: flow.next.clone(),
+            created_at: now(),
+        },
+        &minutes_ago(60),
+    )
+}
+
+/// The sign-in this `state` belongs to, removed so that it cannot be answered twice;
+/// `None` if unknown, already answered, or older than [`FLOW_MINUTES`].
+pub fn take_flow(
+    store: &Store,
+    state: &str,
+) -> Result<Option<crate::oidc::PendingFlow>, StoreError> {
+    let flow = store.transaction(|conn| {
+        store::oidc_flows::take(
+            conn,
+            &sha256_hex(state.as_bytes()),
+            &minutes_ago(FLOW_MINUTES),
+        )
+    })?;
+    Ok(flow.map(|f| crate::oidc::PendingFlow {
+        state: state.to_string(),
+        provider: f.provider,
+        nonce: f.nonce,
+        pkce_verifier: f.pkce_verifier,
+        level: u8::try_from(f.level).unwrap_or(0),
+        next: f.next,
+    }))
+}
+
+/// The ID token kept with a session (for the provider's logout).
+pub fn session_id_token(store: &Store, session_id: &str) -> Result<Option<String>, StoreError> {
+    let mut conn = store.conn()?;
+    Ok(store::sessions::active(&mut conn, session_id, &now())?.and_then(|s| s.id_token))
 }

@@ -135,3 +135,11 @@ pub fn revoke(conn: &mut DbConnection, account_id: i64, role: Role) -> Result<bo
     .execute(conn)?;
     Ok(n > 0)
 }
+
+/// How many accounts hold a role.
+pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StoreError> {
+    Ok(account_roles::table
+        .filter(account_roles::role.eq(role.as_str()))
+        .count()
+        .get_result::<i64>(conn)?)
+}

@@ -12,6 +12,7 @@ pub mod bills;
 mod connection;
 mod error;
 pub mod migrate;
+pub mod oidc_flows;
 pub mod schema;
 pub mod sessions;
 pub mod unit_history;

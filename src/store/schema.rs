@@ -87,6 +87,19 @@ diesel::table! {
         last_seen_at -> Text,
         expires_at -> Text,
         ended_at -> Nullable<Text>,
+        id_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oidc_flows (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        level -> Integer,
+        next -> Text,
+        created_at -> Text,
     }
 }
 
@@ -130,4 +143,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_log,
     verifications,
+    oidc_flows,
 );

@@ -19,6 +19,8 @@ pub struct Session {
     pub last_seen_at: String,
     pub expires_at: String,
     pub ended_at: Option<String>,
+    /// The provider's ID token (for logout), cleared when the session ends.
+    pub id_token: Option<String>,
 }
 
 pub struct NewSession<'a> {
@@ -29,6 +31,7 @@ pub struct NewSession<'a> {
     pub provider: &'a str,
     pub user_agent: &'a str,
     pub expires_at: &'a str,
+    pub id_token: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConnection, s: &NewSession<'_>) -> Result<(), StoreError> {
@@ -44,6 +47,7 @@ pub fn insert(conn: &mut DbConnection, s: &NewSession<'_>) -> Result<(), StoreEr
             sessions::created_at.eq(&now),
             sessions::last_seen_at.eq(&now),
             sessions::expires_at.eq(s.expires_at),
+            sessions::id_token.eq(s.id_token),
         ))
         .execute(conn)?;
     Ok(())
@@ -92,7 +96,10 @@ pub fn end(conn: &mut DbConnection, account_id: i64, id: &str) -> Result<bool, S
             .filter(sessions::account_id.eq(account_id))
             .filter(sessions::ended_at.is_null()),
     )
-    .set(sessions::ended_at.eq(now_rfc3339()))
+    .set((
+        sessions::ended_at.eq(now_rfc3339()),
+        sessions::id_token.eq(None::<String>),
+    ))
     .execute(conn)?;
     Ok(n > 0)
 }
@@ -104,6 +111,9 @@ pub fn end_all(conn: &mut DbConnection, account_id: i64) -> Result<usize, StoreE
             .filter(sessions::account_id.eq(account_id))
             .filter(sessions::ended_at.is_null()),
     )
-    .set(sessions::ended_at.eq(now_rfc3339()))
+    .set((
+        sessions::ended_at.eq(now_rfc3339()),
+        sessions::id_token.eq(None::<String>),
+    ))
     .execute(conn)?)
 }

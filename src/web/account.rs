@@ -33,14 +33,41 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-#[get("/signin?<next>")]
+/// The sign-in page: the configured providers (and the demo form in demo mode). With
+/// `level`, it is a step-up: only providers that can confirm that level are offered.
+#[get("/signin?<next>&<level>")]
 fn signin_page(
     app: &State<AppState>,
     ctx: Ctx,
     csrf: CsrfToken,
     next: Option<&str>,
+    level: Option<u8>,
 ) -> Result<RawHtml<String>, AppError> {
     let t = ctx.lang.tr();
+    let level = level.filter(|l| (1..=3).contains(l));
+    let next_path = safe_next(next);
+    let query = format!(
+        "next={}{}",
+        super::url_encode(&next_path),
+        level.map(|l| format!("&level={l}")).unwrap_or_default()
+    );
+    let providers: Vec<Value> = app
+        .oidc
+        .providers()
+        .filter(|p| p.max_level() >= level.unwrap_or(1))
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "href": format!("/signin/{}?{query}", p.id),
+                "label": t.fmt("signin_with", &[("provider", &p.name)]),
+            })
+        })
+        .collect();
+    let levels: Vec<Value> = (1..=3u8)
+        .map(|l| {
+            json!({"value": l, "name": t.get(&format!("level_{l}")), "checked": l == level.unwrap_or(1)})
+        })
+        .collect();
     let people: Vec<Value> = DEMO_PEOPLE
         .iter()
         .enumerate()
@@ -57,7 +84,13 @@ fn signin_page(
     data.insert("demo_signin".into(), json!(app.config.demo));
     data.insert("people".into(), json!(people));
     data.insert("csrf".into(), json!(csrf.0));
-    data.insert("next_path".into(), json!(safe_next(next)));
+    data.insert("next_path".into(), json!(next_path));
+    data.insert("providers".into(), json!(providers));
+    data.insert("levels".into(), json!(levels));
+    data.insert(
+        "step_up".into(),
+        json!(level.map(|l| t.fmt("signin_step_up", &[("level", &l)]))),
+    );
     data.insert("signed_in".into(), json!(ctx.viewer.is_some()));
     app.render("signin", &ctx, t.get("signin_title"), data)
         .map(RawHtml)
@@ -110,7 +143,7 @@ async fn demo_signin(
 }
 
 /// The `User-Agent` header, shown in the list of sessions.
-pub struct UserAgent(String);
+pub struct UserAgent(pub String);
 
 #[rocket::async_trait]
 impl<'r> rocket::request::FromRequest<'r> for UserAgent {
@@ -283,13 +316,25 @@ async fn signout(
     auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
     let id = me.session_id.clone();
-    super::blocking(app, lang, move |app| {
-        identity::end_session(app.reader.store(), &me, &id)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+    let provider = me.provider.clone();
+    let id_token = super::blocking(app, lang, move |app| {
+        let store = app.reader.store();
+        let id_token = identity::session_id_token(store, &id)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        identity::end_session(store, &me, &id)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        Ok(id_token)
     })
     .await?;
     auth::clear_session(jar);
     CsrfToken::rotate(jar, app.config.secure_cookies);
+    // RP-initiated logout: the provider ends its own session too, then sends the
+    // person back to the home page.
+    if let Some(id_token) = id_token {
+        if let Some(url) = app.oidc.logout_url(&provider, &id_token).await {
+            return Ok(Redirect::to(url));
+        }
+    }
     Ok(Redirect::to("/"))
 }
 

@@ -65,6 +65,13 @@ impl<'r> FromRequest<'r> for SignedIn {
     }
 }
 
+/// Set on a request refused for too low a level: what was needed, and what the person had.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MissingLevel {
+    pub wanted: u8,
+    pub got: u8,
+}
+
 /// A signed-in person whose effective level is at least `N`; lower gets 403.
 pub struct AtLeast<const N: u8>(pub SessionInfo);
 
@@ -74,7 +81,14 @@ impl<'r, const N: u8> FromRequest<'r> for AtLeast<N> {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match req.guard::<SignedIn>().await {
             Outcome::Success(SignedIn(s)) if s.level().get() >= N => Outcome::Success(AtLeast(s)),
-            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+            Outcome::Success(SignedIn(s)) => {
+                // The 403 page offers to sign in again at that level (step-up).
+                req.local_cache(|| MissingLevel {
+                    wanted: N,
+                    got: s.level().get(),
+                });
+                Outcome::Error((Status::Forbidden, ()))
+            }
             _ => Outcome::Error((Status::Unauthorized, ())),
         }
     }

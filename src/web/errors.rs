@@ -7,7 +7,7 @@ use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher, Request, Response};
-use serde_json::{json, Map};
+use serde_json::{json, Map, Value};
 use std::io::Cursor;
 
 /// An error shown to a person: a status, a localized title and message.
@@ -74,6 +74,16 @@ impl AppError {
 
 /// Renders the error page; falls back to plain text if even that fails.
 fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (Status, String) {
+    error_page_with(req, status, lang, message, None)
+}
+
+fn error_page_with(
+    req: &Request<'_>,
+    status: Status,
+    lang: Lang,
+    message: &str,
+    link: Option<Value>,
+) -> (Status, String) {
     let key = match status.code {
         404 => "err_not_found_title",
         403 => "err_forbidden_title",
@@ -85,6 +95,7 @@ fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (
     let mut data = Map::new();
     data.insert("heading".into(), json!(title));
     data.insert("message".into(), json!(message));
+    data.insert("link".into(), link.unwrap_or(Value::Null));
     let ctx = super::Ctx {
         lang,
         path: req.uri().to_string(),
@@ -121,6 +132,21 @@ fn html_unauthorized(req: &Request<'_>) -> rocket::response::Redirect {
 #[catch(default)]
 fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, String)) {
     let lang = Lang::of(req);
+    let missing = req.local_cache(super::auth::MissingLevel::default);
+    if status.code == 403 && missing.wanted > 0 {
+        let t = lang.tr();
+        let message = t.fmt(
+            "err_level_needed",
+            &[("wanted", &missing.wanted), ("got", &missing.got)],
+        );
+        let next = super::url_encode(&req.uri().to_string());
+        let link = json!({
+            "href": format!("/signin?level={}&next={next}", missing.wanted),
+            "label": t.fmt("step_up_link", &[("level", &missing.wanted)]),
+        });
+        let (status, body) = error_page_with(req, status, lang, &message, Some(link));
+        return (status, (ContentType::HTML, body));
+    }
     let message = match status.code {
         404 => lang.tr().get("err_not_found").to_string(),
         403 => lang.tr().get("err_forbidden").to_string(),

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod errors;
 pub mod i18n;
 pub mod moderation;
+pub mod oidc;
 pub mod pages;
 pub mod ratelimit;
 pub mod templates;
@@ -31,6 +32,12 @@ pub struct WebConfig {
     pub demo: bool,
     /// Cookies get the `Secure` flag (set when served behind TLS).
     pub secure_cookies: bool,
+    /// OpenID Connect providers people sign in with.
+    pub providers: Vec<crate::config::ProviderConfig>,
+    /// The address people reach the site at, without a final `/` (redirect URIs).
+    pub public_url: String,
+    /// `PROVIDER:SUBJECT` made admin at sign-in while there is no admin.
+    pub first_admin: Option<String>,
 }
 
 /// What every page knows about its request: language, path and viewer.
@@ -75,6 +82,7 @@ pub struct App {
     pub reader: Reader,
     pub hb: Handlebars<'static>,
     pub config: WebConfig,
+    pub oidc: crate::oidc::Oidc,
     /// Rendered pages of immutable versions.
     pub pages: FragmentCache,
     /// Identifies this build's templates and strings, so ETags change with them.
@@ -89,10 +97,12 @@ pub type AppState = Arc<App>;
 
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+        let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
         Ok(App {
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
+            oidc,
             pages: FragmentCache::new(32 * 1024 * 1024),
             build_tag: templates::build_tag(),
             blocking_permits: rocket::tokio::sync::Semaphore::new(BLOCKING_PERMITS),
@@ -222,7 +232,27 @@ impl FragmentCache {
 }
 
 /// Security headers on every response (DESIGN §9).
-pub struct SecurityHeaders;
+pub struct SecurityHeaders {
+    csp: String,
+}
+
+impl SecurityHeaders {
+    /// Forms post to this site only, but signing out may continue (by redirect) to an
+    /// identity provider's logout page, which `form-action` must then allow.
+    pub fn new(form_targets: &[String]) -> Self {
+        let mut form_action = String::from("'self'");
+        for t in form_targets {
+            form_action.push(' ');
+            form_action.push_str(t);
+        }
+        SecurityHeaders {
+            csp: format!(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
+            ),
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
@@ -234,11 +264,7 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
-        res.set_header(Header::new(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ));
+        res.set_header(Header::new("Content-Security-Policy", self.csp.clone()));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
@@ -248,13 +274,19 @@ impl Fairing for SecurityHeaders {
 
 /// The Rocket application, ready to be launched or tested with a local client.
 pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
+    let origins = crate::config::Config {
+        providers: app.config.providers.clone(),
+        ..Default::default()
+    }
+    .provider_origins();
     rocket::custom(figment)
         .manage(Arc::new(app))
-        .attach(SecurityHeaders)
+        .attach(SecurityHeaders::new(&origins))
         .mount("/", pages::routes())
         .mount("/", account::routes())
         .mount("/", admin::routes())
         .mount("/", moderation::routes())
+        .mount("/", oidc::routes())
         .mount("/api/v1", api::routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())

@@ -117,7 +117,8 @@ function normaliseConfig(config) {
     bySub.set(account.sub, account);
     byUsername.set(account.username, account);
   }
-  return { port, clients, bySub, byUsername };
+  if (config.tamper !== undefined && typeof config.tamper !== 'boolean') fail('tamper must be true or false');
+  return { port, clients, bySub, byUsername, tamper: config.tamper === true };
 }
 
 const config = normaliseConfig(loadConfig());
@@ -469,10 +470,86 @@ async function interaction(req, res, uid, action) {
   }, { mergeWithLastSubmission: false });
 }
 
+// ---------------------------------------------------------------------------
+// Tampering (only with "tamper": true in the config; never in a real provider): the
+// relying party's negative tests ask, through `POST /test/tamper` with a body
+// `mode=…`, that the NEXT token response carry a bad ID token. Modes re-signed with the
+// provider's own key (so that only the named check can catch them): iss, aud, expired,
+// nonce, azp; and: signature (one flipped byte), none (alg "none", no signature),
+// other-key (a valid signature by a key the provider never published), no-id-token.
+
+const TAMPER_MODES = new Set(['iss', 'aud', 'expired', 'nonce', 'azp', 'signature', 'none', 'other-key', 'no-id-token']);
+let tamperNext = null;
+const { SignJWT, importJWK, decodeJwt, decodeProtectedHeader } = await import('jose');
+const realKey = await importJWK(signingKey, 'RS256');
+const strangerKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+async function tamperToken(idToken, mode) {
+  const header = decodeProtectedHeader(idToken);
+  const claims = decodeJwt(idToken);
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (c, key = realKey) => new SignJWT(c).setProtectedHeader({ alg: 'RS256', kid: header.kid, typ: header.typ }).sign(key);
+  switch (mode) {
+    case 'iss': return sign({ ...claims, iss: 'http://127.0.0.1:1' });
+    case 'aud': return sign({ ...claims, aud: 'someone-else' });
+    case 'azp': return sign({ ...claims, aud: [claims.aud, 'someone-else'].flat(), azp: 'someone-else' });
+    case 'expired': return sign({ ...claims, iat: now - 7200, exp: now - 3600 });
+    case 'nonce': return sign({ ...claims, nonce: 'not-the-nonce-that-was-sent' });
+    case 'other-key': return sign(claims, strangerKey);
+    case 'signature': {
+      const [h, p, sig] = idToken.split('.');
+      const bytes = Buffer.from(sig, 'base64url');
+      bytes[10] ^= 0x01;
+      return `${h}.${p}.${bytes.toString('base64url')}`;
+    }
+    case 'none': {
+      const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      return `${enc({ alg: 'none', typ: header.typ })}.${enc(claims)}.`;
+    }
+    default: throw new Error(`unknown tamper mode ${mode}`);
+  }
+}
+
+if (config.tamper) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || ctx.status !== 200 || !tamperNext || !ctx.body?.id_token) return;
+    const mode = tamperNext;
+    tamperNext = null;
+    log('tamper', { mode });
+    if (mode === 'no-id-token') {
+      const { id_token: _dropped, ...rest } = ctx.body;
+      ctx.body = rest;
+      return;
+    }
+    ctx.body = { ...ctx.body, id_token: await tamperToken(ctx.body.id_token, mode) };
+  });
+}
+
+async function tamperRequest(req, res) {
+  if (req.method !== 'POST') {
+    send(res, 405, 'POST mode=…', { Allow: 'POST' });
+    return;
+  }
+  const mode = (await readForm(req)).get('mode');
+  if (!TAMPER_MODES.has(mode)) {
+    send(res, 400, `unknown mode; one of ${[...TAMPER_MODES].join(', ')}`);
+    return;
+  }
+  tamperNext = mode;
+  send(res, 200, `next token response: ${mode}`);
+}
+
 const providerCallback = provider.callback();
 
 server.on('request', (req, res) => {
   const { pathname } = new URL(req.url, issuer);
+  if (config.tamper && pathname === '/test/tamper') {
+    tamperRequest(req, res).catch((err) => {
+      if (!res.headersSent) send(res, 500, String(err?.message));
+    });
+    return;
+  }
   const match = INTERACTION_PATH.exec(pathname);
   if (!match) {
     providerCallback(req, res);

@@ -1,0 +1,2 @@
+ALTER TABLE sessions DROP COLUMN id_token;
+DROP TABLE oidc_flows;
