@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from './lib/server.mjs';
+import { freePort, startServer } from './lib/server.mjs';
+import { startProvider } from './lib/provider.mjs';
 import { auditPage, clickAndWaitForLoad, expect, h1Text, htmlLang, screenshot } from './lib/check.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -229,6 +230,64 @@ const scenarios = [
       const res = await page.goto(`${base}/account`);
       expect(new URL(page.url()).pathname === '/signin', `after sign-out /account led to ${page.url()}`);
       expect(res.status() === 200, `the sign-in page answered ${res.status()}`);
+    },
+  },
+  {
+    // Its own server (`amenda serve` with amenda.toml naming the test provider), not
+    // the demo: a real sign-in through the provider's pages, and RP-initiated logout.
+    name: 'sign-in through an OpenID Connect provider',
+    async run({ page, audit }) {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const provider = await startProvider({
+        clients: [{
+          client_id: 'amenda-browser',
+          client_secret: 'browser-secret',
+          redirect_uris: [`${base}/signin/test/callback`],
+          post_logout_redirect_uris: [`${base}/`],
+        }],
+      });
+      const own = await startServer({
+        bin,
+        cwd: repoRoot,
+        logPath: path.join(artifactsDir, 'server-oidc.log'),
+        command: 'serve',
+        port,
+        dataFiles: {
+          'amenda.toml': [
+            '[[provider]]', 'id = "test"', 'name = "Test ID"', `issuer = "${provider.issuer}"`,
+            'client_id = "amenda-browser"', 'client_secret = "browser-secret"', '',
+          ].join('\n'),
+        },
+      });
+      try {
+        await page.goto(`${base}/`);
+        await clickAndWaitForLoad(page, page.locator('a#signin-link'), 'a#signin-link');
+        expect((await page.locator('form#demo-signin').count()) === 0, 'the demo form shows outside demo mode');
+        await audit('12-signin-providers');
+        await clickAndWaitForLoad(page, page.locator('ul.providers a', { hasText: 'Test ID' }), 'the Test ID button');
+        expect(page.url().startsWith(provider.issuer), `not at the provider: ${page.url()}`);
+        await page.locator('#username').fill('bob');
+        await page.locator('#password').fill('password');
+        await clickAndWaitForLoad(page, page.locator('#sign-in'), 'the provider\'s sign-in button');
+        expect(page.url() === `${base}/`, `after the provider, the page is ${page.url()}`);
+        const menu = await page.locator('nav#user-menu').innerText();
+        expect(menu.includes('Bob Bernard'), `the header does not name the person: "${menu}"`);
+        await page.goto(`${base}/account`);
+        const account = await page.locator('main').innerText();
+        expect(/(Level|Niveau) 2/.test(account), 'the account page does not show level 2');
+        expect(account.includes('eidas2'), 'the account page does not say where the level comes from');
+        await audit('13-account-oidc');
+        // Sign out: Amenda, then the provider asks, then back home signed out.
+        await clickAndWaitForLoad(page, page.locator('nav#user-menu button[type=submit]'), 'the sign-out button');
+        expect(page.url().startsWith(`${provider.issuer}/session/end`), `sign-out did not reach the provider: ${page.url()}`);
+        await clickAndWaitForLoad(page, page.locator('#logout-yes'), 'the provider\'s logout button');
+        expect(page.url() === `${base}/`, `after logout the page is ${page.url()}`);
+        expect((await page.locator('a#signin-link').count()) === 1, 'still signed in after signing out');
+      } finally {
+        await own.stop();
+        provider.stop();
+      }
     },
   },
   {

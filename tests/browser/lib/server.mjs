@@ -34,22 +34,27 @@ function logTail(logPath, lines = 20) {
 }
 
 /**
- * Spawn `<bin> --data <tmpdir> demo --port <port>` in `cwd` and wait until
+ * Spawn `<bin> --data <tmpdir> <command> --port <port>` in `cwd` (command `demo`
+ * unless told otherwise, port free unless given) and wait until
  * GET / answers 200. Returns { baseUrl, stop } where stop() is idempotent and
  * also has a synchronous variant stopSync() for signal/exit handlers.
  */
-export async function startServer({ bin, cwd, logPath, timeoutMs = 120_000 }) {
+export async function startServer({
+  bin, cwd, logPath, timeoutMs = 120_000, command = 'demo', port = null, dataFiles = {},
+}) {
   if (!fs.existsSync(bin)) {
     throw new Error(`server binary not found: ${bin} (build it first: cargo build)`);
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amenda-browser-'));
-  const port = await freePort();
+  // Files to put in the data folder first (e.g. amenda.toml for `serve`).
+  for (const [name, text] of Object.entries(dataFiles)) fs.writeFileSync(path.join(dataDir, name), text);
+  port ??= await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
 
   // The log file gets both streams; handing the fd to the child means the
   // output is kept even if this process dies abruptly.
   const logFd = fs.openSync(logPath, 'w');
-  const child = spawn(bin, ['--data', dataDir, 'demo', '--port', String(port)], {
+  const child = spawn(bin, ['--data', dataDir, command, '--port', String(port)], {
     cwd,
     stdio: ['ignore', logFd, logFd],
     env: { RUST_BACKTRACE: '1', ...process.env },
