@@ -13,6 +13,8 @@ fn client_with(store: &common::TestStore, demo: bool) -> Client {
         (**store).clone(),
         WebConfig {
             demo,
+            // One instance: every client (app server) shares the pseudonym key.
+            pseudonym_key: Some(amenda::web::PseudonymKey(vec![9; 32])),
             ..WebConfig::default()
         },
     )
@@ -266,6 +268,8 @@ fn route_table() {
         ),
         ("GET", "/lang/<code>?<next>", Public),
         ("GET", "/static/<file..>", Public),
+        ("GET", "/moderation/reidentify", Role("moderator")),
+        ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),
         // Starting a provider sign-in is public (rate-limited); its answer is checked
         // against the flow cookie and the stored flow (tests/oidc.rs).
@@ -699,4 +703,88 @@ fn sign_in_attempts_are_rate_limited() {
     assert!(res.into_string().unwrap().contains("Trop de tentatives"));
     assert_eq!(me(&c)["signed_in"], false);
     assert_eq!(session_count(&store), 0);
+}
+
+/// A person sees their pseudonym per bill (stable, different on each bill); a moderator
+/// can re-identify one only with a reason, and every attempt is in the audit log.
+#[test]
+fn pseudonyms_and_logged_reidentification() {
+    let store = common::test_store();
+    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    let camille = client_with(&store, true);
+    let dominique = client_with(&store, true);
+    demo_sign_in(&camille, "camille", 2);
+    demo_sign_in(&dominique, "dominique", 1);
+    let mut conn = store.conn().unwrap();
+    let cam = amenda::service::identity::find_account(&mut conn, "demo:camille").unwrap();
+    let key = [9u8; 32];
+    let on_budget = amenda::domain::identity::pseudonym(&key, cam.id, "budget-participatif");
+    let on_records = amenda::domain::identity::pseudonym(&key, cam.id, "open-council-records");
+    assert_ne!(on_budget, on_records, "unlinkable across bills");
+
+    let account = camille.get("/account").dispatch().into_string().unwrap();
+    assert!(
+        account.contains(&on_budget) && account.contains(&on_records),
+        "{account}"
+    );
+    assert_eq!(
+        camille.get("/moderation/reidentify").dispatch().status(),
+        Status::Forbidden,
+        "citizens cannot re-identify"
+    );
+
+    // No reason, or a malformed pseudonym: refused next to the field, input kept.
+    let (status, page) = post_form(
+        &dominique,
+        "/moderation/reidentify",
+        &format!("bill=budget-participatif&pseudonym={on_budget}&reason="),
+    );
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains("id=\"reason-error\""), "{page}");
+    assert!(
+        page.contains(&format!("value=\"{on_budget}\"")),
+        "input kept"
+    );
+    let (status, page) = post_form(
+        &dominique,
+        "/moderation/reidentify",
+        "bill=budget-participatif&pseudonym=XYZ&reason=court+order+123",
+    );
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains("id=\"pseudonym-error\""));
+
+    // Typed loosely, on the right bill: found. On another bill: nobody.
+    let loose = on_budget.to_lowercase().replace('-', " ");
+    let (status, page) = post_form(
+        &dominique,
+        "/moderation/reidentify",
+        &format!("bill=budget-participatif&pseudonym={loose}&reason=court+order+123"),
+    );
+    assert_eq!(status, Status::Ok);
+    assert!(
+        page.contains(&format!("href=\"/moderation/people/{}\"", cam.id)),
+        "{page}"
+    );
+    let (_, page) = post_form(
+        &dominique,
+        "/moderation/reidentify",
+        &format!("bill=open-council-records&pseudonym={on_budget}&reason=court+order+123"),
+    );
+    assert!(page.contains("id=\"reidentify-result\""));
+    assert!(!page.contains(&format!("/moderation/people/{}\"", cam.id)));
+
+    let entries: Vec<_> = amenda::store::audit::latest(&mut conn, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "reidentify_pseudonym")
+        .collect();
+    assert_eq!(
+        entries.len(),
+        2,
+        "each completed search is logged, found or not"
+    );
+    assert!(entries.iter().any(|e| e.subject_id == Some(cam.id)
+        && e.details.contains("court order 123")
+        && e.details.contains(&on_budget)));
 }

@@ -249,6 +249,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 providers: file.providers,
                 public_url,
                 first_admin: file.first_admin,
+                pseudonym_key: None, // read from the data folder by `serve`
             };
             serve(&cli.data, store, *address, *port, config)
         }
@@ -291,19 +292,25 @@ fn import_embedded_laws(store: &Store) -> Result<ImportSummary, String> {
 
 /// The instance secret (cookie signing and encryption), made on first start.
 fn secret_key(data: &Path) -> Result<Vec<u8>, String> {
-    let path = data.join("secret.key");
+    instance_key(data, "secret.key", 64)
+}
+
+/// A key kept in the data folder (hexadecimal, owner-only), made on first start. Every
+/// app server of one instance must have the same files.
+fn instance_key(data: &Path, name: &str, len: usize) -> Result<Vec<u8>, String> {
+    let path = data.join(name);
     if let Ok(hex_key) = std::fs::read_to_string(&path) {
         return hex::decode(hex_key.trim())
             .ok()
-            .filter(|k| k.len() == 64)
+            .filter(|k| k.len() == len)
             .ok_or_else(|| {
                 format!(
-                    "{} is damaged: it must hold 64 bytes in hexadecimal",
+                    "{} is damaged: it must hold {len} bytes in hexadecimal",
                     path.display()
                 )
             });
     }
-    let mut key = vec![0u8; 64];
+    let mut key = vec![0u8; len];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
         .map_err(|_| "the system random generator failed".to_string())?;
     std::fs::create_dir_all(data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
@@ -335,6 +342,9 @@ fn serve(
         return Err("demo mode only runs on a loopback address (127.0.0.1 or ::1)".into());
     }
     let key = secret_key(data)?;
+    let mut config = config;
+    // Pseudonyms must stay the same across restarts: derived under a key of the instance.
+    config.pseudonym_key = Some(web::PseudonymKey(instance_key(data, "pseudonym.key", 32)?));
     let figment = rocket::Config::figment()
         .merge(("address", address))
         .merge(("port", port))

@@ -523,3 +523,58 @@ pub fn session_id_token(store: &Store, session_id: &str) -> Result<Option<String
     let mut conn = store.conn()?;
     Ok(store::sessions::active(&mut conn, session_id, &now())?.and_then(|s| s.id_token))
 }
+
+/// Normalises a pseudonym as people may type it (`k7qm 2xd9`, `K7QM-2XD9`).
+pub fn normalize_pseudonym(s: &str) -> Option<String> {
+    let chars: String = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (chars.len() == 8).then(|| format!("{}-{}", &chars[..4], &chars[4..]))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReidentifyError {
+    #[error("no bill is called \"{0}\"")]
+    UnknownBill(String),
+    #[error("a pseudonym has 8 letters or digits, like K7QM-2XD9")]
+    BadPseudonym,
+    #[error("give the reason for re-identifying this person")]
+    NoReason,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who is behind a pseudonym on a bill: a moderator act with a reason, always in the
+/// audit log (whether or not someone was found). Pseudonyms are not stored: every
+/// account's pseudonym for the bill is derived again and compared.
+pub fn reidentify(
+    store: &Store,
+    moderator: &SessionInfo,
+    key: &[u8],
+    bill_slug: &str,
+    pseudonym: &str,
+    reason: &str,
+) -> Result<Option<store::accounts::Account>, ReidentifyError> {
+    let wanted = normalize_pseudonym(pseudonym).ok_or(ReidentifyError::BadPseudonym)?;
+    let reason = reason.trim();
+    if reason.chars().count() < 5 {
+        return Err(ReidentifyError::NoReason);
+    }
+    store.transaction(|conn| {
+        store::bills::by_slug(conn, bill_slug)?
+            .ok_or_else(|| ReidentifyError::UnknownBill(bill_slug.to_string()))?;
+        let found = store::accounts::list(conn)?
+            .into_iter()
+            .find(|a| crate::domain::identity::pseudonym(key, a.id, bill_slug) == wanted);
+        store::audit::record(
+            conn,
+            Some(moderator.account.id),
+            "reidentify_pseudonym",
+            found.as_ref().map(|a| a.id),
+            &json!({"bill": bill_slug, "pseudonym": wanted, "reason": reason, "found": found.is_some()}),
+        )?;
+        Ok(found)
+    })
+}

@@ -229,6 +229,18 @@ async fn account_page(
             }),
         );
         data.insert("sessions".into(), json!(sessions));
+        let pseudonyms: Vec<Value> = store::bills::list(&mut conn)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?
+            .into_iter()
+            .map(|b| {
+                json!({
+                    "slug": b.bill.slug,
+                    "title": b.bill.meta.title,
+                    "pseudonym": crate::domain::identity::pseudonym(&app.pseudonym_key, me.account.id, &b.bill.slug),
+                })
+            })
+            .collect();
+        data.insert("pseudonyms".into(), json!(pseudonyms));
         data.insert("csrf".into(), json!(csrf.0));
         app.render("account", &ctx, t.get("account_title"), data)
             .map(RawHtml)

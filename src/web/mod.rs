@@ -38,6 +38,19 @@ pub struct WebConfig {
     pub public_url: String,
     /// `PROVIDER:SUBJECT` made admin at sign-in while there is no admin.
     pub first_admin: Option<String>,
+    /// The key pseudonyms are derived with (`pseudonym.key` in the data folder); a
+    /// random one for this process when absent (tests).
+    pub pseudonym_key: Option<PseudonymKey>,
+}
+
+/// The instance's pseudonym key, kept out of `Debug` output.
+#[derive(Clone)]
+pub struct PseudonymKey(pub Vec<u8>);
+
+impl std::fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PseudonymKey(…)")
+    }
 }
 
 /// What every page knows about its request: language, path and viewer.
@@ -83,6 +96,7 @@ pub struct App {
     pub hb: Handlebars<'static>,
     pub config: WebConfig,
     pub oidc: crate::oidc::Oidc,
+    pub pseudonym_key: Vec<u8>,
     /// Rendered pages of immutable versions.
     pub pages: FragmentCache,
     /// Identifies this build's templates and strings, so ETags change with them.
@@ -98,11 +112,21 @@ pub type AppState = Arc<App>;
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
+        let pseudonym_key = match &config.pseudonym_key {
+            Some(k) => k.0.clone(),
+            None => {
+                let mut k = vec![0u8; 32];
+                ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut k)
+                    .map_err(|_| "the system random generator failed".to_string())?;
+                k
+            }
+        };
         Ok(App {
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
             oidc,
+            pseudonym_key,
             pages: FragmentCache::new(32 * 1024 * 1024),
             build_tag: templates::build_tag(),
             blocking_permits: rocket::tokio::sync::Semaphore::new(BLOCKING_PERMITS),

@@ -16,7 +16,15 @@ use rocket::{get, post, routes, Route, State};
 use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
-    routes![people, person, record, confirm, revoke]
+    routes![
+        people,
+        person,
+        record,
+        confirm,
+        revoke,
+        reidentify_page,
+        reidentify
+    ]
 }
 
 #[get("/moderation/people?<q>")]
@@ -268,6 +276,115 @@ async fn revoke(
         identity::revoke_verification(app.reader.store(), &m.0, vid, &reason)
             .map_err(|e| verify_error(lang, e))?;
         Ok(Redirect::to(format!("/moderation/people/{account}")))
+    })
+    .await
+}
+
+/// The re-identification form, its input, and (after a search) its result.
+fn reidentify_view(
+    app: &super::App,
+    ctx: &Ctx,
+    csrf: &CsrfToken,
+    form: (&str, &str, &str),
+    error: Option<(&str, String)>,
+    result: Option<Value>,
+) -> Result<String, AppError> {
+    let lang = ctx.lang;
+    let t = lang.tr();
+    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+    let bills: Vec<Value> = store::bills::list(&mut conn)
+        .map_err(AppError::store(lang))?
+        .into_iter()
+        .map(|b| json!({"slug": b.bill.slug, "title": b.bill.meta.title, "selected": b.bill.slug == form.0}))
+        .collect();
+    let mut data = Map::new();
+    data.insert("bills".into(), json!(bills));
+    data.insert("pseudonym".into(), json!(form.1));
+    data.insert("reason".into(), json!(form.2));
+    data.insert("csrf".into(), json!(csrf.0));
+    // The message goes next to its field (error_bill, error_pseudonym, error_reason).
+    if let Some((field, message)) = error {
+        data.insert(format!("error_{field}"), json!(message));
+    }
+    data.insert("result".into(), result.unwrap_or(Value::Null));
+    app.render("reidentify", ctx, t.get("reidentify_title"), data)
+}
+
+#[get("/moderation/reidentify")]
+async fn reidentify_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    _m: HasRole<Moderator>,
+    csrf: CsrfToken,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        reidentify_view(app, &ctx, &csrf, ("", "", ""), None, None).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct ReidentifyForm<'r> {
+    csrf: &'r str,
+    bill: &'r str,
+    pseudonym: &'r str,
+    reason: &'r str,
+}
+
+/// Re-identifies a pseudonym: a logged moderator act that needs a reason.
+#[post("/moderation/reidentify", data = "<form>")]
+async fn reidentify(
+    app: &State<AppState>,
+    ctx: Ctx,
+    m: HasRole<Moderator>,
+    csrf: CsrfToken,
+    form: Form<ReidentifyForm<'_>>,
+) -> Result<(Status, RawHtml<String>), AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let bill: String = form.bill.chars().take(100).collect();
+    let pseudonym: String = form.pseudonym.trim().chars().take(20).collect();
+    let reason: String = form.reason.trim().chars().take(500).collect();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let input = (bill.as_str(), pseudonym.as_str(), reason.as_str());
+        let outcome = identity::reidentify(
+            app.reader.store(),
+            &m.0,
+            &app.pseudonym_key,
+            &bill,
+            &pseudonym,
+            &reason,
+        );
+        let (status, error, result) = match outcome {
+            Ok(Some(a)) => (
+                Status::Ok,
+                None,
+                Some(json!({"found": true, "id": a.id, "name": a.display_name, "provider": a.provider})),
+            ),
+            Ok(None) => (Status::Ok, None, Some(json!({"found": false}))),
+            Err(identity::ReidentifyError::BadPseudonym) => (
+                Status::UnprocessableEntity,
+                Some(("pseudonym", t.get("err_pseudonym_format").to_string())),
+                None,
+            ),
+            Err(identity::ReidentifyError::NoReason) => (
+                Status::UnprocessableEntity,
+                Some(("reason", t.get("err_reidentify_reason").to_string())),
+                None,
+            ),
+            Err(identity::ReidentifyError::UnknownBill(_)) => (
+                Status::UnprocessableEntity,
+                Some(("bill", t.get("err_reidentify_bill").to_string())),
+                None,
+            ),
+            Err(identity::ReidentifyError::Store(e)) => {
+                return Err(AppError::internal(lang, e.to_string()))
+            }
+        };
+        let html = reidentify_view(app, &ctx, &csrf, input, error, result)?;
+        Ok((status, RawHtml(html)))
     })
     .await
 }
