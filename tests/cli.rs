@@ -76,6 +76,31 @@ fn admin_commands() {
     assert!(text(&out.stderr).contains("without any admin"));
     let out = amenda(&store, &["admin", "grant", "demo:nobody", "staff"]);
     assert!(text(&out.stderr).contains("no account matches"));
+    assert!(
+        text(&out.stderr).contains("--new"),
+        "the error says how to name someone ahead"
+    );
+    // Named ahead with --new: the account exists with its role, and the person's first
+    // sign-in fills in their name.
+    let out = amenda(
+        &store,
+        &["admin", "grant", "demo:yanis", "moderator", "--new"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    amenda::service::identity::demo_sign_in(
+        &store,
+        &amenda::service::identity::DEMO_PEOPLE[1],
+        amenda::domain::identity::Level::LOW,
+        "test",
+    )
+    .unwrap();
+    let out = amenda(&store, &["admin", "list"]);
+    assert!(
+        text(&out.stdout).contains("demo:yanis\tYanis"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("moderator"));
     let out = amenda(&store, &["admin", "grant", "demo:camille", "king"]);
     assert!(text(&out.stderr).contains("is not a role"));
     let mut conn = store.conn().unwrap();

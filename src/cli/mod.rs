@@ -77,7 +77,14 @@ pub enum AdminAction {
     /// List accounts with their roles.
     List,
     /// Grant a role: ACCOUNT is an account number or PROVIDER:SUBJECT.
-    Grant { account: String, role: String },
+    Grant {
+        account: String,
+        role: String,
+        /// Create the account PROVIDER:SUBJECT if that person has not signed in yet
+        /// (e.g. to name the first admin before anyone signs in).
+        #[arg(long)]
+        new: bool,
+    },
     /// Revoke a role.
     Revoke { account: String, role: String },
 }
@@ -115,10 +122,16 @@ fn admin(store: &Store, action: &AdminAction) -> Result<(), String> {
             }
             Ok(())
         }
-        AdminAction::Grant { account, role } | AdminAction::Revoke { account, role } => {
+        AdminAction::Grant { account, role, .. } | AdminAction::Revoke { account, role } => {
             let grant = matches!(action, AdminAction::Grant { .. });
+            let create = matches!(action, AdminAction::Grant { new: true, .. });
             let role = parse_role(role)?;
-            let a = identity::find_account(&mut conn, account).map_err(|e| e.to_string())?;
+            let a = match identity::find_account(&mut conn, account) {
+                Err(identity::RoleError::UnknownAccount(_)) if create => {
+                    identity::create_account_ahead(&mut conn, account).map_err(|e| e.to_string())?
+                }
+                other => other.map_err(|e| e.to_string())?,
+            };
             drop(conn);
             let changed =
                 identity::set_role(store, None, a.id, role, grant).map_err(|e| e.to_string())?;

@@ -380,7 +380,7 @@ pub fn demo_sign_in(
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoleError {
-    #[error("no account matches \"{0}\": give an account number or PROVIDER:SUBJECT (see `amenda admin list`)")]
+    #[error("no account matches \"{0}\": give an account number or PROVIDER:SUBJECT (see `amenda admin list`); to name someone who has not signed in yet, add --new")]
     UnknownAccount(String),
     #[error("this would leave the instance without any admin")]
     LastAdmin,
@@ -389,6 +389,22 @@ pub enum RoleError {
 }
 
 /// An account by number (`12`) or by `provider:subject`.
+/// Creates the account `PROVIDER:SUBJECT` before its first sign-in (which then fills in
+/// the name and email), so that an operator can give it a role ahead.
+pub fn create_account_ahead(conn: &mut DbConnection, spec: &str) -> Result<Account, RoleError> {
+    let (provider, subject) = spec
+        .split_once(':')
+        .filter(|(p, s)| !p.is_empty() && !s.is_empty())
+        .ok_or_else(|| RoleError::UnknownAccount(spec.chars().take(80).collect()))?;
+    Ok(store::accounts::upsert(
+        conn,
+        provider,
+        subject,
+        &format!("{provider}:{subject}"),
+        None,
+    )?)
+}
+
 pub fn find_account(conn: &mut DbConnection, spec: &str) -> Result<Account, RoleError> {
     let unknown = || RoleError::UnknownAccount(spec.chars().take(80).collect());
     let found = match spec.parse::<i64>() {
