@@ -46,6 +46,11 @@ pub struct ProviderConfig {
     /// The level of an ID token without `acr` (0 refuses such tokens). Default 1.
     #[serde(default = "default_absent_acr")]
     pub absent_acr_level: u8,
+    /// `acr_values` sent with a plain sign-in (no level asked), e.g. `["eidas1"]` to
+    /// sign people in at the lightest level and step up only when an action needs it.
+    /// Default: none sent (the provider decides).
+    #[serde(default)]
+    pub default_acr_values: Vec<String>,
 }
 
 impl fmt::Debug for ProviderConfig {
@@ -179,6 +184,16 @@ impl Config {
             if let Some((k, l)) = p.acr.iter().find(|(_, l)| !(1..=3).contains(*l)) {
                 return Err(format!(
                     "provider \"{}\": acr \"{k}\" maps to level {l}; levels are 1, 2 or 3",
+                    p.id
+                ));
+            }
+            if let Some(v) = p
+                .default_acr_values
+                .iter()
+                .find(|v| !p.acr.contains_key(*v))
+            {
+                return Err(format!(
+                    "provider \"{}\": default_acr_values names \"{v}\", which is not in its acr map",
                     p.id
                 ));
             }

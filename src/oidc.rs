@@ -190,10 +190,17 @@ impl Oidc {
         for s in &p.config.scopes {
             req = req.add_scope(Scope::new(s.clone()));
         }
-        if level > 0 {
-            for v in p.config.acr_values_for(level) {
-                req = req.add_auth_context_value(AuthenticationContextClass::new(v.to_string()));
-            }
+        let acr_values: Vec<&str> = if level > 0 {
+            p.config.acr_values_for(level)
+        } else {
+            p.config
+                .default_acr_values
+                .iter()
+                .map(String::as_str)
+                .collect()
+        };
+        for v in acr_values {
+            req = req.add_auth_context_value(AuthenticationContextClass::new(v.to_string()));
         }
         let (url, state, nonce) = req.url();
         Ok((

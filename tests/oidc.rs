@@ -88,8 +88,9 @@ fn start_provider() -> Provider {
 }
 
 fn provider_config(issuer: &str) -> ProviderConfig {
+    // Plain sign-ins ask for eidas1, so that step-up has something to raise.
     amenda::config::Config::parse(&format!(
-        "[[provider]]\nid = \"test\"\nname = \"Test ID\"\nissuer = \"{issuer}\"\nclient_id = \"amenda-test\"\nclient_secret = \"{CLIENT_SECRET}\"\n"
+        "[[provider]]\nid = \"test\"\nname = \"Test ID\"\nissuer = \"{issuer}\"\nclient_id = \"amenda-test\"\nclient_secret = \"{CLIENT_SECRET}\"\ndefault_acr_values = [\"eidas1\"]\n"
     ))
     .unwrap()
     .providers
@@ -111,17 +112,23 @@ async fn amenda_with(store: &common::TestStore, issuer: &str, first_admin: Optio
         },
     )
     .unwrap();
-    let rocket = build(test_figment(), app).mount("/", rocket::routes![needs_level_3]);
+    let rocket =
+        build(test_figment(), app).mount("/", rocket::routes![needs_level_2, needs_level_3]);
     let c = Client::tracked(rocket).await.unwrap();
     // Pages in English, as the assertions read them.
     c.get("/lang/en?next=/").dispatch().await;
     c
 }
 
-/// A route that needs level 3, to exercise the step-up offer of the 403 page.
+/// Routes that need a level, to exercise the step-up offer of the 403 page.
 #[rocket::get("/test/needs-3")]
 fn needs_level_3(_who: amenda::web::auth::AtLeast<3>) -> &'static str {
     "level 3 reached"
+}
+
+#[rocket::get("/test/needs-2")]
+fn needs_level_2(_who: amenda::web::auth::AtLeast<2>) -> &'static str {
+    "level 2 reached"
 }
 
 /// A browser at the provider: its own cookie jar, redirects followed by hand.
@@ -263,7 +270,26 @@ async fn signs_in_with_the_providers_acr_names_and_a_fresh_session() {
         "{signin}"
     );
     assert!(signin.contains("Test ID"));
-    let res = sign_in(&c, &Browser::new(&p.issuer), "bob", "next=/bills").await;
+    // Each account, asking for the level it can reach, gets exactly that level.
+    for (user, name, level) in [("alice", "Alice Martin", 1), ("carol", "Carol Dubois", 3)] {
+        let c = amenda(&store, &p.issuer).await;
+        let q = format!("next=/&level={level}");
+        let res = sign_in(&c, &Browser::new(&p.issuer), user, &q).await;
+        assert_eq!(res.status(), Status::SeeOther, "{user}");
+        assert_eq!(me(&c).await["level"], level, "{user}");
+        let account = c
+            .get("/account")
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap();
+        assert!(
+            account.contains(name),
+            "{user}: the name comes from userinfo"
+        );
+    }
+    let res = sign_in(&c, &Browser::new(&p.issuer), "bob", "next=/bills&level=2").await;
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(location(&res), "/bills");
     let m = me(&c).await;
@@ -282,13 +308,18 @@ async fn signs_in_with_the_providers_acr_names_and_a_fresh_session() {
     );
     assert!(account.contains("eidas2"));
     let mut conn = store.conn().unwrap();
-    let a = amenda::store::accounts::list(&mut conn).unwrap();
-    assert_eq!(a.len(), 1);
+    let a = amenda::service::identity::find_account(&mut conn, "test:bob").unwrap();
+    assert_eq!(a.display_name, "Bob Bernard");
+    assert_eq!(a.email.as_deref(), Some("bob@example.test"));
+    // A plain sign-in asks for the configured default (eidas1): level 1.
+    let c = amenda(&store, &p.issuer).await;
     assert_eq!(
-        (a[0].provider.as_str(), a[0].subject.as_str()),
-        ("test", "bob")
+        sign_in(&c, &Browser::new(&p.issuer), "bob", "next=/")
+            .await
+            .status(),
+        Status::SeeOther
     );
-    assert_eq!(a[0].email.as_deref(), Some("bob@example.test"));
+    assert_eq!(me(&c).await["level"], 1);
     assert_eq!(count(&store, "oidc_flows").await, 0, "the flow is used up");
     // The flow cookie is gone, the session cookie is new.
     assert!(c.cookies().get_private("amenda_oidc").is_none());
@@ -441,7 +472,7 @@ async fn every_forged_id_token_is_refused() {
 
     // The same provider, untampered, still works (the refusals were the tokens').
     let c = amenda(&store, &p.issuer).await;
-    let res = sign_in(&c, &Browser::new(&p.issuer), "carol", "next=/").await;
+    let res = sign_in(&c, &Browser::new(&p.issuer), "carol", "next=/&level=3").await;
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(me(&c).await["level"], 3);
 }
@@ -489,24 +520,27 @@ async fn a_level_below_the_one_asked_for_is_refused_and_step_up_works() {
     );
     assert_eq!(me(&c).await["signed_in"], false);
 
-    // Bob (eidas2) meets a page that needs level 3: the 403 page offers the step-up.
+    // Bob signs in plainly (eidas1, level 1) and meets a page that needs level 2: the
+    // 403 page offers the step-up, the provider asks him to log in again (his session
+    // there is below eidas2), and he comes back at level 2.
     let c = amenda(&store, &p.issuer).await;
     let browser = Browser::new(&p.issuer);
     let res = sign_in(&c, &browser, "bob", "next=/").await;
     assert_eq!(res.status(), Status::SeeOther);
-    let res = c.get("/test/needs-3").dispatch().await;
+    assert_eq!(me(&c).await["level"], 1);
+    let res = c.get("/test/needs-2").dispatch().await;
     assert_eq!(res.status(), Status::Forbidden);
     let page = res.into_string().await.unwrap();
     assert!(
-        page.contains("needs identity assurance level 3; yours is 2"),
+        page.contains("needs identity assurance level 2; yours is 1"),
         "{page}"
     );
     assert!(
-        page.contains("href=\"/signin?level&#x3D;3&amp;next&#x3D;/test/needs-3\""),
+        page.contains("href=\"/signin?level&#x3D;2&amp;next&#x3D;/test/needs-2\""),
         "{page}"
     );
     let signin = c
-        .get("/signin?level=3&next=/test/needs-3")
+        .get("/signin?level=2&next=/test/needs-2")
         .dispatch()
         .await
         .into_string()
@@ -514,15 +548,29 @@ async fn a_level_below_the_one_asked_for_is_refused_and_step_up_works() {
         .unwrap();
     assert!(signin.contains("id=\"step-up\""));
     assert!(
-        signin.contains("href=\"/signin/test?next&#x3D;/test/needs-3&amp;level&#x3D;3\""),
+        signin.contains("href=\"/signin/test?next&#x3D;/test/needs-2&amp;level&#x3D;2\""),
         "{signin}"
     );
-    // Bob's provider session is eidas2, below eidas3: the provider asks him to log in
-    // again and still can only give eidas2, which Amenda refuses.
+    let url = start(&c, "next=/test/needs-2&level=2").await;
+    let back = browser.sign_in(&url, "bob").await;
+    let res = c.get(back).dispatch().await;
+    assert_eq!(location(&res), "/test/needs-2");
+    assert_eq!(me(&c).await["level"], 2);
+    assert_eq!(c.get("/test/needs-2").dispatch().await.status(), Status::Ok);
+    // Level 3 is beyond Bob's account: the provider still gives eidas2, Amenda refuses.
+    assert_eq!(
+        c.get("/test/needs-3").dispatch().await.status(),
+        Status::Forbidden
+    );
     let url = start(&c, "next=/test/needs-3&level=3").await;
     assert!(url.contains("acr_values=eidas3"), "{url}");
     let back = browser.sign_in(&url, "bob").await;
     assert_eq!(c.get(back).dispatch().await.status(), Status::Forbidden);
+    assert_eq!(
+        me(&c).await["level"],
+        2,
+        "the refused step-up left the session as it was"
+    );
 
     // Carol steps up to level 3 and reaches the page.
     let c = amenda(&store, &p.issuer).await;
@@ -553,6 +601,12 @@ async fn signing_out_also_ends_the_provider_session() {
         Status::SeeOther
     );
     let csrf = me(&c).await["csrf_token"].as_str().unwrap().to_string();
+    let old_cookie = c
+        .cookies()
+        .get_private("amenda_session")
+        .unwrap()
+        .value()
+        .to_string();
     let res = c
         .post("/signout")
         .header(ContentType::Form)
@@ -567,6 +621,15 @@ async fn signing_out_also_ends_the_provider_session() {
     );
     assert!(logout.contains("id_token_hint="));
     assert_eq!(me(&c).await["signed_in"], false);
+    // The old cookie, replayed from elsewhere, no longer signs anyone in.
+    let thief = amenda(&store, &p.issuer).await;
+    let res = thief
+        .get("/api/v1/me")
+        .private_cookie(rocket::http::Cookie::new("amenda_session", old_cookie))
+        .dispatch()
+        .await;
+    let m: Value = serde_json::from_str(&res.into_string().await.unwrap()).unwrap();
+    assert_eq!(m["signed_in"], false);
     let csp = c
         .get("/")
         .dispatch()
