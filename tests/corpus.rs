@@ -6,6 +6,7 @@
 
 mod common;
 
+use amenda::domain::amendment::{self, article_body};
 use amenda::service::import::import_git;
 use amenda::service::Silent;
 use amenda::store;
@@ -151,6 +152,26 @@ fn check_history(
                 if let (Some(o), Some(n)) = (old, new) {
                     if o.kind == UnitKind::Article {
                         assert_eq!(o.sha256 == n.sha256, ch.status == Status::Unchanged);
+                    }
+                    // Every real change of an article, written as amendment operations,
+                    // gives the new text back, and each has a formal wording.
+                    if o.kind == UnitKind::Article && o.sha256 != n.sha256 {
+                        let (ob, nb) = (article_body(o.text(pmd)), article_body(n.text(&md)));
+                        if ob != nb {
+                            let ops = amendment::derive(&o.wid, ob, nb).unwrap();
+                            assert_eq!(
+                                amendment::apply(ob, &ops).as_deref(),
+                                Ok(nb),
+                                "{slug} v{} {}: amendment operations",
+                                m.number,
+                                o.wid
+                            );
+                            let num = n.num.as_deref().unwrap_or("?");
+                            for op in &ops {
+                                let w = amendment::wording(amendment::Wording::Fr, num, ob, op);
+                                assert!(w.contains(num) && w.ends_with('.'), "{w}");
+                            }
+                        }
                     }
                 }
             }

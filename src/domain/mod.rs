@@ -1,4 +1,5 @@
 //! Pure rules of the platform, with no storage and no HTTP.
 
+pub mod amendment;
 pub mod bill;
 pub mod identity;
