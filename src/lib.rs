@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod domain;
+pub mod ledger;
 pub mod service;
 pub mod store;
 pub mod text;
