@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod ledger;
 pub mod oidc;
 pub mod service;
 pub mod store;
