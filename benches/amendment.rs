@@ -28,9 +28,11 @@ fn main() {
     // Two edits: a word replaced near the start, words inserted near the end.
     let first = words[words.len() / 5];
     let last = words[words.len() * 4 / 5];
-    let edited = body
-        .replacen(first, "REMPLACÉ", 1)
-        .replacen(last, &format!("{last} et notamment les mots ajoutés"), 1);
+    let edited = body.replacen(first, "REMPLACÉ", 1).replacen(
+        last,
+        &format!("{last} et notamment les mots ajoutés"),
+        1,
+    );
     println!(
         "article {:?}: {} bytes, {} words",
         article.num,
