@@ -749,3 +749,62 @@ async fn the_configured_first_admin_becomes_admin_while_there_is_none() {
     assert_eq!(me(&c).await["roles"], serde_json::json!(["admin"]));
     assert_eq!(c.get("/admin").dispatch().await.status(), Status::Ok);
 }
+
+/// Several providers are offered side by side; a step-up offers only those that can
+/// give the level asked for. (No provider process needed: nothing is fetched.)
+#[rocket::async_test]
+async fn several_providers_and_only_capable_ones_for_a_step_up() {
+    let store = common::test_store();
+    let config = amenda::config::Config::parse(
+        r#"
+[[provider]]
+id = "franceconnect"
+name = "FranceConnect"
+issuer = "https://fc.example.invalid"
+client_id = "a"
+
+[[provider]]
+id = "ville"
+name = "Compte Ville"
+issuer = "https://login.ville.example.invalid"
+client_id = "b"
+acr = { "urn:ville:password" = 1 }
+"#,
+    )
+    .unwrap();
+    config.check().unwrap();
+    let app = App::new(
+        (*store).clone(),
+        WebConfig {
+            providers: config.providers,
+            public_url: PUBLIC_URL.into(),
+            ..WebConfig::default()
+        },
+    )
+    .unwrap();
+    let c = Client::tracked(build(test_figment(), app)).await.unwrap();
+    let page = c
+        .get("/signin")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("/signin/franceconnect?") && page.contains("/signin/ville?"));
+    let page = c
+        .get("/signin?level=2")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("/signin/franceconnect?"));
+    assert!(
+        !page.contains("/signin/ville?"),
+        "the city's accounts only reach level 1"
+    );
+    // Asking that provider for level 2 directly is refused before anything is sent.
+    let res = c.get("/signin/ville?level=2").dispatch().await;
+    assert_eq!(res.status(), Status::Forbidden);
+    assert_eq!(count(&store, "oidc_flows").await, 0);
+}
