@@ -4,10 +4,12 @@
 
 pub mod checkpoint;
 pub mod entry;
+pub mod export;
 pub mod merkle;
 pub mod receipt;
 pub mod tally;
 pub mod token;
+pub mod verify;
 
 pub use checkpoint::{verify_checkpoint, Checkpoint, CheckpointError, PublicKey, SigningKey};
 pub use entry::{
