@@ -7,9 +7,11 @@
 //! stand or fall together (a whole import) in [`Store::transaction`].
 
 pub mod accounts;
+pub mod amendments;
 pub mod audit;
 pub mod bills;
 mod connection;
+pub mod consultations;
 mod error;
 pub mod migrate;
 pub mod oidc_flows;

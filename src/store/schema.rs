@@ -132,6 +132,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consultations (id) {
+        id -> BigInt,
+        bill_id -> BigInt,
+        version_id -> BigInt,
+        title -> Text,
+        description -> Text,
+        opens_on -> Text,
+        closes_on -> Text,
+        level_comment -> Integer,
+        level_amend -> Integer,
+        level_vote -> Integer,
+        phase -> Text,
+        created_by -> BigInt,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    amendments (id) {
+        id -> BigInt,
+        bill_id -> BigInt,
+        number -> Integer,
+        consultation_id -> BigInt,
+        version_id -> BigInt,
+        article_wid -> Text,
+        author_id -> BigInt,
+        disclosure -> Text,
+        author_label -> Text,
+        author_level -> Integer,
+        status -> Text,
+        revision -> Integer,
+        form_token -> Text,
+        filed_at -> Text,
+    }
+}
+
+diesel::table! {
+    amendment_revisions (amendment_id, revision) {
+        amendment_id -> BigInt,
+        revision -> Integer,
+        operations -> Text,
+        justification -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -144,4 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     verifications,
     oidc_flows,
+    consultations,
+    amendments,
+    amendment_revisions,
 );

@@ -1,0 +1,3 @@
+DROP TABLE amendment_revisions;
+DROP TABLE amendments;
+DROP TABLE consultations;

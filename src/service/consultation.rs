@@ -1,0 +1,313 @@
+//! Consultations and filing amendments (DESIGN §5): the rules that a page and the API
+//! share. Each function checks everything before it writes, and writes in one
+//! transaction, so a refused request leaves nothing behind.
+
+use crate::domain::amendment::{self, article_body, AmendError, Operation};
+use crate::domain::identity::{pseudonym, Level};
+use crate::service::identity::SessionInfo;
+use crate::store::{self, amendments::Amendment, consultations::Consultation, Store, StoreError};
+use crate::text::UnitKind;
+use serde_json::json;
+
+/// Phases, in order (DESIGN §5).
+pub const PHASES: [&str; 5] = ["draft", "amendments", "voting", "closed", "published"];
+
+/// The largest article text an amendment may propose, and the longest justification.
+pub const MAX_TEXT: usize = 64 * 1024;
+pub const MAX_JUSTIFICATION: usize = 20 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsultationError {
+    #[error("no such consultation, bill, version or article")]
+    NotFound,
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("this consultation is not open for amendments (it is in phase {0})")]
+    NotOpen(String),
+    #[error("this consultation needs level {needed} to propose amendments")]
+    Level { needed: u8, have: u8 },
+    #[error("the article changed since the form was opened: start again from the current version")]
+    Stale,
+    #[error(transparent)]
+    Amend(#[from] AmendError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, ConsultationError> {
+    Err(ConsultationError::Invalid { field, reason })
+}
+
+/// What staff fill in to open a consultation.
+pub struct NewConsultation<'a> {
+    pub bill_slug: &'a str,
+    pub version: i32,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub opens_on: &'a str,
+    pub closes_on: &'a str,
+    /// Levels to comment, to amend, to vote.
+    pub levels: [i64; 3],
+}
+
+fn iso_day(s: &str) -> bool {
+    s.len() == 10
+        && time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+}
+
+/// Opens a consultation (in phase "draft") on one version of a bill.
+pub fn open(
+    store: &Store,
+    staff: &SessionInfo,
+    c: &NewConsultation<'_>,
+) -> Result<i64, ConsultationError> {
+    let title = c.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return invalid("title", "err_title");
+    }
+    if c.description.len() > MAX_JUSTIFICATION {
+        return invalid("description", "err_too_long");
+    }
+    if !iso_day(c.opens_on) {
+        return invalid("opens_on", "err_date");
+    }
+    if !iso_day(c.closes_on) || c.closes_on < c.opens_on {
+        return invalid("closes_on", "err_closes");
+    }
+    if c.levels.iter().any(|l| !(0..=3).contains(l)) {
+        return invalid("levels", "err_levels");
+    }
+    store.transaction(|conn| {
+        let bill = store::bills::by_slug(conn, c.bill_slug)?.ok_or(ConsultationError::NotFound)?;
+        let version = store::versions::by_number(conn, bill.id, c.version)?
+            .ok_or(ConsultationError::NotFound)?;
+        let id = store::consultations::insert(
+            conn,
+            &store::consultations::NewConsultation {
+                bill_id: bill.id,
+                version_id: version.meta.id,
+                title,
+                description: c.description.trim(),
+                opens_on: c.opens_on,
+                closes_on: c.closes_on,
+                levels: c.levels.map(|l| l as i32),
+                phase: PHASES[0],
+                created_by: staff.account.id,
+            },
+        )?;
+        store::audit::record(
+            conn,
+            Some(staff.account.id),
+            "open_consultation",
+            None,
+            &json!({"consultation": id, "bill": c.bill_slug, "version": c.version}),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Moves a consultation to its next phase; returns the new phase.
+pub fn advance(
+    store: &Store,
+    staff: &SessionInfo,
+    id: i64,
+) -> Result<&'static str, ConsultationError> {
+    store.transaction(|conn| {
+        let c = store::consultations::by_id(conn, id)?.ok_or(ConsultationError::NotFound)?;
+        let i = PHASES
+            .iter()
+            .position(|p| *p == c.phase)
+            .ok_or(ConsultationError::NotFound)?;
+        let Some(next) = PHASES.get(i + 1) else {
+            return Err(ConsultationError::NotOpen(c.phase));
+        };
+        if !store::consultations::set_phase(conn, id, &c.phase, next)? {
+            return Err(ConsultationError::NotOpen(c.phase));
+        }
+        store::audit::record(
+            conn,
+            Some(staff.account.id),
+            "consultation_phase",
+            None,
+            &json!({"consultation": id, "from": c.phase, "to": next}),
+        )?;
+        Ok(*next)
+    })
+}
+
+/// An article of a consultation's version: its number, heading and body.
+pub struct Article {
+    pub wid: String,
+    pub num: String,
+    pub heading: String,
+    pub body: String,
+    pub sha256: String,
+}
+
+/// The consultation, its bill's slug, and an article of its version.
+pub fn article(
+    store: &Store,
+    consultation_id: i64,
+    wid: &str,
+) -> Result<(Consultation, String, Article), ConsultationError> {
+    let mut conn = store.conn()?;
+    let c = store::consultations::by_id(&mut conn, consultation_id)?
+        .ok_or(ConsultationError::NotFound)?;
+    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(ConsultationError::NotFound)?;
+    let version =
+        store::versions::by_id(&mut conn, c.version_id)?.ok_or(ConsultationError::NotFound)?;
+    let units = store::units::for_version(&mut conn, version.meta.id)?;
+    let u = units
+        .iter()
+        .find(|u| u.wid == wid && u.kind == UnitKind::Article)
+        .ok_or(ConsultationError::NotFound)?;
+    let text = u.text(&version.markdown);
+    Ok((
+        c,
+        bill.slug,
+        Article {
+            wid: u.wid.clone(),
+            num: u.num.clone().unwrap_or_default(),
+            heading: u.heading.clone().unwrap_or_default(),
+            body: article_body(text).to_string(),
+            sha256: u.sha256.clone(),
+        },
+    ))
+}
+
+/// How an author appears on a publication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclosure {
+    Name,
+    Pseudonym,
+}
+
+impl Disclosure {
+    pub fn parse(s: &str) -> Option<Disclosure> {
+        match s {
+            "name" => Some(Disclosure::Name),
+            "pseudonym" => Some(Disclosure::Pseudonym),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disclosure::Name => "name",
+            Disclosure::Pseudonym => "pseudonym",
+        }
+    }
+}
+
+/// What the author label of a publication is: the name, or the pseudonym for the bill.
+pub fn author_label(key: &[u8], who: &SessionInfo, bill_slug: &str, d: Disclosure) -> String {
+    match d {
+        Disclosure::Name => who.account.display_name.clone(),
+        Disclosure::Pseudonym => pseudonym(key, who.account.id, bill_slug),
+    }
+}
+
+/// A filing, as the form sends it.
+pub struct Filing<'a> {
+    pub consultation_id: i64,
+    pub wid: &'a str,
+    /// The SHA-256 of the article the form was made from (stale forms are refused).
+    pub article_sha256: &'a str,
+    pub text: &'a str,
+    pub justification: &'a str,
+    pub disclosure: Disclosure,
+    /// One-time token of the form: submitting it twice files one amendment.
+    pub form_token: &'a str,
+}
+
+/// The operations a filing would make, checked (the preview shows them).
+pub fn check_filing(
+    store: &Store,
+    who: &SessionInfo,
+    f: &Filing<'_>,
+) -> Result<(Consultation, String, Article, Vec<Operation>), ConsultationError> {
+    let (c, slug, art) = article(store, f.consultation_id, f.wid)?;
+    if c.phase != "amendments" {
+        return Err(ConsultationError::NotOpen(c.phase));
+    }
+    let needed = u8::try_from(c.level_amend).unwrap_or(3);
+    if who.level() < Level::new(i64::from(needed)).unwrap_or(Level::HIGH) {
+        return Err(ConsultationError::Level {
+            needed,
+            have: who.level().get(),
+        });
+    }
+    if f.article_sha256 != art.sha256 {
+        return Err(ConsultationError::Stale);
+    }
+    if f.text.len() > MAX_TEXT {
+        return invalid("text", "err_too_long");
+    }
+    if f.justification.len() > MAX_JUSTIFICATION {
+        return invalid("justification", "err_too_long");
+    }
+    // Line ends as browsers send them (CRLF) must not count as changes.
+    let text = f.text.replace("\r\n", "\n");
+    let ops = amendment::derive(&art.wid, &art.body, text.trim_end_matches('\n'))?;
+    Ok((c, slug, art, ops))
+}
+
+/// Files an amendment (or returns the one this form already filed).
+pub fn file(
+    store: &Store,
+    key: &[u8],
+    who: &SessionInfo,
+    f: &Filing<'_>,
+) -> Result<(Amendment, String), ConsultationError> {
+    if f.form_token.len() < 16 || f.form_token.len() > 64 {
+        return invalid("form", "err_form_token");
+    }
+    {
+        let mut conn = store.conn()?;
+        if let Some(a) = store::amendments::by_form(&mut conn, who.account.id, f.form_token)? {
+            let bill =
+                store::bills::by_id(&mut conn, a.bill_id)?.ok_or(ConsultationError::NotFound)?;
+            return Ok((a, bill.slug));
+        }
+    }
+    let (c, slug, art, ops) = check_filing(store, who, f)?;
+    let label = author_label(key, who, &slug, f.disclosure);
+    let operations = serde_json::to_string(&ops).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let a = store.transaction(|conn| {
+        if let Some(a) = store::amendments::by_form(conn, who.account.id, f.form_token)? {
+            return Ok::<_, ConsultationError>(a);
+        }
+        let a = store::amendments::insert(
+            conn,
+            &store::amendments::NewAmendment {
+                bill_id: c.bill_id,
+                consultation_id: c.id,
+                version_id: c.version_id,
+                article_wid: &art.wid,
+                author_id: who.account.id,
+                disclosure: f.disclosure.as_str(),
+                author_label: &label,
+                author_level: i32::from(who.level().get()),
+                form_token: f.form_token,
+                operations: &operations,
+                justification: f.justification.trim(),
+            },
+        )?;
+        store::audit::record(
+            conn,
+            Some(who.account.id),
+            "file_amendment",
+            None,
+            &json!({"amendment": a.id, "number": a.number, "consultation": c.id}),
+        )?;
+        Ok(a)
+    })?;
+    Ok((a, slug))
+}
+
+/// The display number of an amendment: `AM-<bill>-<n>`.
+pub fn display_number(bill_slug: &str, number: i32) -> String {
+    format!("AM-{bill_slug}-{number}")
+}

@@ -1,0 +1,169 @@
+//! Amendments and their revisions (every revision is kept).
+
+use diesel::prelude::*;
+
+use super::schema::{amendment_revisions, amendments};
+use super::{now_rfc3339, DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = amendments)]
+pub struct Amendment {
+    pub id: i64,
+    pub bill_id: i64,
+    pub number: i32,
+    pub consultation_id: i64,
+    pub version_id: i64,
+    pub article_wid: String,
+    pub author_id: i64,
+    pub disclosure: String,
+    pub author_label: String,
+    pub author_level: i32,
+    pub status: String,
+    pub revision: i32,
+    pub form_token: String,
+    pub filed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = amendment_revisions)]
+pub struct Revision {
+    pub amendment_id: i64,
+    pub revision: i32,
+    pub operations: String,
+    pub justification: String,
+    pub created_at: String,
+}
+
+pub struct NewAmendment<'a> {
+    pub bill_id: i64,
+    pub consultation_id: i64,
+    pub version_id: i64,
+    pub article_wid: &'a str,
+    pub author_id: i64,
+    pub disclosure: &'a str,
+    pub author_label: &'a str,
+    pub author_level: i32,
+    pub form_token: &'a str,
+    pub operations: &'a str,
+    pub justification: &'a str,
+}
+
+/// Files an amendment with the next number of its bill and its first revision. Call it
+/// in a transaction: the number is `max + 1`, and the unique `(bill, number)` index
+/// refuses a concurrent duplicate rather than reusing a number.
+pub fn insert(conn: &mut DbConnection, a: &NewAmendment<'_>) -> Result<Amendment, StoreError> {
+    let max: Option<i32> = amendments::table
+        .filter(amendments::bill_id.eq(a.bill_id))
+        .select(diesel::dsl::max(amendments::number))
+        .get_result(conn)?;
+    let now = now_rfc3339();
+    let id: i64 = diesel::insert_into(amendments::table)
+        .values((
+            amendments::bill_id.eq(a.bill_id),
+            amendments::number.eq(max.unwrap_or(0) + 1),
+            amendments::consultation_id.eq(a.consultation_id),
+            amendments::version_id.eq(a.version_id),
+            amendments::article_wid.eq(a.article_wid),
+            amendments::author_id.eq(a.author_id),
+            amendments::disclosure.eq(a.disclosure),
+            amendments::author_label.eq(a.author_label),
+            amendments::author_level.eq(a.author_level),
+            amendments::status.eq("filed"),
+            amendments::revision.eq(1),
+            amendments::form_token.eq(a.form_token),
+            amendments::filed_at.eq(&now),
+        ))
+        .returning(amendments::id)
+        .get_result(conn)?;
+    diesel::insert_into(amendment_revisions::table)
+        .values((
+            amendment_revisions::amendment_id.eq(id),
+            amendment_revisions::revision.eq(1),
+            amendment_revisions::operations.eq(a.operations),
+            amendment_revisions::justification.eq(a.justification),
+            amendment_revisions::created_at.eq(&now),
+        ))
+        .execute(conn)?;
+    by_id(conn, id)?.ok_or_else(|| StoreError::Invalid("the amendment vanished".into()))
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Amendment>, StoreError> {
+    Ok(amendments::table
+        .find(id)
+        .select(Amendment::as_select())
+        .load(conn)?
+        .pop())
+}
+
+pub fn by_number(
+    conn: &mut DbConnection,
+    bill_id: i64,
+    number: i32,
+) -> Result<Option<Amendment>, StoreError> {
+    Ok(amendments::table
+        .filter(amendments::bill_id.eq(bill_id))
+        .filter(amendments::number.eq(number))
+        .select(Amendment::as_select())
+        .load(conn)?
+        .pop())
+}
+
+/// The amendment a form already filed (a second submit of the same form).
+pub fn by_form(
+    conn: &mut DbConnection,
+    author_id: i64,
+    form_token: &str,
+) -> Result<Option<Amendment>, StoreError> {
+    Ok(amendments::table
+        .filter(amendments::author_id.eq(author_id))
+        .filter(amendments::form_token.eq(form_token))
+        .select(Amendment::as_select())
+        .load(conn)?
+        .pop())
+}
+
+/// A page of a consultation's amendments, by number, optionally on one article.
+pub fn for_consultation(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    article_wid: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Amendment>, StoreError> {
+    let mut q = amendments::table
+        .filter(amendments::consultation_id.eq(consultation_id))
+        .into_boxed();
+    if let Some(w) = article_wid {
+        q = q.filter(amendments::article_wid.eq(w.to_string()));
+    }
+    Ok(q.order(amendments::number.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(Amendment::as_select())
+        .load(conn)?)
+}
+
+/// Amendments per article of a consultation.
+pub fn counts_by_article(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(amendments::table
+        .filter(amendments::consultation_id.eq(consultation_id))
+        .group_by(amendments::article_wid)
+        .select((amendments::article_wid, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// The current revision of an amendment.
+pub fn revision(
+    conn: &mut DbConnection,
+    amendment_id: i64,
+    revision: i32,
+) -> Result<Option<Revision>, StoreError> {
+    Ok(amendment_revisions::table
+        .find((amendment_id, revision))
+        .select(Revision::as_select())
+        .load(conn)?
+        .pop())
+}

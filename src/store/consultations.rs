@@ -1,0 +1,90 @@
+//! Consultations: one bill version opened to the public, with its levels and phase.
+
+use diesel::prelude::*;
+
+use super::schema::consultations;
+use super::{now_rfc3339, DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = consultations)]
+pub struct Consultation {
+    pub id: i64,
+    pub bill_id: i64,
+    pub version_id: i64,
+    pub title: String,
+    pub description: String,
+    pub opens_on: String,
+    pub closes_on: String,
+    pub level_comment: i32,
+    pub level_amend: i32,
+    pub level_vote: i32,
+    pub phase: String,
+    pub created_by: i64,
+    pub created_at: String,
+}
+
+pub struct NewConsultation<'a> {
+    pub bill_id: i64,
+    pub version_id: i64,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub opens_on: &'a str,
+    pub closes_on: &'a str,
+    pub levels: [i32; 3],
+    pub phase: &'a str,
+    pub created_by: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, c: &NewConsultation<'_>) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(consultations::table)
+        .values((
+            consultations::bill_id.eq(c.bill_id),
+            consultations::version_id.eq(c.version_id),
+            consultations::title.eq(c.title),
+            consultations::description.eq(c.description),
+            consultations::opens_on.eq(c.opens_on),
+            consultations::closes_on.eq(c.closes_on),
+            consultations::level_comment.eq(c.levels[0]),
+            consultations::level_amend.eq(c.levels[1]),
+            consultations::level_vote.eq(c.levels[2]),
+            consultations::phase.eq(c.phase),
+            consultations::created_by.eq(c.created_by),
+            consultations::created_at.eq(now_rfc3339()),
+        ))
+        .returning(consultations::id)
+        .get_result(conn)?)
+}
+
+pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Consultation>, StoreError> {
+    Ok(consultations::table
+        .find(id)
+        .select(Consultation::as_select())
+        .load(conn)?
+        .pop())
+}
+
+/// The consultations of a bill, newest first.
+pub fn for_bill(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<Consultation>, StoreError> {
+    Ok(consultations::table
+        .filter(consultations::bill_id.eq(bill_id))
+        .order(consultations::id.desc())
+        .select(Consultation::as_select())
+        .load(conn)?)
+}
+
+/// Moves a consultation from phase `from` to `to`; false if it was not in `from`.
+pub fn set_phase(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        consultations::table
+            .find(id)
+            .filter(consultations::phase.eq(from)),
+    )
+    .set(consultations::phase.eq(to))
+    .execute(conn)?
+        == 1)
+}

@@ -1,0 +1,264 @@
+//! Consultations and filing amendments through the service layer (the same code the
+//! pages and the API call), on the backend chosen by AMENDA_TEST_DATABASE_URL.
+
+mod common;
+
+use amenda::domain::amendment::Operation;
+use amenda::domain::identity::Level;
+use amenda::service::consultation::{
+    self, display_number, ConsultationError, Disclosure, Filing, NewConsultation,
+};
+use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+use amenda::text::UnitKind;
+
+const KEY: [u8; 32] = [5; 32];
+
+fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
+    let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
+    demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
+        .unwrap()
+        .1
+}
+
+fn setup(store: &common::TestStore) -> (i64, String, String, String) {
+    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    let staff = person(store, "claire", 1);
+    let id = consultation::open(
+        store,
+        &staff,
+        &NewConsultation {
+            bill_slug: "budget-participatif",
+            version: 3,
+            title: "Consultation sur le budget participatif",
+            description: "Donnez votre avis.",
+            opens_on: "2026-12-01",
+            closes_on: "2027-01-31",
+            levels: [1, 2, 2],
+        },
+    )
+    .unwrap();
+    // Article 3 of version 3.
+    let mut conn = store.conn().unwrap();
+    let bill = amenda::store::bills::by_slug(&mut conn, "budget-participatif")
+        .unwrap()
+        .unwrap();
+    let v = amenda::store::versions::by_number(&mut conn, bill.id, 3)
+        .unwrap()
+        .unwrap();
+    let units = amenda::store::units::for_version(&mut conn, v.meta.id).unwrap();
+    let art = units
+        .iter()
+        .find(|u| u.kind == UnitKind::Article && u.num.as_deref() == Some("3"))
+        .unwrap();
+    let (_, _, a) = consultation::article(store, id, &art.wid).unwrap();
+    (id, art.wid.clone(), a.body, a.sha256)
+}
+
+fn filing<'a>(id: i64, wid: &'a str, sha: &'a str, text: &'a str, token: &'a str) -> Filing<'a> {
+    Filing {
+        consultation_id: id,
+        wid,
+        article_sha256: sha,
+        text,
+        justification: "Un délai plus long laisse le temps aux habitants de s'organiser.",
+        disclosure: Disclosure::Name,
+        form_token: token,
+    }
+}
+
+#[test]
+fn filing_follows_phase_level_and_form_rules() {
+    let store = common::test_store();
+    let (id, wid, body, sha) = setup(&store);
+    let staff = person(&store, "claire", 1);
+    let camille = person(&store, "camille", 2);
+    let low = person(&store, "yanis", 1);
+    let first_word = body.split_whitespace().next().unwrap().to_string();
+    let edited = body.replacen(&first_word, "Désormais,", 1);
+
+    // Draft: not open yet.
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &camille,
+        &filing(id, &wid, &sha, &edited, "token-aaaaaaaaaaaa1"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::NotOpen(ref p) if p == "draft"),
+        "{e}"
+    );
+    assert_eq!(
+        consultation::advance(&store, &staff, id).unwrap(),
+        "amendments"
+    );
+
+    // Below the level, stale form, no change, too long: refused, nothing written.
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &low,
+        &filing(id, &wid, &sha, &edited, "token-aaaaaaaaaaaa2"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::Level { needed: 2, have: 1 }),
+        "{e}"
+    );
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &camille,
+        &filing(id, &wid, "0000", &edited, "token-aaaaaaaaaaaa3"),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConsultationError::Stale), "{e}");
+    let same = format!("{body}\r\n");
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &camille,
+        &filing(id, &wid, &sha, &same, "token-aaaaaaaaaaaa4"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::Amend(_)),
+        "an unchanged text (CRLF aside) is no amendment: {e}"
+    );
+    let huge = "mot ".repeat(20_000);
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &camille,
+        &filing(id, &wid, &sha, &huge, "token-aaaaaaaaaaaa5"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::Invalid { field: "text", .. }),
+        "{e}"
+    );
+    let mut conn = store.conn().unwrap();
+    assert!(
+        amenda::store::amendments::for_consultation(&mut conn, id, None, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Filed, numbered, and a second submit of the same form files nothing more.
+    let f = filing(id, &wid, &sha, &edited, "token-bbbbbbbbbbbb1");
+    let (a, slug) = consultation::file(&store, &KEY, &camille, &f).unwrap();
+    assert_eq!(display_number(&slug, a.number), "AM-budget-participatif-1");
+    assert_eq!(a.author_label, "Camille Martin");
+    assert_eq!(a.author_level, 2);
+    let (again, _) = consultation::file(&store, &KEY, &camille, &f).unwrap();
+    assert_eq!(again.id, a.id);
+    let rev = amenda::store::amendments::revision(&mut conn, a.id, 1)
+        .unwrap()
+        .unwrap();
+    let ops: Vec<Operation> = serde_json::from_str(&rev.operations).unwrap();
+    assert_eq!(
+        amenda::domain::amendment::apply(&body, &ops).unwrap(),
+        edited
+    );
+
+    // Under a pseudonym: the bill's pseudonym, and the next number.
+    let mut f2 = filing(id, &wid, &sha, &edited, "token-bbbbbbbbbbbb2");
+    f2.disclosure = Disclosure::Pseudonym;
+    let (b, _) = consultation::file(&store, &KEY, &camille, &f2).unwrap();
+    assert_eq!(b.number, 2);
+    assert_eq!(
+        b.author_label,
+        amenda::domain::identity::pseudonym(&KEY, camille.account.id, "budget-participatif")
+    );
+    assert_eq!(
+        amenda::store::amendments::counts_by_article(&mut conn, id).unwrap(),
+        vec![(wid.clone(), 2)]
+    );
+
+    // Voting: amendments are closed.
+    assert_eq!(consultation::advance(&store, &staff, id).unwrap(), "voting");
+    let e = consultation::file(
+        &store,
+        &KEY,
+        &camille,
+        &filing(id, &wid, &sha, &edited, "token-bbbbbbbbbbbb3"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
+        "{e}"
+    );
+}
+
+#[test]
+fn opening_a_consultation_checks_its_form() {
+    let store = common::test_store();
+    setup(&store);
+    let staff = person(&store, "claire", 1);
+    let base = NewConsultation {
+        bill_slug: "budget-participatif",
+        version: 3,
+        title: "T",
+        description: "",
+        opens_on: "2026-12-01",
+        closes_on: "2026-11-30",
+        levels: [1, 1, 2],
+    };
+    let e = consultation::open(&store, &staff, &base).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConsultationError::Invalid {
+                field: "closes_on",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = consultation::open(
+        &store,
+        &staff,
+        &NewConsultation {
+            title: " ",
+            closes_on: "2027-01-01",
+            ..base
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, ConsultationError::Invalid { field: "title", .. }),
+        "{e}"
+    );
+    let e = consultation::open(
+        &store,
+        &staff,
+        &NewConsultation {
+            version: 9,
+            closes_on: "2027-01-01",
+            ..base
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConsultationError::NotFound), "{e}");
+    let e = consultation::open(
+        &store,
+        &staff,
+        &NewConsultation {
+            levels: [1, 4, 2],
+            closes_on: "2027-01-01",
+            ..base
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConsultationError::Invalid {
+                field: "levels",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
