@@ -262,3 +262,184 @@ fn opening_a_consultation_checks_its_form() {
         "{e}"
     );
 }
+
+mod pages {
+    use super::*;
+    use amenda::web::{build, test_figment, App, PseudonymKey, WebConfig};
+    use rocket::http::{ContentType, Status};
+    use rocket::local::blocking::Client;
+
+    fn client(store: &common::TestStore) -> Client {
+        let app = App::new(
+            (**store).clone(),
+            WebConfig {
+                demo: true,
+                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                ..WebConfig::default()
+            },
+        )
+        .unwrap();
+        let c = Client::tracked(build(test_figment(), app)).unwrap();
+        c.get("/lang/en?next=/").dispatch();
+        c
+    }
+
+    fn csrf(c: &Client) -> String {
+        let me: serde_json::Value =
+            serde_json::from_str(&c.get("/api/v1/me").dispatch().into_string().unwrap()).unwrap();
+        me["csrf_token"].as_str().unwrap().to_string()
+    }
+
+    fn sign_in(c: &Client, person: &str, level: u8) {
+        let t = csrf(c);
+        let res = c
+            .post("/signin/demo")
+            .header(ContentType::Form)
+            .body(format!("csrf={t}&person={person}&level={level}&next=/"))
+            .dispatch();
+        assert_eq!(res.status(), Status::SeeOther);
+    }
+
+    fn post(c: &Client, uri: &str, body: &str) -> (Status, String, Option<String>) {
+        let t = csrf(c);
+        let res = c
+            .post(uri.to_string())
+            .header(ContentType::Form)
+            .body(format!("csrf={t}&{body}"))
+            .dispatch();
+        let loc = res.headers().get_one("Location").map(str::to_string);
+        (res.status(), res.into_string().unwrap_or_default(), loc)
+    }
+
+    fn enc(s: &str) -> String {
+        amenda::web::url_encode(s).replace('/', "%2F")
+    }
+
+    /// Staff open a consultation with the form, move it to the amendment phase; a
+    /// citizen below the level is offered a step-up; at the level, previews and files.
+    #[test]
+    fn open_amend_preview_file_and_read() {
+        let store = common::test_store();
+        let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+        amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+        let staff = client(&store);
+        sign_in(&staff, "claire", 1);
+        let form = staff
+            .get("/bills/budget-participatif/consultations/new")
+            .dispatch()
+            .into_string()
+            .unwrap();
+        assert!(form.contains("id=\"consultation-new\""));
+        // A closing date before the opening: the form comes back, input kept.
+        let (status, page, _) = post(
+            &staff,
+            "/bills/budget-participatif/consultations",
+            "version=3&title=Budget+2027&description=Avis&opens_on=2026-12-01&closes_on=2026-11-01&level_comment=1&level_amend=2&level_vote=2",
+        );
+        assert_eq!(status, Status::UnprocessableEntity);
+        assert!(page.contains("id=\"closes-error\"") && page.contains("value=\"Budget 2027\""));
+        let (status, _, loc) = post(
+            &staff,
+            "/bills/budget-participatif/consultations",
+            "version=3&title=Budget+2027&description=Avis&opens_on=2026-12-01&closes_on=2027-01-31&level_comment=1&level_amend=2&level_vote=2",
+        );
+        assert_eq!(status, Status::SeeOther);
+        let url = loc.unwrap();
+        let (status, _, _) = post(&staff, &format!("{url}/phase"), "");
+        assert_eq!(status, Status::SeeOther);
+        let page = staff.get(url.clone()).dispatch().into_string().unwrap();
+        assert!(page.contains("open for amendments"), "{page}");
+        let amend_link = page
+            .split("href=\"")
+            .find(|s| s.contains("/amend\""))
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+
+        // Level 1 is below the consultation's 2: a 403 with a way to step up.
+        let low = client(&store);
+        sign_in(&low, "yanis", 1);
+        let res = low.get(amend_link.clone()).dispatch();
+        assert_eq!(res.status(), Status::Forbidden);
+        assert!(res.into_string().unwrap().contains("id=\"error-action\""));
+
+        let cam = client(&store);
+        sign_in(&cam, "camille", 2);
+        let form = cam
+            .get(amend_link.clone())
+            .dispatch()
+            .into_string()
+            .unwrap();
+        let field = |name: &str| {
+            form.split(&format!("name=\"{name}\" value=\""))
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap()
+                .to_string()
+        };
+        let (sha, token) = (field("sha"), field("token"));
+        let text = form
+            .split("name=\"text\" rows=\"16\">")
+            .nth(1)
+            .and_then(|s| s.split("</textarea>").next())
+            .unwrap()
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        let first = text.split_whitespace().next().unwrap().to_string();
+        let edited = text.replacen(&first, "Désormais", 1);
+        let body = format!(
+            "sha={sha}&token={token}&text={}&justification=Plus+clair&disclosure=pseudonym",
+            enc(&edited)
+        );
+        // Unchanged text: refused next to the form, nothing filed.
+        let (status, page, _) = post(
+            &cam,
+            &amend_link,
+            &format!(
+                "sha={sha}&token={token}&text={}&justification=&disclosure=name&action=file",
+                enc(&text)
+            ),
+        );
+        assert_eq!(status, Status::UnprocessableEntity, "{page}");
+        assert!(page.contains("id=\"amend-error\""));
+        // Preview: the wording and the diff, input kept.
+        let (status, page, _) = post(&cam, &amend_link, &format!("{body}&action=preview"));
+        assert_eq!(status, Status::Ok);
+        assert!(
+            page.contains("id=\"preview\"") && page.contains("<ins>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("In paragraph 1 of article 1er, replace the word"),
+            "{page}"
+        );
+        // File, twice (a double submit): one amendment.
+        let (status, _, loc) = post(&cam, &amend_link, &format!("{body}&action=file"));
+        assert_eq!(status, Status::SeeOther);
+        assert_eq!(
+            loc.as_deref(),
+            Some("/bills/budget-participatif/amendments/1")
+        );
+        let (_, _, again) = post(&cam, &amend_link, &format!("{body}&action=file"));
+        assert_eq!(again, loc);
+        let anon = client(&store);
+        let page = anon
+            .get("/bills/budget-participatif/amendments/1")
+            .dispatch()
+            .into_string()
+            .unwrap();
+        assert!(page.contains("AM-budget-participatif-1"));
+        let me =
+            amenda::service::identity::find_account(&mut store.conn().unwrap(), "demo:camille")
+                .unwrap();
+        let pseudo = amenda::domain::identity::pseudonym(&KEY, me.id, "budget-participatif");
+        assert!(
+            page.contains(&pseudo) && !page.contains("Camille"),
+            "published under the pseudonym"
+        );
+        assert!(page.contains("Plus clair"));
+        let page = anon.get(url).dispatch().into_string().unwrap();
+        assert!(page.contains("AM-budget-participatif-1"));
+    }
+}

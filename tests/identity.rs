@@ -268,6 +268,17 @@ fn route_table() {
         ),
         ("GET", "/lang/<code>?<next>", Public),
         ("GET", "/static/<file..>", Public),
+        ("GET", "/bills/<slug>/consultations/new", Role("staff")),
+        ("POST", "/bills/<slug>/consultations", Role("staff")),
+        ("GET", "/consultations/<id>?<page>", Public),
+        ("POST", "/consultations/<id>/phase", Role("staff")),
+        ("GET", "/consultations/<id>/articles/<wid>/amend", SignedIn),
+        (
+            "POST",
+            "/consultations/<id>/articles/<wid>/amend",
+            Csrf { signed_in: true },
+        ),
+        ("GET", "/bills/<slug>/amendments/<number>", Public),
         ("GET", "/moderation/reidentify", Role("moderator")),
         ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),
@@ -396,7 +407,7 @@ fn route_table() {
     for (method, uri, access) in table {
         if let Csrf { signed_in: true } = access {
             let res = c
-                .post(uri.to_string())
+                .post(concrete(uri))
                 .header(ContentType::Form)
                 .body("csrf=x&session=x")
                 .dispatch();

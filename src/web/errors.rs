@@ -16,6 +16,8 @@ pub struct AppError {
     pub status: Status,
     pub lang: Lang,
     pub message: String,
+    /// A way forward shown under the message: (address, label).
+    pub link: Option<(String, String)>,
 }
 
 impl AppError {
@@ -24,7 +26,13 @@ impl AppError {
             status,
             lang,
             message,
+            link: None,
         }
+    }
+
+    pub fn with_link(mut self, href: String, label: String) -> Self {
+        self.link = Some((href, label));
+        self
     }
 
     pub fn not_found(lang: Lang, message: String) -> Self {
@@ -113,7 +121,10 @@ fn error_page_with(
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let (status, body) = error_page(req, self.status, self.lang, &self.message);
+        let link = self
+            .link
+            .map(|(href, label)| json!({"href": href, "label": label}));
+        let (status, body) = error_page_with(req, self.status, self.lang, &self.message, link);
         Response::build()
             .status(status)
             .header(ContentType::HTML)

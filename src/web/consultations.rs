@@ -1,0 +1,634 @@
+//! Consultation pages: staff open one on a bill version and move it through its phases;
+//! citizens propose amendments by editing an article (preview, then file); anyone reads
+//! the consultation and each amendment. The rules are in `service::consultation`.
+
+use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
+use super::errors::AppError;
+use super::i18n::Lang;
+use super::{AppState, Ctx};
+use crate::domain::amendment::{self, Operation, Wording};
+use crate::service::consultation::{
+    self as svc, display_number, ConsultationError, Disclosure, Filing, NewConsultation, PHASES,
+};
+use crate::service::identity::SessionInfo;
+use crate::store;
+use crate::text::{render, word_diff, UnitKind};
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, Route, State};
+use serde_json::{json, Map, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        new_page,
+        create,
+        page,
+        advance,
+        amend_page,
+        amend,
+        amendment_page
+    ]
+}
+
+/// Amendments shown per page of a consultation.
+const PER_PAGE: i64 = 50;
+
+fn service_error(lang: Lang, e: ConsultationError) -> AppError {
+    let t = lang.tr();
+    match e {
+        ConsultationError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
+        ConsultationError::NotOpen(phase) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt(
+                "err_not_open",
+                &[("phase", &t.get(&format!("phase_{phase}")))],
+            ),
+        ),
+        ConsultationError::Level { needed, have } => level_error(lang, needed, have, None),
+        ConsultationError::Stale => {
+            AppError::new(Status::Conflict, lang, t.get("err_stale").into())
+        }
+        ConsultationError::Amend(amendment::AmendError::Empty) => {
+            AppError::bad_request(lang, t.get("err_empty_amendment").into())
+        }
+        ConsultationError::Amend(_) => AppError::bad_request(lang, t.get("err_quote").into()),
+        ConsultationError::Invalid { reason, .. } => {
+            AppError::bad_request(lang, t.get(reason).into())
+        }
+        ConsultationError::Store(e) => AppError::internal(lang, e.to_string()),
+    }
+}
+
+/// Too low a level: say so, and offer to sign in again at the level needed (step-up).
+fn level_error(lang: Lang, needed: u8, have: u8, next: Option<&str>) -> AppError {
+    let t = lang.tr();
+    let e = AppError::new(
+        Status::Forbidden,
+        lang,
+        t.fmt("err_level_needed", &[("wanted", &needed), ("got", &have)]),
+    );
+    match next {
+        Some(next) => e.with_link(
+            format!("/signin?level={needed}&next={}", super::url_encode(next)),
+            t.fmt("step_up_link", &[("level", &needed)]),
+        ),
+        None => e,
+    }
+}
+
+fn phase_json(lang: Lang, phase: &str) -> Value {
+    json!({"code": phase, "name": lang.tr().get(&format!("phase_{phase}"))})
+}
+
+// ---------------------------------------------------------------- opening
+
+#[derive(Default, Clone)]
+struct ConsultationDraft {
+    version: String,
+    title: String,
+    description: String,
+    opens_on: String,
+    closes_on: String,
+    levels: [String; 3],
+    error: Option<(&'static str, String)>,
+}
+
+fn new_form(
+    app: &super::App,
+    ctx: &Ctx,
+    csrf: &CsrfToken,
+    slug: &str,
+    d: &ConsultationDraft,
+) -> Result<String, AppError> {
+    let lang = ctx.lang;
+    let t = lang.tr();
+    let (bill, versions) = app
+        .reader
+        .bill(slug)
+        .map_err(|e| AppError::from_read(lang, e))?;
+    let latest = versions.iter().map(|v| v.number).max().unwrap_or(0);
+    let chosen: i32 = d.version.parse().unwrap_or(latest);
+    let versions: Vec<Value> = versions
+        .iter()
+        .rev()
+        .map(|v| json!({"number": v.number, "date": v.date, "selected": v.number == chosen}))
+        .collect();
+    let level = |i: usize, default: &str| -> Vec<Value> {
+        let v = if d.levels[i].is_empty() {
+            default
+        } else {
+            d.levels[i].as_str()
+        };
+        (0..=3)
+            .map(|l| json!({"value": l, "name": t.get(&format!("level_{l}")), "selected": l.to_string() == v}))
+            .collect()
+    };
+    let mut data = Map::new();
+    data.insert(
+        "bill".into(),
+        json!({"slug": slug, "title": bill.meta.title}),
+    );
+    data.insert("versions".into(), json!(versions));
+    data.insert("draft".into(), json!({"title": d.title, "description": d.description, "opens_on": d.opens_on, "closes_on": d.closes_on}));
+    data.insert("level_comment".into(), json!(level(0, "1")));
+    data.insert("level_amend".into(), json!(level(1, "1")));
+    data.insert("level_vote".into(), json!(level(2, "2")));
+    data.insert("csrf".into(), json!(csrf.0));
+    if let Some((field, message)) = &d.error {
+        data.insert(format!("error_{field}"), json!(message));
+    }
+    app.render(
+        "consultation_new",
+        ctx,
+        t.get("consultation_new_title"),
+        data,
+    )
+}
+
+#[get("/bills/<slug>/consultations/new")]
+async fn new_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    _staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    slug: &str,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        new_form(app, &ctx, &csrf, &slug, &ConsultationDraft::default()).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct ConsultationForm<'r> {
+    csrf: &'r str,
+    version: &'r str,
+    title: &'r str,
+    description: &'r str,
+    opens_on: &'r str,
+    closes_on: &'r str,
+    level_comment: &'r str,
+    level_amend: &'r str,
+    level_vote: &'r str,
+}
+
+#[post("/bills/<slug>/consultations", data = "<form>")]
+async fn create(
+    app: &State<AppState>,
+    ctx: Ctx,
+    staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    slug: &str,
+    form: Form<ConsultationForm<'_>>,
+) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let take = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let mut d = ConsultationDraft {
+        version: take(form.version, 10),
+        title: take(form.title, 300),
+        description: take(form.description, svc::MAX_JUSTIFICATION + 1),
+        opens_on: take(form.opens_on, 20),
+        closes_on: take(form.closes_on, 20),
+        levels: [
+            take(form.level_comment, 2),
+            take(form.level_amend, 2),
+            take(form.level_vote, 2),
+        ],
+        error: None,
+    };
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let levels = d.levels.clone().map(|l| l.parse::<i64>().unwrap_or(-1));
+        let outcome = svc::open(
+            app.reader.store(),
+            &staff.0,
+            &NewConsultation {
+                bill_slug: &slug,
+                version: d.version.parse().unwrap_or(-1),
+                title: &d.title,
+                description: &d.description,
+                opens_on: &d.opens_on,
+                closes_on: &d.closes_on,
+                levels,
+            },
+        );
+        match outcome {
+            Ok(id) => Ok(Ok(Redirect::to(format!("/consultations/{id}")))),
+            Err(ConsultationError::Invalid { field, reason }) => {
+                d.error = Some((field, t.get(reason).to_string()));
+                let html = new_form(app, &ctx, &csrf, &slug, &d)?;
+                Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
+            }
+            Err(e) => Err(service_error(lang, e)),
+        }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- reading
+
+#[get("/consultations/<id>?<page>")]
+async fn page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    csrf: Option<CsrfToken>,
+    id: i64,
+    page: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let page = page.unwrap_or(1).max(1);
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let c = store::consultations::by_id(&mut conn, id)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        let version = store::versions::by_id(&mut conn, c.version_id)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        let counts: std::collections::HashMap<String, i64> =
+            store::amendments::counts_by_article(&mut conn, id)
+                .map_err(AppError::store(lang))?
+                .into_iter()
+                .collect();
+        let open = c.phase == "amendments";
+        let articles: Vec<Value> = store::units::for_version(&mut conn, version.meta.id)
+            .map_err(AppError::store(lang))?
+            .iter()
+            .filter(|u| u.kind == UnitKind::Article)
+            .map(|u| {
+                json!({
+                    "wid": u.wid,
+                    "heading": u.heading,
+                    "amendments": counts.get(&u.wid).copied().unwrap_or(0),
+                    "open": open,
+                })
+            })
+            .collect();
+        let list = store::amendments::for_consultation(
+            &mut conn,
+            id,
+            None,
+            (page - 1) * PER_PAGE,
+            PER_PAGE + 1,
+        )
+        .map_err(AppError::store(lang))?;
+        let more = list.len() as i64 > PER_PAGE;
+        let amendments: Vec<Value> = list
+            .iter()
+            .take(PER_PAGE as usize)
+            .map(|a| {
+                json!({
+                    "number": display_number(&bill.slug, a.number),
+                    "href": format!("/bills/{}/amendments/{}", bill.slug, a.number),
+                    "author": a.author_label,
+                    "level": a.author_level,
+                    "status": t.get(&format!("status_{}", a.status)),
+                })
+            })
+            .collect();
+        let staff = ctx
+            .viewer
+            .as_ref()
+            .is_some_and(|v| v.has_role(crate::domain::identity::Role::Staff));
+        let next_phase = PHASES
+            .iter()
+            .position(|p| *p == c.phase)
+            .and_then(|i| PHASES.get(i + 1))
+            .map(|p| phase_json(lang, p));
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({
+            "id": c.id, "title": c.title, "description": render::markdown_block(&c.description),
+            "opens_on": c.opens_on, "closes_on": c.closes_on,
+            "level_comment": c.level_comment, "level_amend": c.level_amend, "level_vote": c.level_vote,
+        }));
+        data.insert("phase".into(), phase_json(lang, &c.phase));
+        data.insert("bill".into(), json!({"slug": bill.slug, "title": bill.meta.title, "version": version.meta.number}));
+        data.insert("articles".into(), json!(articles));
+        data.insert("amendments".into(), json!(amendments));
+        data.insert("page".into(), json!(page));
+        data.insert("prev_page".into(), json!((page > 1).then_some(page - 1)));
+        data.insert("next_page".into(), json!(more.then_some(page + 1)));
+        data.insert("staff".into(), json!(staff && next_phase.is_some()));
+        data.insert("next_phase".into(), json!(next_phase));
+        data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
+        app.render("consultation", &ctx, &c.title, data).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct CsrfOnly<'r> {
+    csrf: &'r str,
+}
+
+#[post("/consultations/<id>/phase", data = "<form>")]
+async fn advance(
+    app: &State<AppState>,
+    ctx: Ctx,
+    staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    id: i64,
+    form: Form<CsrfOnly<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    super::blocking(app, lang, move |app| {
+        svc::advance(app.reader.store(), &staff.0, id).map_err(|e| service_error(lang, e))?;
+        Ok(Redirect::to(format!("/consultations/{id}")))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- amending
+
+/// What the amendment form shows (and keeps when it comes back).
+struct AmendDraft {
+    text: String,
+    justification: String,
+    disclosure: Disclosure,
+    token: String,
+    sha: String,
+    preview: Option<(String, Vec<String>)>,
+    error: Option<String>,
+}
+
+fn amend_form(
+    app: &super::App,
+    ctx: &Ctx,
+    csrf: &CsrfToken,
+    me: &SessionInfo,
+    id: i64,
+    wid: &str,
+    d: &AmendDraft,
+) -> Result<String, AppError> {
+    let lang = ctx.lang;
+    let t = lang.tr();
+    let (c, slug, art) =
+        svc::article(app.reader.store(), id, wid).map_err(|e| service_error(lang, e))?;
+    let mut data = Map::new();
+    data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+    data.insert(
+        "article".into(),
+        json!({"wid": art.wid, "num": art.num, "heading": art.heading}),
+    );
+    data.insert("text".into(), json!(d.text));
+    data.insert("justification".into(), json!(d.justification));
+    data.insert("token".into(), json!(d.token));
+    data.insert("sha".into(), json!(d.sha));
+    data.insert("csrf".into(), json!(csrf.0));
+    data.insert(
+        "name_label".into(),
+        json!(svc::author_label(
+            &app.pseudonym_key,
+            me,
+            &slug,
+            Disclosure::Name
+        )),
+    );
+    data.insert(
+        "pseudonym_label".into(),
+        json!(svc::author_label(
+            &app.pseudonym_key,
+            me,
+            &slug,
+            Disclosure::Pseudonym
+        )),
+    );
+    data.insert(
+        "pseudonymous".into(),
+        json!(d.disclosure == Disclosure::Pseudonym),
+    );
+    data.insert("level".into(), json!(me.level().get()));
+    data.insert("error".into(), json!(d.error));
+    if let Some((diff, wording)) = &d.preview {
+        data.insert("preview".into(), json!({"diff": diff, "wording": wording}));
+    }
+    let title = t.fmt("amend_title", &[("num", &art.num)]);
+    app.render("amend", ctx, &title, data)
+}
+
+fn random_token() -> Result<String, String> {
+    crate::service::identity::random_token().map_err(|e| e.to_string())
+}
+
+#[get("/consultations/<id>/articles/<wid>/amend")]
+async fn amend_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    id: i64,
+    wid: &str,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let wid = wid.to_string();
+    let me = me.0;
+    super::blocking(app, lang, move |app| {
+        let (c, _, art) =
+            svc::article(app.reader.store(), id, &wid).map_err(|e| service_error(lang, e))?;
+        if c.phase != "amendments" {
+            return Err(service_error(lang, ConsultationError::NotOpen(c.phase)));
+        }
+        let needed = u8::try_from(c.level_amend).unwrap_or(3);
+        if me.level().get() < needed {
+            return Err(level_error(lang, needed, me.level().get(), Some(&ctx.path)));
+        }
+        let d = AmendDraft {
+            text: art.body.clone(),
+            justification: String::new(),
+            disclosure: Disclosure::Name,
+            token: random_token().map_err(|e| AppError::internal(lang, e))?,
+            sha: art.sha256.clone(),
+            preview: None,
+            error: None,
+        };
+        amend_form(app, &ctx, &csrf, &me, id, &wid, &d).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct AmendForm<'r> {
+    // Defaults, so that a forged or truncated form reaches the CSRF check (403) rather
+    // than failing to parse.
+    #[field(default = "")]
+    csrf: &'r str,
+    #[field(default = "")]
+    sha: &'r str,
+    #[field(default = "")]
+    token: &'r str,
+    #[field(default = "")]
+    text: &'r str,
+    #[field(default = "")]
+    justification: &'r str,
+    #[field(default = "name")]
+    disclosure: &'r str,
+    #[field(default = "preview")]
+    action: &'r str,
+}
+
+/// Preview (the word diff and the formal wording) or file, from the same form; the
+/// input comes back on any refusal.
+#[post("/consultations/<id>/articles/<wid>/amend", data = "<form>")]
+async fn amend(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    id: i64,
+    wid: &str,
+    form: Form<AmendForm<'_>>,
+) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let me = me.0;
+    let wid = wid.to_string();
+    let mut d = AmendDraft {
+        text: form.text.chars().take(svc::MAX_TEXT + 1).collect(),
+        justification: form
+            .justification
+            .chars()
+            .take(svc::MAX_JUSTIFICATION + 1)
+            .collect(),
+        disclosure: Disclosure::parse(form.disclosure).unwrap_or(Disclosure::Name),
+        token: form.token.chars().take(64).collect(),
+        sha: form.sha.chars().take(64).collect(),
+        preview: None,
+        error: None,
+    };
+    let file = form.action == "file";
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let store = app.reader.store();
+        let filing = Filing {
+            consultation_id: id,
+            wid: &wid,
+            article_sha256: &d.sha,
+            text: &d.text,
+            justification: &d.justification,
+            disclosure: d.disclosure,
+            form_token: &d.token,
+        };
+        let refused = |e: ConsultationError| -> Option<String> {
+            match e {
+                ConsultationError::Amend(amendment::AmendError::Empty) => {
+                    Some(t.get("err_empty_amendment").into())
+                }
+                ConsultationError::Invalid { reason, .. } => Some(t.get(reason).into()),
+                _ => None,
+            }
+        };
+        if file {
+            match svc::file(store, &app.pseudonym_key, &me, &filing) {
+                Ok((a, slug)) => {
+                    return Ok(Ok(Redirect::to(format!(
+                        "/bills/{slug}/amendments/{}",
+                        a.number
+                    ))))
+                }
+                Err(e) => match e {
+                    ConsultationError::Amend(amendment::AmendError::Empty)
+                    | ConsultationError::Invalid { .. } => d.error = refused(e),
+                    e => return Err(service_error(lang, e)),
+                },
+            }
+        } else {
+            match svc::check_filing(store, &me, &filing) {
+                Ok((_, _, art, ops)) => {
+                    let new = amendment::apply(&art.body, &ops)
+                        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+                    let diff = render::diff_html(&word_diff(&art.body, &new));
+                    let wording = ops
+                        .iter()
+                        .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
+                        .collect();
+                    d.preview = Some((diff, wording));
+                }
+                Err(e) => match e {
+                    ConsultationError::Amend(amendment::AmendError::Empty)
+                    | ConsultationError::Invalid { .. } => d.error = refused(e),
+                    e => return Err(service_error(lang, e)),
+                },
+            }
+        }
+        let status = if d.error.is_some() {
+            Status::UnprocessableEntity
+        } else {
+            Status::Ok
+        };
+        let html = amend_form(app, &ctx, &csrf, &me, id, &wid, &d)?;
+        Ok(Err((status, RawHtml(html))))
+    })
+    .await
+}
+
+fn wording_lang(lang: Lang) -> Wording {
+    match lang {
+        Lang::Fr => Wording::Fr,
+        Lang::En => Wording::En,
+    }
+}
+
+#[get("/bills/<slug>/amendments/<number>")]
+async fn amendment_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    slug: &str,
+    number: i32,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let bill = store::bills::by_slug(&mut conn, &slug)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        let a = store::amendments::by_number(&mut conn, bill.id, number)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        let rev = store::amendments::revision(&mut conn, a.id, a.revision)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        drop(conn);
+        let (c, _, art) = svc::article(app.reader.store(), a.consultation_id, &a.article_wid)
+            .map_err(|e| service_error(lang, e))?;
+        let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let new = amendment::apply(&art.body, &ops)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let wording: Vec<String> = ops
+            .iter()
+            .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
+            .collect();
+        let number_text = display_number(&bill.slug, a.number);
+        let mut data = Map::new();
+        data.insert("number".into(), json!(number_text));
+        data.insert("revision".into(), json!(a.revision));
+        data.insert("rectified".into(), json!(a.revision > 1));
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("article".into(), json!({"num": art.num, "heading": art.heading, "href": format!("/bills/{}/articles/{}", bill.slug, art.wid)}));
+        data.insert("author".into(), json!(a.author_label));
+        data.insert("pseudonymous".into(), json!(a.disclosure == "pseudonym"));
+        data.insert("level".into(), json!(a.author_level));
+        data.insert("status".into(), json!(t.get(&format!("status_{}", a.status))));
+        data.insert("filed_at".into(), json!(a.filed_at.replace('T', " ").trim_end_matches('Z')));
+        data.insert("wording".into(), json!(wording));
+        data.insert("diff".into(), json!(render::diff_html(&word_diff(&art.body, &new))));
+        data.insert("justification".into(), json!(render::markdown_block(&rev.justification)));
+        app.render("amendment", &ctx, &number_text, data).map(RawHtml)
+    })
+    .await
+}
