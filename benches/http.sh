@@ -8,13 +8,14 @@
 # Run from the repository root after `cargo build --release` and benches/import.sh (which
 # leaves the imported CPI in /tmp/bench-data). Needs wrk, nginx and curl. Env: DURATION
 # (default 15s), CONNECTIONS (default 32), NGINX_WORKERS (default auto), DATA (default
-# /tmp/bench-data), CARGO_TARGET_DIR (where the release binary is; default target).
+# /tmp/bench-data), PORT / NGINX_PORT (default 8400 / 8401), CARGO_TARGET_DIR (where the
+# release binary is; default target).
 set -euo pipefail
 
 bin=${CARGO_TARGET_DIR:-target}/release/amenda
 data=${DATA:-/tmp/bench-data}
-port=8400
-nginx_port=8401
+port=${PORT:-8400}
+nginx_port=${NGINX_PORT:-8401}
 duration=${DURATION:-15s}
 conns=${CONNECTIONS:-32}
 workers=${NGINX_WORKERS:-auto}

@@ -7,12 +7,13 @@
 #
 # Run from the repository root after `cargo build --release`. Env: AMENDA_CORPUS (default
 # ../shared/corpus), RUNS (default 5), CARGO_TARGET_DIR (where the release binary is;
-# default target). Leaves the last SQLite import in /tmp/bench-data for benches/http.sh
-# and benches/memory.sh.
+# default target), DATA (default /tmp/bench-data: where the last SQLite import is left for
+# benches/http.sh and benches/memory.sh).
 set -euo pipefail
 
 corpus=${AMENDA_CORPUS:-../shared/corpus}
 runs=${RUNS:-5}
+data=${DATA:-/tmp/bench-data}
 bin=${CARGO_TARGET_DIR:-target}/release/amenda
 file=code_de_la_propriété_intellectuelle.md
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
@@ -35,8 +36,8 @@ hyperfine --warmup 1 --runs "$runs" --export-markdown "$work/sqlite.md" \
     -n 'git log -p' \
     "git -C $work/cpi-history log -p texte -- $file > /dev/null" \
     -n 'amenda import-git (SQLite)' \
-    --prepare 'rm -rf /tmp/bench-data' \
-    "$bin --data /tmp/bench-data import-git $corpus/cpi.bundle $file --bill cpi --branch texte"
+    --prepare "rm -rf $data" \
+    "$bin --data $data import-git $corpus/cpi.bundle $file --bill cpi --branch texte"
 cat "$work/sqlite.md"
 
 if [ "${1:-}" = "--pg" ]; then
@@ -46,8 +47,8 @@ if [ "${1:-}" = "--pg" ]; then
     db=${url%/*}/amenda_bench
     hyperfine --runs "$runs" --export-markdown "$work/pg.md" \
         -n 'amenda import-git (PostgreSQL)' \
-        --prepare "rm -rf /tmp/bench-data-pg && psql -q '$url' -c 'DROP DATABASE IF EXISTS amenda_bench' -c 'CREATE DATABASE amenda_bench'" \
-        "$bin --data /tmp/bench-data-pg --database-url $db import-git $corpus/cpi.bundle $file --bill cpi --branch texte"
+        --prepare "rm -rf $data-pg && psql -q '$url' -c 'DROP DATABASE IF EXISTS amenda_bench' -c 'CREATE DATABASE amenda_bench'" \
+        "$bin --data $data-pg --database-url $db import-git $corpus/cpi.bundle $file --bill cpi --branch texte"
     cat "$work/pg.md"
-    rm -rf /tmp/bench-data-pg
+    rm -rf "$data-pg"
 fi

@@ -280,6 +280,7 @@ pub fn import_folder(
         Ok::<_, ImportError>(summary)
     })?;
     if summary.versions_added > 0 {
+        crate::service::reading::note_new_versions();
         store.analyze()?;
     }
     progress.finish();
@@ -472,6 +473,7 @@ pub fn import_git(
     reader.stop();
     let summary = result?;
     if summary.versions_added > 0 {
+        crate::service::reading::note_new_versions();
         store.analyze()?;
     }
     progress.finish();

@@ -6,7 +6,22 @@ use crate::store::{self, Store, StoreError};
 use crate::text::diff::{compare_versions, VersionDiff};
 use crate::text::Unit;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a version list checked against the database is trusted without asking again
+/// (`Reader::fresh_versions`): a version imported by another process is seen within
+/// this window, one imported in this process at once (`note_new_versions`).
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// Counts the imports committed in this process, so cached version lists are rechecked.
+static IMPORTS: AtomicU64 = AtomicU64::new(0);
+
+/// Called after an import committed new versions: every cached list gets rechecked.
+pub fn note_new_versions() {
+    IMPORTS.fetch_add(1, Ordering::Release);
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -53,12 +68,15 @@ pub struct Comparison {
 /// A bill and the metadata of its versions, oldest first.
 pub type BillVersions = (store::bills::Bill, Arc<Vec<store::versions::VersionMeta>>);
 
-/// A version list and the highest version number it was read at.
-type CachedBill = (
-    store::bills::Bill,
-    Option<i32>,
-    Arc<Vec<store::versions::VersionMeta>>,
-);
+/// A version list, the highest version number it was read at, and when and at which
+/// import count (`IMPORTS`) that number was last checked.
+struct CachedBill {
+    bill: store::bills::Bill,
+    max: Option<i32>,
+    versions: Arc<Vec<store::versions::VersionMeta>>,
+    checked: Instant,
+    imports: u64,
+}
 
 /// Reads bills through a cache of loaded versions bounded in bytes.
 pub struct Reader {
@@ -104,22 +122,50 @@ impl Reader {
     /// changed (versions are append-only), which one indexed lookup tells, so that other
     /// processes' imports are seen at once.
     pub fn bill(&self, slug: &str) -> Result<BillVersions, ReadError> {
+        // Taken before the queries, so that the window never outlasts what they saw.
+        let (checked, imports) = (Instant::now(), IMPORTS.load(Ordering::Acquire));
         let mut conn = self.store.conn()?;
         let bill = store::bills::by_slug(&mut conn, slug)?
             .ok_or_else(|| ReadError::UnknownBill(slug.to_string()))?;
         let max = store::versions::max_number(&mut conn, bill.id)?;
-        if let Some((b, m, versions)) = self.bills.lock().map_err(|_| poisoned())?.get(slug) {
-            if *b == bill && *m == max {
-                return Ok((bill, versions.clone()));
+        if let Some(c) = self.bills.lock().map_err(|_| poisoned())?.get_mut(slug) {
+            if c.bill == bill && c.max == max {
+                (c.checked, c.imports) = (checked, imports);
+                return Ok((bill, c.versions.clone()));
             }
         }
         // Shared, not copied, by every request that reads it.
         let versions = Arc::new(store::versions::list_meta(&mut conn, bill.id)?);
-        self.bills
-            .lock()
-            .map_err(|_| poisoned())?
-            .insert(slug.to_string(), (bill.clone(), max, versions.clone()));
+        self.bills.lock().map_err(|_| poisoned())?.insert(
+            slug.to_string(),
+            CachedBill {
+                bill: bill.clone(),
+                max,
+                versions: versions.clone(),
+                checked,
+                imports,
+            },
+        );
         Ok((bill, versions))
+    }
+
+    /// The cached version list of a bill, without any database access, if it was checked
+    /// less than `FRESH_FOR` ago and no import committed in this process since. When the
+    /// window has passed, the first caller gets None (and should call [`Reader::bill`],
+    /// which checks again) while the others keep the list for one more window, so that
+    /// the check runs about once per window, not once per waiting request.
+    pub fn fresh_versions(&self, slug: &str) -> Option<Arc<Vec<store::versions::VersionMeta>>> {
+        let mut bills = self.bills.lock().ok()?;
+        let c = bills.get_mut(slug)?;
+        if c.imports != IMPORTS.load(Ordering::Acquire) {
+            return None;
+        }
+        let now = Instant::now();
+        if now.duration_since(c.checked) >= FRESH_FOR {
+            c.checked = now;
+            return None;
+        }
+        Some(c.versions.clone())
     }
 
     /// Loads version `number` of a bill (cached).

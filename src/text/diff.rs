@@ -1,9 +1,9 @@
 //! Word-level diffs, per unit and between two whole versions.
 
 use super::units::{Unit, UnitKind};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use similar::{Algorithm, ChangeTag, TextDiff};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,7 +177,7 @@ pub fn compare_versions(
         .collect();
 
     // Removed units, grouped by the surviving unit they follow (None = before everything).
-    let mut removed_after: HashMap<Option<&str>, Vec<usize>> = HashMap::new();
+    let mut removed_after: HashMap<Option<&str>, Vec<usize>> = HashMap::default();
     let mut anchor: Option<&str> = None;
     for (i, u) in old_units.iter().enumerate() {
         if new_wids.contains_key(u.wid.as_str()) {
@@ -225,10 +225,13 @@ pub fn compare_versions(
                     }
                 }
                 let (a, b) = (own_text(old_md, o), own_text(new_md, u));
+                // Equal digests mean equal units, so equal own texts: no need to compare
+                // them byte by byte (most units of a new version are unchanged).
+                let same = status == Status::Unchanged || a == b;
                 UnitChange {
                     kind: u.kind,
                     wid: u.wid.clone(),
-                    status: if a == b && u.kind != UnitKind::Article {
+                    status: if same && u.kind != UnitKind::Article {
                         Status::Unchanged
                     } else {
                         status
@@ -236,7 +239,7 @@ pub fn compare_versions(
                     old: Some(i),
                     new: Some(j),
                     // Unchanged text needs no operations (and no copy).
-                    ops: if a == b { Vec::new() } else { word_diff(a, b) },
+                    ops: if same { Vec::new() } else { word_diff(a, b) },
                 }
             }
             None => {

@@ -3,8 +3,9 @@
 
 use super::parse::normalize_num;
 use super::units::{Unit, UnitKind};
-use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use similar::{capture_diff_slices, Algorithm, DiffOp, DiffableStr, TextDiff};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Mints work ids from a per-bill counter: `a1z`, `p2k`… (kind letter + base 36).
@@ -39,17 +40,69 @@ impl WidAllocator {
 /// Minimum similarity for two texts to count as the same unit, modified.
 const SIMILAR: f32 = 0.5;
 
-/// Word-level similarity ratio in [0, 1], bounded in time.
-pub fn similarity(a: &str, b: &str) -> f32 {
-    let (la, lb) = (a.len() as f32, b.len() as f32);
-    if la.min(lb) < 0.3 * la.max(lb) {
-        return 0.0;
+/// A text and its words as `similar` splits them for `diff_unicode_words`, split once
+/// per unit rather than once per pair compared.
+struct Words<'a> {
+    text: &'a str,
+    words: Vec<&'a str>,
+}
+
+impl<'a> Words<'a> {
+    fn new(text: &'a str) -> Self {
+        Words {
+            text,
+            words: text.tokenize_unicode_words(),
+        }
     }
-    TextDiff::configure()
+}
+
+/// The word-level similarity ratio of two texts (that of `diff_unicode_words`, bounded in
+/// time), when it reaches `SIMILAR`; None otherwise. Cheap upper bounds of the ratio
+/// (lengths, then words in common regardless of order) reject most pairs before the
+/// Myers diff, without changing which pairs pass.
+fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
+    let (la, lb) = (a.text.len() as f32, b.text.len() as f32);
+    if la.min(lb) < 0.3 * la.max(lb) {
+        return None;
+    }
+    if a.text == b.text {
+        return Some(1.0);
+    }
+    let (na, nb) = (a.words.len(), b.words.len());
+    // The ratio is 2·matches / (na + nb); matches ≤ min(na, nb), and ≤ the multiset
+    // intersection. Division and product by positive numbers keep the order, so a bound
+    // below SIMILAR means the ratio is below too.
+    let below = |matches: usize| (2.0 * matches as f32 / (na + nb) as f32) < SIMILAR;
+    if na + nb == 0 || below(na.min(nb)) {
+        return (na + nb == 0).then_some(1.0);
+    }
+    let (small, large) = if na <= nb {
+        (&a.words, &b.words)
+    } else {
+        (&b.words, &a.words)
+    };
+    let mut counts: HashMap<&str, u32> = HashMap::default();
+    for w in small {
+        *counts.entry(w).or_default() += 1;
+    }
+    let mut common = 0;
+    for w in large {
+        if let Some(c) = counts.get_mut(w) {
+            if *c > 0 {
+                *c -= 1;
+                common += 1;
+            }
+        }
+    }
+    if below(common) {
+        return None;
+    }
+    let ratio = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .deadline(Instant::now() + Duration::from_millis(20))
-        .diff_unicode_words(a, b)
-        .ratio()
+        .diff_slices(&a.words, &b.words)
+        .ratio();
+    (ratio >= SIMILAR).then_some(ratio)
 }
 
 fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
@@ -98,33 +151,46 @@ fn match_units(
 
     // Articles by number and identical text first, so that when a number appears twice
     // the copy that did not change keeps its id; then by number, occurrence by occurrence.
-    let num_key = |u: &Unit| normalize_num(u.num.as_deref().unwrap_or(""));
-    let mut by_num_text: HashMap<(String, &str), VecDeque<usize>> = HashMap::new();
+    // Normalized once per article (empty for other units), not once per pass.
+    let num_keys = |units: &[Unit]| -> Vec<String> {
+        units
+            .iter()
+            .map(|u| match u.kind {
+                UnitKind::Article => normalize_num(u.num.as_deref().unwrap_or("")),
+                _ => String::new(),
+            })
+            .collect()
+    };
+    let (old_nums, new_nums) = (num_keys(old), num_keys(new));
+    let mut by_num_text: HashMap<(&str, &str), VecDeque<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article {
             by_num_text
-                .entry((num_key(u), u.sha256.as_str()))
+                .entry((old_nums[i].as_str(), u.sha256.as_str()))
                 .or_default()
                 .push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let key = (num_key(u), u.sha256.as_str());
+            let key = (new_nums[j].as_str(), u.sha256.as_str());
             if let Some(i) = by_num_text.get_mut(&key).and_then(|q| q.pop_front()) {
                 take(j, i, matched, &mut used);
             }
         }
     }
-    let mut by_num: HashMap<String, VecDeque<usize>> = HashMap::new();
+    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article && !used[i] {
-            by_num.entry(num_key(u)).or_default().push_back(i);
+            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article && matched[j].is_none() {
-            if let Some(i) = by_num.get_mut(&num_key(u)).and_then(|q| q.pop_front()) {
+            if let Some(i) = by_num
+                .get_mut(new_nums[j].as_str())
+                .and_then(|q| q.pop_front())
+            {
                 take(j, i, matched, &mut used);
             }
         }
@@ -137,7 +203,7 @@ fn match_units(
         .filter(|&j| new[j].kind == UnitKind::Article && matched[j].is_none())
         .collect();
     if !left_old.is_empty() && !left_new.is_empty() {
-        let mut by_body: HashMap<&str, VecDeque<usize>> = HashMap::new();
+        let mut by_body: HashMap<&str, VecDeque<usize>> = HashMap::default();
         for &i in &left_old {
             by_body
                 .entry(body(old_md, &old[i]))
@@ -154,16 +220,20 @@ fn match_units(
         }
         // Pairwise similarity only while it stays cheap.
         if left_old.len() * left_new.len() <= 10_000 {
+            let old_words: HashMap<usize, Words> = left_old
+                .iter()
+                .filter(|&&i| !used[i])
+                .map(|&i| (i, Words::new(body(old_md, &old[i]))))
+                .collect();
             for &j in &left_new {
                 if matched[j].is_some() {
                     continue;
                 }
-                let nb = body(new_md, &new[j]);
+                let nb = Words::new(body(new_md, &new[j]));
                 let best = left_old
                     .iter()
                     .filter(|&&i| !used[i])
-                    .map(|&i| (i, similarity(body(old_md, &old[i]), nb)))
-                    .filter(|&(_, s)| s >= SIMILAR)
+                    .filter_map(|&i| Some((i, similar_enough(&old_words[&i], &nb)?)))
                     .max_by(|a, b| a.1.total_cmp(&b.1));
                 if let Some((i, _)) = best {
                     take(j, i, matched, &mut used);
@@ -173,8 +243,8 @@ fn match_units(
     }
 
     // Divisions: by citation path, then by heading text.
-    let mut by_eid: HashMap<&str, usize> = HashMap::new();
-    let mut by_heading: HashMap<&str, VecDeque<usize>> = HashMap::new();
+    let mut by_eid: HashMap<&str, usize> = HashMap::default();
+    let mut by_heading: HashMap<&str, VecDeque<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Division {
             by_eid.insert(u.eid.as_str(), i);
@@ -207,13 +277,13 @@ fn match_units(
     }
 
     // Paragraphs: aligned within each matched parent (or at the root).
-    let mut old_children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+    let mut old_children: HashMap<Option<usize>, Vec<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Paragraph {
             old_children.entry(u.parent).or_default().push(i);
         }
     }
-    let mut new_children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+    let mut new_children: HashMap<Option<usize>, Vec<usize>> = HashMap::default();
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Paragraph {
             new_children.entry(u.parent).or_default().push(j);
@@ -263,10 +333,13 @@ fn match_units(
                     // A delete + insert of similar text is one modified paragraph; pairs
                     // keep their order.
                     let mut from = old_index;
+                    let mut old_words: Vec<Option<Words>> = (0..old_len).map(|_| None).collect();
                     for n in new_index..new_index + new_len {
-                        let nt = new[kids[n]].text(new_md);
+                        let nt = Words::new(new[kids[n]].text(new_md));
                         for o in from..old_index + old_len {
-                            if similarity(old[old_kids[o]].text(old_md), nt) >= SIMILAR {
+                            let ot = old_words[o - old_index]
+                                .get_or_insert_with(|| Words::new(old[old_kids[o]].text(old_md)));
+                            if similar_enough(ot, &nt).is_some() {
                                 take(kids[n], old_kids[o], matched, &mut used);
                                 from = o + 1;
                                 break;

@@ -4,7 +4,7 @@
 
 use super::hash::sha256_hex;
 use super::units::{Unit, UnitKind};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use unicode_normalization::UnicodeNormalization;
 
 /// Something odd but tolerated in a version, reported to the importer.
@@ -114,13 +114,12 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn unique_eid(&mut self, base: String) -> String {
-        let n = self.eid_counts.entry(base.clone()).or_insert(0);
-        *n += 1;
-        if *n == 1 {
-            base
-        } else {
-            format!("{base}-dup{n}")
+        if let Some(n) = self.eid_counts.get_mut(&base) {
+            *n += 1;
+            return format!("{base}-dup{n}");
         }
+        self.eid_counts.insert(base.clone(), 1);
+        base
     }
 
     fn close_article(&mut self) {
@@ -250,9 +249,9 @@ pub fn parse(markdown: &str) -> ParsedVersion {
         warnings: Vec::new(),
         divisions: Vec::new(),
         article: None,
-        para_counts: HashMap::new(),
-        eid_counts: HashMap::new(),
-        article_lines: HashMap::new(),
+        para_counts: HashMap::default(),
+        eid_counts: HashMap::default(),
+        article_lines: HashMap::default(),
     };
     let mut block: Option<(usize, usize)> = None;
     let mut pos = 0;

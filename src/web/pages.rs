@@ -109,24 +109,55 @@ fn cached_page(
     if ctx.viewer.is_some() {
         return Ok(CachedPage::Private { body: render()? });
     }
-    let (lang, path) = (ctx.lang, &ctx.path);
-    let etag = format!(
-        "\"{}-{}-{}\"",
-        &latest_sha[..16.min(latest_sha.len())],
-        lang.code(),
-        app.build_tag
-    );
-    if inm
-        .0
-        .as_deref()
-        .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    let etag = etag(app, ctx.lang, latest_sha);
+    if inm.matches(&etag) {
         return Ok(CachedPage::NotModified { etag });
     }
     let body = app
         .pages
-        .get_or_try_insert(format!("{path}|{etag}"), render)?;
+        .get_or_try_insert(page_key(&ctx.path, &etag), render)?;
     Ok(CachedPage::Page { etag, body })
+}
+
+/// The ETag of a bill's pages: its latest version, the language and this build.
+fn etag(app: &super::App, lang: Lang, latest_sha: &str) -> String {
+    format!(
+        "\"{}-{}-{}\"",
+        &latest_sha[..16.min(latest_sha.len())],
+        lang.code(),
+        app.build_tag
+    )
+}
+
+fn page_key(path: &str, etag: &str) -> String {
+    format!("{path}|{etag}")
+}
+
+impl IfNoneMatch {
+    fn matches(&self, etag: &str) -> bool {
+        self.0
+            .as_deref()
+            .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    }
+}
+
+/// A cache hit served on the async worker, without the blocking pool or the database:
+/// an anonymous request for a page already rendered at the bill's latest version, as
+/// last checked less than `reading::FRESH_FOR` ago. A page in the cache was rendered
+/// without error for this very path (query included), so the checks of the slow path
+/// have passed for it. None: take the slow path, which also renews the check.
+fn cache_hit(app: &super::App, inm: &IfNoneMatch, ctx: &Ctx, slug: &str) -> Option<CachedPage> {
+    if ctx.viewer.is_some() {
+        return None;
+    }
+    let versions = app.reader.fresh_versions(slug)?;
+    let etag = etag(app, ctx.lang, &versions.last()?.sha256);
+    let body = app.pages.get(&page_key(&ctx.path, &etag))?;
+    Some(if inm.matches(&etag) {
+        CachedPage::NotModified { etag }
+    } else {
+        CachedPage::Page { etag, body }
+    })
 }
 
 fn parse_number(lang: Lang, v: Option<&str>) -> Result<Option<i32>, AppError> {
@@ -211,6 +242,9 @@ async fn bill(
 ) -> CachedResult {
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+        return Ok(hit);
+    }
     let slug = slug.to_string();
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
@@ -270,6 +304,9 @@ async fn article(
 ) -> CachedResult {
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+        return Ok(hit);
+    }
     let (slug, wid) = (slug.to_string(), wid.to_string());
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
@@ -507,6 +544,9 @@ async fn diff(
     let (from, to) = (parse(from)?, parse(to)?);
     let columns = mode == Some("columns");
     let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+        return Ok(hit);
+    }
     let slug = slug.to_string();
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
