@@ -184,6 +184,11 @@ mod tests {
                 "st_absent",
                 "level",
                 "admin_title",
+                "article",
+                "articles",
+                "phase",
+                "dates",
+                "pagination",
             ];
             if !alike.contains(&k.as_str()) {
                 assert_ne!(fr.get(k), en.get(k), "{k} is not translated");
