@@ -324,6 +324,12 @@ mod pages {
         amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
         let staff = client(&store);
         sign_in(&staff, "claire", 1);
+        let list = staff
+            .get("/bills/budget-participatif/consultations")
+            .dispatch()
+            .into_string()
+            .unwrap();
+        assert!(list.contains("id=\"open-consultation\""));
         let form = staff
             .get("/bills/budget-participatif/consultations/new")
             .dispatch()
@@ -441,5 +447,11 @@ mod pages {
         assert!(page.contains("Plus clair"));
         let page = anon.get(url).dispatch().into_string().unwrap();
         assert!(page.contains("AM-budget-participatif-1"));
+        let list = anon
+            .get("/bills/budget-participatif/consultations")
+            .dispatch()
+            .into_string()
+            .unwrap();
+        assert!(list.contains("Budget 2027") && !list.contains("open-consultation"));
     }
 }

@@ -268,6 +268,7 @@ fn route_table() {
         ),
         ("GET", "/lang/<code>?<next>", Public),
         ("GET", "/static/<file..>", Public),
+        ("GET", "/bills/<slug>/consultations", Public),
         ("GET", "/bills/<slug>/consultations/new", Role("staff")),
         ("POST", "/bills/<slug>/consultations", Role("staff")),
         ("GET", "/consultations/<id>?<page>", Public),

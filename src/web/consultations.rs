@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
     routes![
+        list,
         new_page,
         create,
         page,
@@ -84,6 +85,43 @@ fn phase_json(lang: Lang, phase: &str) -> Value {
 }
 
 // ---------------------------------------------------------------- opening
+
+/// The consultations of a bill, newest first (and, for staff, a way to open one).
+#[get("/bills/<slug>/consultations")]
+async fn list(app: &State<AppState>, ctx: Ctx, slug: &str) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (bill, _) = app
+            .reader
+            .bill(&slug)
+            .map_err(|e| AppError::from_read(lang, e))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let items: Vec<Value> = store::consultations::for_bill(&mut conn, bill.id)
+            .map_err(AppError::store(lang))?
+            .iter()
+            .map(|c| {
+                json!({"id": c.id, "title": c.title, "phase": phase_json(lang, &c.phase),
+                       "opens_on": c.opens_on, "closes_on": c.closes_on})
+            })
+            .collect();
+        let staff = ctx
+            .viewer
+            .as_ref()
+            .is_some_and(|v| v.has_role(crate::domain::identity::Role::Staff));
+        let mut data = Map::new();
+        data.insert(
+            "bill".into(),
+            json!({"slug": bill.slug, "title": bill.meta.title}),
+        );
+        data.insert("consultations".into(), json!(items));
+        data.insert("staff".into(), json!(staff));
+        app.render("consultations", &ctx, t.get("consultations_title"), data)
+            .map(RawHtml)
+    })
+    .await
+}
 
 #[derive(Default, Clone)]
 struct ConsultationDraft {

@@ -189,6 +189,7 @@ mod tests {
                 "phase",
                 "dates",
                 "pagination",
+                "consultations_title",
             ];
             if !alike.contains(&k.as_str()) {
                 assert_ne!(fr.get(k), en.get(k), "{k} is not translated");
