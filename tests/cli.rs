@@ -55,7 +55,7 @@ fn import_summary_and_errors() {
 fn admin_commands() {
     let store = common::test_store();
     let out = amenda(&store, &["admin", "list"]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("no accounts yet"));
     // An account appears at its first sign-in.
     amenda::service::identity::demo_sign_in(

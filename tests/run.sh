@@ -52,13 +52,13 @@ say "build"
 cargo build --locked --all-targets || exit 1
 
 # --- 2. SQLite.
-stage "cargo test (SQLite)" cargo test --locked
+stage "cargo test (SQLite)" cargo test --locked --no-fail-fast
 
 # --- 3. PostgreSQL, in a temporary cluster stopped on exit.
 pgdir=$(mktemp -d)
 trap 'bash tests/support/pg.sh stop "$pgdir" >/dev/null 2>&1 || true' EXIT
 if pg_url=$(bash tests/support/pg.sh start "$pgdir"); then
-    stage "cargo test (PostgreSQL)" env AMENDA_TEST_DATABASE_URL="$pg_url" cargo test --locked
+    stage "cargo test (PostgreSQL)" env AMENDA_TEST_DATABASE_URL="$pg_url" cargo test --locked --no-fail-fast
 else
     failed+=("PostgreSQL start")
 fi
