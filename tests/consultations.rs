@@ -455,3 +455,33 @@ mod pages {
         assert!(list.contains("Budget 2027") && !list.contains("open-consultation"));
     }
 }
+
+/// `amenda demo` opens one consultation, once, ready for amendments.
+#[test]
+fn the_demo_consultation_is_made_once() {
+    let store = common::test_store();
+    assert_eq!(
+        consultation::ensure_demo(&store, "2026-11-23").unwrap(),
+        None,
+        "no bill, no consultation"
+    );
+    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    let id = consultation::ensure_demo(&store, "2026-11-23")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        consultation::ensure_demo(&store, "2026-11-24").unwrap(),
+        Some(id)
+    );
+    let mut conn = store.conn().unwrap();
+    let c = amenda::store::consultations::by_id(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.phase.as_str(), c.closes_on.as_str()),
+        ("amendments", "2026-12-23")
+    );
+    let staff = amenda::service::identity::find_account(&mut conn, "demo:claire").unwrap();
+    assert_eq!(c.created_by, staff.id);
+}

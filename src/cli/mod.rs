@@ -270,6 +270,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&cli)?;
             let s = import_embedded_laws(&store)?;
             println!("Demo bills: {s}");
+            if let Some(id) = crate::service::consultation::ensure_demo(&store, &identity::today())
+                .map_err(|e| e.to_string())?
+            {
+                println!("Demo consultation: /consultations/{id}");
+            }
             serve(
                 &cli.data,
                 store,

@@ -64,6 +64,14 @@ pub fn open(
     staff: &SessionInfo,
     c: &NewConsultation<'_>,
 ) -> Result<i64, ConsultationError> {
+    open_as(store, staff.account.id, c)
+}
+
+fn open_as(
+    store: &Store,
+    staff_id: i64,
+    c: &NewConsultation<'_>,
+) -> Result<i64, ConsultationError> {
     let title = c.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return invalid("title", "err_title");
@@ -95,12 +103,12 @@ pub fn open(
                 closes_on: c.closes_on,
                 levels: c.levels.map(|l| l as i32),
                 phase: PHASES[0],
-                created_by: staff.account.id,
+                created_by: staff_id,
             },
         )?;
         store::audit::record(
             conn,
-            Some(staff.account.id),
+            Some(staff_id),
             "open_consultation",
             None,
             &json!({"consultation": id, "bill": c.bill_slug, "version": c.version}),
@@ -310,4 +318,56 @@ pub fn file(
 /// The display number of an amendment: `AM-<bill>-<n>`.
 pub fn display_number(bill_slug: &str, number: i32) -> String {
     format!("AM-{bill_slug}-{number}")
+}
+
+/// The demo's consultation: on the latest version of the participatory-budget bill of
+/// `laws/`, open for amendments for 30 days from `today`, opened by the demo's staff
+/// member. Made once; returns its id (None when that bill is absent).
+pub fn ensure_demo(store: &Store, today: &str) -> Result<Option<i64>, ConsultationError> {
+    const BILL: &str = "budget-participatif";
+    let mut conn = store.conn()?;
+    let Some(bill) = store::bills::by_slug(&mut conn, BILL)? else {
+        return Ok(None);
+    };
+    if let Some(c) = store::consultations::for_bill(&mut conn, bill.id)?.first() {
+        return Ok(Some(c.id));
+    }
+    let Some(latest) = store::versions::max_number(&mut conn, bill.id)? else {
+        return Ok(None);
+    };
+    let staff = crate::service::identity::DEMO_PEOPLE
+        .iter()
+        .find(|p| p.roles.contains(&crate::domain::identity::Role::Staff))
+        .ok_or(ConsultationError::NotFound)?;
+    let account = store::accounts::upsert(&mut conn, "demo", staff.key, staff.name, None)?;
+    store::accounts::grant(
+        &mut conn,
+        account.id,
+        crate::domain::identity::Role::Staff,
+        None,
+    )?;
+    drop(conn);
+    let closes = time::Date::parse(
+        today,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map(|d| (d + time::Duration::days(30)).to_string())
+    .unwrap_or_else(|_| today.to_string());
+    let id = open_as(
+        store,
+        account.id,
+        &NewConsultation {
+            bill_slug: BILL,
+            version: latest,
+            title: "Consultation de démonstration : budget participatif",
+            description: "Une consultation de démonstration : proposez des amendements aux \
+                          articles en vous connectant avec une personne de démonstration.",
+            opens_on: today,
+            closes_on: &closes,
+            levels: [1, 1, 2],
+        },
+    )?;
+    let mut conn = store.conn()?;
+    store::consultations::set_phase(&mut conn, id, "draft", "amendments")?;
+    Ok(Some(id))
 }

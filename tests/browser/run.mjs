@@ -233,6 +233,41 @@ const scenarios = [
     },
   },
   {
+    name: 'propose an amendment in the demo consultation',
+    async run({ page, base, audit }) {
+      // Signed in as a demo citizen at level 2 (the demo consultation asks 1 to amend).
+      await page.goto(`${base}/signin?next=/`);
+      await page.locator('input[name=person][value=camille]').check();
+      await page.locator('input[name=level][value="2"]').check();
+      await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      await page.goto(`${base}/bills/budget-participatif`);
+      await clickAndWaitForLoad(page, page.locator('#consultations-link'), 'the consultations link');
+      await audit('14-consultations');
+      await clickAndWaitForLoad(page, page.locator('ul.consultations a').first(), 'the demo consultation');
+      await audit('15-consultation');
+      await clickAndWaitForLoad(page, page.locator('table.articles a[href$="/amend"]').first(), 'propose an amendment');
+      await audit('16-amend-form');
+      const text = page.locator('textarea#text');
+      const before = await text.inputValue();
+      const first = before.split(/\s+/)[0];
+      await text.fill(before.replace(first, 'Désormais'));
+      await page.locator('textarea#justification').fill('Une formulation plus claire.');
+      await page.locator('input[name=disclosure][value=pseudonym]').check();
+      await clickAndWaitForLoad(page, page.locator('#preview-button'), 'the preview button');
+      expect((await page.locator('#preview ins').count()) > 0, 'the preview shows no inserted words');
+      const wording = await page.locator('#preview ul.wording').innerText();
+      expect(/(remplacer|replace)/.test(wording), `no formal wording in the preview: "${wording}"`);
+      await audit('17-amend-preview');
+      await clickAndWaitForLoad(page, page.locator('#file-button'), 'the file button');
+      expect(/\/bills\/budget-participatif\/amendments\/\d+$/.test(page.url()), `after filing the page is ${page.url()}`);
+      const h1 = await h1Text(page);
+      expect(h1.startsWith('AM-budget-participatif-'), `the amendment page is titled "${h1}"`);
+      const author = await page.locator('#author').innerText();
+      expect(!author.includes('Camille'), `published under the pseudonym, but the author line says "${author}"`);
+      await audit('18-amendment');
+    },
+  },
+  {
     // Its own server (`amenda serve` with amenda.toml naming the test provider), not
     // the demo: a real sign-in through the provider's pages, and RP-initiated logout.
     name: 'sign-in through an OpenID Connect provider',
