@@ -453,6 +453,24 @@ mod pages {
             .into_string()
             .unwrap();
         assert!(list.contains("Budget 2027") && !list.contains("open-consultation"));
+
+        // Only the author sees "withdraw"; another person's attempt changes nothing;
+        // the author's withdrawal shows, and a second one is refused.
+        assert!(!page.contains("id=\"withdraw\""));
+        let (status, _, _) = post(&low, "/bills/budget-participatif/amendments/1/withdraw", "");
+        assert_eq!(status, Status::NotFound);
+        let mine = cam
+            .get("/bills/budget-participatif/amendments/1")
+            .dispatch()
+            .into_string()
+            .unwrap();
+        assert!(mine.contains("id=\"withdraw\""));
+        let (status, _, loc) = post(&cam, "/bills/budget-participatif/amendments/1/withdraw", "");
+        assert_eq!(status, Status::SeeOther);
+        let page = cam.get(loc.unwrap()).dispatch().into_string().unwrap();
+        assert!(page.contains("id=\"status\">withdrawn<") && !page.contains("id=\"withdraw\""));
+        let (status, _, _) = post(&cam, "/bills/budget-participatif/amendments/1/withdraw", "");
+        assert_eq!(status, Status::Conflict);
     }
 }
 

@@ -280,6 +280,11 @@ fn route_table() {
             Csrf { signed_in: true },
         ),
         ("GET", "/bills/<slug>/amendments/<number>", Public),
+        (
+            "POST",
+            "/bills/<slug>/amendments/<number>/withdraw",
+            Csrf { signed_in: true },
+        ),
         ("GET", "/moderation/reidentify", Role("moderator")),
         ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),

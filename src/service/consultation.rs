@@ -371,3 +371,35 @@ pub fn ensure_demo(store: &Store, today: &str) -> Result<Option<i64>, Consultati
     store::consultations::set_phase(&mut conn, id, "draft", "amendments")?;
     Ok(Some(id))
 }
+
+/// The author withdraws their amendment, while amendments are open and before any
+/// disposition other than admissibility; returns false if it could not be withdrawn.
+pub fn withdraw(
+    store: &Store,
+    who: &SessionInfo,
+    amendment_id: i64,
+) -> Result<bool, ConsultationError> {
+    store.transaction(|conn| {
+        let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
+        if a.author_id != who.account.id {
+            return Err(ConsultationError::NotFound);
+        }
+        let c = store::consultations::by_id(conn, a.consultation_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        if c.phase != "amendments" {
+            return Err(ConsultationError::NotOpen(c.phase));
+        }
+        let done =
+            store::amendments::set_status(conn, a.id, &["filed", "admissible"], "withdrawn")?;
+        if done {
+            store::audit::record(
+                conn,
+                Some(who.account.id),
+                "withdraw_amendment",
+                None,
+                &json!({"amendment": a.id, "number": a.number}),
+            )?;
+        }
+        Ok(done)
+    })
+}

@@ -167,3 +167,20 @@ pub fn revision(
         .load(conn)?
         .pop())
 }
+
+/// Sets an amendment's status if it is now one of `from`; false otherwise.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &[&str],
+    to: &str,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        amendments::table
+            .find(id)
+            .filter(amendments::status.eq_any(from.iter().map(|s| s.to_string()))),
+    )
+    .set(amendments::status.eq(to))
+    .execute(conn)?
+        == 1)
+}

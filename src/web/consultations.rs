@@ -29,7 +29,8 @@ pub fn routes() -> Vec<Route> {
         advance,
         amend_page,
         amend,
-        amendment_page
+        amendment_page,
+        withdraw
     ]
 }
 
@@ -622,6 +623,7 @@ fn wording_lang(lang: Lang) -> Wording {
 async fn amendment_page(
     app: &State<AppState>,
     ctx: Ctx,
+    csrf: Option<CsrfToken>,
     slug: &str,
     number: i32,
 ) -> Result<RawHtml<String>, AppError> {
@@ -666,7 +668,51 @@ async fn amendment_page(
         data.insert("wording".into(), json!(wording));
         data.insert("diff".into(), json!(render::diff_html(&word_diff(&art.body, &new))));
         data.insert("justification".into(), json!(render::markdown_block(&rev.justification)));
+        // Its author may withdraw it while amendments are open.
+        let mine = ctx.viewer.as_ref().is_some_and(|v| v.account.id == a.author_id);
+        let can_withdraw =
+            mine && c.phase == "amendments" && matches!(a.status.as_str(), "filed" | "admissible");
+        data.insert("can_withdraw".into(), json!(can_withdraw));
+        data.insert("withdraw_href".into(), json!(format!("/bills/{}/amendments/{}/withdraw", bill.slug, a.number)));
+        data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
         app.render("amendment", &ctx, &number_text, data).map(RawHtml)
+    })
+    .await
+}
+
+/// The author withdraws their amendment.
+#[post("/bills/<slug>/amendments/<number>/withdraw", data = "<form>")]
+async fn withdraw(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    slug: &str,
+    number: i32,
+    form: Form<CsrfOnly<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let bill = store::bills::by_slug(&mut conn, &slug)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        let a = store::amendments::by_number(&mut conn, bill.id, number)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        drop(conn);
+        if !svc::withdraw(app.reader.store(), &me.0, a.id).map_err(|e| service_error(lang, e))? {
+            return Err(AppError::new(
+                Status::Conflict,
+                lang,
+                t.get("err_cannot_withdraw").into(),
+            ));
+        }
+        Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
     })
     .await
 }
