@@ -217,16 +217,18 @@ async fn start(c: &Client, query: &str) -> String {
     url
 }
 
+/// GET a page and read it.
+async fn fetch(c: &Client, uri: impl std::fmt::Display) -> String {
+    c.get(uri.to_string())
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap_or_default()
+}
+
 async fn me(c: &Client) -> Value {
-    serde_json::from_str(
-        &c.get("/api/v1/me")
-            .dispatch()
-            .await
-            .into_string()
-            .await
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_str(&fetch(c, "/api/v1/me").await).unwrap()
 }
 
 async fn count(store: &common::TestStore, sql_table: &str) -> i64 {
@@ -258,13 +260,7 @@ async fn signs_in_with_the_providers_acr_names_and_a_fresh_session() {
     let p = start_provider();
     let store = common::test_store();
     let c = amenda(&store, &p.issuer).await;
-    let signin = c
-        .get("/signin")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let signin = fetch(&c, "/signin").await;
     assert!(
         signin.contains("href=\"/signin/test?next&#x3D;/\""),
         "{signin}"
@@ -277,13 +273,7 @@ async fn signs_in_with_the_providers_acr_names_and_a_fresh_session() {
         let res = sign_in(&c, &Browser::new(&p.issuer), user, &q).await;
         assert_eq!(res.status(), Status::SeeOther, "{user}");
         assert_eq!(me(&c).await["level"], level, "{user}");
-        let account = c
-            .get("/account")
-            .dispatch()
-            .await
-            .into_string()
-            .await
-            .unwrap();
+        let account = fetch(&c, "/account").await;
         assert!(
             account.contains(name),
             "{user}: the name comes from userinfo"
@@ -295,13 +285,7 @@ async fn signs_in_with_the_providers_acr_names_and_a_fresh_session() {
     let m = me(&c).await;
     assert_eq!(m["signed_in"], true);
     assert_eq!(m["level"], 2, "eidas2 maps to level 2");
-    let account = c
-        .get("/account")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let account = fetch(&c, "/account").await;
     assert!(
         account.contains("Bob Bernard"),
         "the name comes from userinfo"
@@ -539,13 +523,7 @@ async fn a_level_below_the_one_asked_for_is_refused_and_step_up_works() {
         page.contains("href=\"/signin?level&#x3D;2&amp;next&#x3D;/test/needs-2\""),
         "{page}"
     );
-    let signin = c
-        .get("/signin?level=2&next=/test/needs-2")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let signin = fetch(&c, "/signin?level=2&next=/test/needs-2").await;
     assert!(signin.contains("id=\"step-up\""));
     assert!(
         signin.contains("href=\"/signin/test?next&#x3D;/test/needs-2&amp;level&#x3D;2\""),
@@ -783,24 +761,12 @@ acr = { "urn:ville:password" = 1 }
     )
     .unwrap();
     let c = Client::tracked(build(test_figment(), app)).await.unwrap();
-    let page = c
-        .get("/signin")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
-    assert!(page.contains("/signin/franceconnect?") && page.contains("/signin/ville?"));
-    let page = c
-        .get("/signin?level=2")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
-    assert!(page.contains("/signin/franceconnect?"));
+    let signin = fetch(&c, "/signin").await;
+    assert!(signin.contains("/signin/franceconnect?") && signin.contains("/signin/ville?"));
+    let step_up = fetch(&c, "/signin?level=2").await;
+    assert!(step_up.contains("/signin/franceconnect?"));
     assert!(
-        !page.contains("/signin/ville?"),
+        !step_up.contains("/signin/ville?"),
         "the city's accounts only reach level 1"
     );
     // Asking that provider for level 2 directly is refused before anything is sent.

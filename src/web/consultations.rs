@@ -548,7 +548,6 @@ async fn amend(
     };
     let file = form.action == "file";
     super::blocking(app, lang, move |app| {
-        let t = lang.tr();
         let store = app.reader.store();
         let filing = Filing {
             consultation_id: id,
@@ -559,15 +558,6 @@ async fn amend(
             disclosure: d.disclosure,
             form_token: &d.token,
         };
-        let refused = |e: ConsultationError| -> Option<String> {
-            match e {
-                ConsultationError::Amend(amendment::AmendError::Empty) => {
-                    Some(t.get("err_empty_amendment").into())
-                }
-                ConsultationError::Invalid { reason, .. } => Some(t.get(reason).into()),
-                _ => None,
-            }
-        };
         if file {
             match svc::file(store, &app.pseudonym_key, &me, &filing) {
                 Ok((a, slug)) => {
@@ -576,11 +566,7 @@ async fn amend(
                         a.number
                     ))))
                 }
-                Err(e) => match e {
-                    ConsultationError::Amend(amendment::AmendError::Empty)
-                    | ConsultationError::Invalid { .. } => d.error = refused(e),
-                    e => return Err(service_error(lang, e)),
-                },
+                Err(e) => d.error = Some(form_error(lang, e)?),
             }
         } else {
             match svc::check_filing(store, &me, &filing) {
@@ -594,11 +580,7 @@ async fn amend(
                         .collect();
                     d.preview = Some((diff, wording));
                 }
-                Err(e) => match e {
-                    ConsultationError::Amend(amendment::AmendError::Empty)
-                    | ConsultationError::Invalid { .. } => d.error = refused(e),
-                    e => return Err(service_error(lang, e)),
-                },
+                Err(e) => d.error = Some(form_error(lang, e)?),
             }
         }
         let status = if d.error.is_some() {
@@ -610,6 +592,37 @@ async fn amend(
         Ok(Err((status, RawHtml(html))))
     })
     .await
+}
+
+/// A refusal the form shows next to the input (the person can fix it there), or the
+/// error page for anything else.
+fn form_error(lang: Lang, e: ConsultationError) -> Result<String, AppError> {
+    let t = lang.tr();
+    match e {
+        ConsultationError::Amend(amendment::AmendError::Empty) => {
+            Ok(t.get("err_empty_amendment").into())
+        }
+        ConsultationError::Invalid { reason, .. } => Ok(t.get(reason).into()),
+        e => Err(service_error(lang, e)),
+    }
+}
+
+/// The bill and amendment `AM-<slug>-<number>`, or a 404 page.
+fn find_amendment(
+    app: &super::App,
+    lang: Lang,
+    slug: &str,
+    number: i32,
+) -> Result<(store::bills::Bill, store::amendments::Amendment), AppError> {
+    let nf = || AppError::not_found(lang, lang.tr().get("err_not_found").into());
+    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+    let bill = store::bills::by_slug(&mut conn, slug)
+        .map_err(AppError::store(lang))?
+        .ok_or_else(nf)?;
+    let a = store::amendments::by_number(&mut conn, bill.id, number)
+        .map_err(AppError::store(lang))?
+        .ok_or_else(nf)?;
+    Ok((bill, a))
 }
 
 fn wording_lang(lang: Lang) -> Wording {
@@ -631,17 +644,11 @@ async fn amendment_page(
     let slug = slug.to_string();
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
-        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
+        let (bill, a) = find_amendment(app, lang, &slug, number)?;
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let bill = store::bills::by_slug(&mut conn, &slug)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let a = store::amendments::by_number(&mut conn, bill.id, number)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
         let rev = store::amendments::revision(&mut conn, a.id, a.revision)
             .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
+            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
         drop(conn);
         let (c, _, art) = svc::article(app.reader.store(), a.consultation_id, &a.article_wid)
             .map_err(|e| service_error(lang, e))?;
@@ -696,15 +703,7 @@ async fn withdraw(
     let slug = slug.to_string();
     super::blocking(app, lang, move |app| {
         let t = lang.tr();
-        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let bill = store::bills::by_slug(&mut conn, &slug)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let a = store::amendments::by_number(&mut conn, bill.id, number)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        drop(conn);
+        let (_, a) = find_amendment(app, lang, &slug, number)?;
         if !svc::withdraw(app.reader.store(), &me.0, a.id).map_err(|e| service_error(lang, e))? {
             return Err(AppError::new(
                 Status::Conflict,
