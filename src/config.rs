@@ -18,6 +18,9 @@ pub struct Config {
     /// `PROVIDER:SUBJECT` of the first administrator, made admin at their first sign-in
     /// while the instance has no admin.
     pub first_admin: Option<String>,
+    /// Days a consultation key is kept after its vote closes, after which voter tokens
+    /// can no longer be tied to accounts (default 30).
+    pub publication_window_days: Option<u32>,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
 }

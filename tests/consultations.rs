@@ -13,6 +13,15 @@ use amenda::text::UnitKind;
 
 const KEY: [u8; 32] = [5; 32];
 
+fn voting(store: &common::TestStore) -> amenda::service::voting::Voting {
+    amenda::service::voting::Voting::new(
+        (**store).clone(),
+        amenda::service::voting::LogKey::random(),
+        "test.example",
+        30,
+    )
+}
+
 fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
     let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
     demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
@@ -90,7 +99,7 @@ fn filing_follows_phase_level_and_form_rules() {
         "{e}"
     );
     assert_eq!(
-        consultation::advance(&store, &staff, id).unwrap(),
+        consultation::advance(&store, &staff, id, &voting(&store)).unwrap(),
         "amendments"
     );
 
@@ -177,7 +186,10 @@ fn filing_follows_phase_level_and_form_rules() {
     );
 
     // Voting: amendments are closed.
-    assert_eq!(consultation::advance(&store, &staff, id).unwrap(), "voting");
+    assert_eq!(
+        consultation::advance(&store, &staff, id, &voting(&store)).unwrap(),
+        "voting"
+    );
     let e = consultation::file(
         &store,
         &KEY,

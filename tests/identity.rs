@@ -252,6 +252,8 @@ fn route_table() {
         },
         /// Signed in with this role (admins have every role); writes also need CSRF.
         Role(&'static str),
+        /// A JSON write: the CSRF token in `X-CSRF-Token`, else 403, signed in or not.
+        JsonWrite,
     }
     use Access::*;
     let table: &[(&str, &str, Access)] = &[
@@ -285,6 +287,35 @@ fn route_table() {
             "/bills/<slug>/amendments/<number>/withdraw",
             Csrf { signed_in: true },
         ),
+        ("GET", "/consultations/<id>/vote?<cast>", SignedIn),
+        ("POST", "/consultations/<id>/vote", Csrf { signed_in: true }),
+        ("GET", "/consultations/<id>/receipts/<index>", SignedIn),
+        ("GET", "/consultations/<id>/ballots", Public),
+        ("GET", "/consultations/<id>/ballots/<file>", Public),
+        (
+            "GET",
+            "/consultations/<id>/ballots/checkpoints/<size>",
+            Public,
+        ),
+        ("GET", "/consultations/<id>/close", Role("staff")),
+        ("POST", "/consultations/<id>/close", Role("staff")),
+        ("GET", "/consultations/<id>/results", Public),
+        ("GET", "/receipts/check", Public),
+        ("POST", "/receipts/check", Csrf { signed_in: false }),
+        ("GET", "/api/v1/consultations/<id>", Public),
+        ("GET", "/api/v1/consultations/<id>/checkpoint", Public),
+        (
+            "GET",
+            "/api/v1/consultations/<id>/proof/inclusion?<index>&<size>",
+            Public,
+        ),
+        (
+            "GET",
+            "/api/v1/consultations/<id>/proof/consistency?<from>&<to>",
+            Public,
+        ),
+        ("POST", "/api/v1/consultations/<id>/ballots", JsonWrite),
+        ("GET", "/api/v1/log-key", Public),
         ("GET", "/moderation/reidentify", Role("moderator")),
         ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),
@@ -386,6 +417,14 @@ fn route_table() {
                 assert_eq!(res.status(), Status::SeeOther, "{method} {uri}");
             }
             SignedIn => unreachable!("only GET routes are plain signed-in"),
+            JsonWrite => {
+                let res = c
+                    .post(path.to_string())
+                    .header(ContentType::JSON)
+                    .body("{}")
+                    .dispatch();
+                assert_eq!(res.status(), Status::Forbidden, "{method} {uri}");
+            }
             Csrf { signed_in } => {
                 let res = c
                     .post(path.to_string())
@@ -411,6 +450,15 @@ fn route_table() {
     // Signed in, but without a valid token: 403 on every write.
     demo_sign_in(&c, "camille", 1);
     for (method, uri, access) in table {
+        if let JsonWrite = access {
+            let res = c
+                .post(concrete(uri))
+                .header(ContentType::JSON)
+                .header(rocket::http::Header::new("X-CSRF-Token", "x"))
+                .body("{}")
+                .dispatch();
+            assert_eq!(res.status(), Status::Forbidden, "{method} {uri}");
+        }
         if let Csrf { signed_in: true } = access {
             let res = c
                 .post(concrete(uri))

@@ -784,6 +784,7 @@ fn sqlite_tables() -> Tables {
                     "INTEGER" => "Integer",
                     "BIGINT" => "BigInt",
                     "TEXT" => "Text",
+                    "BLOB" => "Binary",
                     other => panic!("{table}.{}: unexpected SQLite type {other}", c.name),
                 };
                 (c.name, ty.to_owned(), c.notnull == 0 && c.pk == 0)
@@ -842,6 +843,7 @@ fn pg_type(t: &str) -> Option<&'static str> {
         "integer" | "int" | "int4" | "serial" => Some("Integer"),
         "bigint" | "int8" | "bigserial" => Some("BigInt"),
         "text" => Some("Text"),
+        "bytea" => Some("Binary"),
         _ => None,
     }
 }
@@ -865,6 +867,13 @@ fn parse_postgres_migrations() -> Tables {
             .map(|l| l.split("--").next().unwrap())
             .collect::<Vec<_>>()
             .join("\n");
+        // Function bodies ($$ … $$) hold semicolons of their own: leave them out.
+        let sql: String = sql
+            .split("$$")
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0)
+            .map(|(_, part)| part)
+            .collect();
         for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             let words: Vec<String> = stmt
                 .split_whitespace()

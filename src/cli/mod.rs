@@ -70,6 +70,26 @@ pub enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Consultations: close voting, destroy consultation keys whose window has ended.
+    Consultation {
+        #[command(subcommand)]
+        action: ConsultationAction,
+    },
+    /// Write the open-data files into OUT_DIR: for now the ballot-log export of every
+    /// closed consultation (or of the one given), in OUT_DIR/consultations/ID/ballot-log/.
+    Export {
+        out_dir: PathBuf,
+        #[arg(long)]
+        consultation: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsultationAction {
+    /// Close voting: count, append the close record and the final checkpoint, publish.
+    Close { id: i64 },
+    /// Destroy the consultation keys whose publication window has ended.
+    DestroyKeys,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +222,59 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&cli)?;
             admin(&store, action)
         }
+        Command::Consultation { action } => {
+            let store = open_store(&cli)?;
+            let file = Config::load(&cli.data.join("amenda.toml"), false)?;
+            let voting = crate::service::voting::Voting::new(
+                store.clone(),
+                log_key(&cli.data)?,
+                web::url_host(file.public_url.as_deref().unwrap_or("")),
+                file.publication_window_days
+                    .unwrap_or(web::DEFAULT_PUBLICATION_WINDOW_DAYS),
+            );
+            match action {
+                ConsultationAction::Close { id } => {
+                    let c = voting
+                        .close(None, *id, crate::service::voting::today())
+                        .map_err(|e| format!("consultation {id}: {e}"))?;
+                    println!(
+                        "Consultation {id} closed: {} entries, {} ballots, {} counted; consultation key kept until {}.",
+                        c.entries, c.ballots, c.counted, c.destroy_key_after
+                    );
+                    print!("{}", c.checkpoint);
+                }
+                ConsultationAction::DestroyKeys => {}
+            }
+            let destroyed =
+                crate::service::voting::destroy_due_keys(&store).map_err(|e| e.to_string())?;
+            for id in &destroyed {
+                println!(
+                    "Consultation {id}: consultation key destroyed (publication window ended)."
+                );
+            }
+            Ok(())
+        }
+        Command::Export {
+            out_dir,
+            consultation,
+        } => {
+            let store = open_store(&cli)?;
+            let key = log_key(&cli.data)?;
+            let ids = match consultation {
+                Some(id) => vec![*id],
+                None => crate::service::voting::closed_logs(&store).map_err(|e| e.to_string())?,
+            };
+            for id in ids {
+                let dir = out_dir.join(format!("consultations/{id}/ballot-log"));
+                let n = crate::service::voting::export(&store, &key, id, &dir)
+                    .map_err(|e| format!("consultation {id}: {e}"))?;
+                println!(
+                    "Consultation {id}: {n} entries written to {}",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
         Command::Migrate => {
             let store =
                 Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
@@ -263,6 +336,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 public_url,
                 first_admin: file.first_admin,
                 pseudonym_key: None, // read from the data folder by `serve`
+                publication_window_days: file.publication_window_days,
+                ..WebConfig::default()
             };
             serve(&cli.data, store, *address, *port, config)
         }
@@ -306,6 +381,14 @@ fn import_embedded_laws(store: &Store) -> Result<ImportSummary, String> {
         std::fs::write(&path, &file.data).map_err(|e| e.to_string())?;
     }
     import_folder(store, dir.path(), &crate::service::Silent).map_err(|e| e.to_string())
+}
+
+/// The instance's ballot-log key (an Ed25519 seed), made on first start.
+fn log_key(data: &Path) -> Result<crate::service::voting::LogKey, String> {
+    let seed = instance_key(data, "log.key", 32)?;
+    Ok(crate::service::voting::LogKey::from_seed(
+        seed.try_into().map_err(|_| "log.key: 32 bytes expected")?,
+    ))
 }
 
 /// The instance secret (cookie signing and encryption), made on first start.
@@ -363,6 +446,8 @@ fn serve(
     let mut config = config;
     // Pseudonyms must stay the same across restarts: derived under a key of the instance.
     config.pseudonym_key = Some(web::PseudonymKey(instance_key(data, "pseudonym.key", 32)?));
+    config.log_key = Some(log_key(data)?);
+    config.export_dir = Some(data.join("exports"));
     let figment = rocket::Config::figment()
         .merge(("address", address))
         .merge(("port", port))
@@ -373,8 +458,31 @@ fn serve(
     let demo = config.demo;
     let described = store.describe();
     let app = App::new(store, config)?;
-    let rocket =
-        web::build(figment, app).attach(rocket::fairing::AdHoc::on_liftoff("announce", move |r| {
+    let rocket = web::build(figment, app)
+        .attach(rocket::fairing::AdHoc::on_liftoff(
+            "consultation keys",
+            |r| {
+                // Destroys consultation keys whose publication window has ended, hourly.
+                let app = r.state::<web::AppState>().cloned();
+                Box::pin(async move {
+                    let Some(app) = app else { return };
+                    rocket::tokio::spawn(async move {
+                        loop {
+                            let a = app.clone();
+                            let done = rocket::tokio::task::spawn_blocking(move || {
+                                crate::service::voting::destroy_due_keys(a.voting.store())
+                            })
+                            .await;
+                            if let Ok(Err(e)) = done {
+                                tracing::warn!("consultation keys: {e}");
+                            }
+                            rocket::tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                        }
+                    });
+                })
+            },
+        ))
+        .attach(rocket::fairing::AdHoc::on_liftoff("announce", move |r| {
             Box::pin(async move {
                 let c = r.config();
                 println!(

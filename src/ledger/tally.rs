@@ -40,15 +40,17 @@ struct Counted {
     answers: Box<[Answer]>,
 }
 
-/// Counts ballots given in log order. The ballots' answers are checked against the
+/// Counts ballots given in log order (by reference or by value, so that a caller can
+/// stream them). The ballots' answers are checked against the
 /// manifest; the caller checks the rest (`Ballot::check`) when decoding.
-pub fn tally<'a>(
+pub fn tally<B: std::borrow::Borrow<Ballot>>(
     manifest: &Manifest,
-    ballots: impl IntoIterator<Item = &'a Ballot>,
+    ballots: impl IntoIterator<Item = B>,
 ) -> Result<Tally, TallyError> {
     let mut last: HashMap<[u8; 32], Counted> = HashMap::new();
     let mut entries = 0u64;
     for b in ballots {
+        let b: &Ballot = b.borrow();
         let position = entries;
         entries += 1;
         for a in &b.answers {

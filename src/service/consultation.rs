@@ -34,6 +34,8 @@ pub enum ConsultationError {
     #[error(transparent)]
     Amend(#[from] AmendError),
     #[error(transparent)]
+    Vote(#[from] crate::service::voting::VoteError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -117,12 +119,26 @@ fn open_as(
     })
 }
 
-/// Moves a consultation to its next phase; returns the new phase.
+/// Moves a consultation to its next phase; returns the new phase. Entering the voting
+/// phase opens the ballot log; leaving it closes the log with the count
+/// (`service::voting`).
 pub fn advance(
     store: &Store,
     staff: &SessionInfo,
     id: i64,
+    voting: &crate::service::voting::Voting,
 ) -> Result<&'static str, ConsultationError> {
+    use crate::service::voting;
+    let phase = {
+        let mut conn = store.conn()?;
+        store::consultations::by_id(&mut conn, id)?
+            .ok_or(ConsultationError::NotFound)?
+            .phase
+    };
+    if phase == "voting" {
+        voting.close(Some(staff.account.id), id, voting::today())?;
+        return Ok("closed");
+    }
     store.transaction(|conn| {
         let c = store::consultations::by_id(conn, id)?.ok_or(ConsultationError::NotFound)?;
         let i = PHASES
@@ -134,6 +150,9 @@ pub fn advance(
         };
         if !store::consultations::set_phase(conn, id, &c.phase, next)? {
             return Err(ConsultationError::NotOpen(c.phase));
+        }
+        if *next == "voting" {
+            voting::open_log(conn, &c, voting.key(), voting.host(), voting::today())?;
         }
         store::audit::record(
             conn,

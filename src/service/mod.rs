@@ -5,6 +5,7 @@ pub mod consultation;
 pub mod identity;
 pub mod import;
 pub mod reading;
+pub mod voting;
 
 /// Reports the progress of a long job (a progress bar in the CLI, nothing in tests).
 pub trait Progress {

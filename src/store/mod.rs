@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod amendments;
 pub mod audit;
+pub mod ballots;
 pub mod bills;
 mod connection;
 pub mod consultations;

@@ -179,6 +179,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ballot_logs (consultation_id) {
+        consultation_id -> BigInt,
+        origin -> Text,
+        public_key -> Binary,
+        voter_key -> Nullable<Binary>,
+        size -> BigInt,
+        result_csv -> Nullable<Text>,
+        closed_at -> Nullable<Text>,
+        destroy_key_after -> Nullable<Text>,
+        key_destroyed_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    ballot_entries (consultation_id, idx) {
+        consultation_id -> BigInt,
+        idx -> BigInt,
+        kind -> Integer,
+        entry -> Binary,
+        leaf_hash -> Binary,
+        voter_token -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    ballot_checkpoints (consultation_id, size) {
+        consultation_id -> BigInt,
+        size -> BigInt,
+        note -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -194,4 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     consultations,
     amendments,
     amendment_revisions,
+    ballot_logs,
+    ballot_entries,
+    ballot_checkpoints,
 );

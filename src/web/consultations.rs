@@ -61,6 +61,7 @@ fn service_error(lang: Lang, e: ConsultationError) -> AppError {
             AppError::bad_request(lang, t.get(reason).into())
         }
         ConsultationError::Store(e) => AppError::internal(lang, e.to_string()),
+        ConsultationError::Vote(e) => super::votes::vote_error(lang, e, None),
     }
 }
 
@@ -383,7 +384,8 @@ async fn advance(
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
     super::blocking(app, lang, move |app| {
-        svc::advance(app.reader.store(), &staff.0, id).map_err(|e| service_error(lang, e))?;
+        svc::advance(app.reader.store(), &staff.0, id, &app.voting)
+            .map_err(|e| service_error(lang, e))?;
         Ok(Redirect::to(format!("/consultations/{id}")))
     })
     .await

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod charts;
 pub mod consultations;
 pub mod errors;
 pub mod i18n;
@@ -14,6 +15,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod templates;
 pub mod views;
+pub mod votes;
 
 use crate::service::reading::Reader;
 use crate::store::Store;
@@ -42,6 +44,28 @@ pub struct WebConfig {
     /// The key pseudonyms are derived with (`pseudonym.key` in the data folder); a
     /// random one for this process when absent (tests).
     pub pseudonym_key: Option<PseudonymKey>,
+    /// The key that signs ballot-log checkpoints (`log.key` in the data folder); a
+    /// random one for this process when absent (tests).
+    pub log_key: Option<crate::service::voting::LogKey>,
+    /// Days the consultation key is kept after a vote closes (default 30).
+    pub publication_window_days: Option<u32>,
+    /// Where ballot-log exports are written for download (`exports/` in the data
+    /// folder); a temporary folder when absent.
+    pub export_dir: Option<std::path::PathBuf>,
+}
+
+/// Default publication window, in days, after which a consultation key is destroyed.
+pub const DEFAULT_PUBLICATION_WINDOW_DAYS: u32 = 30;
+
+/// The host part of a public URL (`https://a.example:8443/x` → `a.example:8443`).
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        "localhost"
+    } else {
+        host
+    }
 }
 
 /// The instance's pseudonym key, kept out of `Debug` output.
@@ -106,6 +130,12 @@ pub struct App {
     /// Bounds blocking work (database, large renderings) in flight: beyond the pool's
     /// connections more threads would only wait, and each keeps memory.
     pub blocking_permits: rocket::tokio::sync::Semaphore,
+    /// Ballot logs: casting, proofs, closing.
+    pub voting: crate::service::voting::Voting,
+    /// Ballot-log exports offered for download.
+    pub export_dir: std::path::PathBuf,
+    /// Keeps a temporary export folder alive as long as the app (tests).
+    _export_tmp: Option<tempfile::TempDir>,
 }
 
 pub type AppState = Arc<App>;
@@ -122,7 +152,28 @@ impl App {
                 k
             }
         };
+        let voting = crate::service::voting::Voting::new(
+            store.clone(),
+            config
+                .log_key
+                .clone()
+                .unwrap_or_else(crate::service::voting::LogKey::random),
+            url_host(&config.public_url),
+            config
+                .publication_window_days
+                .unwrap_or(DEFAULT_PUBLICATION_WINDOW_DAYS),
+        );
+        let (export_dir, export_tmp) = match &config.export_dir {
+            Some(d) => (d.clone(), None),
+            None => {
+                let t = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+                (t.path().to_owned(), Some(t))
+            }
+        };
         Ok(App {
+            voting,
+            export_dir,
+            _export_tmp: export_tmp,
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
@@ -313,7 +364,9 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", moderation::routes())
         .mount("/", oidc::routes())
         .mount("/", consultations::routes())
+        .mount("/", votes::routes())
         .mount("/api/v1", api::routes())
+        .mount("/api/v1", votes::api_routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())
 }

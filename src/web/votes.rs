@@ -1,0 +1,895 @@
+//! Voting pages and the ballot-log endpoints (DESIGN §6, §10): the ballot form, the
+//! receipt, the log's public page (size, checkpoints, key, export files), closing, the
+//! results with SVG charts, checking a receipt, and the JSON API of the log. The rules
+//! are in `service::voting`.
+
+use super::auth::{self, CsrfHeader, CsrfToken, HasRole, SignedIn, Staff, Viewer};
+use super::errors::{ApiError, AppError};
+use super::i18n::Lang;
+use super::{charts, AppState, Ctx};
+use crate::ledger::entry::{Disclosure, Subject};
+use crate::ledger::export::hex_hash;
+use crate::ledger::receipt::{verify_receipt, Receipt};
+use crate::service::voting::{self, Choice, VoteError};
+use crate::store;
+use rocket::form::{Form, FromForm};
+use rocket::fs::NamedFile;
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::content::{RawHtml, RawText};
+use rocket::response::Redirect;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Responder, Route, State};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        vote_page,
+        vote,
+        receipt,
+        log_page,
+        log_file,
+        log_checkpoint_file,
+        close_page,
+        close,
+        results_page,
+        check_page,
+        check
+    ]
+}
+
+pub fn api_routes() -> Vec<Route> {
+    routes![
+        api_consultation,
+        api_checkpoint,
+        api_inclusion,
+        api_consistency,
+        api_cast,
+        api_key
+    ]
+}
+
+/// A refusal as a page in the person's language.
+pub fn vote_error(lang: Lang, e: VoteError, next: Option<&str>) -> AppError {
+    let t = lang.tr();
+    match e {
+        VoteError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
+        VoteError::NotVoting(phase) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt(
+                "err_not_voting",
+                &[("phase", &t.get(&format!("phase_{phase}")))],
+            ),
+        ),
+        VoteError::Level { needed, have } => {
+            let e = AppError::new(
+                Status::Forbidden,
+                lang,
+                t.fmt("err_level_needed", &[("wanted", &needed), ("got", &have)]),
+            );
+            match next {
+                Some(next) => e.with_link(
+                    format!("/signin?level={needed}&next={}", super::url_encode(next)),
+                    t.fmt("step_up_link", &[("level", &needed)]),
+                ),
+                None => e,
+            }
+        }
+        VoteError::NotYet(d) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt("err_vote_not_yet", &[("day", &d)]),
+        ),
+        VoteError::Ended(d) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt("err_vote_ended", &[("day", &d)]),
+        ),
+        VoteError::Invalid(key) => AppError::bad_request(lang, t.get(key).into()),
+        VoteError::AlreadyVoted => {
+            AppError::new(Status::Conflict, lang, t.get("err_already_voted").into())
+        }
+        VoteError::Closed => AppError::new(Status::Conflict, lang, t.get("err_log_closed").into()),
+        VoteError::ClosingDayPassed(d) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt("err_closing_day_passed", &[("day", &d)]),
+        ),
+        VoteError::NotYours => {
+            AppError::new(Status::Forbidden, lang, t.get("err_not_yours").into())
+        }
+        e => AppError::internal(lang, e.to_string()),
+    }
+}
+
+/// A refusal as JSON.
+fn api_error(e: VoteError) -> ApiError {
+    let (status, code) = match &e {
+        VoteError::NotFound => (Status::NotFound, "not_found"),
+        VoteError::NotVoting(_) => (Status::Conflict, "not_voting"),
+        VoteError::Level { .. } => (Status::Forbidden, "level_too_low"),
+        VoteError::NotYet(_) => (Status::Conflict, "not_yet_open"),
+        VoteError::Ended(_) => (Status::Conflict, "voting_ended"),
+        VoteError::Invalid(_) => (Status::BadRequest, "invalid_ballot"),
+        VoteError::AlreadyVoted => (Status::Conflict, "already_voted"),
+        VoteError::Closed => (Status::Conflict, "closed"),
+        VoteError::ClosingDayPassed(_) => (Status::Conflict, "closing_day_passed"),
+        VoteError::NotYours => (Status::Forbidden, "forbidden"),
+        _ => {
+            tracing::error!(detail = %e, "internal error");
+            return ApiError::new(
+                Status::InternalServerError,
+                "internal",
+                "internal server error",
+            );
+        }
+    };
+    let message = match &e {
+        VoteError::Invalid(key) => Lang::En.tr().get(key).to_string(),
+        _ => e.to_string(),
+    };
+    ApiError::new(status, code, message)
+}
+
+fn not_found(lang: Lang) -> AppError {
+    AppError::not_found(lang, lang.tr().get("err_not_found").into())
+}
+
+/// The items of a manifest as the pages show them.
+fn items_json(
+    slug: &str,
+    m: &crate::ledger::entry::Manifest,
+    chosen: &HashMap<u16, u8>,
+) -> Vec<Value> {
+    m.items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let href = match item.subject {
+                Subject::Amendment(a) => m.amendments.get(a as usize).map(|r| {
+                    let n = r.id.rsplit('-').next().unwrap_or("");
+                    format!("/bills/{slug}/amendments/{n}")
+                }),
+                Subject::Bill => None,
+            };
+            json!({
+                "index": i,
+                "question": item.question,
+                "href": href,
+                "options": item.options.iter().enumerate().map(|(o, label)| json!({
+                    "index": o,
+                    "label": label,
+                    "id": format!("item-{i}-{o}"),
+                    "checked": chosen.get(&(i as u16)) == Some(&(o as u8)),
+                })).collect::<Vec<_>>(),
+                "blank_checked": !chosen.contains_key(&(i as u16)),
+            })
+        })
+        .collect()
+}
+
+/// Consultation, its bill's slug, and its phase.
+fn consultation(
+    app: &super::App,
+    lang: Lang,
+    id: i64,
+) -> Result<(store::consultations::Consultation, String), AppError> {
+    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+    let c = store::consultations::by_id(&mut conn, id)
+        .map_err(AppError::store(lang))?
+        .ok_or_else(|| not_found(lang))?;
+    let bill = store::bills::by_id(&mut conn, c.bill_id)
+        .map_err(AppError::store(lang))?
+        .ok_or_else(|| not_found(lang))?;
+    Ok((c, bill.slug))
+}
+
+// ---------------------------------------------------------------- casting
+
+#[get("/consultations/<id>/vote?<cast>")]
+async fn vote_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    id: i64,
+    cast: Option<u64>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let path = format!("/consultations/{id}/vote");
+        let (c, slug) = consultation(app, lang, id)?;
+        let needed = c.level_vote as u8;
+        if me.0.level().get() < needed {
+            return Err(vote_error(
+                lang,
+                VoteError::Level {
+                    needed,
+                    have: me.0.level().get(),
+                },
+                Some(&path),
+            ));
+        }
+        let view = app
+            .voting
+            .voter(&me.0, id)
+            .map_err(|e| vote_error(lang, e, Some(&path)))?;
+        let chosen: HashMap<u16, u8> = view
+            .last
+            .as_ref()
+            .map(|(_, b)| b.answers.iter().map(|a| (a.item, a.option)).collect())
+            .unwrap_or_default();
+        let m = &view.log.manifest;
+        let mut data = Map::new();
+        data.insert(
+            "consultation".into(),
+            json!({"id": c.id, "title": c.title, "closes_on": c.closes_on}),
+        );
+        data.insert("items".into(), json!(items_json(&slug, m, &chosen)));
+        data.insert(
+            "voted".into(),
+            json!(view.last.as_ref().map(|(i, b)| json!({
+                "index": i,
+                "public": b.disclosure == Disclosure::Public,
+                "receipt_href": format!("/consultations/{id}/receipts/{i}"),
+            }))),
+        );
+        data.insert(
+            "just_cast".into(),
+            json!(cast.is_some() && cast == view.last.as_ref().map(|l| l.0)),
+        );
+        data.insert(
+            "revote".into(),
+            json!(m.revote == crate::ledger::entry::RevotePolicy::LastCounts),
+        );
+        data.insert("level".into(), json!(me.0.level().get()));
+        data.insert("minimum".into(), json!(m.minimum_level));
+        data.insert("csrf".into(), json!(csrf.0));
+        let title = lang.tr().get("vote_title").to_string();
+        app.render("vote", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct VoteForm {
+    #[field(default = String::new())]
+    csrf: String,
+    #[field(default = String::new())]
+    disclosure: String,
+    /// `answer[ITEM]=OPTION`; an empty value leaves the item unanswered.
+    #[field(default = HashMap::new())]
+    answer: HashMap<u16, String>,
+}
+
+fn choice_of(form: &VoteForm) -> Result<Choice, VoteError> {
+    let mut answers = Vec::new();
+    for (item, option) in &form.answer {
+        if option.is_empty() {
+            continue;
+        }
+        let option: u8 = option
+            .parse()
+            .map_err(|_| VoteError::Invalid("err_vote_option"))?;
+        answers.push((*item, option));
+    }
+    let disclosure = match form.disclosure.as_str() {
+        "public" => Disclosure::Public,
+        _ => Disclosure::Pseudonymous,
+    };
+    Ok(Choice {
+        answers,
+        disclosure,
+    })
+}
+
+#[post("/consultations/<id>/vote", data = "<form>")]
+async fn vote(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    id: i64,
+    form: Form<VoteForm>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, &form.csrf)?;
+    let path = format!("/consultations/{id}/vote");
+    let choice = choice_of(&form).map_err(|e| vote_error(lang, e, None))?;
+    let prepared = super::run_blocking(app, move |app| {
+        app.voting.prepare(&me.0, id, &choice, voting::today())
+    })
+    .await
+    .map_err(|e| AppError::internal(lang, e))?
+    .map_err(|e| vote_error(lang, e, Some(&path)))?;
+    let receipt = app
+        .voting
+        .submit(prepared)
+        .await
+        .map_err(|e| vote_error(lang, e, None))?;
+    Ok(Redirect::to(format!(
+        "/consultations/{id}/vote?cast={}",
+        receipt.index
+    )))
+}
+
+/// A receipt file, offered for download.
+#[derive(Responder)]
+#[response(content_type = "json")]
+struct ReceiptFile {
+    body: String,
+    disposition: Header<'static>,
+}
+
+impl ReceiptFile {
+    fn new(id: i64, r: &Receipt) -> ReceiptFile {
+        ReceiptFile {
+            body: r.to_json(),
+            disposition: Header::new(
+                "Content-Disposition",
+                format!(
+                    "attachment; filename=\"amenda-receipt-{id}-{}.json\"",
+                    r.index
+                ),
+            ),
+        }
+    }
+}
+
+/// The receipt of one's own ballot: entry, inclusion proof, signed checkpoint.
+#[get("/consultations/<id>/receipts/<index>")]
+async fn receipt(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    id: i64,
+    index: u64,
+) -> Result<ReceiptFile, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let r = app
+            .voting
+            .receipt(&me.0, id, index)
+            .map_err(|e| vote_error(lang, e, None))?;
+        Ok(ReceiptFile::new(id, &r))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- the log in public
+
+#[get("/consultations/<id>/ballots")]
+async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let (c, _) = consultation(app, lang, id)?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let log = store::ballots::by_consultation(&mut conn, id).map_err(AppError::store(lang))?;
+        let checkpoints = store::ballots::checkpoints(&mut conn, id).map_err(AppError::store(lang))?;
+        drop(conn);
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("open".into(), json!(log.is_some()));
+        if let Some(log) = &log {
+            let vkey = app.voting.key().signer(&log.origin).public_key().to_vkey();
+            data.insert("log".into(), json!({
+                "origin": log.origin,
+                "size": log.size,
+                "closed": log.closed_at.is_some(),
+                "vkey": vkey,
+                "key_destroyed": log.key_destroyed_at,
+                "destroy_key_after": log.destroy_key_after,
+            }));
+            let latest = checkpoints.last().map(|(s, n, at)| json!({"size": s, "note": n, "at": at}));
+            data.insert("latest".into(), json!(latest));
+            data.insert("checkpoints".into(), json!(checkpoints.iter().rev().take(50).map(|(s, _, at)| json!({
+                "size": s, "at": at, "href": format!("/consultations/{id}/ballots/checkpoints/{s}.txt"),
+            })).collect::<Vec<_>>()));
+            data.insert("files".into(), json!(log.closed_at.is_some().then(|| {
+                ["entries.csv", "ballots.csv", "result.csv", "checkpoint.txt", "log.vkey"]
+                    .iter()
+                    .map(|f| json!({"name": f, "href": format!("/consultations/{id}/ballots/{f}")}))
+                    .collect::<Vec<_>>()
+            })));
+        }
+        let title = lang.tr().get("log_title").to_string();
+        app.render("ballots", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+/// Writes the export of a closed log once (it never changes afterwards) and returns its
+/// folder.
+fn export_folder(app: &super::App, lang: Lang, id: i64) -> Result<std::path::PathBuf, AppError> {
+    let dir = app.export_dir.join(format!("consultation-{id}"));
+    if dir.join("checkpoint.txt").is_file() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&app.export_dir)
+        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+    // Written aside, then renamed: a reader never sees half an export.
+    let tmp = tempfile::tempdir_in(&app.export_dir)
+        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+    match voting::export(app.reader.store(), app.voting.key(), id, tmp.path()) {
+        Ok(_) => {}
+        Err(VoteError::NotVoting(_)) => return Err(not_found(lang)),
+        Err(e) => return Err(vote_error(lang, e, None)),
+    }
+    let tmp = tmp.keep();
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another request finished first: theirs is the same.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    Ok(dir)
+}
+
+/// The files of the export of a closed log, streamed from disk.
+#[get("/consultations/<id>/ballots/<file>", rank = 2)]
+async fn log_file(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: i64,
+    file: &str,
+) -> Result<(ContentType, NamedFile), AppError> {
+    let lang = ctx.lang;
+    let kind = match file {
+        "entries.csv" | "ballots.csv" | "result.csv" => ContentType::CSV,
+        "checkpoint.txt" | "log.vkey" => ContentType::Text,
+        _ => return Err(not_found(lang)),
+    };
+    let name = file.to_string();
+    let path = super::blocking(app, lang, move |app| {
+        Ok(export_folder(app, lang, id)?.join(name))
+    })
+    .await?;
+    let f = NamedFile::open(path).await.map_err(|_| not_found(lang))?;
+    Ok((kind, f))
+}
+
+/// A published checkpoint, as text.
+#[get("/consultations/<id>/ballots/checkpoints/<size>")]
+async fn log_checkpoint_file(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: i64,
+    size: &str,
+) -> Result<RawText<String>, AppError> {
+    let lang = ctx.lang;
+    let size: i64 = size
+        .strip_suffix(".txt")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| not_found(lang))?;
+    super::blocking(app, lang, move |app| {
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        store::ballots::checkpoints(&mut conn, id)
+            .map_err(AppError::store(lang))?
+            .into_iter()
+            .find(|(s, _, _)| *s == size)
+            .map(|(_, note, _)| RawText(note))
+            .ok_or_else(|| not_found(lang))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- closing
+
+#[get("/consultations/<id>/close")]
+async fn close_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    _staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    id: i64,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let (c, _) = consultation(app, lang, id)?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let log = store::ballots::by_consultation(&mut conn, id).map_err(AppError::store(lang))?;
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("voting".into(), json!(c.phase == "voting"));
+        data.insert("entries".into(), json!(log.map(|l| l.size)));
+        data.insert("window".into(), json!(app.voting.window_days()));
+        data.insert("csrf".into(), json!(csrf.0));
+        let title = lang.tr().get("close_title").to_string();
+        app.render("close", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct CsrfOnly {
+    #[field(default = String::new())]
+    csrf: String,
+}
+
+#[post("/consultations/<id>/close", data = "<form>")]
+async fn close(
+    app: &State<AppState>,
+    ctx: Ctx,
+    staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    id: i64,
+    form: Form<CsrfOnly>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, &form.csrf)?;
+    super::blocking(app, lang, move |app| {
+        app.voting
+            .close(Some(staff.0.account.id), id, voting::today())
+            .map_err(|e| vote_error(lang, e, None))?;
+        Ok(Redirect::to(format!("/consultations/{id}/results")))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- results
+
+#[get("/consultations/<id>/results")]
+async fn results_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: i64,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (c, slug) = consultation(app, lang, id)?;
+        let results =
+            voting::results(app.reader.store(), id).map_err(|e| vote_error(lang, e, None))?;
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("published".into(), json!(results.is_some()));
+        if let Some(r) = &results {
+            let m = &r.manifest;
+            let items: Vec<Value> = items_json(&slug, m, &HashMap::new())
+                .into_iter()
+                .zip(&r.rows)
+                .map(|(mut item, rows)| {
+                    let labels: Vec<&str> = m.items[item["index"].as_u64().unwrap_or(0) as usize]
+                        .options
+                        .iter()
+                        .map(String::as_str)
+                        .collect();
+                    let headline: Vec<(String, u64)> = labels
+                        .iter()
+                        .zip(rows)
+                        .map(|(l, r)| (l.to_string(), r[1]))
+                        .collect();
+                    let question = item["question"].as_str().unwrap_or("").to_string();
+                    item["chart"] =
+                        json!(charts::bars(&question, &headline, t.get("chart_ballots")));
+                    item["levels_chart"] = json!(charts::stacked(
+                        &format!("{question} — {}", t.get("by_level")),
+                        &labels,
+                        &(0..4)
+                            .map(|l| format!("{} {l}", t.get("level")))
+                            .collect::<Vec<_>>(),
+                        &rows.iter().map(|r| r[2..6].to_vec()).collect::<Vec<_>>(),
+                    ));
+                    item["rows"] = json!(labels
+                        .iter()
+                        .zip(rows)
+                        .map(|(l, r)| json!({
+                            "label": l, "total": r[0], "headline": r[1],
+                            "l0": r[2], "l1": r[3], "l2": r[4], "l3": r[5],
+                            "pseudonymous": r[6], "public": r[7],
+                        }))
+                        .collect::<Vec<_>>());
+                    item
+                })
+                .collect();
+            data.insert("items".into(), json!(items));
+            data.insert("minimum".into(), json!(m.minimum_level));
+            data.insert("entries".into(), json!(r.entries));
+            data.insert(
+                "participation".into(),
+                json!(r
+                    .participation
+                    .iter()
+                    .map(|(d, n)| json!({"day": d, "count": n}))
+                    .collect::<Vec<_>>()),
+            );
+            data.insert(
+                "participation_chart".into(),
+                json!(charts::bars(
+                    t.get("participation"),
+                    &r.participation,
+                    t.get("chart_ballots"),
+                )),
+            );
+            data.insert("checkpoint".into(), json!(r.checkpoint));
+            data.insert("key_destroyed".into(), json!(r.key_destroyed));
+        }
+        let title = t.get("results_title").to_string();
+        app.render("results", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- checking a receipt
+
+#[get("/receipts/check")]
+async fn check_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    csrf: CsrfToken,
+) -> Result<RawHtml<String>, AppError> {
+    let mut data = Map::new();
+    data.insert("csrf".into(), json!(csrf.0));
+    let title = ctx.lang.tr().get("check_title").to_string();
+    app.render("check", &ctx, &title, data).map(RawHtml)
+}
+
+#[derive(FromForm)]
+struct CheckForm {
+    #[field(default = String::new())]
+    csrf: String,
+    #[field(default = String::new())]
+    receipt: String,
+}
+
+/// Checks a pasted receipt: its signature and proof, then against the log as stored.
+#[post("/receipts/check", data = "<form>")]
+async fn check(
+    app: &State<AppState>,
+    ctx: Ctx,
+    csrf: CsrfToken,
+    form: Form<CheckForm>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, &form.csrf)?;
+    if form.receipt.len() > 256 * 1024 {
+        return Err(AppError::new(
+            Status::PayloadTooLarge,
+            lang,
+            lang.tr().get("err_too_long").into(),
+        ));
+    }
+    let text = form.receipt.clone();
+    let token = csrf.0.clone();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let outcome = check_receipt(app, &text);
+        let mut data = Map::new();
+        data.insert("csrf".into(), json!(token));
+        data.insert("receipt".into(), json!(text));
+        match outcome {
+            Ok((facts, counted)) => {
+                data.insert("valid".into(), json!(true));
+                data.insert("facts".into(), json!(facts));
+                data.insert("counted".into(), json!(counted.map(|c| t.get(c))));
+            }
+            Err(reason) => {
+                data.insert("valid".into(), json!(false));
+                data.insert("error".into(), json!(reason));
+            }
+        }
+        let title = t.get("check_title").to_string();
+        app.render("check", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+/// `(what the receipt proves, whether it counts)` or why it is not valid.
+fn check_receipt(app: &super::App, text: &str) -> Result<(Value, Option<&'static str>), String> {
+    let r = Receipt::from_json(text).map_err(|e| e.to_string())?;
+    // Which log: the origin names the consultation.
+    let origin = r.checkpoint.lines().next().unwrap_or("");
+    let id: i64 = origin
+        .strip_suffix("/ballots")
+        .and_then(|o| o.rsplit('/').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or("the checkpoint does not name a consultation of this site")?;
+    let mut conn = app.reader.store().conn().map_err(|e| e.to_string())?;
+    let log = store::ballots::by_consultation(&mut conn, id)
+        .map_err(|e| e.to_string())?
+        .filter(|l| l.origin == origin)
+        .ok_or("the checkpoint does not name a consultation of this site")?;
+    let key = app.voting.key().signer(&log.origin).public_key();
+    let v = verify_receipt(&r, &key).map_err(|e| e.to_string())?;
+    let stored = store::ballots::entry(&mut conn, id, r.index as i64)
+        .map_err(|e| e.to_string())?
+        .ok_or("the log holds no entry at this index")?;
+    if stored != r.entry {
+        return Err(format!(
+            "the log holds different bytes at index {}",
+            r.index
+        ));
+    }
+    // The receipt's checkpoint must describe a prefix of the log as stored.
+    let root = app
+        .voting
+        .root_at(id, v.checkpoint.size)
+        .map_err(|e| e.to_string())?;
+    if root != v.checkpoint.root {
+        return Err(format!(
+            "the log's first {} entries do not have the root of the receipt's checkpoint",
+            v.checkpoint.size
+        ));
+    }
+    let counted = match &v.entry {
+        crate::ledger::entry::Entry::Ballot(b) if log.closed_at.is_some() => {
+            let last = store::ballots::last_ballot_of(&mut conn, id, &b.voter_token)
+                .map_err(|e| e.to_string())?;
+            Some(if last.map(|l| l.0) == Some(r.index as i64) {
+                "receipt_counted"
+            } else {
+                "receipt_superseded"
+            })
+        }
+        _ => None,
+    };
+    Ok((
+        json!({"index": r.index, "size": v.checkpoint.size, "origin": v.checkpoint.origin,
+               "root": hex_hash(&v.checkpoint.root), "consultation": id}),
+        counted,
+    ))
+}
+
+// ---------------------------------------------------------------- JSON API
+
+#[get("/consultations/<id>")]
+async fn api_consultation(app: &State<AppState>, id: i64) -> Result<Json<Value>, ApiError> {
+    super::run_blocking(app, move |app| -> Result<Value, ApiError> {
+        let mut conn = app.reader.store().conn().map_err(|e| api_error(e.into()))?;
+        let c = store::consultations::by_id(&mut conn, id)
+            .map_err(|e| api_error(e.into()))?
+            .ok_or_else(|| api_error(VoteError::NotFound))?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)
+            .map_err(|e| api_error(e.into()))?
+            .ok_or_else(|| api_error(VoteError::NotFound))?;
+        let version = store::versions::by_id(&mut conn, c.version_id)
+            .map_err(|e| api_error(e.into()))?
+            .ok_or_else(|| api_error(VoteError::NotFound))?;
+        let log = store::ballots::by_consultation(&mut conn, id).map_err(|e| api_error(e.into()))?;
+        let items = match &log {
+            Some(_) => {
+                let m = app.voting.log(&mut conn, id).map(|l| l.manifest.clone()).or_else(|_| {
+                    let b = store::ballots::entry(&mut conn, id, 0)?.ok_or(VoteError::NotFound)?;
+                    crate::ledger::entry::Manifest::decode(&b).map_err(|e| VoteError::Ledger(e.to_string()))
+                }).map_err(api_error)?;
+                json!(m.items.iter().enumerate().map(|(i, it)| json!({
+                    "index": i,
+                    "subject": match it.subject { Subject::Bill => json!("bill"), Subject::Amendment(a) => json!(m.amendments[a as usize].id) },
+                    "question": it.question,
+                    "options": it.options,
+                })).collect::<Vec<_>>())
+            }
+            None => json!([]),
+        };
+        Ok(json!({
+            "id": c.id,
+            "bill": bill.slug,
+            "version": version.meta.number,
+            "title": c.title,
+            "phase": c.phase,
+            "opens_on": c.opens_on,
+            "closes_on": c.closes_on,
+            "levels": {"comment": c.level_comment, "amend": c.level_amend, "vote": c.level_vote},
+            "items": items,
+            "log": log.map(|l| json!({"origin": l.origin, "size": l.size, "closed": l.closed_at.is_some()})),
+        }))
+    })
+    .await
+    .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+    .map(Json)
+}
+
+/// The log's latest checkpoint, signed now (text).
+#[get("/consultations/<id>/checkpoint")]
+async fn api_checkpoint(app: &State<AppState>, id: i64) -> Result<RawText<String>, ApiError> {
+    super::run_blocking(app, move |app| app.voting.checkpoint_now(id))
+        .await
+        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .map(|(_, note)| RawText(note))
+        .map_err(api_error)
+}
+
+fn proof_json(proof: Vec<crate::ledger::merkle::Hash>) -> Value {
+    json!(proof.iter().map(hex_hash).collect::<Vec<_>>())
+}
+
+#[get("/consultations/<id>/proof/inclusion?<index>&<size>")]
+async fn api_inclusion(
+    app: &State<AppState>,
+    id: i64,
+    index: u64,
+    size: u64,
+) -> Result<Json<Value>, ApiError> {
+    super::run_blocking(app, move |app| app.voting.inclusion_proof(id, index, size))
+        .await
+        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .map(|p| Json(json!({"index": index, "size": size, "proof": proof_json(p)})))
+        .map_err(|e| match e {
+            VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
+            e => api_error(e),
+        })
+}
+
+#[get("/consultations/<id>/proof/consistency?<from>&<to>")]
+async fn api_consistency(
+    app: &State<AppState>,
+    id: i64,
+    from: u64,
+    to: u64,
+) -> Result<Json<Value>, ApiError> {
+    super::run_blocking(app, move |app| app.voting.consistency_proof(id, from, to))
+        .await
+        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .map(|p| Json(json!({"from": from, "to": to, "proof": proof_json(p)})))
+        .map_err(|e| match e {
+            VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
+            e => api_error(e),
+        })
+}
+
+/// The instance's log key: raw Ed25519 public key, hex and base64.
+#[get("/log-key")]
+fn api_key(app: &State<AppState>) -> Json<Value> {
+    use base64::Engine;
+    let k = app.voting.key().public_key();
+    Json(json!({
+        "algorithm": "Ed25519",
+        "public_key_hex": hex::encode(k),
+        "public_key_base64": base64::engine::general_purpose::STANDARD.encode(k),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiBallot {
+    answers: Vec<ApiAnswer>,
+    #[serde(default)]
+    disclosure: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiAnswer {
+    item: u16,
+    option: u8,
+}
+
+/// Casts a ballot; answers with the receipt.
+#[post("/consultations/<id>/ballots", format = "json", data = "<body>")]
+async fn api_cast(
+    app: &State<AppState>,
+    viewer: Viewer,
+    _csrf: CsrfHeader,
+    id: i64,
+    body: Json<ApiBallot>,
+) -> Result<(Status, RawJson), ApiError> {
+    let me = viewer
+        .0
+        .ok_or_else(|| ApiError::new(Status::Unauthorized, "unauthorized", "sign in to vote"))?;
+    let disclosure = match body.disclosure.as_deref() {
+        None | Some("pseudonymous") => Disclosure::Pseudonymous,
+        Some("public") => Disclosure::Public,
+        Some(_) => {
+            return Err(ApiError::new(
+                Status::BadRequest,
+                "invalid_ballot",
+                "disclosure is pseudonymous or public",
+            ))
+        }
+    };
+    let choice = Choice {
+        answers: body.answers.iter().map(|a| (a.item, a.option)).collect(),
+        disclosure,
+    };
+    let prepared = super::run_blocking(app, move |app| {
+        app.voting.prepare(&me, id, &choice, voting::today())
+    })
+    .await
+    .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+    .map_err(api_error)?;
+    let receipt = app.voting.submit(prepared).await.map_err(api_error)?;
+    Ok((Status::Created, RawJson(receipt.to_json())))
+}
+
+#[derive(Responder)]
+#[response(content_type = "json")]
+struct RawJson(String);
