@@ -1,0 +1,247 @@
+//! The real binary, two app servers on one database, votes arriving through both, and
+//! one server killed with SIGKILL in the middle of the load: after a restart, every
+//! ballot whose receipt was returned is in the log, the log is dense and verifies, and
+//! voting continues. On the backend chosen by AMENDA_TEST_DATABASE_URL.
+
+mod common;
+
+use amenda::ledger::receipt::Receipt;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `amenda demo` on this test's data folder and database; waits until it serves.
+fn start(store: &common::TestStore) -> Server {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_amenda"))
+        .arg("--data")
+        .arg(store.data_dir())
+        .arg("--database-url")
+        .arg(store.database_url())
+        .args(["demo", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    for line in out.lines() {
+        let line = line.unwrap();
+        if line.contains("is running at") {
+            break;
+        }
+    }
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn browser() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn csrf(c: &reqwest::blocking::Client, base: &str) -> String {
+    let me: serde_json::Value = serde_json::from_str(
+        &c.get(format!("{base}/api/v1/me"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+    me["csrf_token"].as_str().unwrap().to_string()
+}
+
+/// Signs a demo person in; the session is in the database, so it works on every server.
+fn sign_in(c: &reqwest::blocking::Client, base: &str, person: &str, level: u8) {
+    let t = csrf(c, base);
+    let res = c
+        .post(format!("{base}/signin/demo"))
+        .form(&[
+            ("csrf", t.as_str()),
+            ("person", person),
+            ("level", &level.to_string()),
+            ("next", "/"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 303, "{person} signs in");
+}
+
+fn cast(
+    c: &reqwest::blocking::Client,
+    base: &str,
+    id: i64,
+    token: &str,
+    n: u64,
+) -> Option<Receipt> {
+    let body = format!(r#"{{"answers":[{{"item":0,"option":{}}}]}}"#, n % 3);
+    let res = c
+        .post(format!("{base}/api/v1/consultations/{id}/ballots"))
+        .header("Content-Type", "application/json")
+        .header("X-CSRF-Token", token)
+        .body(body)
+        .send()
+        .ok()?;
+    if res.status() != 201 {
+        return None;
+    }
+    Receipt::from_json(&res.text().ok()?).ok()
+}
+
+#[test]
+fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
+    let store = common::test_store();
+    let a = start(&store);
+    let b = start(&store);
+    let id = 1i64;
+
+    // Claire (staff) opens the demo consultation's vote.
+    let claire = browser();
+    sign_in(&claire, &a.base, "claire", 1);
+    let t = csrf(&claire, &a.base);
+    let res = claire
+        .post(format!("{}/consultations/{id}/phase", a.base))
+        .form(&[("csrf", t.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 303);
+
+    // Four voters, each with two browsers: one on each server.
+    let people = ["camille", "yanis", "dominique", "admin"];
+    let receipts: Arc<Mutex<Vec<Receipt>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut voters = Vec::new();
+    for (k, person) in people.iter().enumerate() {
+        for (s, base) in [&a.base, &b.base].into_iter().enumerate() {
+            let c = browser();
+            sign_in(&c, base, person, 2);
+            let token = csrf(&c, base);
+            voters.push((c, base.clone(), token, k * 2 + s));
+        }
+    }
+    let threads: Vec<_> = voters
+        .into_iter()
+        .map(|(c, base, token, n)| {
+            let receipts = receipts.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut i = n as u64;
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(r) = cast(&c, &base, id, &token, i) {
+                        receipts.lock().unwrap().push(r);
+                    }
+                    i += 1;
+                }
+                (c, base, token)
+            })
+        })
+        .collect();
+    // Let the load run, then kill server A without warning, and keep voting through B.
+    let started = Instant::now();
+    while receipts.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut a = a;
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let voters: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let receipts = std::mem::take(&mut *receipts.lock().unwrap());
+    assert!(
+        receipts.len() >= 200,
+        "{} ballots acknowledged",
+        receipts.len()
+    );
+
+    // Every acknowledged ballot is in the log, byte for byte, at its index; indices are
+    // unique and the log is dense.
+    let mut conn = store.conn().unwrap();
+    let log = amenda::store::ballots::by_consultation(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for r in &receipts {
+        assert!(seen.insert(r.index), "index {} given twice", r.index);
+        let stored = amenda::store::ballots::entry(&mut conn, id, r.index as i64)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged ballot {} is missing", r.index));
+        assert_eq!(stored, r.entry, "entry {}", r.index);
+    }
+    let all = amenda::service::voting::LogStream::new(&mut conn, id, 0, log.size).count();
+    assert_eq!(all as i64, log.size, "dense log");
+    drop(conn);
+
+    // Restarted, server A takes votes again, after everything already in the log.
+    let a = start(&store);
+    let (c, _, token) = voters
+        .into_iter()
+        .find(|(_, base, _)| *base != b.base)
+        .unwrap();
+    let r = cast(&c, &a.base, id, &token, 0).expect("voting continues after the restart");
+    assert_eq!(r.index, log.size as u64);
+
+    // Closed through the restarted server; the export verifies.
+    let t = csrf(&claire, &a.base);
+    let res = claire
+        .post(format!("{}/consultations/{id}/close", a.base))
+        .form(&[("csrf", t.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "entries.csv",
+        "ballots.csv",
+        "result.csv",
+        "checkpoint.txt",
+        "log.vkey",
+    ] {
+        let res = c
+            .get(format!("{}/consultations/{id}/ballots/{file}", b.base))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200, "{file}");
+        std::fs::write(dir.path().join(file), res.bytes().unwrap()).unwrap();
+    }
+    let key = c
+        .get(format!("{}/consultations/{id}/ballots/log.vkey", a.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let v = amenda::ledger::verify::verify_export(dir.path(), Some(key.trim())).unwrap();
+    // Ballots committed while A died may have had no receipt: never fewer, though.
+    assert_eq!(v.ballot_entries, log.size as u64);
+    assert!(v.ballot_entries > receipts.len() as u64);
+    assert_eq!(v.counted_ballots, people.len() as u64);
+    assert_eq!(v.entries, log.size as u64 + 2);
+}
