@@ -798,6 +798,9 @@ mod pages {
         assert!(cp_text.starts_with(&format!("vote.test/consultations/{id}/ballots\n1\n")));
 
         // Checking the receipt on the site: valid, and counted.
+        let (s, page) = get(&anon, "/receipts/check");
+        assert_eq!(s, Status::Ok);
+        assert!(page.contains("textarea"), "{page}");
         let (s, page, _) = post(
             &anon,
             "/receipts/check",

@@ -619,6 +619,9 @@ async fn check_page(
 ) -> Result<RawHtml<String>, AppError> {
     let mut data = Map::new();
     data.insert("csrf".into(), json!(csrf.0));
+    data.insert("receipt".into(), json!(""));
+    data.insert("valid".into(), json!(false));
+    data.insert("error".into(), json!(null));
     let title = ctx.lang.tr().get("check_title").to_string();
     app.render("check", &ctx, &title, data).map(RawHtml)
 }
@@ -661,9 +664,12 @@ async fn check(
                 data.insert("valid".into(), json!(true));
                 data.insert("facts".into(), json!(facts));
                 data.insert("counted".into(), json!(counted.map(|c| t.get(c))));
+                data.insert("error".into(), json!(null));
             }
             Err(reason) => {
                 data.insert("valid".into(), json!(false));
+                data.insert("facts".into(), json!(null));
+                data.insert("counted".into(), json!(null));
                 data.insert("error".into(), json!(reason));
             }
         }

@@ -268,6 +268,77 @@ const scenarios = [
     },
   },
   {
+    // Its own demo server: the vote moves the demo consultation past its amendment
+    // phase, which the other scenarios need.
+    name: 'vote, download the receipt, close and read the results',
+    async run({ page, audit }) {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const own = await startServer({
+        bin, cwd: repoRoot, logPath: path.join(artifactsDir, 'server-vote.log'), port,
+      });
+      const signIn = async (person, level) => {
+        await page.goto(`${base}/signin?next=/consultations/1`);
+        await page.locator(`input[name=person][value=${person}]`).check();
+        await page.locator(`input[name=level][value="${level}"]`).check();
+        await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      };
+      const signOut = async () => {
+        await clickAndWaitForLoad(page, page.locator('nav#user-menu button[type=submit]'), 'the sign-out button');
+      };
+      try {
+        // Staff open the vote.
+        await signIn('claire', 1);
+        await page.goto(`${base}/consultations/1`);
+        await clickAndWaitForLoad(page, page.locator('#advance-phase'), 'the next-phase button');
+        expect((await page.locator('#vote-link').count()) === 1, 'no link to vote once voting is open');
+        await signOut();
+        // A citizen at level 2 votes with the form and downloads the receipt.
+        await signIn('camille', 2);
+        await page.goto(`${base}/consultations/1`);
+        await clickAndWaitForLoad(page, page.locator('#vote-link'), 'the vote link');
+        await audit('21-vote-form');
+        const radios = page.locator('fieldset.ballot-item input[type=radio][value="0"]');
+        expect((await radios.count()) >= 1, 'no option to choose');
+        await radios.last().check();
+        await page.locator('#disclosure-public').check();
+        await clickAndWaitForLoad(page, page.locator('#cast-button'), 'the vote button');
+        expect((await page.locator('#vote-recorded').count()) === 1, 'no confirmation after voting');
+        await audit('22-vote-recorded');
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.locator('#receipt-link').click(),
+        ]);
+        const receipt = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+        expect(receipt.format === 'amenda-receipt-v1', `the receipt is ${JSON.stringify(receipt).slice(0, 80)}`);
+        expect(receipt.index === 1 && receipt.inclusion_proof.length >= 1, 'the receipt has no proof');
+        await page.goto(`${base}/consultations/1/ballots`);
+        expect((await page.locator('#log-size').innerText()).trim() === '2', 'the log page does not count the ballot');
+        await audit('23-ballot-log');
+        await signOut();
+        // Staff close; the results show charts and tables.
+        await signIn('claire', 1);
+        await page.goto(`${base}/consultations/1`);
+        await clickAndWaitForLoad(page, page.locator('#close-link'), 'the close link');
+        await audit('24-close');
+        await clickAndWaitForLoad(page, page.locator('#close-button'), 'the close button');
+        expect(page.url() === `${base}/consultations/1/results`, `after closing the page is ${page.url()}`);
+        expect((await page.locator('svg.chart').count()) >= 2, 'no chart on the results page');
+        expect((await page.locator('section.result table').count()) >= 1, 'no table beside the charts');
+        await audit('25-results');
+        // The receipt, checked on the site.
+        await page.goto(`${base}/receipts/check`);
+        await page.locator('textarea#receipt').fill(JSON.stringify(receipt));
+        await clickAndWaitForLoad(page, page.locator('#check-button'), 'the check button');
+        expect((await page.locator('#check-valid').count()) === 1, 'the receipt is not found valid');
+        expect((await page.locator('#check-counted').count()) === 1, 'the receipt does not say it is counted');
+        await audit('26-receipt-check');
+      } finally {
+        await own.stop();
+      }
+    },
+  },
+  {
     // Its own server (`amenda serve` with amenda.toml naming the test provider), not
     // the demo: a real sign-in through the provider's pages, and RP-initiated logout.
     name: 'sign-in through an OpenID Connect provider',
