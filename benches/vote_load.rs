@@ -151,9 +151,8 @@ fn main() {
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "vote_load: {} on {}: {clients} clients, {:.1} s: {} ballots acknowledged ({:.0}/s), {failed} failed; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "vote_load: {} on loopback: {clients} clients, {:.1} s: {} ballots acknowledged ({:.0}/s), {failed} failed; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         if db.is_some() { "PostgreSQL" } else { "SQLite" },
-        "loopback",
         elapsed,
         lat.len(),
         lat.len() as f64 / elapsed,
