@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod consolidation;
 pub mod consultations;
 pub mod errors;
 pub mod i18n;
@@ -313,6 +314,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", moderation::routes())
         .mount("/", oidc::routes())
         .mount("/", consultations::routes())
+        .mount("/", consolidation::routes())
         .mount("/api/v1", api::routes())
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())
