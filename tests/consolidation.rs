@@ -421,8 +421,16 @@ fn a_new_version_carries_pending_amendments_over() {
     drop(conn);
     // Nothing proposed, so nothing to accept.
     assert!(!consolidation::accept_rebase(&store, &cam, gone).unwrap());
+    // An amendment left on the old version cannot be adopted.
+    rule(&store, &staff, gone, Ruling::Admissible).unwrap();
+    rule(&store, &staff, kept, Ruling::Admissible).unwrap();
     // Voting: the text of amendments no longer moves.
     consultation::advance(&store, &staff, id).unwrap();
+    assert!(matches!(
+        rule(&store, &staff, gone, Ruling::Adopted),
+        Err(ConsultationError::State("err_not_rebased"))
+    ));
+    rule(&store, &staff, kept, Ruling::Adopted).unwrap();
     assert!(matches!(
         consolidation::rebase(&store, &staff, id, 3),
         Err(ConsultationError::NotOpen(_))

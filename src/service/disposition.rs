@@ -117,6 +117,11 @@ pub fn rule(
         if !phases.contains(&c.phase.as_str()) {
             return Err(ConsultationError::NotOpen(c.phase));
         }
+        // An amendment left on an earlier version (to redraft, or a rebase its author has
+        // not accepted) cannot be adopted: it would not apply to the consultation's text.
+        if ruling == Ruling::Adopted && a.version_id != c.version_id {
+            return Err(ConsultationError::State("err_not_rebased"));
+        }
         if !store::amendments::set_status(conn, a.id, from, ruling.status())? {
             return Err(ConsultationError::State("err_cannot_rule"));
         }
