@@ -633,5 +633,73 @@ mod pages {
             "",
         );
         assert_eq!(status, Status::Conflict, "nothing proposed to accept");
+        let page = get(&author, "/bills/budget-participatif/amendments/1");
+        assert!(
+            !page.contains("(rectified)"),
+            "a rebase is no rectification"
+        );
+    }
+
+    /// A three-way merge is proposed to the author on the amendment page; they accept.
+    #[test]
+    fn the_author_accepts_a_proposed_rebase() {
+        let store = common::test_store();
+        let id = setup(&store, 2);
+        let cam = person(&store, "camille", 1);
+        // Article 12: "par" is found many times, and version 3 changes the end of the
+        // sentence right after it.
+        let (_, body12, _) = article(&store, id, "12");
+        let edited = body12.replace(
+            "rendus par les conseils de quartier",
+            "rendus selon les conseils de quartier",
+        );
+        assert_ne!(edited, body12);
+        file(&store, &cam, id, "12", FilingKind::Edit, &edited);
+        let staff = person(&store, "claire", 1);
+        let s = consolidation::rebase(&store, &staff, id, 3).unwrap();
+        assert_eq!(s.proposed.len(), 1, "{s:?}");
+        let anon = client(&store);
+        let page = get(&anon, "/bills/budget-participatif/amendments/1");
+        assert!(page.contains("a new wording is proposed"), "{page}");
+        assert!(
+            !page.contains("id=\"accept-rebase\""),
+            "only its author accepts"
+        );
+        let author = client(&store);
+        sign_in(&author, "camille", 1);
+        let page = get(&author, "/bills/budget-participatif/amendments/1");
+        assert!(page.contains("id=\"accept-rebase\""), "{page}");
+        let (status, _, loc) = post(
+            &author,
+            "/bills/budget-participatif/amendments/1/accept-rebase",
+            "",
+        );
+        assert_eq!(status, Status::SeeOther);
+        let page = get(&author, &loc.unwrap());
+        assert!(
+            page.contains("New wording accepted by the author (version 3)."),
+            "{page}"
+        );
+        assert!(!page.contains("(rectified)"));
+        let (_, new12, _) = article(&store, id, "12");
+        assert!(new12.contains("5° Les observations"));
+        let mut conn = store.conn().unwrap();
+        let bill = store::bills::by_slug(&mut conn, "budget-participatif")
+            .unwrap()
+            .unwrap();
+        let a = store::amendments::by_number(&mut conn, bill.id, 1)
+            .unwrap()
+            .unwrap();
+        let ops: Vec<Operation> = serde_json::from_str(
+            &store::amendments::revision(&mut conn, a.id, 2)
+                .unwrap()
+                .unwrap()
+                .operations,
+        )
+        .unwrap();
+        assert_eq!(
+            amenda::domain::amendment::apply(&new12, &ops).unwrap(),
+            new12.replace("rendus par les conseils", "rendus selon les conseils")
+        );
     }
 }

@@ -715,7 +715,17 @@ async fn amendment_page(
         let mut data = Map::new();
         data.insert("number".into(), json!(number_text));
         data.insert("revision".into(), json!(a.revision));
-        data.insert("rectified".into(), json!(a.revision > 1));
+        // "Rectifié": a revision written by its author, not one a rebase wrote.
+        let rebased = {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            store::rebases::latest(&mut conn, a.id)
+                .map_err(AppError::store(lang))?
+                .is_some_and(|r| {
+                    matches!(r.outcome.as_str(), "carried" | "accepted")
+                        && r.to_version_id == a.version_id
+                })
+        };
+        data.insert("rectified".into(), json!(a.revision > 1 && !rebased));
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert("article".into(), json!({"num": art.num, "heading": art.heading, "href": format!("/bills/{}/articles/{}", bill.slug, art.wid)}));
         data.insert("author".into(), json!(a.author_label));
