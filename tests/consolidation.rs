@@ -703,3 +703,40 @@ mod pages {
         );
     }
 }
+
+/// A consultation on an older version cannot be consolidated (move it first); the
+/// refusal writes nothing.
+#[test]
+fn consolidating_an_older_version_is_refused() {
+    let store = common::test_store();
+    let id = setup(&store, 2);
+    let staff = person(&store, "claire", 1);
+    let cam = person(&store, "camille", 1);
+    let (_, body3, _) = article(&store, id, "3");
+    let a = file(
+        &store,
+        &cam,
+        id,
+        "3",
+        FilingKind::Edit,
+        &body3.replace("seize ans", "quinze ans"),
+    );
+    rule(&store, &staff, a, Ruling::Admissible).unwrap();
+    consultation::advance(&store, &staff, id).unwrap();
+    rule(&store, &staff, a, Ruling::Adopted).unwrap();
+    assert!(matches!(
+        consolidation::consolidate(&store, &staff, id),
+        Err(ConsultationError::State("err_not_latest"))
+    ));
+    let mut conn = store.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "budget-participatif")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store::versions::max_number(&mut conn, bill.id).unwrap(),
+        Some(3)
+    );
+    assert!(store::consolidations::for_consultation(&mut conn, id)
+        .unwrap()
+        .is_none());
+}
