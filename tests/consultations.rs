@@ -66,6 +66,7 @@ fn setup(store: &common::TestStore) -> (i64, String, String, String) {
 
 fn filing<'a>(id: i64, wid: &'a str, sha: &'a str, text: &'a str, token: &'a str) -> Filing<'a> {
     Filing {
+        kind: consultation::FilingKind::Edit,
         consultation_id: id,
         wid,
         article_sha256: sha,

@@ -229,3 +229,616 @@ fn reglement_an_whole_history() {
         "21",
     );
 }
+
+// ---------------------------------------------------------------- oracles
+//
+// Real reforms turned into citizens' amendments: one per changed article (its text
+// edited), per repealed article, and per run of new articles (with any new division),
+// filed through `service::consultation::file` like any citizen's, ruled admissible,
+// adopted, consolidated. The consolidated version must equal the real new text.
+
+mod oracle {
+    use super::*;
+    use amenda::domain::amendment::{self as am, Operation};
+    use amenda::domain::identity::Level;
+    use amenda::service::consolidation;
+    use amenda::service::consultation::{self, Disclosure, Filing, FilingKind, NewConsultation};
+    use amenda::service::disposition::{rule, Ruling};
+    use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+    use amenda::text::{assign_wids, parse, WidAllocator};
+    use std::collections::{HashMap, HashSet};
+    use std::process::Command;
+
+    const KEY: [u8; 32] = [9; 32];
+
+    fn person(s: &common::TestStore, key: &str) -> SessionInfo {
+        let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
+        demo_sign_in(s, p, Level::new(2).unwrap(), "test")
+            .unwrap()
+            .1
+    }
+
+    /// A bare clone of a bundle (read in place by `import_git`, and by `git show`).
+    fn clone(bundle: &std::path::Path) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("git")
+            .args(["clone", "--quiet", "--bare", "--no-tags"])
+            .arg(bundle)
+            .arg(dir.path().join("r.git"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    }
+
+    fn git_show(repo: &std::path::Path, rev: &str, file: &str) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["show", &format!("{rev}:{file}")])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn heading_line<'a>(md: &'a str, u: &Unit) -> &'a str {
+        u.text(md).lines().next().unwrap_or("")
+    }
+
+    /// What turns `old` into `new`, as amendments a citizen can file.
+    #[derive(Default)]
+    pub struct Plan {
+        /// (article wid, its new body)
+        pub edits: Vec<(String, String)>,
+        pub repeals: Vec<String>,
+        /// (unit the run follows, the run's markdown)
+        pub inserts: Vec<(String, String)>,
+    }
+
+    pub fn plan(old_md: &str, old_units: &[Unit], new_md: &str) -> Plan {
+        let mut new_units = parse(new_md).units;
+        assign_wids(
+            Some((old_md, old_units)),
+            new_md,
+            &mut new_units,
+            &mut WidAllocator::new(1 << 40),
+        );
+        let old_pos: HashMap<&str, usize> = old_units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind != UnitKind::Paragraph)
+            .map(|(i, u)| (u.wid.as_str(), i))
+            .collect();
+        // Units kept in place: same kind and heading line, in the same order; found by
+        // id, else by heading among the next old units (a new division may have taken
+        // the id of an old one with a similar heading).
+        let old_top: Vec<usize> = {
+            let mut v: Vec<usize> = old_pos.values().copied().collect();
+            v.sort_unstable();
+            v
+        };
+        let mut used: HashSet<usize> = HashSet::new();
+        // new unit index -> old unit index
+        let mut kept: HashMap<usize, usize> = HashMap::new();
+        let mut last: Option<usize> = None;
+        for (ni, u) in new_units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind != UnitKind::Paragraph)
+        {
+            let same = |j: usize| {
+                let o = &old_units[j];
+                o.kind == u.kind && heading_line(old_md, o) == heading_line(new_md, u)
+            };
+            let after_last = |j: usize| last.is_none_or(|l| j > l);
+            let by_wid = old_pos
+                .get(u.wid.as_str())
+                .copied()
+                .filter(|&j| same(j) && after_last(j) && !used.contains(&j));
+            let found = by_wid.or_else(|| {
+                old_top
+                    .iter()
+                    .copied()
+                    .filter(|&j| after_last(j) && !used.contains(&j))
+                    .take(50)
+                    .find(|&j| same(j))
+            });
+            if let Some(j) = found {
+                kept.insert(ni, j);
+                used.insert(j);
+                last = Some(j);
+            }
+        }
+        for (j, o) in old_units
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.kind == UnitKind::Division)
+        {
+            assert!(
+                used.contains(&j),
+                "a division changed, which amendments cannot express: {}",
+                heading_line(old_md, o)
+            );
+        }
+        let mut p = Plan::default();
+        for (ni, u) in new_units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind == UnitKind::Article)
+        {
+            if let Some(&j) = kept.get(&ni) {
+                let o = &old_units[j];
+                let (ob, nb) = (article_body(o.text(old_md)), article_body(u.text(new_md)));
+                if ob != nb {
+                    p.edits.push((o.wid.clone(), nb.to_string()));
+                }
+            }
+        }
+        for (j, o) in old_units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind == UnitKind::Article)
+        {
+            if !used.contains(&j) {
+                p.repeals.push(o.wid.clone());
+            }
+        }
+        let mut after: Option<&str> = None;
+        let mut run: Option<(usize, usize)> = None;
+        let flush = |after: Option<&str>, run: &mut Option<(usize, usize)>, p: &mut Plan| {
+            if let Some((s, e)) = run.take() {
+                let after = after.expect("new units before any kept unit");
+                p.inserts
+                    .push((after.to_string(), new_md[s..e].to_string()));
+            }
+        };
+        for (ni, u) in new_units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.kind != UnitKind::Paragraph)
+        {
+            if let Some(&j) = kept.get(&ni) {
+                flush(after, &mut run, &mut p);
+                after = Some(old_units[j].wid.as_str());
+            } else {
+                run = Some(match run {
+                    Some((s, e)) => (s, e.max(u.end)),
+                    None => (u.start, u.end),
+                });
+            }
+        }
+        flush(after, &mut run, &mut p);
+        p
+    }
+
+    /// The units of a text as a reader sees them: kind, number, heading, and text (an
+    /// article's body; a paragraph's text).
+    pub fn shape(md: &str) -> Vec<(UnitKind, Option<String>, Option<String>, String)> {
+        parse(md)
+            .units
+            .iter()
+            .map(|u| {
+                let text = match u.kind {
+                    UnitKind::Article => article_body(u.text(md)).to_string(),
+                    _ => u.text(md).to_string(),
+                };
+                (u.kind, u.num.clone(), u.heading.clone(), text)
+            })
+            .collect()
+    }
+
+    pub struct Setup {
+        pub store: common::TestStore,
+        pub consultation: i64,
+        pub staff: SessionInfo,
+        pub citizen: SessionInfo,
+    }
+
+    /// Imports `repo` up to `rev` as bill `slug` and opens a consultation on its last
+    /// version, open for amendments.
+    pub fn setup(repo: &std::path::Path, file: &str, slug: &str, rev: &str) -> Setup {
+        let store = common::test_store();
+        import_git(
+            &store,
+            &repo.display().to_string(),
+            file,
+            slug,
+            Some(rev),
+            None,
+            &Silent,
+        )
+        .unwrap();
+        let staff = person(&store, "claire");
+        let citizen = person(&store, "camille");
+        let latest = {
+            let mut conn = store.conn().unwrap();
+            let bill = store::bills::by_slug(&mut conn, slug).unwrap().unwrap();
+            store::versions::max_number(&mut conn, bill.id)
+                .unwrap()
+                .unwrap()
+        };
+        let consultation = consultation::open(
+            &store,
+            &staff,
+            &NewConsultation {
+                bill_slug: slug,
+                version: latest,
+                title: "Réforme",
+                description: "",
+                opens_on: "2026-12-01",
+                closes_on: "2027-01-31",
+                levels: [1, 1, 2],
+            },
+        )
+        .unwrap();
+        consultation::advance(
+            &store,
+            &staff,
+            consultation,
+            &amenda::service::voting::Voting::new(
+                amenda::store::Store::clone(&store),
+                amenda::service::voting::LogKey::random(),
+                "test.example",
+                30,
+            ),
+        )
+        .unwrap();
+        Setup {
+            store,
+            consultation,
+            staff,
+            citizen,
+        }
+    }
+
+    /// The consultation's version: text and units.
+    pub fn current(s: &Setup) -> (String, Vec<Unit>) {
+        let mut conn = s.store.conn().unwrap();
+        let c = store::consultations::by_id(&mut conn, s.consultation)
+            .unwrap()
+            .unwrap();
+        let v = store::versions::by_id(&mut conn, c.version_id)
+            .unwrap()
+            .unwrap();
+        let units = store::units::for_version(&mut conn, v.meta.id).unwrap();
+        (v.markdown, units)
+    }
+
+    pub fn file(s: &Setup, units: &[Unit], wid: &str, kind: FilingKind, text: &str) -> i64 {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sha = &units.iter().find(|u| u.wid == wid).unwrap().sha256;
+        let token = format!("oracle-token-{n:08}-{}", std::process::id());
+        consultation::file(
+            &s.store,
+            &KEY,
+            &s.citizen,
+            &Filing {
+                kind,
+                consultation_id: s.consultation,
+                wid,
+                article_sha256: sha,
+                text,
+                justification: "Réforme.",
+                disclosure: Disclosure::Pseudonym,
+                form_token: &token,
+            },
+        )
+        .unwrap_or_else(|e| panic!("filing on {wid}: {e}"))
+        .0
+        .id
+    }
+
+    /// Files the plan, adopts every amendment (none falls), consolidates; returns the
+    /// consolidated text and the number of amendments.
+    pub fn amend_adopt_consolidate(s: &Setup, target: &str) -> (String, usize) {
+        let (md, units) = current(s);
+        let p = plan(&md, &units, target);
+        let mut ids = Vec::new();
+        for (wid, body) in &p.edits {
+            ids.push(file(s, &units, wid, FilingKind::Edit, body));
+        }
+        for wid in &p.repeals {
+            ids.push(file(s, &units, wid, FilingKind::RepealArticle, ""));
+        }
+        for (after, run) in &p.inserts {
+            ids.push(file(s, &units, after, FilingKind::InsertAfter, run));
+        }
+        for id in &ids {
+            rule(&s.store, &s.staff, *id, Ruling::Admissible).unwrap();
+        }
+        consultation::advance(
+            &s.store,
+            &s.staff,
+            s.consultation,
+            &amenda::service::voting::Voting::new(
+                amenda::store::Store::clone(&s.store),
+                amenda::service::voting::LogKey::random(),
+                "test.example",
+                30,
+            ),
+        )
+        .unwrap();
+        for id in &ids {
+            let fallen = rule(&s.store, &s.staff, *id, Ruling::Adopted).unwrap();
+            assert!(fallen.is_empty(), "{id} made {fallen:?} fall");
+        }
+        consultation::advance(
+            &s.store,
+            &s.staff,
+            s.consultation,
+            &amenda::service::voting::Voting::new(
+                amenda::store::Store::clone(&s.store),
+                amenda::service::voting::LogKey::random(),
+                "test.example",
+                30,
+            ),
+        )
+        .unwrap();
+        let number = consolidation::consolidate(&s.store, &s.staff, s.consultation).unwrap();
+        let mut conn = s.store.conn().unwrap();
+        let c = store::consultations::by_id(&mut conn, s.consultation)
+            .unwrap()
+            .unwrap();
+        let v = store::versions::by_number(&mut conn, c.bill_id, number)
+            .unwrap()
+            .unwrap();
+        // Every span is written by one of the adopted amendments.
+        let spans = store::consolidations::spans(&mut conn, v.meta.id).unwrap();
+        assert!(!spans.is_empty());
+        assert!(spans.iter().all(|s| ids.contains(&s.amendment_id)));
+        let written: HashSet<i64> = spans.iter().map(|s| s.amendment_id).collect();
+        assert_eq!(written.len(), ids.len(), "every amendment wrote something");
+        (v.markdown, ids.len())
+    }
+
+    pub fn assert_same_text(got: &str, want: &str) {
+        let (g, w) = (shape(got), shape(want));
+        for (i, (a, b)) in g.iter().zip(&w).enumerate() {
+            assert_eq!(a, b, "unit {i} differs");
+        }
+        assert_eq!(g.len(), w.len(), "number of units");
+    }
+
+    /// Oracle 1: the 2019 reform of the Règlement de l'Assemblée nationale.
+    #[test]
+    fn reglement_an_reform_2019_through_amendments() {
+        let Some(dir) = corpus() else { return };
+        let repo = clone(&dir.join("reglement_an.bundle"));
+        let repo = repo.path().join("r.git");
+        let file = "règlement.md";
+        let s = setup(&repo, file, "reglement-an", "historique");
+        let target = git_show(&repo, "reforme-2019", file);
+        let (got, n) = amend_adopt_consolidate(&s, &target);
+        assert!(n >= 10, "{n} amendments");
+        assert_same_text(&got, &target);
+    }
+
+    /// The CPI versions of oracle 2 (two consecutive commits of branch `texte`: 85
+    /// articles changed, 19 added, 3 repealed, one new division).
+    const CPI_FROM: &str = "671b58396babfdfc9b10a07124719abd9ab40063";
+    const CPI_TO: &str = "3d6047de181c801dc24fe62f04556e3679d0b185";
+    const CPI_FILE: &str = "code_de_la_propriété_intellectuelle.md";
+
+    /// Oracle 2: two consecutive versions of the CPI.
+    #[test]
+    fn cpi_consecutive_versions_through_amendments() {
+        let Some(dir) = corpus() else { return };
+        let repo = clone(&dir.join("cpi.bundle"));
+        let repo = repo.path().join("r.git");
+        let s = setup(&repo, CPI_FILE, "cpi", CPI_FROM);
+        let target = git_show(&repo, CPI_TO, CPI_FILE);
+        let (got, n) = amend_adopt_consolidate(&s, &target);
+        assert!(n >= 50, "{n} amendments");
+        assert_same_text(&got, &target);
+    }
+
+    /// Words of a text with their byte ranges.
+    fn words(s: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in s.char_indices() {
+            match (c.is_alphabetic(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(b)) => {
+                    out.push((b, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(b) = start {
+            out.push((b, s.len()));
+        }
+        out
+    }
+
+    /// Rebase on real data: amendments filed on one CPI version are carried to the next,
+    /// where the articles they target did not change (automatic), changed around the
+    /// quote (three-way merge, proposed to the author, who accepts), or were rewritten
+    /// or repealed (to redraft).
+    #[test]
+    fn cpi_rebase_onto_the_next_version() {
+        let Some(dir) = corpus() else { return };
+        let repo = clone(&dir.join("cpi.bundle"));
+        let repo = repo.path().join("r.git");
+        let s = setup(&repo, CPI_FILE, "cpi", CPI_FROM);
+        let (old_md, old_units) = current(&s);
+        // The next version, imported while amendments are pending.
+        import_git(
+            &s.store,
+            &repo.display().to_string(),
+            CPI_FILE,
+            "cpi",
+            Some(CPI_TO),
+            None,
+            &Silent,
+        )
+        .unwrap();
+        let (new_md, new_units) = {
+            let mut conn = s.store.conn().unwrap();
+            let bill = store::bills::by_slug(&mut conn, "cpi").unwrap().unwrap();
+            let v = store::versions::latest(&mut conn, bill.id)
+                .unwrap()
+                .unwrap();
+            let u = store::units::for_version(&mut conn, v.meta.id).unwrap();
+            (v.markdown, u)
+        };
+        let body = |md: &str, units: &[Unit], wid: &str| -> Option<String> {
+            units
+                .iter()
+                .find(|u| u.wid == wid && u.kind == UnitKind::Article)
+                .map(|u| article_body(u.text(md)).to_string())
+        };
+        let articles: Vec<&Unit> = old_units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Article)
+            .collect();
+
+        // Unchanged articles: an edit and a repeal, carried automatically.
+        let unchanged: Vec<&Unit> = articles
+            .iter()
+            .copied()
+            .filter(|u| {
+                body(&new_md, &new_units, &u.wid).as_deref() == Some(article_body(u.text(&old_md)))
+                    && !article_body(u.text(&old_md)).is_empty()
+            })
+            .take(2)
+            .collect();
+        let ob = article_body(unchanged[0].text(&old_md));
+        let first = words(ob)[0];
+        let edited = format!("{}Désormais{}", &ob[..first.0], &ob[first.1..]);
+        let automatic = file(&s, &old_units, &unchanged[0].wid, FilingKind::Edit, &edited);
+        let repeal = file(
+            &s,
+            &old_units,
+            &unchanged[1].wid,
+            FilingKind::RepealArticle,
+            "",
+        );
+
+        // Changed articles: a word just before a change, found twice in the new text
+        // (three-way); a word the new version rewrote (to redraft).
+        let mut three_way: Option<(i64, String, String)> = None;
+        let mut redraft: Option<i64> = None;
+        for u in &articles {
+            let ob = article_body(u.text(&old_md));
+            let Some(nb) = body(&new_md, &new_units, &u.wid) else {
+                continue;
+            };
+            if ob == nb || ob.len() > 20_000 {
+                continue;
+            }
+            let theirs = am::derive(&u.wid, ob, &nb).unwrap();
+            let spans: Vec<(usize, usize, isize)> = theirs
+                .iter()
+                .filter_map(|o| {
+                    let a = o.anchor()?;
+                    let n = match o {
+                        Operation::Substitute { text, .. } | Operation::Insert { text, .. } => {
+                            text.len()
+                        }
+                        _ => 0,
+                    };
+                    Some((a.start, a.end, n as isize - (a.end - a.start) as isize))
+                })
+                .collect();
+            for &(ws, we) in &words(ob) {
+                let w = &ob[ws..we];
+                if w.len() < 3 {
+                    continue;
+                }
+                let clear = spans.iter().all(|&(hs, he, _)| we + 1 < hs || ws > he + 1);
+                let near = spans.iter().any(|&(hs, _, _)| we + 1 < hs && hs <= we + 30);
+                if three_way.is_none() && clear && near && nb.matches(w).count() >= 2 {
+                    let mine = format!("{}ZZZ{}", &ob[..ws], &ob[we..]);
+                    let shift: isize = spans
+                        .iter()
+                        .filter(|&&(_, he, _)| he <= ws)
+                        .map(|&(_, _, d)| d)
+                        .sum();
+                    let p = (ws as isize + shift) as usize;
+                    assert_eq!(&nb[p..p + w.len()], w);
+                    let expected = format!("{}ZZZ{}", &nb[..p], &nb[p + w.len()..]);
+                    let id = file(&s, &old_units, &u.wid, FilingKind::Edit, &mine);
+                    three_way = Some((id, u.wid.clone(), expected));
+                    break;
+                }
+                let inside = spans
+                    .iter()
+                    .any(|&(hs, he, _)| hs <= ws && we <= he && hs < he);
+                if redraft.is_none() && inside && !nb.contains(w) {
+                    let mine = format!("{}ZZZ{}", &ob[..ws], &ob[we..]);
+                    redraft = Some(file(&s, &old_units, &u.wid, FilingKind::Edit, &mine));
+                    break;
+                }
+            }
+            if three_way.is_some() && redraft.is_some() {
+                break;
+            }
+        }
+        let (three_way, tw_wid, expected) = three_way.expect("a three-way case in this pair");
+        let redraft = redraft.expect("a rewritten case in this pair");
+        // An article the new version repealed.
+        let gone = articles
+            .iter()
+            .find(|u| body(&new_md, &new_units, &u.wid).is_none())
+            .expect("a repealed article");
+        let on_gone = file(&s, &old_units, &gone.wid, FilingKind::RepealArticle, "");
+
+        let latest = {
+            let mut conn = s.store.conn().unwrap();
+            let bill = store::bills::by_slug(&mut conn, "cpi").unwrap().unwrap();
+            store::versions::max_number(&mut conn, bill.id)
+                .unwrap()
+                .unwrap()
+        };
+        let summary = consolidation::rebase(&s.store, &s.staff, s.consultation, latest).unwrap();
+        let mut carried = summary.carried.clone();
+        carried.sort();
+        assert_eq!(carried, vec![automatic, repeal]);
+        assert_eq!(summary.proposed, vec![three_way]);
+        let mut redrafts = summary.redraft.clone();
+        redrafts.sort();
+        let mut want = vec![redraft, on_gone];
+        want.sort();
+        assert_eq!(redrafts, want);
+
+        // The carried edit applies to the new text; the proposal waits for its author.
+        let ops_of = |id: i64| -> (i32, Vec<Operation>) {
+            let mut conn = s.store.conn().unwrap();
+            let a = store::amendments::by_id(&mut conn, id).unwrap().unwrap();
+            let r = store::amendments::revision(&mut conn, id, a.revision)
+                .unwrap()
+                .unwrap();
+            (a.revision, serde_json::from_str(&r.operations).unwrap())
+        };
+        let (rev, ops) = ops_of(automatic);
+        assert_eq!(rev, 2);
+        let nb = body(&new_md, &new_units, &unchanged[0].wid).unwrap();
+        assert_eq!(am::apply(&nb, &ops).unwrap(), edited);
+        assert_eq!(ops_of(three_way).0, 1);
+        let other = person(&s.store, "yanis");
+        assert!(consolidation::accept_rebase(&s.store, &other, three_way).is_err());
+        assert!(consolidation::accept_rebase(&s.store, &s.citizen, three_way).unwrap());
+        let (rev, ops) = ops_of(three_way);
+        assert_eq!(rev, 2);
+        let nb = body(&new_md, &new_units, &tw_wid).unwrap();
+        assert_eq!(am::apply(&nb, &ops).unwrap(), expected);
+        assert!(!consolidation::accept_rebase(&s.store, &s.citizen, three_way).unwrap());
+        assert_eq!(
+            ops_of(redraft).0,
+            1,
+            "an amendment to redraft is left as written"
+        );
+    }
+}

@@ -275,6 +275,14 @@ fn route_table() {
         ("POST", "/bills/<slug>/consultations", Role("staff")),
         ("GET", "/consultations/<id>?<page>", Public),
         ("POST", "/consultations/<id>/phase", Role("staff")),
+        (
+            "POST",
+            "/bills/<slug>/amendments/<number>/rule",
+            Role("staff"),
+        ),
+        ("POST", "/consultations/<id>/consolidate", Role("staff")),
+        ("POST", "/consultations/<id>/rebase", Role("staff")),
+        ("GET", "/bills/<slug>/versions/<n>/provenance", Public),
         ("GET", "/consultations/<id>/articles/<wid>/amend", SignedIn),
         (
             "POST",
@@ -316,6 +324,11 @@ fn route_table() {
         ),
         ("POST", "/api/v1/consultations/<id>/ballots", JsonWrite),
         ("GET", "/api/v1/log-key", Public),
+        (
+            "POST",
+            "/bills/<slug>/amendments/<number>/accept-rebase",
+            Csrf { signed_in: true },
+        ),
         ("GET", "/moderation/reidentify", Role("moderator")),
         ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),

@@ -111,6 +111,7 @@ fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) 
                 justification: "Plus clair.",
                 disclosure: consultation::Disclosure::Pseudonym,
                 form_token: &format!("form-token-{n:08}"),
+                kind: consultation::FilingKind::Edit,
             },
         )
         .unwrap();

@@ -2,4 +2,5 @@
 
 pub mod amendment;
 pub mod bill;
+pub mod consolidation;
 pub mod identity;

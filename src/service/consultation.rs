@@ -31,6 +31,15 @@ pub enum ConsultationError {
     Level { needed: u8, have: u8 },
     #[error("the article changed since the form was opened: start again from the current version")]
     Stale,
+    /// The request does not fit the amendment's or the consultation's state; the
+    /// message is an i18n key.
+    #[error("refused: {0}")]
+    State(&'static str),
+    #[error("staff only")]
+    Forbidden,
+    /// The adopted amendments cannot be applied together (the reason, in English).
+    #[error("the adopted amendments cannot be consolidated: {0}")]
+    Consolidate(String),
     #[error(transparent)]
     Amend(#[from] AmendError),
     #[error(transparent)]
@@ -180,16 +189,51 @@ pub fn article(
     consultation_id: i64,
     wid: &str,
 ) -> Result<(Consultation, String, Article), ConsultationError> {
+    unit(store, consultation_id, wid, false)
+}
+
+/// Like [`article`], also accepting a division (a new article may open a division).
+fn unit(
+    store: &Store,
+    consultation_id: i64,
+    wid: &str,
+    divisions: bool,
+) -> Result<(Consultation, String, Article), ConsultationError> {
     let mut conn = store.conn()?;
     let c = store::consultations::by_id(&mut conn, consultation_id)?
         .ok_or(ConsultationError::NotFound)?;
-    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(ConsultationError::NotFound)?;
-    let version =
-        store::versions::by_id(&mut conn, c.version_id)?.ok_or(ConsultationError::NotFound)?;
-    let units = store::units::for_version(&mut conn, version.meta.id)?;
+    let version_id = c.version_id;
+    unit_in(&mut conn, c, version_id, wid, divisions)
+}
+
+/// The unit an amendment targets, in the version it is anchored on (which stays the
+/// one it was written on when a rebase left it to redraft).
+pub fn amendment_article(
+    store: &Store,
+    a: &Amendment,
+) -> Result<(Consultation, String, Article), ConsultationError> {
+    let mut conn = store.conn()?;
+    let c = store::consultations::by_id(&mut conn, a.consultation_id)?
+        .ok_or(ConsultationError::NotFound)?;
+    unit_in(&mut conn, c, a.version_id, &a.article_wid, true)
+}
+
+fn unit_in(
+    conn: &mut store::DbConnection,
+    c: Consultation,
+    version_id: i64,
+    wid: &str,
+    divisions: bool,
+) -> Result<(Consultation, String, Article), ConsultationError> {
+    let bill = store::bills::by_id(conn, c.bill_id)?.ok_or(ConsultationError::NotFound)?;
+    let version = store::versions::by_id(conn, version_id)?.ok_or(ConsultationError::NotFound)?;
+    let units = store::units::for_version(conn, version.meta.id)?;
     let u = units
         .iter()
-        .find(|u| u.wid == wid && u.kind == UnitKind::Article)
+        .find(|u| {
+            u.wid == wid
+                && (u.kind == UnitKind::Article || (divisions && u.kind == UnitKind::Division))
+        })
         .ok_or(ConsultationError::NotFound)?;
     let text = u.text(&version.markdown);
     Ok((
@@ -199,7 +243,11 @@ pub fn article(
             wid: u.wid.clone(),
             num: u.num.clone().unwrap_or_default(),
             heading: u.heading.clone().unwrap_or_default(),
-            body: article_body(text).to_string(),
+            body: if u.kind == UnitKind::Article {
+                article_body(text).to_string()
+            } else {
+                String::new()
+            },
             sha256: u.sha256.clone(),
         },
     ))
@@ -236,8 +284,31 @@ pub fn author_label(key: &[u8], who: &SessionInfo, bill_slug: &str, d: Disclosur
     }
 }
 
+/// What an amendment does to its article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilingKind {
+    /// The article's text, edited: word operations.
+    Edit,
+    /// Delete the whole article (the text is ignored).
+    RepealArticle,
+    /// Insert the text (one or more articles, headings included) after the unit.
+    InsertAfter,
+}
+
+impl FilingKind {
+    pub fn parse(s: &str) -> Option<FilingKind> {
+        match s {
+            "edit" => Some(FilingKind::Edit),
+            "repeal" => Some(FilingKind::RepealArticle),
+            "insert" => Some(FilingKind::InsertAfter),
+            _ => None,
+        }
+    }
+}
+
 /// A filing, as the form sends it.
 pub struct Filing<'a> {
+    pub kind: FilingKind,
     pub consultation_id: i64,
     pub wid: &'a str,
     /// The SHA-256 of the article the form was made from (stale forms are refused).
@@ -255,7 +326,12 @@ pub fn check_filing(
     who: &SessionInfo,
     f: &Filing<'_>,
 ) -> Result<(Consultation, String, Article, Vec<Operation>), ConsultationError> {
-    let (c, slug, art) = article(store, f.consultation_id, f.wid)?;
+    let (c, slug, art) = unit(
+        store,
+        f.consultation_id,
+        f.wid,
+        f.kind == FilingKind::InsertAfter,
+    )?;
     if c.phase != "amendments" {
         return Err(ConsultationError::NotOpen(c.phase));
     }
@@ -277,7 +353,23 @@ pub fn check_filing(
     }
     // Line ends as browsers send them (CRLF) must not count as changes.
     let text = f.text.replace("\r\n", "\n");
-    let ops = amendment::derive(&art.wid, &art.body, text.trim_end_matches('\n'))?;
+    let ops = match f.kind {
+        FilingKind::Edit => amendment::derive(&art.wid, &art.body, text.trim_end_matches('\n'))?,
+        FilingKind::RepealArticle => vec![Operation::RepealUnit {
+            wid: art.wid.clone(),
+        }],
+        FilingKind::InsertAfter => {
+            let md = text.trim_matches('\n');
+            let parsed = crate::text::parse(md);
+            if !md.starts_with('#') || !parsed.units.iter().any(|u| u.kind == UnitKind::Article) {
+                return invalid("text", "err_new_article");
+            }
+            vec![Operation::InsertArticle {
+                after: art.wid.clone(),
+                markdown: md.to_string(),
+            }]
+        }
+    };
     Ok((c, slug, art, ops))
 }
 

@@ -99,6 +99,22 @@ impl BillWriter {
         Ok(BillWriter { bill, prev, alloc })
     }
 
+    /// Appends to an existing bill (a consolidated version, say).
+    pub fn existing(
+        conn: &mut DbConnection,
+        bill: store::bills::Bill,
+    ) -> Result<BillWriter, ImportError> {
+        let prev = match store::versions::latest(conn, bill.id)? {
+            Some(v) => {
+                let units = store::units::for_version(conn, v.meta.id)?;
+                Some((v.meta.number, v.markdown, units))
+            }
+            None => None,
+        };
+        let alloc = WidAllocator::new(bill.next_wid as u64);
+        Ok(BillWriter { bill, prev, alloc })
+    }
+
     pub fn bill(&self) -> &store::bills::Bill {
         &self.bill
     }

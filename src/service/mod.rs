@@ -1,7 +1,9 @@
 //! Use cases that combine the pure layers with storage: importing bills, reading and
 //! comparing versions. Called by `web` and `cli`, never the other way round.
 
+pub mod consolidation;
 pub mod consultation;
+pub mod disposition;
 pub mod identity;
 pub mod import;
 pub mod reading;

@@ -184,3 +184,35 @@ pub fn set_status(
     .execute(conn)?
         == 1)
 }
+
+/// Adds a revision to an amendment, anchored on `version_id` (a rebase onto a new
+/// version, or a correction), and makes it current.
+pub fn add_revision(
+    conn: &mut DbConnection,
+    id: i64,
+    version_id: i64,
+    operations: &str,
+    justification: &str,
+) -> Result<i32, StoreError> {
+    let current: i32 = amendments::table
+        .find(id)
+        .select(amendments::revision)
+        .get_result(conn)?;
+    let next = current + 1;
+    diesel::insert_into(amendment_revisions::table)
+        .values((
+            amendment_revisions::amendment_id.eq(id),
+            amendment_revisions::revision.eq(next),
+            amendment_revisions::operations.eq(operations),
+            amendment_revisions::justification.eq(justification),
+            amendment_revisions::created_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    diesel::update(amendments::table.find(id))
+        .set((
+            amendments::revision.eq(next),
+            amendments::version_id.eq(version_id),
+        ))
+        .execute(conn)?;
+    Ok(next)
+}

@@ -88,3 +88,11 @@ pub fn set_phase(
     .execute(conn)?
         == 1)
 }
+
+/// Moves a consultation to another version of its bill (a rebase).
+pub fn set_version(conn: &mut DbConnection, id: i64, version_id: i64) -> Result<(), StoreError> {
+    diesel::update(consultations::table.find(id))
+        .set(consultations::version_id.eq(version_id))
+        .execute(conn)?;
+    Ok(())
+}

@@ -180,6 +180,49 @@ diesel::table! {
 }
 
 diesel::table! {
+    amendment_dispositions (amendment_id) {
+        amendment_id -> BigInt,
+        status -> Text,
+        reason -> Text,
+        fallen_by -> Nullable<BigInt>,
+        decided_by -> BigInt,
+        decided_at -> Text,
+    }
+}
+
+diesel::table! {
+    consolidations (version_id) {
+        version_id -> BigInt,
+        consultation_id -> BigInt,
+        created_by -> BigInt,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    provenance (id) {
+        id -> BigInt,
+        version_id -> BigInt,
+        unit_wid -> Text,
+        start_byte -> BigInt,
+        end_byte -> BigInt,
+        amendment_id -> BigInt,
+        revision -> Integer,
+    }
+}
+
+diesel::table! {
+    amendment_rebases (amendment_id, to_version_id) {
+        amendment_id -> BigInt,
+        from_version_id -> BigInt,
+        to_version_id -> BigInt,
+        outcome -> Text,
+        operations -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
     ballot_logs (consultation_id) {
         consultation_id -> BigInt,
         origin -> Text,
@@ -232,4 +275,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ballot_logs,
     ballot_entries,
     ballot_checkpoints,
+    amendment_dispositions,
+    consolidations,
+    provenance,
+    amendment_rebases,
 );

@@ -7,9 +7,12 @@ use super::errors::AppError;
 use super::i18n::Lang;
 use super::{AppState, Ctx};
 use crate::domain::amendment::{self, Operation, Wording};
+use crate::domain::consolidation::effect;
 use crate::service::consultation::{
-    self as svc, display_number, ConsultationError, Disclosure, Filing, NewConsultation, PHASES,
+    self as svc, display_number, ConsultationError, Disclosure, Filing, FilingKind,
+    NewConsultation, PHASES,
 };
+use crate::service::disposition::{self, Ruling};
 use crate::service::identity::SessionInfo;
 use crate::store;
 use crate::text::{render, word_diff, UnitKind};
@@ -30,14 +33,15 @@ pub fn routes() -> Vec<Route> {
         amend_page,
         amend,
         amendment_page,
-        withdraw
+        withdraw,
+        rule
     ]
 }
 
 /// Amendments shown per page of a consultation.
 const PER_PAGE: i64 = 50;
 
-fn service_error(lang: Lang, e: ConsultationError) -> AppError {
+pub(super) fn service_error(lang: Lang, e: ConsultationError) -> AppError {
     let t = lang.tr();
     match e {
         ConsultationError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
@@ -59,6 +63,15 @@ fn service_error(lang: Lang, e: ConsultationError) -> AppError {
         ConsultationError::Amend(_) => AppError::bad_request(lang, t.get("err_quote").into()),
         ConsultationError::Invalid { reason, .. } => {
             AppError::bad_request(lang, t.get(reason).into())
+        }
+        ConsultationError::State(key) => AppError::new(Status::Conflict, lang, t.get(key).into()),
+        ConsultationError::Consolidate(detail) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt("err_consolidation", &[("detail", &detail)]),
+        ),
+        ConsultationError::Forbidden => {
+            AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
         }
         ConsultationError::Store(e) => AppError::internal(lang, e.to_string()),
         ConsultationError::Vote(e) => super::votes::vote_error(lang, e, None),
@@ -359,6 +372,29 @@ async fn page(
         data.insert("page".into(), json!(page));
         data.insert("prev_page".into(), json!((page > 1).then_some(page - 1)));
         data.insert("next_page".into(), json!(more.then_some(page + 1)));
+        // Consolidated text, or staff's ways to make it / move to a newer version.
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let consolidated = match store::consolidations::for_consultation(&mut conn, c.id)
+            .map_err(AppError::store(lang))?
+        {
+            Some(k) => store::versions::by_id(&mut conn, k.version_id)
+                .map_err(AppError::store(lang))?
+                .map(|v| json!({"number": v.meta.number,
+                    "href": format!("/bills/{}?v={}", bill.slug, v.meta.number),
+                    "provenance": format!("/bills/{}/versions/{}/provenance", bill.slug, v.meta.number)})),
+            None => None,
+        };
+        let newer: Vec<i32> = store::versions::list_meta(&mut conn, bill.id)
+            .map_err(AppError::store(lang))?
+            .iter()
+            .map(|m| m.number)
+            .filter(|n| *n > version.meta.number)
+            .collect();
+        drop(conn);
+        data.insert("can_consolidate".into(), json!(staff && consolidated.is_none()
+            && matches!(c.phase.as_str(), "voting" | "closed" | "published")));
+        data.insert("newer_versions".into(), json!(if staff && matches!(c.phase.as_str(), "draft" | "amendments") { newer } else { Vec::new() }));
+        data.insert("consolidated".into(), json!(consolidated));
         data.insert("staff".into(), json!(staff && next_phase.is_some()));
         data.insert("next_phase".into(), json!(next_phase));
         data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
@@ -398,6 +434,7 @@ struct AmendDraft {
     text: String,
     justification: String,
     disclosure: Disclosure,
+    kind: FilingKind,
     token: String,
     sha: String,
     preview: Option<(String, Vec<String>)>,
@@ -451,6 +488,15 @@ fn amend_form(
         json!(d.disclosure == Disclosure::Pseudonym),
     );
     data.insert("level".into(), json!(me.level().get()));
+    let kinds: Vec<Value> = [
+        (FilingKind::Edit, "edit"),
+        (FilingKind::RepealArticle, "repeal"),
+        (FilingKind::InsertAfter, "insert"),
+    ]
+    .iter()
+    .map(|(k, v)| json!({"value": v, "name": t.get(&format!("kind_{v}")), "checked": *k == d.kind}))
+    .collect();
+    data.insert("kinds".into(), json!(kinds));
     data.insert("error".into(), json!(d.error));
     if let Some((diff, wording)) = &d.preview {
         data.insert("preview".into(), json!({"diff": diff, "wording": wording}));
@@ -489,6 +535,7 @@ async fn amend_page(
             text: art.body.clone(),
             justification: String::new(),
             disclosure: Disclosure::Name,
+            kind: FilingKind::Edit,
             token: random_token().map_err(|e| AppError::internal(lang, e))?,
             sha: art.sha256.clone(),
             preview: None,
@@ -517,6 +564,8 @@ struct AmendForm<'r> {
     disclosure: &'r str,
     #[field(default = "preview")]
     action: &'r str,
+    #[field(default = "edit")]
+    kind: &'r str,
 }
 
 /// Preview (the word diff and the formal wording) or file, from the same form; the
@@ -543,6 +592,7 @@ async fn amend(
             .take(svc::MAX_JUSTIFICATION + 1)
             .collect(),
         disclosure: Disclosure::parse(form.disclosure).unwrap_or(Disclosure::Name),
+        kind: FilingKind::parse(form.kind).unwrap_or(FilingKind::Edit),
         token: form.token.chars().take(64).collect(),
         sha: form.sha.chars().take(64).collect(),
         preview: None,
@@ -552,6 +602,7 @@ async fn amend(
     super::blocking(app, lang, move |app| {
         let store = app.reader.store();
         let filing = Filing {
+            kind: d.kind,
             consultation_id: id,
             wid: &wid,
             article_sha256: &d.sha,
@@ -573,9 +624,9 @@ async fn amend(
         } else {
             match svc::check_filing(store, &me, &filing) {
                 Ok((_, _, art, ops)) => {
-                    let new = amendment::apply(&art.body, &ops)
+                    let (old, new) = effect(&art.body, &ops)
                         .map_err(|e| AppError::internal(lang, e.to_string()))?;
-                    let diff = render::diff_html(&word_diff(&art.body, &new));
+                    let diff = render::diff_html(&word_diff(&old, &new));
                     let wording = ops
                         .iter()
                         .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
@@ -610,7 +661,7 @@ fn form_error(lang: Lang, e: ConsultationError) -> Result<String, AppError> {
 }
 
 /// The bill and amendment `AM-<slug>-<number>`, or a 404 page.
-fn find_amendment(
+pub(super) fn find_amendment(
     app: &super::App,
     lang: Lang,
     slug: &str,
@@ -652,11 +703,11 @@ async fn amendment_page(
             .map_err(AppError::store(lang))?
             .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
         drop(conn);
-        let (c, _, art) = svc::article(app.reader.store(), a.consultation_id, &a.article_wid)
+        let (c, _, art) = svc::amendment_article(app.reader.store(), &a)
             .map_err(|e| service_error(lang, e))?;
         let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
             .map_err(|e| AppError::internal(lang, e.to_string()))?;
-        let new = amendment::apply(&art.body, &ops)
+        let (old, new) = effect(&art.body, &ops)
             .map_err(|e| AppError::internal(lang, e.to_string()))?;
         let wording: Vec<String> = ops
             .iter()
@@ -666,7 +717,17 @@ async fn amendment_page(
         let mut data = Map::new();
         data.insert("number".into(), json!(number_text));
         data.insert("revision".into(), json!(a.revision));
-        data.insert("rectified".into(), json!(a.revision > 1));
+        // "Rectifié": a revision written by its author, not one a rebase wrote.
+        let rebased = {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            store::rebases::latest(&mut conn, a.id)
+                .map_err(AppError::store(lang))?
+                .is_some_and(|r| {
+                    matches!(r.outcome.as_str(), "carried" | "accepted")
+                        && r.to_version_id == a.version_id
+                })
+        };
+        data.insert("rectified".into(), json!(a.revision > 1 && !rebased));
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert("article".into(), json!({"num": art.num, "heading": art.heading, "href": format!("/bills/{}/articles/{}", bill.slug, art.wid)}));
         data.insert("author".into(), json!(a.author_label));
@@ -675,7 +736,7 @@ async fn amendment_page(
         data.insert("status".into(), json!(t.get(&format!("status_{}", a.status))));
         data.insert("filed_at".into(), json!(a.filed_at.replace('T', " ").trim_end_matches('Z')));
         data.insert("wording".into(), json!(wording));
-        data.insert("diff".into(), json!(render::diff_html(&word_diff(&art.body, &new))));
+        data.insert("diff".into(), json!(render::diff_html(&word_diff(&old, &new))));
         data.insert("justification".into(), json!(render::markdown_block(&rev.justification)));
         // Its author may withdraw it while amendments are open.
         let mine = ctx.viewer.as_ref().is_some_and(|v| v.account.id == a.author_id);
@@ -683,6 +744,63 @@ async fn amendment_page(
             mine && c.phase == "amendments" && matches!(a.status.as_str(), "filed" | "admissible");
         data.insert("can_withdraw".into(), json!(can_withdraw));
         data.insert("withdraw_href".into(), json!(format!("/bills/{}/amendments/{}/withdraw", bill.slug, a.number)));
+        // The ruling (its reason is public), and what made it fall.
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        if let Some(d) = store::dispositions::for_amendment(&mut conn, a.id)
+            .map_err(AppError::store(lang))?
+        {
+            let fallen_by = match d.fallen_by {
+                Some(id) => store::amendments::by_id(&mut conn, id)
+                    .map_err(AppError::store(lang))?
+                    .map(|f| json!({"number": display_number(&bill.slug, f.number),
+                                    "href": format!("/bills/{}/amendments/{}", bill.slug, f.number)})),
+                None => None,
+            };
+            data.insert("disposition".into(), json!({
+                "reason": (!d.reason.is_empty()).then_some(&d.reason),
+                "fallen_by": fallen_by,
+                "decided_at": d.decided_at.replace('T', " ").trim_end_matches('Z'),
+            }));
+        }
+        if let Some(r) = store::rebases::latest(&mut conn, a.id).map_err(AppError::store(lang))? {
+            let to = store::versions::by_id(&mut conn, r.to_version_id)
+                .map_err(AppError::store(lang))?
+                .map_or(0, |v| v.meta.number);
+            let mut rebase = json!({
+                "outcome": r.outcome,
+                "message": t.fmt(&format!("rebase_{}", r.outcome), &[("version", &to)]),
+            });
+            if r.outcome == "proposed" {
+                // The proposed wording on the new version, and the author's button.
+                let ops: Vec<Operation> = serde_json::from_str(&r.operations)
+                    .map_err(|e| AppError::internal(lang, e.to_string()))?;
+                let bodies = crate::service::disposition::bodies(&mut conn, r.to_version_id)
+                    .map_err(AppError::store(lang))?;
+                if let Some(body) = bodies.get(&a.article_wid) {
+                    if let Ok(new) = amendment::apply(body, &ops) {
+                        rebase["diff"] = json!(render::diff_html(&word_diff(body, &new)));
+                    }
+                }
+                let mine = ctx.viewer.as_ref().is_some_and(|v| v.account.id == a.author_id);
+                if mine && c.phase == "amendments" {
+                    rebase["accept_href"] = json!(format!("/bills/{}/amendments/{}/accept-rebase", bill.slug, a.number));
+                }
+            }
+            data.insert("rebase".into(), rebase);
+        }
+        drop(conn);
+        let staff = ctx
+            .viewer
+            .as_ref()
+            .is_some_and(|v| v.has_role(crate::domain::identity::Role::Staff));
+        if staff {
+            let rulings: Vec<Value> = ["admissible", "inadmissible", "adopted", "rejected"]
+                .iter()
+                .map(|r| json!({"value": r, "name": t.get(&format!("rule_{r}"))}))
+                .collect();
+            data.insert("rulings".into(), json!(rulings));
+            data.insert("rule_href".into(), json!(format!("/bills/{}/amendments/{}/rule", bill.slug, a.number)));
+        }
         data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
         app.render("amendment", &ctx, &number_text, data).map(RawHtml)
     })
@@ -713,6 +831,46 @@ async fn withdraw(
                 t.get("err_cannot_withdraw").into(),
             ));
         }
+        Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct RuleForm<'r> {
+    // Defaults, so that a forged form reaches the CSRF check (403).
+    #[field(default = "")]
+    csrf: &'r str,
+    #[field(default = "")]
+    ruling: &'r str,
+    #[field(default = "")]
+    reason: &'r str,
+}
+
+/// Staff rule on an amendment: admissible, inadmissible (with a public reason), adopted
+/// (the amendments conflicting with it fall) or rejected.
+#[post("/bills/<slug>/amendments/<number>/rule", data = "<form>")]
+async fn rule(
+    app: &State<AppState>,
+    ctx: Ctx,
+    staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    slug: &str,
+    number: i32,
+    form: Form<RuleForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let slug = slug.to_string();
+    let ruling = form.ruling.to_string();
+    let reason: String = form.reason.chars().take(svc::MAX_JUSTIFICATION).collect();
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (_, a) = find_amendment(app, lang, &slug, number)?;
+        let ruling = Ruling::parse(&ruling, &reason)
+            .ok_or_else(|| AppError::bad_request(lang, t.get("err_ruling").into()))?;
+        disposition::rule(app.reader.store(), &staff.0, a.id, ruling)
+            .map_err(|e| service_error(lang, e))?;
         Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
     })
     .await

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod consolidation;
 pub mod consultations;
 pub mod errors;
 pub mod i18n;
@@ -365,6 +366,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", oidc::routes())
         .mount("/", consultations::routes())
         .mount("/", votes::routes())
+        .mount("/", consolidation::routes())
         .mount("/api/v1", api::routes())
         .mount("/api/v1", votes::api_routes())
         .register("/", errors::html_catchers())

@@ -417,6 +417,55 @@ const scenarios = [
       expect(after === other, `after choosing ${other}, the 404 page has <html lang="${after}">`);
     },
   },
+  {
+    // Last: it moves the demo consultation on to the voting phase.
+    name: 'staff rule, adopt and consolidate; who wrote this',
+    async run({ page, context, base, audit }) {
+      const signIn = async (person) => {
+        await context.clearCookies();
+        await page.goto(`${base}/signin?next=/`);
+        await page.locator(`input[name=person][value=${person}]`).check();
+        await page.locator('input[name=level][value="2"]').check();
+        await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      };
+      // A citizen files an amendment.
+      await signIn('camille');
+      await page.goto(`${base}/bills/budget-participatif/consultations`);
+      await clickAndWaitForLoad(page, page.locator('ul.consultations a').first(), 'the demo consultation');
+      const consultation = page.url();
+      await clickAndWaitForLoad(page, page.locator('table.articles a[href$="/amend"]').first(), 'propose an amendment');
+      const text = page.locator('textarea#text');
+      const before = await text.inputValue();
+      await text.fill(before.replace(before.split(/\s+/)[0], 'Dorénavant'));
+      await clickAndWaitForLoad(page, page.locator('#file-button'), 'the file button');
+      const amendment = page.url();
+      // Staff rule it admissible, open the vote, adopt it.
+      await signIn('claire');
+      await page.goto(amendment);
+      expect((await page.locator('form.rule').count()) === 1, 'no ruling form for staff');
+      await audit('40-amendment-staff');
+      const ruleAs = async (ruling) => {
+        await page.locator(`input[name=ruling][value=${ruling}]`).check();
+        await clickAndWaitForLoad(page, page.locator('#rule'), `the ruling button (${ruling})`);
+      };
+      await ruleAs('admissible');
+      await page.goto(consultation);
+      await clickAndWaitForLoad(page, page.locator('#advance-phase'), 'the next-phase button');
+      await page.goto(amendment);
+      await ruleAs('adopted');
+      const status = await page.locator('#status').innerText();
+      expect(/(adopted|adopté)/.test(status), `the status says "${status}"`);
+      // Publish the consolidated text; the "who wrote this" page traces the new word.
+      await page.goto(consultation);
+      await audit('41-consultation-staff');
+      await clickAndWaitForLoad(page, page.locator('#consolidate'), 'the consolidate button');
+      expect(/\/versions\/\d+\/provenance$/.test(page.url()), `after consolidating the page is ${page.url()}`);
+      const marked = await page.locator('.provenance-text mark').allInnerTexts();
+      expect(marked.includes('Dorénavant'), `marked spans: ${JSON.stringify(marked)}`);
+      expect((await page.locator('.provenance-text a.prov-link').count()) > 0, 'no link to the amendment');
+      await audit('42-provenance');
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- runner

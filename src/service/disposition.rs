@@ -1,0 +1,172 @@
+//! Staff dispositions on amendments (DESIGN §5): admissible, inadmissible (with a reason
+//! shown publicly), adopted, rejected; adopting one makes the amendments that conflict
+//! with it fall, each recording which amendment made it fall. Every ruling is audited
+//! and written in one transaction.
+
+use crate::domain::amendment::{self, article_body, Operation};
+use crate::domain::identity::Role;
+use crate::service::consultation::ConsultationError;
+use crate::service::identity::SessionInfo;
+use crate::store::{self, amendments::Amendment, DbConnection, Store, StoreError};
+use crate::text::UnitKind;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The longest inadmissibility reason.
+pub const MAX_REASON: usize = 2000;
+
+/// What staff rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ruling<'a> {
+    Admissible,
+    Inadmissible(&'a str),
+    Adopted,
+    Rejected,
+}
+
+impl Ruling<'_> {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Ruling::Admissible => "admissible",
+            Ruling::Inadmissible(_) => "inadmissible",
+            Ruling::Adopted => "adopted",
+            Ruling::Rejected => "rejected",
+        }
+    }
+
+    /// The statuses an amendment may have to receive this ruling, and the phases of its
+    /// consultation in which it may be given.
+    fn allowed(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Ruling::Admissible | Ruling::Inadmissible(_) => (
+                &["filed", "admissible", "inadmissible"],
+                &["amendments", "voting"],
+            ),
+            Ruling::Adopted | Ruling::Rejected => (&["admissible"], &["voting", "closed"]),
+        }
+    }
+
+    /// From the form's words (`admissible`, `inadmissible`, `adopted`, `rejected`).
+    pub fn parse<'a>(action: &str, reason: &'a str) -> Option<Ruling<'a>> {
+        match action {
+            "admissible" => Some(Ruling::Admissible),
+            "inadmissible" => Some(Ruling::Inadmissible(reason)),
+            "adopted" => Some(Ruling::Adopted),
+            "rejected" => Some(Ruling::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// The operations of an amendment's current revision.
+pub fn operations(conn: &mut DbConnection, a: &Amendment) -> Result<Vec<Operation>, StoreError> {
+    let rev = store::amendments::revision(conn, a.id, a.revision)?
+        .ok_or_else(|| StoreError::Invalid(format!("amendment {} has no revision", a.id)))?;
+    serde_json::from_str(&rev.operations).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Article bodies of a version, by wid.
+pub fn bodies(
+    conn: &mut DbConnection,
+    version_id: i64,
+) -> Result<HashMap<String, String>, StoreError> {
+    let v = store::versions::by_id(conn, version_id)?
+        .ok_or_else(|| StoreError::Invalid(format!("no version {version_id}")))?;
+    Ok(store::units::for_version(conn, version_id)?
+        .iter()
+        .filter(|u| u.kind == UnitKind::Article)
+        .map(|u| (u.wid.clone(), article_body(u.text(&v.markdown)).to_string()))
+        .collect())
+}
+
+/// Gives a ruling on an amendment; returns the ids of the amendments that fell because
+/// this one was adopted.
+pub fn rule(
+    store: &Store,
+    staff: &SessionInfo,
+    amendment_id: i64,
+    ruling: Ruling<'_>,
+) -> Result<Vec<i64>, ConsultationError> {
+    if !staff.has_role(Role::Staff) {
+        return Err(ConsultationError::Forbidden);
+    }
+    let reason = match ruling {
+        Ruling::Inadmissible(r) => {
+            let r = r.trim();
+            if r.is_empty() {
+                return Err(ConsultationError::Invalid {
+                    field: "reason",
+                    reason: "err_reason_required",
+                });
+            }
+            if r.chars().count() > MAX_REASON {
+                return Err(ConsultationError::Invalid {
+                    field: "reason",
+                    reason: "err_too_long",
+                });
+            }
+            r
+        }
+        _ => "",
+    };
+    store.transaction(|conn| {
+        let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
+        let c = store::consultations::by_id(conn, a.consultation_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        let (from, phases) = ruling.allowed();
+        if !phases.contains(&c.phase.as_str()) {
+            return Err(ConsultationError::NotOpen(c.phase));
+        }
+        // An amendment left on an earlier version (to redraft, or a rebase its author has
+        // not accepted) cannot be adopted: it would not apply to the consultation's text.
+        if ruling == Ruling::Adopted && a.version_id != c.version_id {
+            return Err(ConsultationError::State("err_not_rebased"));
+        }
+        if !store::amendments::set_status(conn, a.id, from, ruling.status())? {
+            return Err(ConsultationError::State("err_cannot_rule"));
+        }
+        store::dispositions::record(conn, a.id, ruling.status(), reason, None, staff.account.id)?;
+        let mut fallen = Vec::new();
+        if ruling == Ruling::Adopted {
+            // The amendments still in play that conflict with this one fall.
+            let ops = operations(conn, &a)?;
+            let bodies = bodies(conn, a.version_id)?;
+            let others =
+                store::amendments::for_consultation(conn, c.id, Some(&a.article_wid), 0, i64::MAX)?;
+            for o in others.iter().filter(|o| {
+                o.id != a.id
+                    && o.version_id == a.version_id
+                    && matches!(o.status.as_str(), "filed" | "admissible")
+            }) {
+                let oops = operations(conn, o)?;
+                if amendment::conflict(&ops, &oops, |w| bodies.get(w).map(String::as_str)).is_some()
+                    && store::amendments::set_status(
+                        conn,
+                        o.id,
+                        &["filed", "admissible"],
+                        "fallen",
+                    )?
+                {
+                    store::dispositions::record(
+                        conn,
+                        o.id,
+                        "fallen",
+                        "",
+                        Some(a.id),
+                        staff.account.id,
+                    )?;
+                    fallen.push(o.id);
+                }
+            }
+        }
+        store::audit::record(
+            conn,
+            Some(staff.account.id),
+            "rule_amendment",
+            None,
+            &json!({"amendment": a.id, "number": a.number, "status": ruling.status(),
+                    "reason": reason, "fallen": fallen}),
+        )?;
+        Ok(fallen)
+    })
+}

@@ -1,0 +1,90 @@
+//! Consolidated versions (one per consultation) and the provenance of their changed
+//! spans: which amendment, at which revision, wrote bytes `start..end` of the version.
+
+use diesel::prelude::*;
+
+use super::schema::{consolidations, provenance};
+use super::{now_rfc3339, DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = consolidations)]
+pub struct Consolidation {
+    pub version_id: i64,
+    pub consultation_id: i64,
+    pub created_by: i64,
+    pub created_at: String,
+}
+
+/// One span of a consolidated version and the amendment revision that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = provenance)]
+pub struct Provenance {
+    pub unit_wid: String,
+    pub start_byte: i64,
+    pub end_byte: i64,
+    pub amendment_id: i64,
+    pub revision: i32,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    version_id: i64,
+    consultation_id: i64,
+    created_by: i64,
+    spans: &[Provenance],
+) -> Result<(), StoreError> {
+    diesel::insert_into(consolidations::table)
+        .values((
+            consolidations::version_id.eq(version_id),
+            consolidations::consultation_id.eq(consultation_id),
+            consolidations::created_by.eq(created_by),
+            consolidations::created_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    // One statement a span: batch inserts are not available on the multi-backend
+    // connection, and a consolidation has at most a few thousand spans.
+    for p in spans {
+        diesel::insert_into(provenance::table)
+            .values((
+                provenance::version_id.eq(version_id),
+                provenance::unit_wid.eq(&p.unit_wid),
+                provenance::start_byte.eq(p.start_byte),
+                provenance::end_byte.eq(p.end_byte),
+                provenance::amendment_id.eq(p.amendment_id),
+                provenance::revision.eq(p.revision),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn for_version(
+    conn: &mut DbConnection,
+    version_id: i64,
+) -> Result<Option<Consolidation>, StoreError> {
+    Ok(consolidations::table
+        .find(version_id)
+        .select(Consolidation::as_select())
+        .load(conn)?
+        .pop())
+}
+
+pub fn for_consultation(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<Option<Consolidation>, StoreError> {
+    Ok(consolidations::table
+        .filter(consolidations::consultation_id.eq(consultation_id))
+        .select(Consolidation::as_select())
+        .load(conn)?
+        .pop())
+}
+
+/// The spans of a version, in text order.
+pub fn spans(conn: &mut DbConnection, version_id: i64) -> Result<Vec<Provenance>, StoreError> {
+    Ok(provenance::table
+        .filter(provenance::version_id.eq(version_id))
+        .order((provenance::start_byte.asc(), provenance::id.asc()))
+        .select(Provenance::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,53 @@
+//! Staff rulings on amendments: the latest one per amendment (admissible, inadmissible
+//! with its public reason, adopted, rejected, fallen with the amendment that made it
+//! fall). The amendment's status itself is `amendments.status`.
+
+use diesel::prelude::*;
+
+use super::schema::amendment_dispositions as d;
+use super::{now_rfc3339, DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = d)]
+pub struct Disposition {
+    pub amendment_id: i64,
+    pub status: String,
+    pub reason: String,
+    pub fallen_by: Option<i64>,
+    pub decided_by: i64,
+    pub decided_at: String,
+}
+
+/// Records (or replaces) the ruling on an amendment.
+pub fn record(
+    conn: &mut DbConnection,
+    amendment_id: i64,
+    status: &str,
+    reason: &str,
+    fallen_by: Option<i64>,
+    decided_by: i64,
+) -> Result<(), StoreError> {
+    diesel::delete(d::table.find(amendment_id)).execute(conn)?;
+    diesel::insert_into(d::table)
+        .values((
+            d::amendment_id.eq(amendment_id),
+            d::status.eq(status),
+            d::reason.eq(reason),
+            d::fallen_by.eq(fallen_by),
+            d::decided_by.eq(decided_by),
+            d::decided_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn for_amendment(
+    conn: &mut DbConnection,
+    amendment_id: i64,
+) -> Result<Option<Disposition>, StoreError> {
+    Ok(d::table
+        .find(amendment_id)
+        .select(Disposition::as_select())
+        .load(conn)?
+        .pop())
+}

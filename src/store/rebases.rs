@@ -1,0 +1,68 @@
+//! What happened to pending amendments when their consultation moved to a new version:
+//! carried over, proposed to the author (three-way merge), accepted by the author, or
+//! to redraft.
+
+use diesel::prelude::*;
+
+use super::schema::amendment_rebases as r;
+use super::{now_rfc3339, DbConnection, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = r)]
+pub struct Rebase {
+    pub amendment_id: i64,
+    pub from_version_id: i64,
+    pub to_version_id: i64,
+    pub outcome: String,
+    pub operations: String,
+    pub created_at: String,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    amendment_id: i64,
+    from_version_id: i64,
+    to_version_id: i64,
+    outcome: &str,
+    operations: &str,
+) -> Result<(), StoreError> {
+    diesel::insert_into(r::table)
+        .values((
+            r::amendment_id.eq(amendment_id),
+            r::from_version_id.eq(from_version_id),
+            r::to_version_id.eq(to_version_id),
+            r::outcome.eq(outcome),
+            r::operations.eq(operations),
+            r::created_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets the outcome of a rebase if it is now `from`; false otherwise.
+pub fn set_outcome(
+    conn: &mut DbConnection,
+    amendment_id: i64,
+    to_version_id: i64,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    Ok(diesel::update(
+        r::table
+            .find((amendment_id, to_version_id))
+            .filter(r::outcome.eq(from)),
+    )
+    .set(r::outcome.eq(to))
+    .execute(conn)?
+        == 1)
+}
+
+/// The latest rebase of an amendment.
+pub fn latest(conn: &mut DbConnection, amendment_id: i64) -> Result<Option<Rebase>, StoreError> {
+    Ok(r::table
+        .filter(r::amendment_id.eq(amendment_id))
+        .order(r::to_version_id.desc())
+        .select(Rebase::as_select())
+        .first(conn)
+        .optional()?)
+}
