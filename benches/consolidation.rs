@@ -213,18 +213,7 @@ fn main() {
             },
         )
         .unwrap();
-        consultation::advance(
-            &store,
-            &staff,
-            id,
-            &amenda::service::voting::Voting::new(
-                amenda::store::Store::clone(&store),
-                amenda::service::voting::LogKey::random(),
-                "test.example",
-                30,
-            ),
-        )
-        .unwrap();
+        consultation::advance(&store, &staff, id, &voting(&store)).unwrap();
         let mut ids = Vec::new();
         for (i, (wid, text)) in edits(&md, &units).iter().enumerate() {
             let sha = &units.iter().find(|u| &u.wid == wid).unwrap().sha256;
@@ -250,18 +239,7 @@ fn main() {
         for a in &ids {
             rule(&store, &staff, *a, Ruling::Admissible).unwrap();
         }
-        consultation::advance(
-            &store,
-            &staff,
-            id,
-            &amenda::service::voting::Voting::new(
-                amenda::store::Store::clone(&store),
-                amenda::service::voting::LogKey::random(),
-                "test.example",
-                30,
-            ),
-        )
-        .unwrap();
+        consultation::advance(&store, &staff, id, &voting(&store)).unwrap();
         for a in &ids {
             rule(&store, &staff, *a, Ruling::Adopted).unwrap();
         }
@@ -276,4 +254,15 @@ fn main() {
         times[0].as_secs_f64() * 1e3,
         times[4].as_secs_f64() * 1e3
     );
+}
+
+/// A voting service with a throwaway key: advancing a consultation to the vote signs
+/// its manifest.
+fn voting(store: &amenda::store::Store) -> amenda::service::voting::Voting {
+    amenda::service::voting::Voting::new(
+        store.clone(),
+        amenda::service::voting::LogKey::random(),
+        "bench.example",
+        30,
+    )
 }

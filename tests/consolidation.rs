@@ -43,18 +43,7 @@ fn setup(store: &common::TestStore, version: i32) -> i64 {
         },
     )
     .unwrap();
-    consultation::advance(
-        store,
-        &staff,
-        id,
-        &amenda::service::voting::Voting::new(
-            amenda::store::Store::clone(store),
-            amenda::service::voting::LogKey::random(),
-            "test.example",
-            30,
-        ),
-    )
-    .unwrap();
+    consultation::advance(store, &staff, id, &common::voting(store)).unwrap();
     id
 }
 
@@ -185,18 +174,7 @@ fn staff_rule_and_an_adoption_makes_conflicting_amendments_fall() {
     for x in [a, b, c] {
         rule(&store, &staff, x, Ruling::Admissible).unwrap();
     }
-    consultation::advance(
-        &store,
-        &staff,
-        id,
-        &amenda::service::voting::Voting::new(
-            amenda::store::Store::clone(&store),
-            amenda::service::voting::LogKey::random(),
-            "test.example",
-            30,
-        ),
-    )
-    .unwrap(); // voting
+    consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(); // voting
     assert!(matches!(
         rule(&store, &staff, d, Ruling::Adopted),
         Err(ConsultationError::State("err_cannot_rule"))
@@ -293,18 +271,7 @@ fn consolidation_publishes_a_version_with_provenance() {
         consolidation::consolidate(&store, &staff, id),
         Err(ConsultationError::NotOpen(_))
     ));
-    consultation::advance(
-        &store,
-        &staff,
-        id,
-        &amenda::service::voting::Voting::new(
-            amenda::store::Store::clone(&store),
-            amenda::service::voting::LogKey::random(),
-            "test.example",
-            30,
-        ),
-    )
-    .unwrap(); // voting
+    consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(); // voting
     assert!(matches!(
         consolidation::consolidate(&store, &staff, id),
         Err(ConsultationError::State("err_nothing_adopted"))
@@ -458,18 +425,7 @@ fn a_new_version_carries_pending_amendments_over() {
     rule(&store, &staff, gone, Ruling::Admissible).unwrap();
     rule(&store, &staff, kept, Ruling::Admissible).unwrap();
     // Voting: the text of amendments no longer moves.
-    consultation::advance(
-        &store,
-        &staff,
-        id,
-        &amenda::service::voting::Voting::new(
-            amenda::store::Store::clone(&store),
-            amenda::service::voting::LogKey::random(),
-            "test.example",
-            30,
-        ),
-    )
-    .unwrap();
+    consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap();
     assert!(matches!(
         rule(&store, &staff, gone, Ruling::Adopted),
         Err(ConsultationError::State("err_not_rebased"))
@@ -483,54 +439,23 @@ fn a_new_version_carries_pending_amendments_over() {
 
 mod pages {
     use super::*;
-    use amenda::web::{build, test_figment, App, PseudonymKey, WebConfig};
+    use amenda::web::{PseudonymKey, WebConfig};
+    use common::web::{demo_client, post, sign_in};
     use rocket::http::{ContentType, Status};
     use rocket::local::blocking::Client;
 
     fn client(store: &common::TestStore) -> Client {
-        let app = App::new(
-            (**store).clone(),
+        demo_client(
+            store,
             WebConfig {
-                demo: true,
                 pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
                 ..WebConfig::default()
             },
         )
-        .unwrap();
-        let c = Client::tracked(build(test_figment(), app)).unwrap();
-        c.get("/lang/en?next=/").dispatch();
-        c
-    }
-
-    fn csrf(c: &Client) -> String {
-        let me: serde_json::Value =
-            serde_json::from_str(&c.get("/api/v1/me").dispatch().into_string().unwrap()).unwrap();
-        me["csrf_token"].as_str().unwrap().to_string()
-    }
-
-    fn sign_in(c: &Client, person: &str, level: u8) {
-        let t = csrf(c);
-        let res = c
-            .post("/signin/demo")
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&person={person}&level={level}&next=/"))
-            .dispatch();
-        assert_eq!(res.status(), Status::SeeOther);
-    }
-
-    fn post(c: &Client, uri: &str, body: &str) -> (Status, String, Option<String>) {
-        let t = csrf(c);
-        let res = c
-            .post(uri.to_string())
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&{body}"))
-            .dispatch();
-        let loc = res.headers().get_one("Location").map(str::to_string);
-        (res.status(), res.into_string().unwrap_or_default(), loc)
     }
 
     fn get(c: &Client, uri: &str) -> String {
-        c.get(uri.to_string()).dispatch().into_string().unwrap()
+        common::web::get(c, uri).1
     }
 
     /// Staff rule with the form on the amendment page (reason shown publicly), adopt,
@@ -766,18 +691,7 @@ fn consolidating_an_older_version_is_refused() {
         &body3.replace("seize ans", "quinze ans"),
     );
     rule(&store, &staff, a, Ruling::Admissible).unwrap();
-    consultation::advance(
-        &store,
-        &staff,
-        id,
-        &amenda::service::voting::Voting::new(
-            amenda::store::Store::clone(&store),
-            amenda::service::voting::LogKey::random(),
-            "test.example",
-            30,
-        ),
-    )
-    .unwrap();
+    consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap();
     rule(&store, &staff, a, Ruling::Adopted).unwrap();
     assert!(matches!(
         consolidation::consolidate(&store, &staff, id),

@@ -13,15 +13,6 @@ use amenda::text::UnitKind;
 
 const KEY: [u8; 32] = [5; 32];
 
-fn voting(store: &common::TestStore) -> amenda::service::voting::Voting {
-    amenda::service::voting::Voting::new(
-        (**store).clone(),
-        amenda::service::voting::LogKey::random(),
-        "test.example",
-        30,
-    )
-}
-
 fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
     let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
     demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
@@ -100,7 +91,7 @@ fn filing_follows_phase_level_and_form_rules() {
         "{e}"
     );
     assert_eq!(
-        consultation::advance(&store, &staff, id, &voting(&store)).unwrap(),
+        consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
         "amendments"
     );
 
@@ -188,7 +179,7 @@ fn filing_follows_phase_level_and_form_rules() {
 
     // Voting: amendments are closed.
     assert_eq!(
-        consultation::advance(&store, &staff, id, &voting(&store)).unwrap(),
+        consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
         "voting"
     );
     let e = consultation::file(
@@ -278,50 +269,19 @@ fn opening_a_consultation_checks_its_form() {
 
 mod pages {
     use super::*;
-    use amenda::web::{build, test_figment, App, PseudonymKey, WebConfig};
-    use rocket::http::{ContentType, Status};
+    use amenda::web::{PseudonymKey, WebConfig};
+    use common::web::{demo_client, post, sign_in};
+    use rocket::http::Status;
     use rocket::local::blocking::Client;
 
     fn client(store: &common::TestStore) -> Client {
-        let app = App::new(
-            (**store).clone(),
+        demo_client(
+            store,
             WebConfig {
-                demo: true,
                 pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
                 ..WebConfig::default()
             },
         )
-        .unwrap();
-        let c = Client::tracked(build(test_figment(), app)).unwrap();
-        c.get("/lang/en?next=/").dispatch();
-        c
-    }
-
-    fn csrf(c: &Client) -> String {
-        let me: serde_json::Value =
-            serde_json::from_str(&c.get("/api/v1/me").dispatch().into_string().unwrap()).unwrap();
-        me["csrf_token"].as_str().unwrap().to_string()
-    }
-
-    fn sign_in(c: &Client, person: &str, level: u8) {
-        let t = csrf(c);
-        let res = c
-            .post("/signin/demo")
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&person={person}&level={level}&next=/"))
-            .dispatch();
-        assert_eq!(res.status(), Status::SeeOther);
-    }
-
-    fn post(c: &Client, uri: &str, body: &str) -> (Status, String, Option<String>) {
-        let t = csrf(c);
-        let res = c
-            .post(uri.to_string())
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&{body}"))
-            .dispatch();
-        let loc = res.headers().get_one("Location").map(str::to_string);
-        (res.status(), res.into_string().unwrap_or_default(), loc)
     }
 
     fn enc(s: &str) -> String {

@@ -480,18 +480,7 @@ mod oracle {
             },
         )
         .unwrap();
-        consultation::advance(
-            &store,
-            &staff,
-            consultation,
-            &amenda::service::voting::Voting::new(
-                amenda::store::Store::clone(&store),
-                amenda::service::voting::LogKey::random(),
-                "test.example",
-                30,
-            ),
-        )
-        .unwrap();
+        consultation::advance(&store, &staff, consultation, &common::voting(&store)).unwrap();
         Setup {
             store,
             consultation,
@@ -560,12 +549,7 @@ mod oracle {
             &s.store,
             &s.staff,
             s.consultation,
-            &amenda::service::voting::Voting::new(
-                amenda::store::Store::clone(&s.store),
-                amenda::service::voting::LogKey::random(),
-                "test.example",
-                30,
-            ),
+            &common::voting(&s.store),
         )
         .unwrap();
         for id in &ids {
@@ -576,12 +560,7 @@ mod oracle {
             &s.store,
             &s.staff,
             s.consultation,
-            &amenda::service::voting::Voting::new(
-                amenda::store::Store::clone(&s.store),
-                amenda::service::voting::LogKey::random(),
-                "test.example",
-                30,
-            ),
+            &common::voting(&s.store),
         )
         .unwrap();
         let number = consolidation::consolidate(&s.store, &s.staff, s.consultation).unwrap();

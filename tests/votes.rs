@@ -302,7 +302,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
     // The log is append-only, whatever SQL is tried.
     let mut conn = store.conn().unwrap();
     for sql in [
-        format!("UPDATE ballot_entries SET kind = 2 WHERE consultation_id = {id} AND idx = 1"),
+        format!("UPDATE ballot_entries SET leaf_hash = leaf_hash WHERE consultation_id = {id} AND idx = 1"),
         format!("DELETE FROM ballot_entries WHERE consultation_id = {id} AND idx = 3"),
     ] {
         let err = match &mut *conn {
@@ -313,6 +313,13 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
     }
     drop(conn);
     assert_eq!(log_size(&store, id), 4);
+
+    // Nothing to export before the close.
+    let early = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        voting::export(&store, &key, id, early.path()),
+        Err(VoteError::NotClosed)
+    ));
 
     // A ballot prepared before the close and submitted after it is refused.
     let late = v
@@ -405,6 +412,11 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
         );
     }
     assert!(voting::results(&store, id).unwrap().unwrap().key_destroyed);
+    // No server can tie Camille to her ballot any more, even one that served her before.
+    assert!(matches!(
+        v.receipt(&camille, id, 3),
+        Err(VoteError::KeyDestroyed)
+    ));
 }
 
 #[test]
@@ -547,62 +559,29 @@ fn concurrent_voters_through_two_servers_get_dense_unique_indices() {
 /// The pages and the JSON API, through Rocket's local client.
 mod pages {
     use super::*;
-    use amenda::web::{build, test_figment, App, PseudonymKey, WebConfig};
+    use amenda::web::{PseudonymKey, WebConfig};
+    use common::web::{csrf, demo_client, get, post, sign_in};
     use rocket::http::{ContentType, Header, Status};
     use rocket::local::blocking::Client;
 
     const SEED: [u8; 32] = [3; 32];
 
     fn client(store: &common::TestStore) -> Client {
-        let app = App::new(
-            (**store).clone(),
+        demo_client(
+            store,
             WebConfig {
-                demo: true,
                 pseudonym_key: Some(PseudonymKey(PSEUDONYM_KEY.to_vec())),
                 log_key: Some(LogKey::from_seed(SEED)),
                 public_url: "http://vote.test".into(),
                 ..WebConfig::default()
             },
         )
-        .unwrap();
-        let c = Client::tracked(build(test_figment(), app)).unwrap();
-        c.get("/lang/en?next=/").dispatch();
-        c
-    }
-
-    fn csrf(c: &Client) -> String {
-        let me: serde_json::Value =
-            serde_json::from_str(&c.get("/api/v1/me").dispatch().into_string().unwrap()).unwrap();
-        me["csrf_token"].as_str().unwrap().to_string()
     }
 
     fn signed_in(store: &common::TestStore, person: &str, level: u8) -> Client {
         let c = client(store);
-        let t = csrf(&c);
-        let res = c
-            .post("/signin/demo")
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&person={person}&level={level}&next=/"))
-            .dispatch();
-        assert_eq!(res.status(), Status::SeeOther);
-        drop(res);
+        sign_in(&c, person, level);
         c
-    }
-
-    fn post(c: &Client, uri: &str, body: &str) -> (Status, String, Option<String>) {
-        let t = csrf(c);
-        let res = c
-            .post(uri.to_string())
-            .header(ContentType::Form)
-            .body(format!("csrf={t}&{body}"))
-            .dispatch();
-        let loc = res.headers().get_one("Location").map(str::to_string);
-        (res.status(), res.into_string().unwrap_or_default(), loc)
-    }
-
-    fn get(c: &Client, uri: &str) -> (Status, String) {
-        let res = c.get(uri.to_string()).dispatch();
-        (res.status(), res.into_string().unwrap_or_default())
     }
 
     #[test]

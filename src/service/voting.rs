@@ -13,7 +13,7 @@
 use crate::ledger::checkpoint::{Checkpoint, SigningKey};
 use crate::ledger::entry::{
     AmendmentRef, Answer, Ballot, Close, Day, Disclosure, Entry, Item, Manifest, RevotePolicy,
-    Subject, TYPE_BALLOT, TYPE_CLOSE, TYPE_MANIFEST,
+    Subject,
 };
 use crate::ledger::merkle::{leaf_hash, Hash, Tree};
 use crate::ledger::receipt::Receipt;
@@ -62,6 +62,10 @@ pub enum VoteError {
     ClosingDayPassed(String),
     #[error("this receipt is not yours")]
     NotYours,
+    #[error("voting on this consultation is not closed yet: close it first")]
+    NotClosed,
+    #[error("the consultation key has been destroyed: nobody can be tied to a ballot any more, so receipts cannot be issued again (keep the one you downloaded)")]
+    KeyDestroyed,
     #[error("the ballot log is damaged: {0}")]
     Ledger(String),
     #[error("the appender stopped")]
@@ -210,10 +214,8 @@ pub fn open_log(
         conn,
         c.id,
         &origin,
-        &key.public_key(),
         voter_key.as_bytes(),
         &NewEntry {
-            kind: TYPE_MANIFEST,
             entry: &bytes,
             leaf_hash: &leaf,
             voter_token: None,
@@ -238,31 +240,31 @@ pub fn revision_hash(operations: &str, justification: &str) -> Hash {
     ctx.finish().as_ref().try_into().expect("32 bytes")
 }
 
-/// What is known of an open log, immutable once voting opened (cached per process).
+/// What never changes about a log once voting opened (cached per process). The
+/// consultation key is not kept here: see [`voter_key`].
 pub struct OpenLog {
-    pub consultation_id: i64,
     pub manifest: Manifest,
     pub manifest_leaf: Hash,
-    pub voter_key: ConsultationKey,
     pub signer: SigningKey,
 }
 
-/// Loads a log's manifest and keys. `None` voter key: destroyed.
 fn load_log(conn: &mut DbConnection, key: &LogKey, id: i64) -> Result<Arc<OpenLog>, VoteError> {
-    let log = ballots::by_consultation(conn, id)?.ok_or(VoteError::NotFound)?;
     let bytes = ballots::entry(conn, id, 0)?.ok_or(VoteError::NotFound)?;
     let manifest = Manifest::decode(&bytes).map_err(|e| VoteError::Ledger(e.to_string()))?;
-    let voter_key: [u8; 32] = log
-        .voter_key
-        .and_then(|k| k.try_into().ok())
-        .ok_or(VoteError::Closed)?;
     Ok(Arc::new(OpenLog {
-        consultation_id: id,
         manifest_leaf: leaf_hash(&bytes),
         signer: key.signer(&manifest.origin),
         manifest,
-        voter_key: ConsultationKey::from_bytes(voter_key),
     }))
+}
+
+/// The consultation key, read from the database at each use: once it is destroyed
+/// there, no app server still holds it in memory.
+fn voter_key(conn: &mut DbConnection, id: i64) -> Result<ConsultationKey, VoteError> {
+    let key: [u8; 32] = ballots::voter_key(conn, id)?
+        .and_then(|k| k.try_into().ok())
+        .ok_or(VoteError::KeyDestroyed)?;
+    Ok(ConsultationKey::from_bytes(key))
 }
 
 /// A ballot ready to append.
@@ -361,7 +363,7 @@ impl Voting {
         let mut conn = self.store.conn()?;
         Self::consultation_voting(&mut conn, id)?;
         let log = self.log(&mut conn, id)?;
-        let token = log.voter_key.voter_token(who.account.id);
+        let token = voter_key(&mut conn, id)?.voter_token(who.account.id);
         let last = match ballots::last_ballot_of(&mut conn, id, &token)? {
             Some((i, bytes)) => Some((
                 i as u64,
@@ -414,7 +416,7 @@ impl Voting {
                 _ => return Err(VoteError::Invalid("err_vote_option")),
             }
         }
-        let token = log.voter_key.voter_token(who.account.id);
+        let token = voter_key(&mut conn, id)?.voter_token(who.account.id);
         let previous = ballots::last_ballot_of(&mut conn, id, &token)?;
         if previous.is_some() && m.revote == RevotePolicy::Single {
             return Err(VoteError::AlreadyVoted);
@@ -529,7 +531,7 @@ impl Voting {
         let log = self.log(&mut conn, id)?;
         let bytes = ballots::entry(&mut conn, id, index as i64)?.ok_or(VoteError::NotFound)?;
         let ballot = Ballot::decode(&bytes).map_err(|_| VoteError::NotFound)?;
-        if ballot.voter_token != log.voter_key.voter_token(who.account.id) {
+        if ballot.voter_token != voter_key(&mut conn, id)?.voter_token(who.account.id) {
             return Err(VoteError::NotYours);
         }
         let (size, root, proof) = self.with_tree(&mut conn, id, |t| {
@@ -627,7 +629,6 @@ impl Voting {
                 id,
                 log.size,
                 &[NewEntry {
-                    kind: TYPE_CLOSE,
                     entry: &close,
                     leaf_hash: &leaf,
                     voter_token: None,
@@ -654,7 +655,9 @@ impl Voting {
                 .into_iter()
                 .filter_map(|(d, n)| Some((Day::new(d)?.date().to_string(), n)))
                 .collect();
-            ballots::set_closed(conn, id, &csv, &destroy_after)?;
+            let participation_json = serde_json::to_string(&participation)
+                .map_err(|e| VoteError::Ledger(e.to_string()))?;
+            ballots::set_closed(conn, id, &csv, &participation_json, &destroy_after)?;
             if !store::consultations::set_phase(conn, id, &c.phase, "closed")? {
                 return Err(VoteError::NotVoting(c.phase));
             }
@@ -802,7 +805,9 @@ impl Appender {
         let tree = trees.entry(id).or_default();
         // Ballots refused at append time (a second ballot where only one counts).
         let mut refused = vec![false; jobs.len()];
-        let outcome = self.store.transaction(|conn| -> Result<i64, VoteError> {
+        // Hashed once, outside the lock: stored with the rows, then added to the tree.
+        let leaves: Vec<Hash> = jobs.iter().map(|j| leaf_hash(&j.prepared.bytes)).collect();
+        let outcome = self.store.transaction(|conn| -> Result<(), VoteError> {
             let log = ballots::lock(conn, id)?.ok_or(VoteError::NotFound)?;
             if log.closed_at.is_some() {
                 return Err(VoteError::Closed);
@@ -827,49 +832,40 @@ impl Appender {
                     log.size
                 )));
             }
-            let leaves: Vec<Hash> = jobs.iter().map(|j| leaf_hash(&j.prepared.bytes)).collect();
             let rows: Vec<NewEntry<'_>> = jobs
                 .iter()
                 .zip(&leaves)
                 .zip(&refused)
                 .filter(|(_, r)| !**r)
                 .map(|((j, leaf), _)| NewEntry {
-                    kind: TYPE_BALLOT,
                     entry: &j.prepared.bytes,
                     leaf_hash: leaf,
                     voter_token: Some(&j.prepared.token),
                 })
                 .collect();
             ballots::append(conn, id, log.size, &rows)?;
-            Ok(log.size)
+            Ok(())
         });
-        let first = match outcome {
-            Ok(first) => first,
-            Err(e) => {
-                tracing::warn!(consultation = id, "ballots not appended: {e}");
-                let shared = e.to_string();
-                for j in jobs {
-                    let err = match &e {
-                        VoteError::Closed => VoteError::Closed,
-                        VoteError::NotFound => VoteError::NotFound,
-                        _ => VoteError::Ledger(shared.clone()),
-                    };
-                    let _ = j.reply.send(Err(err));
-                }
-                return;
+        if let Err(e) = outcome {
+            tracing::warn!(consultation = id, "ballots not appended: {e}");
+            let shared = e.to_string();
+            for j in jobs {
+                let err = match &e {
+                    VoteError::Closed => VoteError::Closed,
+                    VoteError::NotFound => VoteError::NotFound,
+                    _ => VoteError::Ledger(shared.clone()),
+                };
+                let _ = j.reply.send(Err(err));
             }
-        };
-        // Committed: the tree takes the new leaves, one checkpoint covers them all.
-        let mut index = Vec::with_capacity(jobs.len());
-        for (j, r) in jobs.iter().zip(&refused) {
-            index.push(if *r {
-                None
-            } else {
-                Some(tree.push_entry(&j.prepared.bytes))
-            });
+            return;
         }
+        // Committed: the tree takes the new leaves, one checkpoint covers them all.
+        let index: Vec<Option<u64>> = leaves
+            .iter()
+            .zip(&refused)
+            .map(|(leaf, r)| (!r).then(|| tree.push_leaf_hash(*leaf)))
+            .collect();
         let size = tree.len();
-        debug_assert!(first as u64 <= size);
         let Some(log) = jobs.first().map(|j| j.prepared.log.clone()) else {
             return;
         };
@@ -986,20 +982,10 @@ pub fn results(store: &Store, id: i64) -> Result<Option<Results>, VoteError> {
             *slot = num(4 + k)?;
         }
     }
-    // Participation per day, counted from the ballots themselves.
-    let mut days: std::collections::BTreeMap<u32, u64> = Default::default();
-    for r in LogStream::new(&mut conn, id, 1, log.size) {
-        let (_, b) = r?;
-        if b.get(1) == Some(&TYPE_BALLOT) {
-            if let Ok(b) = Ballot::decode(&b) {
-                *days.entry(b.day.number()).or_default() += 1;
-            }
-        }
-    }
-    let participation = days
-        .into_iter()
-        .filter_map(|(d, n)| Some((Day::new(d)?.date().to_string(), n)))
-        .collect();
+    // Counted at the close, with the ballots.
+    let participation: Vec<(String, u64)> =
+        serde_json::from_str(log.participation.as_deref().unwrap_or("[]"))
+            .map_err(|e| VoteError::Ledger(e.to_string()))?;
     let checkpoint = ballots::latest_checkpoint(&mut conn, id)?.map(|c| c.1);
     Ok(Some(Results {
         manifest,
@@ -1022,10 +1008,7 @@ pub fn export(
 ) -> Result<u64, VoteError> {
     let mut conn = store.conn()?;
     let log = ballots::by_consultation(&mut conn, id)?.ok_or(VoteError::NotFound)?;
-    let csv = log
-        .result_csv
-        .clone()
-        .ok_or(VoteError::NotVoting("voting".into()))?;
+    let csv = log.result_csv.clone().ok_or(VoteError::NotClosed)?;
     let io = |e: std::io::Error| VoteError::Ledger(e.to_string());
     let mut w = crate::ledger::export::ExportWriter::create(dir).map_err(io)?;
     let mut n = 0u64;

@@ -13,10 +13,11 @@ use super::{now_rfc3339, DbConnection, StoreError};
 pub struct Log {
     pub consultation_id: i64,
     pub origin: String,
-    pub public_key: Vec<u8>,
     pub voter_key: Option<Vec<u8>>,
     pub size: i64,
     pub result_csv: Option<String>,
+    /// Ballots cast per day, JSON, once closed.
+    pub participation: Option<String>,
     pub closed_at: Option<String>,
     pub destroy_key_after: Option<String>,
     pub key_destroyed_at: Option<String>,
@@ -28,7 +29,6 @@ pub struct Log {
 struct EntryRow<'a> {
     consultation_id: i64,
     idx: i64,
-    kind: i32,
     entry: &'a [u8],
     leaf_hash: &'a [u8],
     voter_token: Option<&'a [u8]>,
@@ -36,7 +36,6 @@ struct EntryRow<'a> {
 
 /// One entry to append.
 pub struct NewEntry<'a> {
-    pub kind: u8,
     pub entry: &'a [u8],
     pub leaf_hash: &'a [u8; 32],
     pub voter_token: Option<&'a [u8; 32]>,
@@ -47,7 +46,6 @@ pub fn create(
     conn: &mut DbConnection,
     consultation_id: i64,
     origin: &str,
-    public_key: &[u8],
     voter_key: &[u8],
     manifest: &NewEntry<'_>,
 ) -> Result<(), StoreError> {
@@ -55,7 +53,6 @@ pub fn create(
         .values((
             ballot_logs::consultation_id.eq(consultation_id),
             ballot_logs::origin.eq(origin),
-            ballot_logs::public_key.eq(public_key),
             ballot_logs::voter_key.eq(Some(voter_key)),
             ballot_logs::size.eq(0i64),
             ballot_logs::created_at.eq(now_rfc3339()),
@@ -63,6 +60,20 @@ pub fn create(
         .execute(conn)?;
     append(conn, consultation_id, 0, std::slice::from_ref(manifest))?;
     Ok(())
+}
+
+/// The consultation key, if not destroyed. Read each time rather than kept in memory,
+/// so that once destroyed in the database no server holds it any more.
+pub fn voter_key(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(ballot_logs::table
+        .find(consultation_id)
+        .select(ballot_logs::voter_key)
+        .load::<Option<Vec<u8>>>(conn)?
+        .pop()
+        .flatten())
 }
 
 pub fn by_consultation(
@@ -109,7 +120,6 @@ pub fn append(
         .map(|(i, e)| EntryRow {
             consultation_id,
             idx: first + i as i64,
-            kind: i32::from(e.kind),
             entry: e.entry,
             leaf_hash: &e.leaf_hash[..],
             voter_token: e.voter_token.map(|t| &t[..]),
@@ -295,11 +305,13 @@ pub fn set_closed(
     conn: &mut DbConnection,
     consultation_id: i64,
     result_csv: &str,
+    participation: &str,
     destroy_key_after: &str,
 ) -> Result<(), StoreError> {
     diesel::update(ballot_logs::table.find(consultation_id))
         .set((
             ballot_logs::result_csv.eq(result_csv),
+            ballot_logs::participation.eq(participation),
             ballot_logs::closed_at.eq(now_rfc3339()),
             ballot_logs::destroy_key_after.eq(destroy_key_after),
         ))

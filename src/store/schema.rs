@@ -226,10 +226,10 @@ diesel::table! {
     ballot_logs (consultation_id) {
         consultation_id -> BigInt,
         origin -> Text,
-        public_key -> Binary,
         voter_key -> Nullable<Binary>,
         size -> BigInt,
         result_csv -> Nullable<Text>,
+        participation -> Nullable<Text>,
         closed_at -> Nullable<Text>,
         destroy_key_after -> Nullable<Text>,
         key_destroyed_at -> Nullable<Text>,
@@ -241,7 +241,6 @@ diesel::table! {
     ballot_entries (consultation_id, idx) {
         consultation_id -> BigInt,
         idx -> BigInt,
-        kind -> Integer,
         entry -> Binary,
         leaf_hash -> Binary,
         voter_token -> Nullable<Binary>,

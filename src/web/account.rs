@@ -289,11 +289,6 @@ async fn end_session(
     Ok(Redirect::to("/account"))
 }
 
-#[derive(FromForm)]
-struct CsrfOnly<'r> {
-    csrf: &'r str,
-}
-
 #[post("/account/sessions/end-all", data = "<form>")]
 async fn end_all(
     app: &State<AppState>,
@@ -301,7 +296,7 @@ async fn end_all(
     me: SignedIn,
     csrf: CsrfToken,
     jar: &CookieJar<'_>,
-    form: Form<CsrfOnly<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
@@ -322,7 +317,7 @@ async fn signout(
     me: SignedIn,
     csrf: CsrfToken,
     jar: &CookieJar<'_>,
-    form: Form<CsrfOnly<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;

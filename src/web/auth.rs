@@ -199,6 +199,14 @@ pub fn clear_session(jar: &CookieJar<'_>) {
     jar.remove_private(Cookie::build(SESSION_COOKIE).path("/"));
 }
 
+/// A form that carries nothing but its CSRF token (buttons: sign out, advance, close…).
+/// The default lets a forged form without the field reach the check and get its 403.
+#[derive(rocket::form::FromForm)]
+pub struct CsrfForm<'r> {
+    #[field(default = "")]
+    pub csrf: &'r str,
+}
+
 /// A form's token checked against the cookie's; a mismatch is a 403 page.
 pub fn check_form(lang: Lang, expected: &CsrfToken, given: &str) -> Result<(), AppError> {
     if expected.verify(given) {

@@ -2,6 +2,7 @@
 //! written on the bars), with a title for assistive technology; every chart has the same
 //! numbers in a table beside it on the page.
 
+use crate::text::render::escape as esc;
 use std::fmt::Write;
 
 const WIDTH: u32 = 480;
@@ -10,21 +11,6 @@ const GAP: u32 = 8;
 const LABEL: u32 = 150;
 /// Patterns of grey and blue that stay distinct when printed in black and white.
 const FILLS: [&str; 4] = ["#1d4f91", "#5b8fd1", "#9bbbe6", "#d5e3f5"];
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Horizontal bars, one per `(label, value)`.
 pub fn bars(title: &str, rows: &[(String, u64)], unit: &str) -> String {

@@ -24,13 +24,6 @@ pub fn routes() -> Vec<Route> {
 }
 
 #[derive(FromForm)]
-struct CsrfForm<'r> {
-    // A default, so that a forged form reaches the CSRF check (403).
-    #[field(default = "")]
-    csrf: &'r str,
-}
-
-#[derive(FromForm)]
 struct RebaseForm<'r> {
     #[field(default = "")]
     csrf: &'r str,
@@ -46,7 +39,7 @@ async fn consolidate(
     staff: HasRole<Staff>,
     csrf: CsrfToken,
     id: i64,
-    form: Form<CsrfForm<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
@@ -98,7 +91,7 @@ async fn accept_rebase(
     csrf: CsrfToken,
     slug: &str,
     number: i32,
-    form: Form<CsrfForm<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;

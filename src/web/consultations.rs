@@ -403,11 +403,6 @@ async fn page(
     .await
 }
 
-#[derive(FromForm)]
-struct CsrfOnly<'r> {
-    csrf: &'r str,
-}
-
 #[post("/consultations/<id>/phase", data = "<form>")]
 async fn advance(
     app: &State<AppState>,
@@ -415,7 +410,7 @@ async fn advance(
     staff: HasRole<Staff>,
     csrf: CsrfToken,
     id: i64,
-    form: Form<CsrfOnly<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;
@@ -816,7 +811,7 @@ async fn withdraw(
     csrf: CsrfToken,
     slug: &str,
     number: i32,
-    form: Form<CsrfOnly<'_>>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, form.csrf)?;

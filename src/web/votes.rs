@@ -99,6 +99,12 @@ pub fn vote_error(lang: Lang, e: VoteError, next: Option<&str>) -> AppError {
         VoteError::NotYours => {
             AppError::new(Status::Forbidden, lang, t.get("err_not_yours").into())
         }
+        VoteError::NotClosed => {
+            AppError::new(Status::Conflict, lang, t.get("err_not_closed").into())
+        }
+        VoteError::KeyDestroyed => {
+            AppError::new(Status::Gone, lang, t.get("err_key_destroyed").into())
+        }
         e => AppError::internal(lang, e.to_string()),
     }
 }
@@ -116,6 +122,8 @@ fn api_error(e: VoteError) -> ApiError {
         VoteError::Closed => (Status::Conflict, "closed"),
         VoteError::ClosingDayPassed(_) => (Status::Conflict, "closing_day_passed"),
         VoteError::NotYours => (Status::Forbidden, "forbidden"),
+        VoteError::NotClosed => (Status::Conflict, "not_closed"),
+        VoteError::KeyDestroyed => (Status::Gone, "key_destroyed"),
         _ => {
             tracing::error!(detail = %e, "internal error");
             return ApiError::new(
@@ -296,13 +304,18 @@ async fn vote(
     let lang = ctx.lang;
     auth::check_form(lang, &csrf, &form.csrf)?;
     let path = format!("/consultations/{id}/vote");
-    let choice = choice_of(&form).map_err(|e| vote_error(lang, e, None))?;
+    // A ballot refused for its content sends back to the ballot (as last cast).
+    let back = |e: AppError| match e.status {
+        Status::BadRequest => e.with_link(path.clone(), lang.tr().get("back_to_ballot").into()),
+        _ => e,
+    };
+    let choice = choice_of(&form).map_err(|e| back(vote_error(lang, e, None)))?;
     let prepared = super::run_blocking(app, move |app| {
         app.voting.prepare(&me.0, id, &choice, voting::today())
     })
     .await
     .map_err(|e| AppError::internal(lang, e))?
-    .map_err(|e| vote_error(lang, e, Some(&path)))?;
+    .map_err(|e| back(vote_error(lang, e, Some(&path))))?;
     let receipt = app
         .voting
         .submit(prepared)
@@ -413,7 +426,7 @@ fn export_folder(app: &super::App, lang: Lang, id: i64) -> Result<std::path::Pat
         .map_err(|e| AppError::internal(lang, e.to_string()))?;
     match voting::export(app.reader.store(), app.voting.key(), id, tmp.path()) {
         Ok(_) => {}
-        Err(VoteError::NotVoting(_)) => return Err(not_found(lang)),
+        Err(VoteError::NotClosed) => return Err(not_found(lang)),
         Err(e) => return Err(vote_error(lang, e, None)),
     }
     let tmp = tmp.keep();
@@ -499,12 +512,6 @@ async fn close_page(
     .await
 }
 
-#[derive(FromForm)]
-struct CsrfOnly {
-    #[field(default = String::new())]
-    csrf: String,
-}
-
 #[post("/consultations/<id>/close", data = "<form>")]
 async fn close(
     app: &State<AppState>,
@@ -512,10 +519,10 @@ async fn close(
     staff: HasRole<Staff>,
     csrf: CsrfToken,
     id: i64,
-    form: Form<CsrfOnly>,
+    form: Form<auth::CsrfForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, &form.csrf)?;
+    auth::check_form(lang, &csrf, form.csrf)?;
     super::blocking(app, lang, move |app| {
         app.voting
             .close(Some(staff.0.account.id), id, voting::today())
@@ -753,10 +760,8 @@ async fn api_consultation(app: &State<AppState>, id: i64) -> Result<Json<Value>,
         let log = store::ballots::by_consultation(&mut conn, id).map_err(|e| api_error(e.into()))?;
         let items = match &log {
             Some(_) => {
-                let m = app.voting.log(&mut conn, id).map(|l| l.manifest.clone()).or_else(|_| {
-                    let b = store::ballots::entry(&mut conn, id, 0)?.ok_or(VoteError::NotFound)?;
-                    crate::ledger::entry::Manifest::decode(&b).map_err(|e| VoteError::Ledger(e.to_string()))
-                }).map_err(api_error)?;
+                let log = app.voting.log(&mut conn, id).map_err(api_error)?;
+                let m = &log.manifest;
                 json!(m.items.iter().enumerate().map(|(i, it)| json!({
                     "index": i,
                     "subject": match it.subject { Subject::Bill => json!("bill"), Subject::Amendment(a) => json!(m.amendments[a as usize].id) },

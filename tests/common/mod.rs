@@ -8,6 +8,8 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Deref;
@@ -141,6 +143,17 @@ fn with_database(admin_url: &str, name: &str) -> String {
     let (authority, tail) = rest.split_at(authority_end);
     let query = tail.find('?').map_or("", |i| &tail[i..]);
     format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// A voting service over `store` with a random log key, for tests that move
+/// consultations through their phases (opening the vote writes a signed manifest).
+pub fn voting(store: &Store) -> amenda::service::voting::Voting {
+    amenda::service::voting::Voting::new(
+        store.clone(),
+        amenda::service::voting::LogKey::random(),
+        "test.example",
+        30,
+    )
 }
 
 /// True when the tests run against PostgreSQL.

@@ -3,16 +3,15 @@ CREATE TABLE ballot_logs (
     consultation_id BIGINT PRIMARY KEY REFERENCES consultations (id),
     -- the checkpoint origin line, also the name of the signing key for this log
     origin TEXT NOT NULL,
-    -- Ed25519 public key of the checkpoints (the instance's log key)
-    public_key BYTEA NOT NULL,
     -- the consultation key that voter tokens are derived with; NULL once destroyed
     voter_key BYTEA,
     -- entries appended so far: the index of the next one. Appending takes this row's
     -- lock (SELECT … FOR UPDATE), so indices are dense and unique whatever the number
     -- of app servers.
     size BIGINT NOT NULL,
-    -- result.csv once closed
+    -- result.csv once closed, and the ballots cast per day (JSON [["2026-12-03", 42], …])
     result_csv TEXT,
+    participation TEXT,
     closed_at TEXT,
     -- when the consultation key is destroyed (close + publication window)
     destroy_key_after TEXT,
@@ -24,8 +23,6 @@ CREATE TABLE ballot_logs (
 CREATE TABLE ballot_entries (
     consultation_id BIGINT NOT NULL REFERENCES ballot_logs (consultation_id),
     idx BIGINT NOT NULL,
-    -- 1 manifest, 2 ballot, 3 close (the entry type byte)
-    kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
     entry BYTEA NOT NULL,
     leaf_hash BYTEA NOT NULL,
     -- ballots only: the voter token, to find a voter's last ballot
