@@ -425,7 +425,26 @@ fn a_new_version_carries_pending_amendments_over() {
     rule(&store, &staff, gone, Ruling::Admissible).unwrap();
     rule(&store, &staff, kept, Ruling::Admissible).unwrap();
     // Voting: the text of amendments no longer moves.
-    consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap();
+    let voting = common::voting(&store);
+    consultation::advance(&store, &staff, id, &voting).unwrap();
+    // Only the amendment carried to the current version is put to the vote.
+    let mut conn = store.conn().unwrap();
+    let number = |id: i64| {
+        let a = store::amendments::by_id(&mut store.conn().unwrap(), id)
+            .unwrap()
+            .unwrap();
+        format!("AM-budget-participatif-{}", a.number)
+    };
+    let voted: Vec<String> = voting
+        .log(&mut conn, id)
+        .unwrap()
+        .manifest
+        .amendments
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    drop(conn);
+    assert_eq!(voted, vec![number(kept)]);
     assert!(matches!(
         rule(&store, &staff, gone, Ruling::Adopted),
         Err(ConsultationError::State("err_not_rebased"))

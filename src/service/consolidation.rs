@@ -6,8 +6,7 @@
 
 use crate::domain::amendment::{self, voting_order, Candidate, Operation};
 use crate::domain::consolidation::{self, Adopted, Carried, ConsolidateError};
-use crate::domain::identity::Role;
-use crate::service::consultation::ConsultationError;
+use crate::service::consultation::{staff_only, ConsultationError};
 use crate::service::disposition::{bodies, operations};
 use crate::service::identity::SessionInfo;
 use crate::service::import::{BillWriter, ImportError, ImportSummary, VersionInput};
@@ -15,14 +14,6 @@ use crate::store::{self, amendments::Amendment, Store, StoreError};
 use crate::text::{Unit, UnitKind};
 use serde_json::json;
 use std::collections::HashMap;
-
-fn staff_only(who: &SessionInfo) -> Result<(), ConsultationError> {
-    if who.has_role(Role::Staff) {
-        Ok(())
-    } else {
-        Err(ConsultationError::Forbidden)
-    }
-}
 
 fn import_error(e: ImportError) -> ConsultationError {
     match e {
@@ -33,10 +24,6 @@ fn import_error(e: ImportError) -> ConsultationError {
 
 fn to_json(ops: &[Operation]) -> Result<String, ConsultationError> {
     serde_json::to_string(ops).map_err(|e| StoreError::Invalid(e.to_string()).into())
-}
-
-fn today() -> String {
-    time::OffsetDateTime::now_utc().date().to_string()
 }
 
 /// The order in which adopted amendments are applied: by the place of their article in
@@ -136,7 +123,7 @@ pub fn consolidate(
                 conn,
                 VersionInput {
                     markdown,
-                    date: today(),
+                    date: crate::service::identity::today(),
                     author: staff.account.display_name.clone(),
                     note: format!("{} — {} amendment(s) adopted", c.title, adopted.len()),
                     source_ref: Some(format!("consultation:{}", c.id)),

@@ -48,6 +48,15 @@ pub enum ConsultationError {
     Store(#[from] StoreError),
 }
 
+/// Staff only: anyone else is refused.
+pub(crate) fn staff_only(who: &SessionInfo) -> Result<(), ConsultationError> {
+    if who.has_role(crate::domain::identity::Role::Staff) {
+        Ok(())
+    } else {
+        Err(ConsultationError::Forbidden)
+    }
+}
+
 fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, ConsultationError> {
     Err(ConsultationError::Invalid { field, reason })
 }

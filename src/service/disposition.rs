@@ -4,7 +4,6 @@
 //! and written in one transaction.
 
 use crate::domain::amendment::{self, article_body, Operation};
-use crate::domain::identity::Role;
 use crate::service::consultation::ConsultationError;
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, DbConnection, Store, StoreError};
@@ -87,9 +86,7 @@ pub fn rule(
     amendment_id: i64,
     ruling: Ruling<'_>,
 ) -> Result<Vec<i64>, ConsultationError> {
-    if !staff.has_role(Role::Staff) {
-        return Err(ConsultationError::Forbidden);
-    }
+    crate::service::consultation::staff_only(staff)?;
     let reason = match ruling {
         Ruling::Inadmissible(r) => {
             let r = r.trim();

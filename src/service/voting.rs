@@ -163,7 +163,10 @@ pub fn open_log(
     let mut standing: Vec<_> =
         store::amendments::for_consultation(conn, c.id, None, 0, i64::from(u16::MAX))?
             .into_iter()
-            .filter(|a| VOTED_STATUSES.contains(&a.status.as_str()))
+            .filter(|a| {
+                // One left on an earlier version (to redraft) is not put to the vote.
+                VOTED_STATUSES.contains(&a.status.as_str()) && a.version_id == c.version_id
+            })
             .collect();
     standing.sort_by_key(|a| a.number);
     let (q_amendment, q_bill, options) = wording(&bill.meta.language);

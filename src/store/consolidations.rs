@@ -15,6 +15,17 @@ pub struct Consolidation {
     pub created_at: String,
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = provenance)]
+struct ProvenanceRow<'a> {
+    version_id: i64,
+    unit_wid: &'a str,
+    start_byte: i64,
+    end_byte: i64,
+    amendment_id: i64,
+    revision: i32,
+}
+
 /// One span of a consolidated version and the amendment revision that wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = provenance)]
@@ -41,19 +52,34 @@ pub fn insert(
             consolidations::created_at.eq(now_rfc3339()),
         ))
         .execute(conn)?;
-    // One statement a span: batch inserts are not available on the multi-backend
-    // connection, and a consolidation has at most a few thousand spans.
-    for p in spans {
-        diesel::insert_into(provenance::table)
-            .values((
-                provenance::version_id.eq(version_id),
-                provenance::unit_wid.eq(&p.unit_wid),
-                provenance::start_byte.eq(p.start_byte),
-                provenance::end_byte.eq(p.end_byte),
-                provenance::amendment_id.eq(p.amendment_id),
-                provenance::revision.eq(p.revision),
-            ))
-            .execute(conn)?;
+    let rows: Vec<ProvenanceRow<'_>> = spans
+        .iter()
+        .map(|p| ProvenanceRow {
+            version_id,
+            unit_wid: &p.unit_wid,
+            start_byte: p.start_byte,
+            end_byte: p.end_byte,
+            amendment_id: p.amendment_id,
+            revision: p.revision,
+        })
+        .collect();
+    // Multi-row INSERT is not available through `MultiConnection` (see units.rs): one
+    // statement per chunk on each backend, within the bound-parameter limits.
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(provenance::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Pg(c) => {
+            for chunk in rows.chunks(5000) {
+                diesel::insert_into(provenance::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
