@@ -220,6 +220,19 @@ impl Entry {
     /// The canonical bytes; fails (rather than writing an entry no decoder accepts) when a
     /// field breaks a rule of the format.
     pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
+        let bytes = self.write()?;
+        // The decoder holds every rule; running it keeps the two in step.
+        Entry::decode(&bytes)?;
+        Ok(bytes)
+    }
+
+    /// Whether `bytes` are exactly this entry's encoding. For an entry just decoded from
+    /// `bytes`, which the decoder has already held to every rule, so no second decoding.
+    pub fn encodes_to(&self, bytes: &[u8]) -> bool {
+        self.write().is_ok_and(|w| w == bytes)
+    }
+
+    fn write(&self) -> Result<Vec<u8>, EntryError> {
         let mut w = Writer(Vec::with_capacity(128));
         w.u8(FORMAT_VERSION);
         match self {
@@ -227,8 +240,6 @@ impl Entry {
             Entry::Ballot(b) => write_ballot(&mut w, b)?,
             Entry::Close(c) => write_close(&mut w, c)?,
         }
-        // The decoder holds every rule; running it keeps the two in step.
-        Entry::decode(&w.0)?;
         Ok(w.0)
     }
 

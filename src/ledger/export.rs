@@ -74,17 +74,22 @@ impl ExportWriter {
 
 /// The rows of `ballots.csv` for one ballot.
 pub fn write_ballot_rows(out: &mut impl Write, index: u64, b: &Ballot) -> io::Result<()> {
-    let token = hex::encode(b.voter_token);
-    let day = b.day.date();
+    // The columns shared by every answer, written once.
+    let mut prefix = Vec::with_capacity(128);
+    write!(prefix, "{index},")?;
+    let mut token = [0u8; 64];
+    hex::encode_to_slice(b.voter_token, &mut token).expect("64 hex digits");
+    prefix.extend_from_slice(&token);
+    write!(
+        prefix,
+        ",{},{},{},",
+        b.level,
+        b.disclosure.as_str(),
+        b.day.date()
+    )?;
     for a in &b.answers {
-        writeln!(
-            out,
-            "{index},{token},{},{},{day},{},{}",
-            b.level,
-            b.disclosure.as_str(),
-            a.item,
-            a.option
-        )?;
+        out.write_all(&prefix)?;
+        writeln!(out, "{},{}", a.item, a.option)?;
     }
     Ok(())
 }
@@ -105,45 +110,6 @@ pub fn write_tail(
     fs::write(dir.join("checkpoint.txt"), final_checkpoint)?;
     fs::write(dir.join("log.vkey"), format!("{}\n", vkey.trim()))?;
     fs::write(dir.join("result.csv"), result_csv)
-}
-
-/// One row of `entries.csv`, parsed but not yet checked against its bytes.
-#[derive(Debug, Clone)]
-pub struct EntryRow {
-    pub line: usize,
-    pub index: String,
-    pub kind: String,
-    pub entry: String,
-    pub leaf_hash: String,
-}
-
-/// Parses `entries.csv` (no quoting can occur in it: numbers, names and hex).
-pub fn parse_entries(text: &str) -> Result<Vec<EntryRow>, String> {
-    let mut lines = text.split_terminator('\n');
-    match lines.next() {
-        Some(h) if format!("{h}\n") == ENTRIES_HEADER => {}
-        _ => {
-            return Err(format!(
-                "entries.csv: the header must be {ENTRIES_HEADER:?}"
-            ))
-        }
-    }
-    lines
-        .enumerate()
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split(',').collect();
-            match f.as_slice() {
-                [index, kind, entry, leaf] => Ok(EntryRow {
-                    line: i + 2,
-                    index: index.to_string(),
-                    kind: kind.to_string(),
-                    entry: entry.to_string(),
-                    leaf_hash: leaf.to_string(),
-                }),
-                _ => Err(format!("entries.csv line {}: expected 4 fields", i + 2)),
-            }
-        })
-        .collect()
 }
 
 /// Lowercase hex of a hash.

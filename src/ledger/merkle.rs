@@ -66,28 +66,51 @@ fn split(n: u64) -> u64 {
 
 /// Root of a list of leaf hashes in one pass, holding only O(log n) hashes.
 pub fn root_of(leaves: impl IntoIterator<Item = Hash>) -> Hash {
-    let mut stack: Vec<(u32, Hash)> = Vec::new();
+    let mut f = Frontier::default();
     for h in leaves {
-        let mut cur = (0u32, h);
-        while let Some(&(level, left)) = stack.last() {
+        f.push(h);
+    }
+    f.root()
+}
+
+/// The right edge of a growing tree: one hash per perfect subtree of the current size
+/// (at most 64), enough for the root at every size as leaves stream past. The verifier
+/// uses it to check a log of any length in constant memory.
+#[derive(Debug, Clone, Default)]
+pub struct Frontier {
+    /// (level, hash) of the perfect subtrees, largest first.
+    stack: Vec<(u32, Hash)>,
+    len: u64,
+}
+
+impl Frontier {
+    pub fn push(&mut self, leaf: Hash) {
+        let mut cur = (0u32, leaf);
+        while let Some(&(level, left)) = self.stack.last() {
             if level != cur.0 {
                 break;
             }
-            stack.pop();
+            self.stack.pop();
             cur = (level + 1, node_hash(&left, &cur.1));
         }
-        stack.push(cur);
+        self.stack.push(cur);
+        self.len += 1;
     }
-    // The stack holds the perfect subtrees of the size, largest first; the RFC folds the
-    // right edge from the smallest.
-    let mut it = stack.into_iter().rev();
-    match it.next() {
-        None => empty_root(),
-        Some((_, mut acc)) => {
-            for (_, left) in it {
-                acc = node_hash(&left, &acc);
-            }
-            acc
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Root of the leaves pushed so far: RFC 9162 folds the right edge from the smallest.
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        match it.next() {
+            None => empty_root(),
+            Some((_, acc)) => it.fold(*acc, |acc, (_, left)| node_hash(left, &acc)),
         }
     }
 }
@@ -434,6 +457,13 @@ mod tests {
             assert_eq!(t.root_at(n as u64).unwrap(), want, "size {n}");
             assert_eq!(root_of(leaves[..n].iter().copied()), want, "size {n}");
         }
+        // One frontier, read after every push.
+        let mut f = Frontier::default();
+        for (n, leaf) in leaves.iter().enumerate() {
+            assert_eq!((f.len(), f.root()), (n as u64, mth(&leaves[..n])));
+            f.push(*leaf);
+        }
+        assert_eq!(f.root(), mth(&leaves));
         assert!(t.root_at(101).is_err());
     }
 

@@ -66,6 +66,12 @@ pub enum VoteError {
     NotClosed,
     #[error("the consultation key has been destroyed: nobody can be tied to a ballot any more, so receipts cannot be issued again (keep the one you downloaded)")]
     KeyDestroyed,
+    #[error("nothing is put to the vote: choose at least one amendment or the bill as a whole")]
+    NothingToVote,
+    #[error("what is put to the vote can be changed only before voting opens (the consultation is in phase {0})")]
+    SettingsLocked(String),
+    #[error("only staff choose what is put to the vote")]
+    StaffOnly,
     #[error("the ballot log is damaged: {0}")]
     Ledger(String),
     #[error("the appender stopped")]
@@ -160,17 +166,25 @@ pub fn open_log(
         return Err(VoteError::ClosingDayPassed(c.closes_on.clone()));
     }
     let opens = day(&c.opens_on)?.max(today);
-    let mut standing: Vec<_> =
-        store::amendments::for_consultation(conn, c.id, None, 0, i64::from(u16::MAX))?
-            .into_iter()
-            .filter(|a| {
-                // One left on an earlier version (to redraft) is not put to the vote.
-                VOTED_STATUSES.contains(&a.status.as_str()) && a.version_id == c.version_id
-            })
-            .collect();
+    let chosen = settings_of(conn, c.id)?;
+    let mut standing: Vec<_> = standing(conn, c)?
+        .into_iter()
+        .filter(|a| {
+            chosen
+                .amendments
+                .as_ref()
+                .is_none_or(|list| list.contains(&a.number))
+        })
+        .collect();
     standing.sort_by_key(|a| a.number);
+    if standing.is_empty() && !chosen.bill_item {
+        return Err(VoteError::NothingToVote);
+    }
     let (q_amendment, q_bill, options) = wording(&bill.meta.language);
-    let options: Vec<String> = options.iter().map(|s| s.to_string()).collect();
+    let options: Vec<String> = options[..chosen.options.len()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut amendments = Vec::new();
     let mut items = Vec::new();
     for (i, a) in standing.iter().enumerate() {
@@ -188,11 +202,13 @@ pub fn open_log(
             options: options.clone(),
         });
     }
-    items.push(Item {
-        subject: Subject::Bill,
-        question: q_bill.replace("{}", &format!("{}@{}", bill.slug, version.number)),
-        options,
-    });
+    if chosen.bill_item {
+        items.push(Item {
+            subject: Subject::Bill,
+            question: q_bill.replace("{}", &format!("{}@{}", bill.slug, version.number)),
+            options,
+        });
+    }
     let origin = format!("{host}/consultations/{}/ballots", c.id);
     let signer = key.signer(&origin);
     let manifest = Manifest {
@@ -204,7 +220,7 @@ pub fn open_log(
         opens,
         closes,
         minimum_level: c.level_vote as u8,
-        revote: RevotePolicy::LastCounts,
+        revote: chosen.revote,
         items,
     };
     let bytes = Entry::Manifest(manifest)
@@ -231,6 +247,184 @@ pub fn open_log(
     });
     ballots::insert_checkpoint(conn, c.id, 1, &note)?;
     Ok(())
+}
+
+/// The amendments that can be put to the vote: filed or admissible, on the
+/// consultation's version (one left on an earlier version, to redraft, cannot).
+fn standing(
+    conn: &mut DbConnection,
+    c: &Consultation,
+) -> Result<Vec<store::amendments::Amendment>, VoteError> {
+    Ok(
+        store::amendments::for_consultation(conn, c.id, None, 0, i64::from(u16::MAX))?
+            .into_iter()
+            .filter(|a| VOTED_STATUSES.contains(&a.status.as_str()) && a.version_id == c.version_id)
+            .collect(),
+    )
+}
+
+/// The answers offered on every item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionSet {
+    ForAgainstAbstain,
+    ForAgainst,
+}
+
+impl OptionSet {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptionSet::ForAgainstAbstain => "for_against_abstain",
+            OptionSet::ForAgainst => "for_against",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OptionSet> {
+        [OptionSet::ForAgainstAbstain, OptionSet::ForAgainst]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+
+    fn len(self) -> usize {
+        match self {
+            OptionSet::ForAgainstAbstain => 3,
+            OptionSet::ForAgainst => 2,
+        }
+    }
+}
+
+pub fn revote_str(r: RevotePolicy) -> &'static str {
+    match r {
+        RevotePolicy::LastCounts => "last_counts",
+        RevotePolicy::Single => "single",
+    }
+}
+
+pub fn parse_revote(s: &str) -> Option<RevotePolicy> {
+    [RevotePolicy::LastCounts, RevotePolicy::Single]
+        .into_iter()
+        .find(|r| revote_str(*r) == s)
+}
+
+/// What staff put to the vote, written into the manifest when voting opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteSettings {
+    /// Amendment numbers put to the vote; `None`: every amendment still standing.
+    pub amendments: Option<Vec<i32>>,
+    /// An item on the bill as a whole.
+    pub bill_item: bool,
+    pub options: OptionSet,
+    pub revote: RevotePolicy,
+}
+
+impl Default for VoteSettings {
+    fn default() -> Self {
+        VoteSettings {
+            amendments: None,
+            bill_item: true,
+            options: OptionSet::ForAgainstAbstain,
+            revote: RevotePolicy::LastCounts,
+        }
+    }
+}
+
+fn settings_of(conn: &mut DbConnection, id: i64) -> Result<VoteSettings, VoteError> {
+    let Some(row) = ballots::settings(conn, id)? else {
+        return Ok(VoteSettings::default());
+    };
+    let damaged = |what: &str| VoteError::Ledger(format!("vote settings of {id}: {what}"));
+    Ok(VoteSettings {
+        amendments: row
+            .amendments
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| damaged("amendments"))?,
+        bill_item: row.bill_item != 0,
+        options: OptionSet::parse(&row.options).ok_or_else(|| damaged("options"))?,
+        revote: parse_revote(&row.revote).ok_or_else(|| damaged("revote"))?,
+    })
+}
+
+/// An amendment that can be put to the vote, for the settings form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    pub number: i32,
+    /// `AM-<bill>-<n>`.
+    pub id: String,
+    pub chosen: bool,
+}
+
+/// The settings of a consultation (the defaults if staff never set them) and the
+/// amendments that can be put to the vote, with whether each is chosen.
+pub fn vote_settings(store: &Store, id: i64) -> Result<(VoteSettings, Vec<Candidate>), VoteError> {
+    let mut conn = store.conn()?;
+    let c = store::consultations::by_id(&mut conn, id)?.ok_or(VoteError::NotFound)?;
+    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(VoteError::NotFound)?;
+    let settings = settings_of(&mut conn, id)?;
+    let mut list: Vec<Candidate> = standing(&mut conn, &c)?
+        .into_iter()
+        .map(|a| Candidate {
+            number: a.number,
+            id: crate::service::consultation::display_number(&bill.slug, a.number),
+            chosen: settings
+                .amendments
+                .as_ref()
+                .is_none_or(|l| l.contains(&a.number)),
+        })
+        .collect();
+    list.sort_by_key(|c| c.number);
+    Ok((settings, list))
+}
+
+/// Staff choose what is put to the vote, before voting opens. Amendment numbers that are
+/// not standing amendments of the consultation are refused; the choice is audited.
+pub fn save_vote_settings(
+    store: &Store,
+    who: &SessionInfo,
+    id: i64,
+    settings: &VoteSettings,
+) -> Result<(), VoteError> {
+    if !who.has_role(crate::domain::identity::Role::Staff) {
+        return Err(VoteError::StaffOnly);
+    }
+    store.transaction(|conn| {
+        let c = store::consultations::by_id(conn, id)?.ok_or(VoteError::NotFound)?;
+        if !["draft", "amendments"].contains(&c.phase.as_str()) {
+            return Err(VoteError::SettingsLocked(c.phase));
+        }
+        if let Some(list) = &settings.amendments {
+            let standing: Vec<i32> = standing(conn, &c)?.iter().map(|a| a.number).collect();
+            if list.iter().any(|n| !standing.contains(n)) {
+                return Err(VoteError::Invalid("err_vote_settings_amendment"));
+            }
+            if list.is_empty() && !settings.bill_item {
+                return Err(VoteError::NothingToVote);
+            }
+        }
+        let amendments = settings
+            .amendments
+            .as_ref()
+            .map(|l| serde_json::to_string(l).expect("numbers"));
+        ballots::save_settings(
+            conn,
+            id,
+            amendments.as_deref(),
+            settings.bill_item,
+            settings.options.as_str(),
+            revote_str(settings.revote),
+            who.account.id,
+        )?;
+        store::audit::record(
+            conn,
+            Some(who.account.id),
+            "vote_settings",
+            None,
+            &json!({"consultation": id, "amendments": settings.amendments,
+                    "bill_item": settings.bill_item, "options": settings.options.as_str(),
+                    "revote": revote_str(settings.revote)}),
+        )?;
+        Ok(())
+    })
 }
 
 /// The hash of an amendment revision put to the vote: SHA-256 of its operations (the
@@ -276,6 +470,9 @@ pub struct Prepared {
     pub bytes: Vec<u8>,
     pub token: [u8; 32],
     pub revote: RevotePolicy,
+    /// The voter's account, on their first ballot when they chose public disclosure: it
+    /// is recorded with the ballot so that the results can name them.
+    pub public_account: Option<i64>,
     log: Arc<OpenLog>,
 }
 
@@ -458,6 +655,8 @@ impl Voting {
             bytes,
             token,
             revote: m.revote,
+            public_account: (previous.is_none() && disclosure == Disclosure::Public)
+                .then_some(who.account.id),
             log,
         })
     }
@@ -847,6 +1046,11 @@ impl Appender {
                 })
                 .collect();
             ballots::append(conn, id, log.size, &rows)?;
+            for (j, _) in jobs.iter().zip(&refused).filter(|(_, r)| !**r) {
+                if let Some(account) = j.prepared.public_account {
+                    ballots::add_public_voter(conn, id, &j.prepared.token, account)?;
+                }
+            }
             Ok(())
         });
         if let Err(e) = outcome {
@@ -999,6 +1203,49 @@ pub fn results(store: &Store, id: i64) -> Result<Option<Results>, VoteError> {
         checkpoint,
         key_destroyed: log.voter_key.is_none(),
     }))
+}
+
+/// A voter who chose public disclosure, with their counted ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicVote {
+    pub name: String,
+    /// The log index of their last ballot, the one counted.
+    pub index: i64,
+    /// `(item, option)`.
+    pub answers: Vec<(u16, u8)>,
+}
+
+/// After the close, a page of the voters who chose public disclosure, by name, with the
+/// ballot counted for each; and how many there are in all. Before the close nothing is
+/// shown ([`VoteError::NotClosed`]): choices are revealed at the close only.
+pub fn public_votes(
+    store: &Store,
+    id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<PublicVote>), VoteError> {
+    let mut conn = store.conn()?;
+    let log = ballots::by_consultation(&mut conn, id)?.ok_or(VoteError::NotFound)?;
+    if log.closed_at.is_none() {
+        return Err(VoteError::NotClosed);
+    }
+    let total = ballots::public_voter_count(&mut conn, id)?;
+    let mut votes = Vec::new();
+    for (name, token) in ballots::public_voters_page(&mut conn, id, offset, limit)? {
+        let token: [u8; 32] = token
+            .try_into()
+            .map_err(|_| VoteError::Ledger("a voter token is not 32 bytes".into()))?;
+        let Some((index, bytes)) = ballots::last_ballot_of(&mut conn, id, &token)? else {
+            continue;
+        };
+        let b = Ballot::decode(&bytes).map_err(|e| VoteError::Ledger(e.to_string()))?;
+        votes.push(PublicVote {
+            name,
+            index,
+            answers: b.answers.iter().map(|a| (a.item, a.option)).collect(),
+        });
+    }
+    Ok((total, votes))
 }
 
 /// Writes the ballot log export of a closed consultation (docs/ballot-log.md) into

@@ -5,7 +5,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{ballot_checkpoints, ballot_entries, ballot_logs};
+use super::schema::{
+    accounts, ballot_checkpoints, ballot_entries, ballot_logs, public_voters, vote_settings,
+};
 use super::{now_rfc3339, DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -353,5 +355,107 @@ pub fn closed(conn: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
         .filter(ballot_logs::closed_at.is_not_null())
         .order(ballot_logs::consultation_id)
         .select(ballot_logs::consultation_id)
+        .load(conn)?)
+}
+
+/// What staff put to the vote (`vote_settings`), as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = vote_settings)]
+pub struct Settings {
+    pub consultation_id: i64,
+    /// JSON list of amendment numbers; `None`: every amendment still standing.
+    pub amendments: Option<String>,
+    pub bill_item: i32,
+    pub options: String,
+    pub revote: String,
+    pub updated_by: Option<i64>,
+    pub updated_at: String,
+}
+
+pub fn settings(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<Option<Settings>, StoreError> {
+    Ok(vote_settings::table
+        .find(consultation_id)
+        .select(Settings::as_select())
+        .load(conn)?
+        .pop())
+}
+
+/// Replaces the settings of a consultation.
+pub fn save_settings(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    amendments: Option<&str>,
+    bill_item: bool,
+    options: &str,
+    revote: &str,
+    updated_by: i64,
+) -> Result<(), StoreError> {
+    diesel::delete(vote_settings::table.find(consultation_id)).execute(conn)?;
+    diesel::insert_into(vote_settings::table)
+        .values((
+            vote_settings::consultation_id.eq(consultation_id),
+            vote_settings::amendments.eq(amendments),
+            vote_settings::bill_item.eq(i32::from(bill_item)),
+            vote_settings::options.eq(options),
+            vote_settings::revote.eq(revote),
+            vote_settings::updated_by.eq(Some(updated_by)),
+            vote_settings::updated_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records that the voter behind `voter_token` chose public disclosure (idempotent).
+pub fn add_public_voter(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    voter_token: &[u8; 32],
+    account_id: i64,
+) -> Result<(), StoreError> {
+    let exists = public_voters::table
+        .find((consultation_id, &voter_token[..]))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !exists {
+        diesel::insert_into(public_voters::table)
+            .values((
+                public_voters::consultation_id.eq(consultation_id),
+                public_voters::voter_token.eq(&voter_token[..]),
+                public_voters::account_id.eq(account_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How many voters chose public disclosure.
+pub fn public_voter_count(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<i64, StoreError> {
+    Ok(public_voters::table
+        .filter(public_voters::consultation_id.eq(consultation_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// A page of the voters who chose public disclosure, by name: `(display name, token)`.
+pub fn public_voters_page(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    Ok(public_voters::table
+        .inner_join(accounts::table)
+        .filter(public_voters::consultation_id.eq(consultation_id))
+        .order((accounts::display_name, accounts::id))
+        .select((accounts::display_name, public_voters::voter_token))
+        .offset(offset)
+        .limit(limit)
         .load(conn)?)
 }

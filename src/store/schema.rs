@@ -256,7 +256,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vote_settings (consultation_id) {
+        consultation_id -> BigInt,
+        amendments -> Nullable<Text>,
+        bill_item -> Integer,
+        options -> Text,
+        revote -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    public_voters (consultation_id, voter_token) {
+        consultation_id -> BigInt,
+        voter_token -> Binary,
+        account_id -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(public_voters -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     bills,
@@ -278,4 +299,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     consolidations,
     provenance,
     amendment_rebases,
+    vote_settings,
+    public_voters,
 );

@@ -1,0 +1,2 @@
+DROP TABLE public_voters;
+DROP TABLE vote_settings;
