@@ -256,6 +256,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        version_id -> BigInt,
+        article_wid -> Text,
+        unit_wid -> Text,
+        amendment_id -> Nullable<BigInt>,
+        parent_id -> Nullable<BigInt>,
+        quote -> Text,
+        body -> Text,
+        kind -> Text,
+        author_id -> BigInt,
+        disclosure -> Text,
+        author_label -> Text,
+        author_level -> Integer,
+        form_token -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -278,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consolidations,
     provenance,
     amendment_rebases,
+    comments,
 );
