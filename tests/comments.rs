@@ -581,6 +581,10 @@ mod pages {
         assert_eq!(v["comments"][0]["earlier_version"], false);
         let (status, _) = get(&anon, &format!("/api/v1/consultations/{id}/comments"));
         assert_eq!(status, Status::BadRequest);
+        let (status, _) = get(&anon, "/api/v1/consultations/999/comments?article=x");
+        assert_eq!(status, Status::NotFound);
+        let (status, _) = get(&anon, "/consultations/999/articles/x");
+        assert_eq!(status, Status::NotFound);
     }
 
     #[test]
