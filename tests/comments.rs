@@ -201,6 +201,26 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
     assert_eq!(again.id, on_para.id);
     assert_eq!(count(&store, id, &art.wid), 2);
 
+    // The same form sent twice at once: one comment.
+    let ids: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let c = new(
+                        id,
+                        Target::Unit(&art.wid),
+                        "En même temps.",
+                        "tok-bbbbbbbbbbbbbbb3",
+                    );
+                    comments::post(&store, &KEY, &camille, &c).unwrap().id
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(count(&store, id, &art.wid), 3);
+
     // A reply; a reply to the reply is refused.
     let mut r = new(id, Target::Unit(""), "D'accord.", "tok-ccccccccccccccc1");
     r.parent = Some(on_para.id);
@@ -214,21 +234,21 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
         matches!(e, ConsultationError::State("err_reply_depth")),
         "{e}"
     );
-    assert_eq!(count(&store, id, &art.wid), 3);
+    assert_eq!(count(&store, id, &art.wid), 4);
 
     // Shown as threads, with the paragraph it is on.
     let c = amenda::store::consultations::by_id(&mut store.conn().unwrap(), id)
         .unwrap()
         .unwrap();
     let threads = comments::for_article(&store, &c, &art.wid).unwrap();
-    assert_eq!(threads.len(), 2);
+    assert_eq!(threads.len(), 3);
     assert_eq!(threads[0].paragraph, None);
     assert_eq!(threads[1].paragraph, Some(art.paragraphs.len()));
     assert_eq!(threads[1].replies.len(), 1);
     assert!(threads.iter().all(|t| t.earlier.is_none()));
     assert_eq!(
         amenda::store::comments::counts_by_article(&mut store.conn().unwrap(), id).unwrap(),
-        vec![(art.wid.clone(), 3)]
+        vec![(art.wid.clone(), 4)]
     );
 
     // Voting: comments are closed.
@@ -244,7 +264,7 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
         matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
         "{e}"
     );
-    assert_eq!(count(&store, id, &art.wid), 3);
+    assert_eq!(count(&store, id, &art.wid), 4);
 }
 
 fn low_enough(store: &common::TestStore) -> SessionInfo {

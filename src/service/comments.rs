@@ -136,7 +136,7 @@ fn write(
             author_label(key, who, &bill.slug, c.disclosure),
         )
     };
-    store.transaction(|conn| {
+    let written = store.transaction(|conn| {
         if let Some(done) = store::comments::by_form(conn, who.account.id, c.form_token)? {
             return Ok::<_, ConsultationError>(done);
         }
@@ -168,7 +168,17 @@ fn write(
                     "amendment": made.amendment_id, "parent": made.parent_id}),
         )?;
         Ok(made)
-    })
+    });
+    match written {
+        // The same form sent twice at once: the unique (author, token) index let one
+        // through; the other gets that one.
+        Err(ConsultationError::Store(e)) if e.is_unique_violation() => {
+            let mut conn = store.conn()?;
+            store::comments::by_form(&mut conn, who.account.id, c.form_token)?
+                .ok_or(ConsultationError::Store(e))
+        }
+        other => other,
+    }
 }
 
 /// Checks the target (and the parent) of a new comment and says where it goes.
