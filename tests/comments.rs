@@ -506,22 +506,31 @@ mod pages {
         assert!(shown.contains("&lt;script&gt;"), "{shown}");
         assert!(page.contains("Paragraph 1") && page.contains("Camille Martin"));
 
-        // Refusals come back as pages with the reason.
+        // Refusals come back next to the form, the input kept; nothing written.
         let (_, page) = get(&cam, &page_url);
         let t2 = field(&page, "comment-form", "token");
         let (status, page, _) = post(
             &cam,
             &format!("/consultations/{id}/comments"),
-            &format!("token={t2}&unit={para}&quote=absent+du+texte&body=Bien"),
+            &format!("token={t2}&unit={para}&quote=absent+du+texte&body=Bien+vu"),
         );
-        assert_eq!(status, Status::BadRequest);
-        assert!(page.contains("not in the text"), "{page}");
-        let (status, _, _) = post(
+        assert_eq!(status, Status::UnprocessableEntity);
+        let error = page.split("id=\"comment-error\">").nth(1).unwrap();
+        assert!(
+            error.starts_with("The quoted words are not in the text"),
+            "{error:.80}"
+        );
+        assert!(page.contains("value=\"absent du texte\"") && page.contains(">Bien vu</textarea>"));
+        assert!(page.contains(&format!("<option value=\"{para}\" selected>")));
+        assert_eq!(field(&page, "comment-form", "token"), t2, "the same form");
+        let (status, page, _) = post(
             &cam,
             &format!("/consultations/{id}/comments"),
             &format!("token={t2}&unit={para}&body=+"),
         );
-        assert_eq!(status, Status::BadRequest);
+        assert_eq!(status, Status::UnprocessableEntity);
+        assert!(page.contains("The comment is empty."));
+        assert_eq!(count(&store, id, &art.wid), 1);
 
         // Reply from the thread's form; staff answer; a citizen cannot use the answer form.
         let (_, page) = get(&cam, &page_url);

@@ -9,7 +9,7 @@ use super::i18n::Lang;
 use super::views::PageLinks;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
-use crate::service::consultation::{author_label, display_number, Disclosure};
+use crate::service::consultation::{author_label, display_number, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
 use crate::store::{self, comments::Comment, consultations::Consultation};
 use crate::text::{render, UnitKind};
@@ -114,12 +114,17 @@ pub(super) fn comments_json(
             "units": null,
             "amendment": null,
             "legend": null,
+            "error": null,
+            "quote": "",
+            "body": "",
         });
         match &target {
             FormTarget::Article { wid, paragraphs } => {
-                let mut units = vec![json!({"wid": wid, "name": t.get("comment_whole_article")})];
+                let mut units = vec![
+                    json!({"wid": wid, "name": t.get("comment_whole_article"), "selected": false}),
+                ];
                 units.extend(paragraphs.iter().enumerate().map(|(i, p)| {
-                    json!({"wid": p, "name": t.fmt("comment_paragraph", &[("n", &(i + 1))])})
+                    json!({"wid": p, "name": t.fmt("comment_paragraph", &[("n", &(i + 1))]), "selected": false})
                 }));
                 form["units"] = json!(units);
                 form["legend"] = json!(t.get("comment_new"));
@@ -158,6 +163,15 @@ pub(super) fn comments_json(
     Ok(data)
 }
 
+/// What a refused comment form brings back: the reason and the input.
+pub(super) struct Draft {
+    pub error: String,
+    pub unit: String,
+    pub quote: String,
+    pub body: String,
+    pub token: String,
+}
+
 /// An article of a consultation's current version, with its comments.
 #[get("/consultations/<id>/articles/<wid>")]
 async fn article_page(
@@ -170,6 +184,22 @@ async fn article_page(
     let lang = ctx.lang;
     let wid = wid.to_string();
     super::blocking(app, lang, move |app| {
+        article_html(app, &ctx, csrf.as_ref(), id, &wid, None).map(RawHtml)
+    })
+    .await
+}
+
+fn article_html(
+    app: &super::App,
+    ctx: &Ctx,
+    csrf: Option<&CsrfToken>,
+    id: i64,
+    wid: &str,
+    draft: Option<&Draft>,
+) -> Result<String, AppError> {
+    let lang = ctx.lang;
+    let wid = wid.to_string();
+    {
         let t = lang.tr();
         let nf = || AppError::not_found(lang, t.get("err_not_found").into());
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
@@ -213,10 +243,10 @@ async fn article_page(
         let threads =
             svc::for_article(app.reader.store(), &c, &wid).map_err(|e| service_error(lang, e))?;
         let heading = loaded.units[idx].heading.clone().unwrap_or_default();
-        let comments = comments_json(
+        let mut comments = comments_json(
             app,
-            &ctx,
-            csrf.as_ref(),
+            ctx,
+            csrf,
             &c,
             &bill.slug,
             &threads,
@@ -225,6 +255,19 @@ async fn article_page(
                 paragraphs,
             },
         )?;
+        if let (Some(d), Some(form)) = (draft, comments.get_mut("form")) {
+            if form.is_object() {
+                form["error"] = json!(d.error);
+                form["quote"] = json!(d.quote);
+                form["body"] = json!(d.body);
+                form["token"] = json!(d.token);
+                if let Some(units) = form["units"].as_array_mut() {
+                    for u in units {
+                        u["selected"] = json!(u["wid"] == d.unit.as_str());
+                    }
+                }
+            }
+        }
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert(
@@ -242,10 +285,8 @@ async fn article_page(
         );
         data.insert("comments".into(), comments);
         let title = t.fmt("article_comments_title", &[("heading", &heading)]);
-        app.render("consultation_article", &ctx, &title, data)
-            .map(RawHtml)
-    })
-    .await
+        app.render("consultation_article", ctx, &title, data)
+    }
 }
 
 #[derive(FromForm)]
@@ -294,14 +335,20 @@ fn comment_href(app: &super::App, lang: Lang, c: &Comment) -> Result<String, App
     }
 }
 
+/// A redirect to the new comment, or, for a refused comment on the text, the article
+/// page again with the reason next to the form and the input kept (422).
+type Written = Result<Redirect, (Status, RawHtml<String>)>;
+
 async fn write(
     app: &State<AppState>,
-    lang: Lang,
+    ctx: Ctx,
+    csrf: CsrfToken,
     me: SessionInfo,
     id: i64,
     form: Form<CommentForm<'_>>,
     is_answer: bool,
-) -> Result<Redirect, AppError> {
+) -> Result<Written, AppError> {
+    let lang = ctx.lang;
     let take = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     let token = take(form.token, 65);
     let unit = take(form.unit, 64);
@@ -328,11 +375,53 @@ async fn write(
             svc::answer(store, &app.pseudonym_key, &me, &new)
         } else {
             svc::post(store, &app.pseudonym_key, &me, &new)
+        };
+        match made {
+            Ok(made) => Ok(Ok(Redirect::to(comment_href(app, lang, &made)?))),
+            Err(ConsultationError::Invalid { reason, .. })
+                if !is_answer && amendment <= 0 && parent <= 0 =>
+            {
+                let article = {
+                    let mut conn = store.conn().map_err(AppError::store(lang))?;
+                    article_of(&mut conn, id, &unit).map_err(AppError::store(lang))?
+                };
+                let Some(article) = article else {
+                    return Err(AppError::bad_request(lang, lang.tr().get(reason).into()));
+                };
+                let draft = Draft {
+                    error: lang.tr().get(reason).into(),
+                    unit: unit.clone(),
+                    quote: quote.clone(),
+                    body: body.clone(),
+                    token: token.clone(),
+                };
+                let html = article_html(app, &ctx, Some(&csrf), id, &article, Some(&draft))?;
+                Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
+            }
+            Err(e) => Err(service_error(lang, e)),
         }
-        .map_err(|e| service_error(lang, e))?;
-        Ok(Redirect::to(comment_href(app, lang, &made)?))
     })
     .await
+}
+
+/// The article a unit of a consultation's current version belongs to.
+fn article_of(
+    conn: &mut store::DbConnection,
+    id: i64,
+    unit: &str,
+) -> Result<Option<String>, store::StoreError> {
+    let Some(c) = store::consultations::by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let units = store::units::for_version(conn, c.version_id)?;
+    Ok(units
+        .iter()
+        .find(|u| u.wid == unit)
+        .and_then(|u| match u.kind {
+            UnitKind::Article => Some(u.wid.clone()),
+            UnitKind::Paragraph => u.parent.and_then(|p| units.get(p)).map(|a| a.wid.clone()),
+            UnitKind::Division => None,
+        }))
 }
 
 /// A person comments on a unit or an amendment, or replies to a comment.
@@ -344,9 +433,9 @@ async fn comment(
     csrf: CsrfToken,
     id: i64,
     form: Form<CommentForm<'_>>,
-) -> Result<Redirect, AppError> {
+) -> Result<Written, AppError> {
     auth::check_form(ctx.lang, &csrf, form.csrf)?;
-    write(app, ctx.lang, me.0, id, form, false).await
+    write(app, ctx, csrf, me.0, id, form, false).await
 }
 
 /// Staff answer a comment or an amendment publicly, as the institution.
@@ -358,9 +447,9 @@ async fn answer(
     csrf: CsrfToken,
     id: i64,
     form: Form<CommentForm<'_>>,
-) -> Result<Redirect, AppError> {
+) -> Result<Written, AppError> {
     auth::check_form(ctx.lang, &csrf, form.csrf)?;
-    write(app, ctx.lang, staff.0, id, form, true).await
+    write(app, ctx, csrf, staff.0, id, form, true).await
 }
 
 /// The comments on an article (`?article=WID`) or on an amendment (`?amendment=N`, its
