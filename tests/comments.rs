@@ -678,5 +678,17 @@ mod pages {
         assert_eq!(v["comments"].as_array().unwrap().len(), 2);
         // The article's text comments are not the amendment's.
         assert_eq!(count(&store, id, &art.wid), 0);
+        // In French too.
+        let fr = client(&store);
+        fr.get("/lang/fr?next=/").dispatch();
+        let (_, page) = get(&fr, url);
+        assert!(
+            page.contains("Commentaires (2)") && page.contains("Réponse de l&#x27;institution")
+        );
+        let (_, page) = get(&fr, &format!("/consultations/{id}/articles/{}", art.wid));
+        assert!(
+            page.contains("Aucun commentaire pour l&#x27;instant."),
+            "{page}"
+        );
     }
 }
