@@ -378,6 +378,18 @@ fn route_table() {
             Public,
         ),
         ("GET", "/api/v1/me", Public),
+        ("GET", "/consultations/<id>/articles/<wid>", Public),
+        (
+            "POST",
+            "/consultations/<id>/comments",
+            Csrf { signed_in: true },
+        ),
+        ("POST", "/consultations/<id>/answers", Role("staff")),
+        (
+            "GET",
+            "/api/v1/consultations/<id>/comments?<article>&<amendment>",
+            Public,
+        ),
     ];
     let store = common::test_store();
     let c = client_with(&store, true);

@@ -2,5 +2,6 @@
 
 pub mod amendment;
 pub mod bill;
+pub mod comment;
 pub mod consolidation;
 pub mod identity;

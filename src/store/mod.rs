@@ -11,6 +11,7 @@ pub mod amendments;
 pub mod audit;
 pub mod ballots;
 pub mod bills;
+pub mod comments;
 mod connection;
 pub mod consolidations;
 pub mod consultations;

@@ -276,6 +276,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        version_id -> BigInt,
+        article_wid -> Text,
+        unit_wid -> Text,
+        amendment_id -> Nullable<BigInt>,
+        parent_id -> Nullable<BigInt>,
+        quote -> Text,
+        body -> Text,
+        kind -> Text,
+        author_id -> BigInt,
+        disclosure -> Text,
+        author_label -> Text,
+        author_level -> Integer,
+        form_token -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(public_voters -> accounts (account_id));
 
@@ -301,4 +322,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     amendment_rebases,
     vote_settings,
     public_voters,
+    comments,
 );

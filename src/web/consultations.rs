@@ -314,6 +314,11 @@ async fn page(
                 .map_err(AppError::store(lang))?
                 .into_iter()
                 .collect();
+        let comment_counts: std::collections::HashMap<String, i64> =
+            store::comments::counts_by_article(&mut conn, id)
+                .map_err(AppError::store(lang))?
+                .into_iter()
+                .collect();
         let open = c.phase == "amendments";
         let articles: Vec<Value> = store::units::for_version(&mut conn, version.meta.id)
             .map_err(AppError::store(lang))?
@@ -324,6 +329,7 @@ async fn page(
                     "wid": u.wid,
                     "heading": u.heading,
                     "amendments": counts.get(&u.wid).copied().unwrap_or(0),
+                    "comments": comment_counts.get(&u.wid).copied().unwrap_or(0),
                     "open": open,
                 })
             })
@@ -796,6 +802,18 @@ async fn amendment_page(
             data.insert("rulings".into(), json!(rulings));
             data.insert("rule_href".into(), json!(format!("/bills/{}/amendments/{}/rule", bill.slug, a.number)));
         }
+        let threads = crate::service::comments::for_amendment(app.reader.store(), &a)
+            .map_err(|e| service_error(lang, e))?;
+        let comments = super::comments::comments_json(
+            app,
+            &ctx,
+            csrf.as_ref(),
+            &c,
+            &bill.slug,
+            &threads,
+            super::comments::FormTarget::Amendment(a.id),
+        )?;
+        data.insert("comments".into(), comments);
         data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
         app.render("amendment", &ctx, &number_text, data).map(RawHtml)
     })

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod comments;
 pub mod consolidation;
 pub mod consultations;
 pub mod errors;
@@ -367,6 +368,8 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", consultations::routes())
         .mount("/", votes::routes())
         .mount("/", consolidation::routes())
+        .mount("/", comments::routes())
+        .mount("/api/v1", comments::api_routes())
         .mount("/api/v1", api::routes())
         .mount("/api/v1", votes::api_routes())
         .register("/", errors::html_catchers())

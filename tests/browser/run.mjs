@@ -268,6 +268,31 @@ const scenarios = [
     },
   },
   {
+    name: 'comment on an article in the demo consultation',
+    async run({ page, context, base, audit }) {
+      await context.clearCookies();
+      await page.goto(`${base}/signin?next=/`);
+      await page.locator('input[name=person][value=yanis]').check();
+      await page.locator('input[name=level][value="1"]').check();
+      await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      await page.goto(`${base}/bills/budget-participatif/consultations`);
+      await clickAndWaitForLoad(page, page.locator('ul.consultations a').first(), 'the demo consultation');
+      await clickAndWaitForLoad(page, page.locator('table.articles td.comments-count a').first(), 'the comments link');
+      expect((await page.locator('form#comment-form').count()) === 1, 'no comment form on the article page');
+      await audit('19-article-comments');
+      await page.locator('select#comment-unit').selectOption({ index: 1 });
+      await page.locator('textarea#comment-body').fill('Un **bon** article <script>alert(1)</script>');
+      await clickAndWaitForLoad(page, page.locator('#comment-submit'), 'the comment button');
+      expect(/#comment-\d+$/.test(page.url()), `after commenting the page is ${page.url()}`);
+      const shown = await page.locator('.comment-body').allInnerTexts();
+      expect(shown.some((t) => t.includes('bon article') && t.includes('<script>')),
+        `the comment is not shown as text: ${JSON.stringify(shown)}`);
+      expect((await page.locator('.comment-body strong').count()) >= 1, 'the markdown is not rendered');
+      await audit('19b-article-commented');
+      await context.clearCookies();
+    },
+  },
+  {
     // Its own demo server: the vote moves the demo consultation past its amendment
     // phase, which the other scenarios need.
     name: 'vote, download the receipt, close and read the results',
