@@ -323,6 +323,32 @@ fn ballots_csv_must_agree_with_entries_csv() {
 }
 
 #[test]
+fn ballots_csv_with_a_row_too_many_or_too_few_is_caught() {
+    let (dir, _) = fresh();
+    let original = std::fs::read_to_string(dir.path().join("ballots.csv")).unwrap();
+    let rows = original.lines().count();
+    let last = original.lines().last().unwrap().to_string();
+    edit(dir.path(), "ballots.csv", |s| format!("{s}{last}\n"));
+    let e = verify(dir.path()).unwrap_err();
+    assert!(
+        e.contains(&format!(
+            "ballots.csv disagrees with entries.csv at line {}: expected \"\", found {last:?}",
+            rows + 1
+        )),
+        "{e}"
+    );
+    let without_last = original.lines().take(rows - 1).collect::<Vec<_>>().join("\n") + "\n";
+    std::fs::write(dir.path().join("ballots.csv"), without_last).unwrap();
+    let e = verify(dir.path()).unwrap_err();
+    assert!(
+        e.contains(&format!(
+            "ballots.csv disagrees with entries.csv at line {rows}: expected {last:?}, found \"\""
+        )),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_checkpoint_signed_by_another_key_is_caught() {
     let (dir, _) = fresh();
     let other = SigningKey::from_seed(ORIGIN, &[0x99; 32]).unwrap();

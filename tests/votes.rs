@@ -453,6 +453,131 @@ fn voting_cannot_open_after_the_closing_day() {
         .is_none());
 }
 
+/// Staff choose the items, the options and the re-vote rule before voting opens; the
+/// manifest says so and casting follows it. Public voters are named after the close.
+#[test]
+fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
+    use amenda::ledger::entry::RevotePolicy;
+    use voting::{OptionSet, VoteSettings};
+    let store = common::test_store();
+    let staff = staff(&store);
+    let id = consultation_with_amendments(&store, &staff);
+    let v = voting(&store, LogKey::random());
+
+    // The defaults: both amendments, the bill, three options, the last ballot counts.
+    let (settings, candidates) = voting::vote_settings(&store, id).unwrap();
+    assert_eq!(settings, VoteSettings::default());
+    let numbers: Vec<i32> = candidates.iter().map(|c| c.number).collect();
+    assert_eq!(numbers.len(), 2);
+    assert!(candidates.iter().all(|c| c.chosen));
+
+    // Refusals, each writing nothing.
+    let citizen = person(&store, "citoyen", 3);
+    let only_second = VoteSettings {
+        amendments: Some(vec![numbers[1]]),
+        bill_item: false,
+        options: OptionSet::ForAgainst,
+        revote: RevotePolicy::Single,
+    };
+    assert!(matches!(
+        voting::save_vote_settings(&store, &citizen, id, &only_second),
+        Err(VoteError::StaffOnly)
+    ));
+    let unknown = VoteSettings {
+        amendments: Some(vec![999]),
+        ..only_second.clone()
+    };
+    assert!(matches!(
+        voting::save_vote_settings(&store, &staff, id, &unknown),
+        Err(VoteError::Invalid("err_vote_settings_amendment"))
+    ));
+    let nothing = VoteSettings {
+        amendments: Some(vec![]),
+        ..only_second.clone()
+    };
+    assert!(matches!(
+        voting::save_vote_settings(&store, &staff, id, &nothing),
+        Err(VoteError::NothingToVote)
+    ));
+    assert_eq!(
+        voting::vote_settings(&store, id).unwrap().0,
+        VoteSettings::default()
+    );
+
+    // Saved, then written into the manifest when voting opens.
+    voting::save_vote_settings(&store, &staff, id, &only_second).unwrap();
+    let (saved, candidates) = voting::vote_settings(&store, id).unwrap();
+    assert_eq!(saved, only_second);
+    assert_eq!(
+        candidates.iter().map(|c| c.chosen).collect::<Vec<_>>(),
+        [false, true]
+    );
+    assert_eq!(
+        consultation::advance(&store, &staff, id, &v).unwrap(),
+        "voting"
+    );
+    let mut conn = store.conn().unwrap();
+    let m = amenda::ledger::entry::Manifest::decode(
+        &amenda::store::ballots::entry(&mut conn, id, 0)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(m.items.len(), 1);
+    assert_eq!(m.amendments.len(), 1);
+    assert!(m.amendments[0].id.ends_with(&format!("-{}", numbers[1])));
+    assert_eq!(m.items[0].options, ["pour", "contre"]);
+    assert_eq!(m.revote, RevotePolicy::Single);
+    assert!(matches!(
+        voting::save_vote_settings(&store, &staff, id, &VoteSettings::default()),
+        Err(VoteError::SettingsLocked(p)) if p == "voting"
+    ));
+
+    // One ballot per person; a third option does not exist.
+    let today = voting::today();
+    let alice = person(&store, "alice", 2);
+    let bruno = person(&store, "bruno", 2);
+    assert!(matches!(
+        v.prepare(&alice, id, &choice(&[(0, 2)], Disclosure::Public), today),
+        Err(VoteError::Invalid(_))
+    ));
+    let p = v
+        .prepare(&alice, id, &choice(&[(0, 0)], Disclosure::Public), today)
+        .unwrap();
+    v.submit_blocking(p).unwrap();
+    assert!(matches!(
+        v.prepare(&alice, id, &choice(&[(0, 1)], Disclosure::Public), today),
+        Err(VoteError::AlreadyVoted)
+    ));
+    let p = v
+        .prepare(
+            &bruno,
+            id,
+            &choice(&[(0, 1)], Disclosure::Pseudonymous),
+            today,
+        )
+        .unwrap();
+    v.submit_blocking(p).unwrap();
+
+    // Public voters: nothing before the close, then Alice by name, never Bruno.
+    assert!(matches!(
+        voting::public_votes(&store, id, 0, 50),
+        Err(VoteError::NotClosed)
+    ));
+    v.close(None, id, today).unwrap();
+    let (total, votes) = voting::public_votes(&store, id, 0, 50).unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(votes.len(), 1);
+    assert_eq!(votes[0].name, "alice");
+    assert_eq!(votes[0].answers, [(0, 0)]);
+    assert_eq!(votes[0].index, 1);
+    assert!(voting::public_votes(&store, id, 50, 50)
+        .unwrap()
+        .1
+        .is_empty());
+}
+
 /// 200 voters at once, a third of them voting two or three times, through two
 /// appenders with their own connection pools (two app servers on one database).
 #[test]
@@ -600,6 +725,33 @@ mod pages {
         let camille = signed_in(&store, "camille", 2);
         assert_eq!(get(&camille, &format!("{base}/vote")).0, Status::Conflict);
 
+        // Staff choose what is put to the vote (here: what the defaults would give).
+        assert_eq!(
+            get(&camille, &format!("{base}/vote/settings")).0,
+            Status::Forbidden
+        );
+        let (s, page) = get(&claire, &format!("{base}/vote/settings"));
+        assert_eq!(s, Status::Ok);
+        assert!(page.contains("id=\"amendment-1\""), "{page}");
+        let (s, _, _) = post(
+            &claire,
+            &format!("{base}/vote/settings"),
+            "which=chosen&amendment=1&amendment=2&bill_item=on&options=for_against_abstain&revote=last_counts",
+        );
+        assert_eq!(s, Status::SeeOther);
+        let (s, _, _) = post(
+            &claire,
+            &format!("{base}/vote/settings"),
+            "which=all&options=yes-no-maybe",
+        );
+        assert_eq!(s, Status::BadRequest);
+        let (s, _, _) = post(
+            &claire,
+            &format!("{base}/vote/settings"),
+            "which=chosen&options=for_against&revote=single",
+        );
+        assert_eq!(s, Status::BadRequest, "nothing to vote on");
+
         // Staff open the vote.
         let (s, _, _) = post(&claire, &format!("{base}/phase"), "");
         assert_eq!(s, Status::SeeOther);
@@ -732,6 +884,11 @@ mod pages {
         let (_, page) = get(&anon, &format!("{base}/results"));
         assert!(page.contains("no-results"), "{page}");
         assert_eq!(
+            get(&anon, &format!("{base}/results/public")).0,
+            Status::Conflict,
+            "public votes are shown after the close only"
+        );
+        assert_eq!(
             get(&anon, &format!("{base}/ballots/entries.csv")).0,
             Status::NotFound
         );
@@ -750,6 +907,14 @@ mod pages {
         // Results: charts with their tables.
         let (s, page) = get(&anon, &format!("{base}/results"));
         assert_eq!(s, Status::Ok);
+        assert!(page.contains(&format!("{base}/results/public")));
+        // Camille voted publicly: named, with her answers; Yanis (pseudonymous) is not.
+        let (s, public) = get(&anon, &format!("{base}/results/public"));
+        assert_eq!(s, Status::Ok);
+        assert!(public.contains("Camille Martin"), "{public}");
+        assert!(!public.contains("Yanis"), "{public}");
+        let (_, settings) = get(&claire, &format!("{base}/vote/settings"));
+        assert!(settings.contains("settings-locked"), "{settings}");
         assert!(page.contains("<svg class=\"chart\""), "{page}");
         assert!(page.contains("Participation per day"));
 

@@ -190,6 +190,7 @@ mod tests {
                 "dates",
                 "pagination",
                 "consultations_title",
+                "page",
             ];
             if !alike.contains(&k.as_str()) {
                 assert_ne!(fr.get(k), en.get(k), "{k} is not translated");

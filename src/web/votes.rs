@@ -32,7 +32,10 @@ pub fn routes() -> Vec<Route> {
         log_checkpoint_file,
         close_page,
         close,
+        settings_page,
+        save_settings,
         results_page,
+        public_votes_page,
         check_page,
         check
     ]
@@ -104,6 +107,20 @@ pub fn vote_error(lang: Lang, e: VoteError, next: Option<&str>) -> AppError {
         }
         VoteError::KeyDestroyed => {
             AppError::new(Status::Gone, lang, t.get("err_key_destroyed").into())
+        }
+        VoteError::NothingToVote => {
+            AppError::bad_request(lang, t.get("err_nothing_to_vote").into())
+        }
+        VoteError::SettingsLocked(phase) => AppError::new(
+            Status::Conflict,
+            lang,
+            t.fmt(
+                "err_vote_settings_locked",
+                &[("phase", &t.get(&format!("phase_{phase}")))],
+            ),
+        ),
+        VoteError::StaffOnly => {
+            AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
         }
         e => AppError::internal(lang, e.to_string()),
     }
@@ -532,6 +549,97 @@ async fn close(
     .await
 }
 
+// ---------------------------------------------------------------- what is put to the vote
+
+#[get("/consultations/<id>/vote/settings")]
+async fn settings_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    _staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    id: i64,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let (c, _) = consultation(app, lang, id)?;
+        let (settings, candidates) =
+            voting::vote_settings(app.reader.store(), id).map_err(|e| vote_error(lang, e, None))?;
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert(
+            "editable".into(),
+            json!(["draft", "amendments"].contains(&c.phase.as_str())),
+        );
+        data.insert("all".into(), json!(settings.amendments.is_none()));
+        data.insert("candidates".into(), json!(candidates));
+        data.insert("bill_item".into(), json!(settings.bill_item));
+        data.insert(
+            "three_options".into(),
+            json!(settings.options == voting::OptionSet::ForAgainstAbstain),
+        );
+        data.insert(
+            "last_counts".into(),
+            json!(settings.revote == crate::ledger::entry::RevotePolicy::LastCounts),
+        );
+        data.insert("csrf".into(), json!(csrf.0));
+        let title = lang.tr().get("vote_settings_title").to_string();
+        app.render("vote_settings", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct SettingsForm<'r> {
+    #[field(default = "")]
+    csrf: &'r str,
+    /// "all": every amendment still standing; "chosen": those ticked.
+    #[field(default = "all")]
+    which: &'r str,
+    #[field(default = Vec::new())]
+    amendment: Vec<i32>,
+    /// A ticked box sends "on"; an unticked one sends nothing.
+    #[field(default = "")]
+    bill_item: &'r str,
+    #[field(default = "for_against_abstain")]
+    options: &'r str,
+    #[field(default = "last_counts")]
+    revote: &'r str,
+}
+
+#[post("/consultations/<id>/vote/settings", data = "<form>")]
+async fn save_settings(
+    app: &State<AppState>,
+    ctx: Ctx,
+    staff: HasRole<Staff>,
+    csrf: CsrfToken,
+    id: i64,
+    form: Form<SettingsForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let t = lang.tr();
+    let settings = voting::VoteSettings {
+        amendments: match form.which {
+            "all" => None,
+            "chosen" => Some(form.amendment.clone()),
+            _ => return Err(AppError::bad_request(lang, t.get("err_bad_form").into())),
+        },
+        bill_item: !form.bill_item.is_empty(),
+        options: voting::OptionSet::parse(form.options)
+            .ok_or_else(|| AppError::bad_request(lang, t.get("err_bad_form").into()))?,
+        revote: voting::parse_revote(form.revote)
+            .ok_or_else(|| AppError::bad_request(lang, t.get("err_bad_form").into()))?,
+    };
+    super::blocking(app, lang, move |app| {
+        voting::save_vote_settings(app.reader.store(), &staff.0, id, &settings)
+            .map_err(|e| vote_error(lang, e, None))?;
+        Ok(Redirect::to(format!(
+            "/consultations/{id}/vote/settings?saved"
+        )))
+    })
+    .await
+}
+
 // ---------------------------------------------------------------- results
 
 #[get("/consultations/<id>/results")]
@@ -612,6 +720,81 @@ async fn results_page(
         }
         let title = t.get("results_title").to_string();
         app.render("results", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+/// Voters who chose public disclosure are listed by name, with their counted ballot,
+/// once the vote is closed.
+const PUBLIC_PAGE: i64 = 50;
+
+#[get("/consultations/<id>/results/public?<page>")]
+async fn public_votes_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: i64,
+    page: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (c, slug) = consultation(app, lang, id)?;
+        let page = page.unwrap_or(1).max(1);
+        let (total, votes) = voting::public_votes(
+            app.reader.store(),
+            id,
+            (page - 1) * PUBLIC_PAGE,
+            PUBLIC_PAGE,
+        )
+        .map_err(|e| match e {
+            VoteError::NotClosed => {
+                AppError::new(Status::Conflict, lang, t.get("public_votes_not_yet").into())
+            }
+            e => vote_error(lang, e, None),
+        })?;
+        let results = voting::results(app.reader.store(), id)
+            .map_err(|e| vote_error(lang, e, None))?
+            .ok_or_else(|| not_found(lang))?;
+        let m = &results.manifest;
+        let items: Vec<Value> = items_json(&slug, m, &HashMap::new());
+        let rows: Vec<Value> = votes
+            .iter()
+            .map(|v| {
+                let chosen: HashMap<u16, u8> = v.answers.iter().copied().collect();
+                json!({
+                    "name": v.name,
+                    "index": v.index,
+                    "answers": m.items.iter().enumerate().map(|(i, item)| {
+                        chosen
+                            .get(&(i as u16))
+                            .and_then(|o| item.options.get(*o as usize))
+                            .cloned()
+                            .unwrap_or_else(|| "—".into())
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let pages = (total + PUBLIC_PAGE - 1) / PUBLIC_PAGE;
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("items".into(), json!(items));
+        data.insert("votes".into(), json!(rows));
+        data.insert("total".into(), json!(total));
+        data.insert(
+            "previous".into(),
+            json!(
+                (page > 1).then(|| format!("/consultations/{id}/results/public?page={}", page - 1))
+            ),
+        );
+        data.insert(
+            "next".into(),
+            json!((page < pages)
+                .then(|| format!("/consultations/{id}/results/public?page={}", page + 1))),
+        );
+        data.insert("page".into(), json!(page));
+        data.insert("pages".into(), json!(pages.max(1)));
+        let title = t.get("public_votes_title").to_string();
+        app.render("public_votes", &ctx, &title, data).map(RawHtml)
     })
     .await
 }
