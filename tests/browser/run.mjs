@@ -312,8 +312,16 @@ const scenarios = [
         await clickAndWaitForLoad(page, page.locator('nav#user-menu button[type=submit]'), 'the sign-out button');
       };
       try {
-        // Staff open the vote.
+        // Staff look at what will be put to the vote, keep every amendment, and open the vote.
         await signIn('claire', 1);
+        await page.goto(`${base}/consultations/1`);
+        await clickAndWaitForLoad(page, page.locator('#vote-settings-link'), 'the vote settings link');
+        await audit('20-vote-settings');
+        await page.locator('#which-all').check();
+        await page.locator('#bill-item').check();
+        await clickAndWaitForLoad(page, page.locator('#save-vote-settings'), 'the save button');
+        expect(page.url().startsWith(`${base}/consultations/1/vote/settings`), `after saving the page is ${page.url()}`);
+        expect(await page.locator('#bill-item').isChecked(), 'the bill item is not kept');
         await page.goto(`${base}/consultations/1`);
         await clickAndWaitForLoad(page, page.locator('#advance-phase'), 'the next-phase button');
         expect((await page.locator('#vote-link').count()) === 1, 'no link to vote once voting is open');
@@ -351,6 +359,10 @@ const scenarios = [
         expect((await page.locator('svg.chart').count()) >= 2, 'no chart on the results page');
         expect((await page.locator('section.result table').count()) >= 1, 'no table beside the charts');
         await audit('25-results');
+        // Camille chose a public vote: she is named on the public votes page.
+        await clickAndWaitForLoad(page, page.locator('#public-votes-link'), 'the public votes link');
+        expect((await page.locator('#public-votes').innerText()).includes('Camille Martin'), 'the public voter is not named');
+        await audit('25b-public-votes');
         // The receipt, checked on the site.
         await page.goto(`${base}/receipts/check`);
         await page.locator('textarea#receipt').fill(JSON.stringify(receipt));
