@@ -337,7 +337,12 @@ fn ballots_csv_with_a_row_too_many_or_too_few_is_caught() {
         )),
         "{e}"
     );
-    let without_last = original.lines().take(rows - 1).collect::<Vec<_>>().join("\n") + "\n";
+    let without_last = original
+        .lines()
+        .take(rows - 1)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
     std::fs::write(dir.path().join("ballots.csv"), without_last).unwrap();
     let e = verify(dir.path()).unwrap_err();
     assert!(
