@@ -11,6 +11,7 @@ use crate::domain::amendment::{self, Conflict, Operation};
 use crate::service::consultation::ConsultationError;
 use crate::service::disposition::operations;
 use crate::store::{self, amendments::Amendment, amendments::ListFilter, Store};
+use std::collections::HashMap;
 
 /// The statuses of an amendment still in play.
 pub const STANDING: [&str; 2] = ["filed", "admissible"];
@@ -25,6 +26,9 @@ pub const STATUSES: [&str; 7] = [
     "fallen",
     "withdrawn",
 ];
+
+/// A unit of a consultation's version: consultation, version, unit `wid`.
+type UnitKey = (i64, i64, String);
 
 /// Amendments shown per page of a list.
 pub const PER_PAGE: i64 = 50;
@@ -76,10 +80,7 @@ pub fn identical_numbers(
     list: &[Amendment],
 ) -> Result<Vec<Vec<i32>>, ConsultationError> {
     let mut conn = store.conn()?;
-    let mut by_unit: std::collections::HashMap<
-        (i64, i64, String),
-        Vec<(Amendment, Vec<Operation>)>,
-    > = std::collections::HashMap::new();
+    let mut by_unit: HashMap<UnitKey, Vec<(Amendment, Vec<Operation>)>> = HashMap::new();
     let mut out = Vec::with_capacity(list.len());
     for a in list {
         if !STANDING.contains(&a.status.as_str()) {
