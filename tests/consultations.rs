@@ -476,3 +476,584 @@ fn the_demo_consultation_is_made_once() {
     let staff = amenda::service::identity::find_account(&mut conn, "demo:claire").unwrap();
     assert_eq!(c.created_by, staff.id);
 }
+
+/// Amendments among the others: conflicts and identical ones on the amendment page,
+/// the filtered list, and corrections ("rectifié") by the author.
+mod related {
+    use super::*;
+    use amenda::service::disposition::{self, Ruling};
+    use amenda::web::{PseudonymKey, WebConfig};
+    use common::web::{demo_client, get, post, sign_in};
+    use consultation::{FilingKind, Rectification};
+    use rocket::http::Status;
+    use rocket::local::blocking::Client;
+
+    fn client(store: &common::TestStore) -> Client {
+        demo_client(
+            store,
+            WebConfig {
+                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                ..WebConfig::default()
+            },
+        )
+    }
+
+    /// The consultation of [`setup`], open for amendments.
+    fn open(store: &common::TestStore) -> (i64, String, String, String) {
+        let s = setup(store);
+        let staff = person(store, "claire", 1);
+        consultation::advance(store, &staff, s.0, &common::voting(store)).unwrap();
+        s
+    }
+
+    fn file_as(
+        store: &common::TestStore,
+        who: &SessionInfo,
+        f: &Filing<'_>,
+    ) -> amenda::store::amendments::Amendment {
+        consultation::file(store, &KEY, who, f).unwrap().0
+    }
+
+    fn replace_first(body: &str, by: &str) -> String {
+        let first = body.split_whitespace().next().unwrap();
+        body.replacen(first, by, 1)
+    }
+
+    fn replace_last(body: &str, by: &str) -> String {
+        let last = body.split_whitespace().last().unwrap();
+        let at = body.rfind(last).unwrap();
+        format!("{}{by}{}", &body[..at], &body[at + last.len()..])
+    }
+
+    /// The `<section id="conflicts">` of an amendment page.
+    fn conflicts_section(page: &str) -> String {
+        page.split("id=\"conflicts\"")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn conflicts_and_identical_amendments_are_shown_on_both_pages() {
+        let store = common::test_store();
+        let (id, wid, body, sha) = open(&store);
+        let camille = person(&store, "camille", 2);
+        let dominique = person(&store, "dominique", 2);
+        let first = replace_first(&body, "Désormais,");
+        let other_first = replace_first(&body, "Ainsi,");
+        let last = replace_last(&body, "immédiatement.");
+        // 1 and 2 change the same word differently; 3 changes another word; 4 is the
+        // same as 1; 5 deletes the article; 6 was withdrawn.
+        let a1 = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &first, "tok-conflict-0001"),
+        );
+        let a2 = file_as(
+            &store,
+            &dominique,
+            &filing(id, &wid, &sha, &other_first, "tok-conflict-0002"),
+        );
+        let a3 = file_as(
+            &store,
+            &dominique,
+            &filing(id, &wid, &sha, &last, "tok-conflict-0003"),
+        );
+        let a4 = file_as(
+            &store,
+            &dominique,
+            &filing(id, &wid, &sha, &first, "tok-conflict-0004"),
+        );
+        let mut repeal = filing(id, &wid, &sha, "", "tok-conflict-0005");
+        repeal.kind = FilingKind::RepealArticle;
+        let a5 = file_as(&store, &camille, &repeal);
+        let a6 = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &other_first, "tok-conflict-0006"),
+        );
+        assert!(consultation::withdraw(&store, &camille, a6.id).unwrap());
+        assert_eq!((a1.number, a5.number, a6.number), (1, 5, 6));
+
+        let anon = client(&store);
+        let page = |n: i32| get(&anon, &format!("/bills/budget-participatif/amendments/{n}")).1;
+        let link = |n: i32| format!("href=\"/bills/budget-participatif/amendments/{n}\"");
+        let p1 = page(a1.number);
+        let c1 = conflicts_section(&p1);
+        assert!(c1.contains(&link(a2.number)), "{c1}");
+        assert!(c1.contains("they change the same words"), "{c1}");
+        assert!(
+            c1.contains(&link(a5.number)) && c1.contains("deletes the article"),
+            "{c1}"
+        );
+        assert!(
+            !c1.contains(&link(a3.number)),
+            "compatible amendments are no conflict: {c1}"
+        );
+        assert!(
+            !c1.contains(&link(a6.number)),
+            "a withdrawn amendment is not standing: {c1}"
+        );
+        assert!(
+            !c1.contains(&link(a4.number)),
+            "identical ones are grouped instead: {c1}"
+        );
+        let identical = p1
+            .split("id=\"identical\"")
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(
+            identical.contains(&link(a4.number)) && identical.contains("AM-budget-participatif-4")
+        );
+        // The other side lists it too.
+        let c2 = conflicts_section(&page(a2.number));
+        assert!(
+            c2.contains(&link(a1.number)) && c2.contains(&link(a4.number)),
+            "{c2}"
+        );
+        let c3 = conflicts_section(&page(a3.number));
+        assert!(
+            !c3.contains(&link(a1.number)) && !c3.contains(&link(a2.number)),
+            "{c3}"
+        );
+        assert!(
+            c3.contains(&link(a5.number)),
+            "the repeal conflicts with every edit: {c3}"
+        );
+        assert!(page(a4.number).contains(&link(a1.number)));
+        // In French, in words.
+        let fr = client(&store);
+        fr.get("/lang/fr?next=/").dispatch();
+        let c1 = conflicts_section(&get(&fr, "/bills/budget-participatif/amendments/1").1);
+        assert!(
+            c1.contains("modifient les mêmes mots") && c1.contains("supprime l&#x27;article"),
+            "{c1}"
+        );
+        // Nothing standing on the article conflicts with the repeal once the others go.
+        for a in [&a1, &a2, &a3, &a4] {
+            let who = if a.author_id == camille.account.id {
+                &camille
+            } else {
+                &dominique
+            };
+            assert!(consultation::withdraw(&store, who, a.id).unwrap());
+        }
+        let c5 = conflicts_section(&page(a5.number));
+        assert!(c5.contains("No amendment still standing conflicts"), "{c5}");
+    }
+
+    /// Rows of the list page (one link per amendment row).
+    fn rows(page: &str) -> usize {
+        page.matches("<tr><td><a href=\"/bills/").count()
+    }
+
+    #[test]
+    fn the_list_filters_in_sql_and_pages_by_fifty() {
+        let store = common::test_store();
+        let (id, wid, body, sha) = open(&store);
+        let camille = person(&store, "camille", 2);
+        // Another article of the same version.
+        let mut conn = store.conn().unwrap();
+        let c = amenda::store::consultations::by_id(&mut conn, id)
+            .unwrap()
+            .unwrap();
+        let units = amenda::store::units::for_version(&mut conn, c.version_id).unwrap();
+        drop(conn);
+        let other = units
+            .iter()
+            .find(|u| u.kind == UnitKind::Article && u.wid != wid)
+            .unwrap();
+        let (_, _, art2) = consultation::article(&store, id, &other.wid).unwrap();
+        // 51 amendments on article 3 (the 51st under a pseudonym), 2 on the other
+        // article, one of them withdrawn.
+        for i in 1..=51 {
+            let text = replace_first(&body, &format!("Mot{i}"));
+            let token = format!("tok-list-{i:08}");
+            let mut f = filing(id, &wid, &sha, &text, &token);
+            if i == 51 {
+                f.disclosure = Disclosure::Pseudonym;
+            }
+            file_as(&store, &camille, &f);
+        }
+        let t2 = replace_first(&art2.body, "Autrement,");
+        let b1 = file_as(
+            &store,
+            &camille,
+            &filing(id, &other.wid, &art2.sha256, &t2, "tok-list-other-1"),
+        );
+        let t3 = replace_last(&art2.body, "autrement.");
+        let b2 = file_as(
+            &store,
+            &camille,
+            &filing(id, &other.wid, &art2.sha256, &t3, "tok-list-other-2"),
+        );
+        assert!(consultation::withdraw(&store, &camille, b2.id).unwrap());
+
+        let anon = client(&store);
+        let base = format!("/consultations/{id}/amendments");
+        let (status, p1) = get(&anon, &base);
+        assert_eq!(status, Status::Ok);
+        assert_eq!(rows(&p1), 50);
+        assert!(
+            p1.contains("53 amendment(s) — 1 to 50, page 1 of 2"),
+            "{p1}"
+        );
+        assert!(
+            p1.contains(&format!("rel=\"next\" href=\"{base}?page&#x3D;2\"")),
+            "{p1}"
+        );
+        assert!(!p1.contains("rel=\"prev\""));
+        let (_, p2) = get(&anon, &format!("{base}?page=2"));
+        assert_eq!(rows(&p2), 3);
+        assert!(
+            p2.contains("53 amendment(s) — 51 to 53, page 2 of 2") && !p2.contains("rel=\"next\"")
+        );
+        assert!(
+            p2.contains("AM-budget-participatif-53") && !p2.contains("AM-budget-participatif-50<")
+        );
+        assert_eq!(get(&anon, &format!("{base}?page=3")).0, Status::NotFound);
+
+        // By article: the two on the other one, one page.
+        let (_, p) = get(
+            &anon,
+            &format!("{base}?article={}&status=&author=", other.wid),
+        );
+        assert_eq!(rows(&p), 2, "{p}");
+        assert!(p.contains(&format!("AM-budget-participatif-{}<", b1.number)));
+        assert!(p.contains("2 amendment(s) — 1 to 2, page 1 of 1") && !p.contains("rel=\"next\""));
+        assert!(p.contains(&format!("<option value=\"{}\" selected>", other.wid)));
+        // By status, and the page links keep the filters.
+        let (_, p) = get(&anon, &format!("{base}?status=withdrawn"));
+        assert_eq!(rows(&p), 1);
+        assert!(p.contains(&format!("AM-budget-participatif-{}<", b2.number)));
+        let (_, p) = get(&anon, &format!("{base}?status=filed"));
+        assert!(
+            p.contains("52 amendment(s)") && p.contains("status&#x3D;filed&amp;page&#x3D;2"),
+            "{p}"
+        );
+        // By author kind.
+        let (_, p) = get(&anon, &format!("{base}?author=pseudonym"));
+        assert_eq!(rows(&p), 1);
+        assert!(p.contains("AM-budget-participatif-51<"));
+        let (_, p) = get(&anon, &format!("{base}?author=name&article={}", wid));
+        assert!(p.contains("50 amendment(s) — 1 to 50, page 1 of 1"), "{p}");
+        // Nothing matches: the empty state, and no page after it.
+        let (status, p) = get(&anon, &format!("{base}?status=adopted"));
+        assert_eq!(status, Status::Ok);
+        assert!(p.contains("id=\"amendments-empty\"") && p.contains("No amendment matches"));
+        assert_eq!(rows(&p), 0);
+        // Bad values: 400 naming the filter.
+        for (q, name) in [
+            ("status=nope", "status"),
+            ("author=robot", "author"),
+            ("page=0", "page"),
+            ("page=abc", "page"),
+        ] {
+            let (status, p) = get(&anon, &format!("{base}?{q}"));
+            assert_eq!(status, Status::BadRequest, "{q}");
+            assert!(p.contains(&format!("“{name}”")), "{q}: {p}");
+        }
+        assert_eq!(
+            get(&anon, "/consultations/999999/amendments").0,
+            Status::NotFound
+        );
+        // A consultation without amendments.
+        let staff = person(&store, "claire", 1);
+        let empty = consultation::open(
+            &store,
+            &staff,
+            &NewConsultation {
+                bill_slug: "budget-participatif",
+                version: 3,
+                title: "Vide",
+                description: "",
+                opens_on: "2026-12-01",
+                closes_on: "2027-01-31",
+                levels: [1, 1, 2],
+            },
+        )
+        .unwrap();
+        let (status, p) = get(&anon, &format!("/consultations/{empty}/amendments"));
+        assert_eq!(status, Status::Ok);
+        assert!(
+            p.contains("No amendment has been filed yet.") && p.contains("0 amendment(s)"),
+            "{p}"
+        );
+        // The consultation page links to the list.
+        assert!(get(&anon, &format!("/consultations/{id}"))
+            .1
+            .contains(&format!("href=\"{base}\"")));
+    }
+
+    fn rectification<'a>(
+        a: i64,
+        base: i32,
+        sha: &'a str,
+        text: &'a str,
+        why: &'a str,
+    ) -> Rectification<'a> {
+        Rectification {
+            amendment_id: a,
+            base_revision: base,
+            kind: FilingKind::Edit,
+            article_sha256: sha,
+            text,
+            justification: why,
+        }
+    }
+
+    #[test]
+    fn rectify_rules() {
+        let store = common::test_store();
+        let (id, wid, body, sha) = open(&store);
+        let camille = person(&store, "camille", 2);
+        let dominique = person(&store, "dominique", 2);
+        let staff = person(&store, "claire", 1);
+        let first = replace_first(&body, "Désormais,");
+        let better = replace_first(&body, "Dorénavant,");
+        let a = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &first, "tok-rectify-0001"),
+        );
+
+        // Not the author; nothing changed; a stale article: refused, nothing written.
+        let e = consultation::rectify(
+            &store,
+            &dominique,
+            &rectification(a.id, 1, &sha, &better, "Mieux"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::State("err_not_author")),
+            "{e}"
+        );
+        let same = rectification(
+            a.id,
+            1,
+            &sha,
+            &first,
+            "Un délai plus long laisse le temps aux habitants de s'organiser.",
+        );
+        let e = consultation::rectify(&store, &camille, &same).unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::State("err_rectify_nothing")),
+            "{e}"
+        );
+        let e = consultation::rectify(
+            &store,
+            &camille,
+            &rectification(a.id, 1, "0000", &better, "Mieux"),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ConsultationError::Stale), "{e}");
+        let mut conn = store.conn().unwrap();
+        assert_eq!(
+            amenda::store::amendments::revisions(&mut conn, a.id)
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // The author corrects it: revision 2; the same form again writes nothing more.
+        let r = rectification(a.id, 1, &sha, &better, "Mieux dit.");
+        let (after, _, rev) = consultation::rectify(&store, &camille, &r).unwrap();
+        assert_eq!((rev, after.revision), (2, 2));
+        let (_, _, again) = consultation::rectify(&store, &camille, &r).unwrap();
+        assert_eq!(again, 2);
+        let revs = amenda::store::amendments::revisions(&mut conn, a.id).unwrap();
+        assert_eq!(revs.len(), 2);
+        let ops: Vec<Operation> = serde_json::from_str(&revs[1].operations).unwrap();
+        assert_eq!(
+            amenda::domain::amendment::apply(&body, &ops).unwrap(),
+            better
+        );
+        assert_eq!(revs[1].justification, "Mieux dit.");
+        let ops1: Vec<Operation> = serde_json::from_str(&revs[0].operations).unwrap();
+        assert_eq!(
+            amenda::domain::amendment::apply(&body, &ops1).unwrap(),
+            first,
+            "revision 1 is kept"
+        );
+        // Another form made from revision 1, with other words: refused as stale.
+        let e = consultation::rectify(
+            &store,
+            &camille,
+            &rectification(a.id, 1, &sha, &first, "Autre"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::State("err_rectify_stale")),
+            "{e}"
+        );
+
+        // Withdrawn, or ruled: no more corrections.
+        let b = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &first, "tok-rectify-0002"),
+        );
+        assert!(consultation::withdraw(&store, &camille, b.id).unwrap());
+        let e = consultation::rectify(
+            &store,
+            &camille,
+            &rectification(b.id, 1, &sha, &better, "x"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::State("err_cannot_rectify")),
+            "{e}"
+        );
+        let d = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &first, "tok-rectify-0003"),
+        );
+        disposition::rule(&store, &staff, d.id, Ruling::Admissible).unwrap();
+        let e = consultation::rectify(
+            &store,
+            &camille,
+            &rectification(d.id, 1, &sha, &better, "x"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::State("err_cannot_rectify")),
+            "{e}"
+        );
+
+        // Voting opened: closed to corrections.
+        assert_eq!(
+            consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
+            "voting"
+        );
+        let e = consultation::rectify(&store, &camille, &rectification(a.id, 2, &sha, &first, "x"))
+            .unwrap_err();
+        assert!(
+            matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
+            "{e}"
+        );
+        assert_eq!(
+            amenda::store::amendments::revisions(&mut conn, a.id)
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn rectify_from_the_pages() {
+        let store = common::test_store();
+        let (id, wid, body, sha) = open(&store);
+        let camille = person(&store, "camille", 2);
+        let first = replace_first(&body, "Désormais,");
+        let a = file_as(
+            &store,
+            &camille,
+            &filing(id, &wid, &sha, &first, "tok-rectify-page1"),
+        );
+        let url = format!("/bills/budget-participatif/amendments/{}", a.number);
+        let form_url = format!("{url}/rectify");
+
+        // Only the author has the link and the form.
+        let other = client(&store);
+        sign_in(&other, "dominique", 2);
+        assert!(!get(&other, &url).1.contains("id=\"rectify\""));
+        let (status, p) = get(&other, &form_url);
+        assert_eq!(status, Status::Forbidden);
+        assert!(p.contains("Only the author"), "{p}");
+        let cam = client(&store);
+        sign_in(&cam, "camille", 2);
+        assert!(get(&cam, &url)
+            .1
+            .contains(&format!("id=\"rectify\" href=\"{form_url}\"")));
+        let (status, form) = get(&cam, &form_url);
+        assert_eq!(status, Status::Ok);
+        assert!(
+            form.contains("name=\"base\" value=\"1\"") && form.contains("Désormais,"),
+            "{form}"
+        );
+        assert!(form.contains(&format!("action=\"{form_url}\"")));
+        let better = replace_first(&body, "Dorénavant,");
+        let fields = format!(
+            "sha={sha}&base=1&kind=edit&text={}&justification=Mieux+dit",
+            amenda::web::url_encode(&better).replace('/', "%2F")
+        );
+        // Preview, then file twice (a double submit): one new revision.
+        let (status, p, _) = post(&cam, &form_url, &format!("{fields}&action=preview"));
+        assert_eq!(status, Status::Ok);
+        assert!(
+            p.contains("id=\"preview\"") && p.contains("Dorénavant"),
+            "{p}"
+        );
+        let (status, _, loc) = post(&cam, &form_url, &format!("{fields}&action=file"));
+        assert_eq!(status, Status::SeeOther);
+        assert_eq!(loc.as_deref(), Some(url.as_str()));
+        let (status, _, again) = post(&cam, &form_url, &format!("{fields}&action=file"));
+        assert_eq!(
+            (status, again.as_deref()),
+            (Status::SeeOther, Some(url.as_str()))
+        );
+        let mut conn = store.conn().unwrap();
+        assert_eq!(
+            amenda::store::amendments::revisions(&mut conn, a.id)
+                .unwrap()
+                .len(),
+            2
+        );
+        // The page: rectified, revision 2, revision 1 kept with its diff.
+        let page = get(&other, &url).1;
+        assert!(
+            page.contains("(rectified)") && page.contains("Revision r2"),
+            "{page}"
+        );
+        let earlier = page
+            .split("id=\"revision-1\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert!(
+            earlier.contains("<ins>Désormais,</ins>") || earlier.contains("Désormais"),
+            "{earlier}"
+        );
+        assert!(
+            !page.contains("id=\"revision-2\""),
+            "the current revision is shown above"
+        );
+        // A forged token changes nothing; a form that changes nothing comes back (422).
+        let res = cam
+            .post(form_url.clone())
+            .header(rocket::http::ContentType::Form)
+            .body(format!("csrf=forged&{fields}&action=file"))
+            .dispatch();
+        assert_eq!(res.status(), Status::Forbidden);
+        let (status, p, _) = post(
+            &cam,
+            &form_url,
+            &format!("{}&action=file", fields.replace("base=1", "base=2")),
+        );
+        assert_eq!(status, Status::UnprocessableEntity);
+        assert!(
+            p.contains("id=\"amend-error\"") && p.contains("changes neither"),
+            "{p}"
+        );
+        // Once staff rule on it: refused with the reason.
+        let staff = person(&store, "claire", 1);
+        disposition::rule(&store, &staff, a.id, Ruling::Admissible).unwrap();
+        assert!(!get(&cam, &url).1.contains("id=\"rectify\""));
+        let (status, p) = get(&cam, &form_url);
+        assert_eq!(status, Status::Conflict);
+        assert!(p.contains("can no longer be corrected"), "{p}");
+        assert_eq!(
+            amenda::store::amendments::revisions(&mut conn, a.id)
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}

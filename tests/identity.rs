@@ -295,6 +295,17 @@ fn route_table() {
             "/bills/<slug>/amendments/<number>/withdraw",
             Csrf { signed_in: true },
         ),
+        (
+            "GET",
+            "/consultations/<id>/amendments?<article>&<status>&<author>&<page>",
+            Public,
+        ),
+        ("GET", "/bills/<slug>/amendments/<number>/rectify", SignedIn),
+        (
+            "POST",
+            "/bills/<slug>/amendments/<number>/rectify",
+            Csrf { signed_in: true },
+        ),
         ("GET", "/consultations/<id>/vote?<cast>", SignedIn),
         ("POST", "/consultations/<id>/vote", Csrf { signed_in: true }),
         ("GET", "/consultations/<id>/receipts/<index>", SignedIn),

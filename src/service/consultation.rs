@@ -523,3 +523,134 @@ pub fn withdraw(
         Ok(done)
     })
 }
+
+/// A correction ("rectifié") of an amendment by its author, as the form sends it.
+pub struct Rectification<'a> {
+    pub amendment_id: i64,
+    /// The revision the form was made from: submitting it twice writes one revision.
+    pub base_revision: i32,
+    pub kind: FilingKind,
+    /// The SHA-256 of the article the form was made from.
+    pub article_sha256: &'a str,
+    pub text: &'a str,
+    pub justification: &'a str,
+}
+
+/// Whether `who` may correct `a` now (see docs/amendments.md): its author, while the
+/// consultation is open for amendments (voting has not opened), before any ruling
+/// (status filed), on the consultation's current version.
+pub fn may_rectify(
+    who: &SessionInfo,
+    a: &Amendment,
+    c: &Consultation,
+) -> Result<(), ConsultationError> {
+    if a.author_id != who.account.id {
+        return Err(ConsultationError::State("err_not_author"));
+    }
+    if c.phase != "amendments" {
+        return Err(ConsultationError::NotOpen(c.phase.clone()));
+    }
+    if a.status != "filed" {
+        return Err(ConsultationError::State("err_cannot_rectify"));
+    }
+    if a.version_id != c.version_id {
+        return Err(ConsultationError::State("err_not_rebased"));
+    }
+    Ok(())
+}
+
+/// The amendment, its consultation, bill slug and article, and the operations a
+/// correction would make, checked (the preview shows them).
+pub fn check_rectify(
+    store: &Store,
+    who: &SessionInfo,
+    r: &Rectification<'_>,
+) -> Result<(Amendment, String, Article, Vec<Operation>), ConsultationError> {
+    let (a, c) = {
+        let mut conn = store.conn()?;
+        let a = store::amendments::by_id(&mut conn, r.amendment_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        let c = store::consultations::by_id(&mut conn, a.consultation_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        (a, c)
+    };
+    may_rectify(who, &a, &c)?;
+    let disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);
+    let (_, slug, art, ops) = check_filing(
+        store,
+        who,
+        &Filing {
+            kind: r.kind,
+            consultation_id: c.id,
+            wid: &a.article_wid,
+            article_sha256: r.article_sha256,
+            text: r.text,
+            justification: r.justification,
+            disclosure,
+            form_token: "",
+        },
+    )?;
+    Ok((a, slug, art, ops))
+}
+
+/// The author corrects their amendment: a new revision (every earlier one is kept).
+/// Returns the amendment (as now), its bill's slug and the revision written — or, for a
+/// second submit of the same form, the one the first wrote.
+pub fn rectify(
+    store: &Store,
+    who: &SessionInfo,
+    r: &Rectification<'_>,
+) -> Result<(Amendment, String, i32), ConsultationError> {
+    let (_, slug, _, ops) = check_rectify(store, who, r)?;
+    let operations = serde_json::to_string(&ops).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let justification = r.justification.trim();
+    let same = |rev: &store::amendments::Revision| {
+        rev.justification == justification
+            && serde_json::from_str::<Vec<Operation>>(&rev.operations).is_ok_and(|o| o == ops)
+    };
+    let revision = store.transaction(|conn| {
+        let a =
+            store::amendments::by_id(conn, r.amendment_id)?.ok_or(ConsultationError::NotFound)?;
+        let c = store::consultations::by_id(conn, a.consultation_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        if a.revision != r.base_revision {
+            // This form was already used (a double submit), or another correction came
+            // first: the former is answered with what it wrote, the latter refused.
+            let latest = store::amendments::revision(conn, a.id, a.revision)?;
+            if a.revision > r.base_revision
+                && a.author_id == who.account.id
+                && latest.is_some_and(|l| same(&l))
+            {
+                return Ok(a.revision);
+            }
+            return Err(ConsultationError::State("err_rectify_stale"));
+        }
+        may_rectify(who, &a, &c)?;
+        if store::amendments::revision(conn, a.id, a.revision)?.is_some_and(|l| same(&l)) {
+            return Err(ConsultationError::State("err_rectify_nothing"));
+        }
+        let Some(next) = store::amendments::add_revision_after(
+            conn,
+            a.id,
+            r.base_revision,
+            c.version_id,
+            &operations,
+            justification,
+        )?
+        else {
+            return Err(ConsultationError::State("err_rectify_stale"));
+        };
+        store::audit::record(
+            conn,
+            Some(who.account.id),
+            "rectify_amendment",
+            None,
+            &json!({"amendment": a.id, "number": a.number, "revision": next}),
+        )?;
+        Ok(next)
+    })?;
+    let mut conn = store.conn()?;
+    let a =
+        store::amendments::by_id(&mut conn, r.amendment_id)?.ok_or(ConsultationError::NotFound)?;
+    Ok((a, slug, revision))
+}

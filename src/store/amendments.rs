@@ -216,3 +216,127 @@ pub fn add_revision(
         .execute(conn)?;
     Ok(next)
 }
+
+/// What a list of a consultation's amendments may be narrowed to (each `None` is "any").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter<'a> {
+    pub article_wid: Option<&'a str>,
+    pub status: Option<&'a str>,
+    /// `name` or `pseudonym`.
+    pub disclosure: Option<&'a str>,
+}
+
+/// A page of a consultation's amendments matching `filter`, by number. The filters are
+/// SQL conditions on indexed columns (`consultation_id` with `article_wid`, `status` or
+/// `disclosure`, then `number`): nothing is loaded to be thrown away.
+pub fn filtered(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    filter: &ListFilter<'_>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Amendment>, StoreError> {
+    let mut q = amendments::table
+        .filter(amendments::consultation_id.eq(consultation_id))
+        .into_boxed();
+    if let Some(w) = filter.article_wid {
+        q = q.filter(amendments::article_wid.eq(w.to_string()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(amendments::status.eq(s.to_string()));
+    }
+    if let Some(d) = filter.disclosure {
+        q = q.filter(amendments::disclosure.eq(d.to_string()));
+    }
+    Ok(q.order(amendments::number.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(Amendment::as_select())
+        .load(conn)?)
+}
+
+/// How many of a consultation's amendments match `filter`.
+pub fn count_filtered(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    filter: &ListFilter<'_>,
+) -> Result<i64, StoreError> {
+    let mut q = amendments::table
+        .filter(amendments::consultation_id.eq(consultation_id))
+        .into_boxed();
+    if let Some(w) = filter.article_wid {
+        q = q.filter(amendments::article_wid.eq(w.to_string()));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(amendments::status.eq(s.to_string()));
+    }
+    if let Some(d) = filter.disclosure {
+        q = q.filter(amendments::disclosure.eq(d.to_string()));
+    }
+    Ok(q.select(diesel::dsl::count_star()).get_result(conn)?)
+}
+
+/// The amendments of a consultation on one unit (`article_wid`), anchored on one
+/// version, with one of `statuses`, by number.
+pub fn on_unit(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    version_id: i64,
+    article_wid: &str,
+    statuses: &[&str],
+) -> Result<Vec<Amendment>, StoreError> {
+    Ok(amendments::table
+        .filter(amendments::consultation_id.eq(consultation_id))
+        .filter(amendments::article_wid.eq(article_wid))
+        .filter(amendments::version_id.eq(version_id))
+        .filter(amendments::status.eq_any(statuses.iter().map(|s| s.to_string())))
+        .order(amendments::number.asc())
+        .select(Amendment::as_select())
+        .load(conn)?)
+}
+
+/// Every revision of an amendment, first to last.
+pub fn revisions(conn: &mut DbConnection, amendment_id: i64) -> Result<Vec<Revision>, StoreError> {
+    Ok(amendment_revisions::table
+        .filter(amendment_revisions::amendment_id.eq(amendment_id))
+        .order(amendment_revisions::revision.asc())
+        .select(Revision::as_select())
+        .load(conn)?)
+}
+
+/// Adds revision `base + 1` if the amendment's current revision is still `base` (the
+/// check and the bump are one conditional UPDATE, so two submits of one form write one
+/// revision on either backend); `None` when it is not.
+pub fn add_revision_after(
+    conn: &mut DbConnection,
+    id: i64,
+    base: i32,
+    version_id: i64,
+    operations: &str,
+    justification: &str,
+) -> Result<Option<i32>, StoreError> {
+    let next = base + 1;
+    let bumped = diesel::update(
+        amendments::table
+            .find(id)
+            .filter(amendments::revision.eq(base)),
+    )
+    .set((
+        amendments::revision.eq(next),
+        amendments::version_id.eq(version_id),
+    ))
+    .execute(conn)?;
+    if bumped != 1 {
+        return Ok(None);
+    }
+    diesel::insert_into(amendment_revisions::table)
+        .values((
+            amendment_revisions::amendment_id.eq(id),
+            amendment_revisions::revision.eq(next),
+            amendment_revisions::operations.eq(operations),
+            amendment_revisions::justification.eq(justification),
+            amendment_revisions::created_at.eq(now_rfc3339()),
+        ))
+        .execute(conn)?;
+    Ok(Some(next))
+}

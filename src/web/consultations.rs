@@ -8,9 +8,10 @@ use super::i18n::Lang;
 use super::{AppState, Ctx};
 use crate::domain::amendment::{self, Operation, Wording};
 use crate::domain::consolidation::effect;
+use crate::service::amendments as listing;
 use crate::service::consultation::{
     self as svc, display_number, ConsultationError, Disclosure, Filing, FilingKind,
-    NewConsultation, PHASES,
+    NewConsultation, Rectification, PHASES,
 };
 use crate::service::disposition::{self, Ruling};
 use crate::service::identity::SessionInfo;
@@ -34,12 +35,15 @@ pub fn routes() -> Vec<Route> {
         amend,
         amendment_page,
         withdraw,
-        rule
+        rule,
+        amendments_list,
+        rectify_page,
+        rectify
     ]
 }
 
 /// Amendments shown per page of a consultation.
-const PER_PAGE: i64 = 50;
+const PER_PAGE: i64 = listing::PER_PAGE;
 
 pub(super) fn service_error(lang: Lang, e: ConsultationError) -> AppError {
     let t = lang.tr();
@@ -63,6 +67,9 @@ pub(super) fn service_error(lang: Lang, e: ConsultationError) -> AppError {
         ConsultationError::Amend(_) => AppError::bad_request(lang, t.get("err_quote").into()),
         ConsultationError::Invalid { reason, .. } => {
             AppError::bad_request(lang, t.get(reason).into())
+        }
+        ConsultationError::State(key @ "err_not_author") => {
+            AppError::new(Status::Forbidden, lang, t.get(key).into())
         }
         ConsultationError::State(key) => AppError::new(Status::Conflict, lang, t.get(key).into()),
         ConsultationError::Consolidate(detail) => AppError::new(
@@ -440,22 +447,46 @@ struct AmendDraft {
     sha: String,
     preview: Option<(String, Vec<String>)>,
     error: Option<String>,
+    rectify: Option<RectifyTarget>,
 }
 
+/// The amendment a form corrects ("rectifié"), when it is not a filing.
+struct RectifyTarget {
+    number: String,
+    action: String,
+    base: i32,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn amend_form(
     app: &super::App,
     ctx: &Ctx,
     csrf: &CsrfToken,
     me: &SessionInfo,
-    id: i64,
-    wid: &str,
+    c: &store::consultations::Consultation,
+    slug: &str,
+    art: &svc::Article,
     d: &AmendDraft,
 ) -> Result<String, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let (c, slug, art) =
-        svc::article(app.reader.store(), id, wid).map_err(|e| service_error(lang, e))?;
     let mut data = Map::new();
+    match &d.rectify {
+        Some(r) => {
+            data.insert("action".into(), json!(r.action));
+            data.insert("base".into(), json!(r.base));
+        }
+        None => {
+            data.insert(
+                "action".into(),
+                json!(format!(
+                    "/consultations/{}/articles/{}/amend",
+                    c.id, art.wid
+                )),
+            );
+            data.insert("base".into(), Value::Null);
+        }
+    }
     data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
     data.insert(
         "article".into(),
@@ -471,7 +502,7 @@ fn amend_form(
         json!(svc::author_label(
             &app.pseudonym_key,
             me,
-            &slug,
+            slug,
             Disclosure::Name
         )),
     );
@@ -480,7 +511,7 @@ fn amend_form(
         json!(svc::author_label(
             &app.pseudonym_key,
             me,
-            &slug,
+            slug,
             Disclosure::Pseudonym
         )),
     );
@@ -502,7 +533,10 @@ fn amend_form(
     if let Some((diff, wording)) = &d.preview {
         data.insert("preview".into(), json!({"diff": diff, "wording": wording}));
     }
-    let title = t.fmt("amend_title", &[("num", &art.num)]);
+    let title = match &d.rectify {
+        Some(r) => t.fmt("rectify_title", &[("number", &r.number)]),
+        None => t.fmt("amend_title", &[("num", &art.num)]),
+    };
     app.render("amend", ctx, &title, data)
 }
 
@@ -523,7 +557,7 @@ async fn amend_page(
     let wid = wid.to_string();
     let me = me.0;
     super::blocking(app, lang, move |app| {
-        let (c, _, art) =
+        let (c, slug, art) =
             svc::article(app.reader.store(), id, &wid).map_err(|e| service_error(lang, e))?;
         if c.phase != "amendments" {
             return Err(service_error(lang, ConsultationError::NotOpen(c.phase)));
@@ -541,8 +575,9 @@ async fn amend_page(
             sha: art.sha256.clone(),
             preview: None,
             error: None,
+            rectify: None,
         };
-        amend_form(app, &ctx, &csrf, &me, id, &wid, &d).map(RawHtml)
+        amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d).map(RawHtml)
     })
     .await
 }
@@ -598,6 +633,7 @@ async fn amend(
         sha: form.sha.chars().take(64).collect(),
         preview: None,
         error: None,
+        rectify: None,
     };
     let file = form.action == "file";
     super::blocking(app, lang, move |app| {
@@ -624,16 +660,7 @@ async fn amend(
             }
         } else {
             match svc::check_filing(store, &me, &filing) {
-                Ok((_, _, art, ops)) => {
-                    let (old, new) = effect(&art.body, &ops)
-                        .map_err(|e| AppError::internal(lang, e.to_string()))?;
-                    let diff = render::diff_html(&word_diff(&old, &new));
-                    let wording = ops
-                        .iter()
-                        .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
-                        .collect();
-                    d.preview = Some((diff, wording));
-                }
+                Ok((_, _, art, ops)) => d.preview = Some(preview(lang, &art, &ops)?),
                 Err(e) => d.error = Some(form_error(lang, e)?),
             }
         }
@@ -642,10 +669,26 @@ async fn amend(
         } else {
             Status::Ok
         };
-        let html = amend_form(app, &ctx, &csrf, &me, id, &wid, &d)?;
+        let (c, slug, art) = svc::article(store, id, &wid).map_err(|e| service_error(lang, e))?;
+        let html = amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d)?;
         Ok(Err((status, RawHtml(html))))
     })
     .await
+}
+
+/// The word diff (HTML) and the formal wording of operations on an article.
+fn preview(
+    lang: Lang,
+    art: &svc::Article,
+    ops: &[Operation],
+) -> Result<(String, Vec<String>), AppError> {
+    let (old, new) = effect(&art.body, ops).map_err(|e| AppError::internal(lang, e.to_string()))?;
+    let diff = render::diff_html(&word_diff(&old, &new));
+    let wording = ops
+        .iter()
+        .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
+        .collect();
+    Ok((diff, wording))
 }
 
 /// A refusal the form shows next to the input (the person can fix it there), or the
@@ -657,6 +700,7 @@ fn form_error(lang: Lang, e: ConsultationError) -> Result<String, AppError> {
             Ok(t.get("err_empty_amendment").into())
         }
         ConsultationError::Invalid { reason, .. } => Ok(t.get(reason).into()),
+        ConsultationError::State(key @ "err_rectify_nothing") => Ok(t.get(key).into()),
         e => Err(service_error(lang, e)),
     }
 }
@@ -677,6 +721,15 @@ pub(super) fn find_amendment(
         .map_err(AppError::store(lang))?
         .ok_or_else(nf)?;
     Ok((bill, a))
+}
+
+/// The i18n suffix of a kind of conflict (`conflict_overlap`, …).
+fn conflict_code(c: amendment::Conflict) -> &'static str {
+    match c {
+        amendment::Conflict::Overlap => "overlap",
+        amendment::Conflict::RepealedUnit => "repealed_unit",
+        amendment::Conflict::OrderDependent => "order_dependent",
+    }
 }
 
 fn wording_lang(lang: Lang) -> Wording {
@@ -744,6 +797,52 @@ async fn amendment_page(
         let can_withdraw =
             mine && c.phase == "amendments" && matches!(a.status.as_str(), "filed" | "admissible");
         data.insert("can_withdraw".into(), json!(can_withdraw));
+        // Its author may correct it ("rectifié") until voting opens and staff rule.
+        let can_rectify = ctx
+            .viewer
+            .as_ref()
+            .is_some_and(|v| svc::may_rectify(v, &a, &c).is_ok());
+        data.insert("rectify_href".into(), json!(can_rectify.then(|| format!("/bills/{}/amendments/{}/rectify", bill.slug, a.number))));
+        // The standing amendments on the same unit it conflicts with, or is identical to.
+        let related = listing::related(app.reader.store(), &a, &art.body)
+            .map_err(|e| service_error(lang, e))?;
+        let link = |o: &store::amendments::Amendment| {
+            json!({"number": display_number(&bill.slug, o.number),
+                   "href": format!("/bills/{}/amendments/{}", bill.slug, o.number)})
+        };
+        let conflicts: Vec<Value> = related
+            .conflicts
+            .iter()
+            .map(|(o, why)| {
+                let mut v = link(o);
+                v["kind"] = json!(t.get(&format!("conflict_{}", conflict_code(*why))));
+                v["code"] = json!(conflict_code(*why));
+                v
+            })
+            .collect();
+        data.insert("conflicts".into(), json!(conflicts));
+        data.insert("identical".into(), json!(related.identical.iter().map(link).collect::<Vec<_>>()));
+        // Every revision, the earlier ones with their diff.
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let revisions: Vec<Value> = store::amendments::revisions(&mut conn, a.id)
+            .map_err(AppError::store(lang))?
+            .iter()
+            .filter(|r| r.revision != a.revision)
+            .rev()
+            .map(|r| {
+                let ops: Vec<Operation> = serde_json::from_str(&r.operations).unwrap_or_default();
+                let diff = effect(&art.body, &ops)
+                    .ok()
+                    .filter(|_| !ops.is_empty())
+                    .map(|(old, new)| render::diff_html(&word_diff(&old, &new)));
+                json!({"revision": r.revision,
+                       "created_at": r.created_at.replace('T', " ").trim_end_matches('Z'),
+                       "diff": diff,
+                       "justification": render::markdown_block(&r.justification)})
+            })
+            .collect();
+        drop(conn);
+        data.insert("revisions".into(), json!(revisions));
         data.insert("withdraw_href".into(), json!(format!("/bills/{}/amendments/{}/withdraw", bill.slug, a.number)));
         // The ruling (its reason is public), and what made it fall.
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
@@ -885,6 +984,300 @@ async fn rule(
         disposition::rule(app.reader.store(), &staff.0, a.id, ruling)
             .map_err(|e| service_error(lang, e))?;
         Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- the list
+
+/// A consultation's amendments, filtered by article, status and author kind (name or
+/// pseudonym; empty means any), 50 a page. A filter value that is not one of the
+/// choices, or a page that is not a number from 1, is a 400 naming the parameter; a
+/// page after the last is a 404.
+#[get("/consultations/<id>/amendments?<article>&<status>&<author>&<page>")]
+async fn amendments_list(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: i64,
+    article: Option<&str>,
+    status: Option<&str>,
+    author: Option<&str>,
+    page: Option<&str>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let t = lang.tr();
+    let bad = |p: &str| AppError::bad_request(lang, t.fmt("err_list_filter", &[("param", &p)]));
+    let filter = listing::parse_filter(article, status, author).map_err(bad)?;
+    let page: i64 = match page.map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| bad("page"))?,
+    };
+    let (article, status, author) = (
+        filter.article_wid.map(str::to_string),
+        filter.status.map(str::to_string),
+        filter.disclosure.map(str::to_string),
+    );
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let filter = store::amendments::ListFilter {
+            article_wid: article.as_deref(),
+            status: status.as_deref(),
+            disclosure: author.as_deref(),
+        };
+        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let c = store::consultations::by_id(&mut conn, id)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(nf)?;
+        let units = store::units::for_version(&mut conn, c.version_id)
+            .map_err(AppError::store(lang))?;
+        drop(conn);
+        let headings: std::collections::HashMap<&str, &str> = units
+            .iter()
+            .map(|u| (u.wid.as_str(), u.heading.as_deref().unwrap_or(u.wid.as_str())))
+            .collect();
+        let (list, total) = listing::page(app.reader.store(), id, &filter, page)
+            .map_err(|e| service_error(lang, e))?;
+        let pages = ((total + listing::PER_PAGE - 1) / listing::PER_PAGE).max(1);
+        if page > pages {
+            return Err(nf());
+        }
+        let identical = listing::identical_numbers(app.reader.store(), &list)
+            .map_err(|e| service_error(lang, e))?;
+        let amendments: Vec<Value> = list
+            .iter()
+            .zip(identical)
+            .map(|(a, same)| {
+                json!({
+                    "number": display_number(&bill.slug, a.number),
+                    "href": format!("/bills/{}/amendments/{}", bill.slug, a.number),
+                    "article": headings.get(a.article_wid.as_str()).copied().unwrap_or(a.article_wid.as_str()),
+                    "author": a.author_label,
+                    "pseudonymous": a.disclosure == "pseudonym",
+                    "level": a.author_level,
+                    "status": t.get(&format!("status_{}", a.status)),
+                    "identical": same.iter().map(|n| json!({
+                        "number": display_number(&bill.slug, *n),
+                        "href": format!("/bills/{}/amendments/{}", bill.slug, n)})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        // The choices of the form, the current ones selected.
+        let articles: Vec<Value> = units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Article || u.kind == UnitKind::Division)
+            .map(|u| json!({"value": u.wid, "name": u.heading.as_deref().unwrap_or(&u.wid),
+                            "selected": article.as_deref() == Some(u.wid.as_str())}))
+            .collect();
+        let statuses: Vec<Value> = listing::STATUSES
+            .iter()
+            .map(|s| json!({"value": s, "name": t.get(&format!("status_{s}")),
+                            "selected": status.as_deref() == Some(*s)}))
+            .collect();
+        let authors: Vec<Value> = ["name", "pseudonym"]
+            .iter()
+            .map(|s| json!({"value": s, "name": t.get(&format!("author_kind_{s}")),
+                            "selected": author.as_deref() == Some(*s)}))
+            .collect();
+        // Page links keep the filters.
+        let mut query = String::new();
+        for (k, v) in [("article", &article), ("status", &status), ("author", &author)] {
+            if let Some(v) = v {
+                query.push_str(&format!("{k}={}&", super::url_encode(v).replace('/', "%2F")));
+            }
+        }
+        let href = |p: i64| format!("/consultations/{id}/amendments?{query}page={p}");
+        let first = (page - 1) * listing::PER_PAGE + 1;
+        let mut data = Map::new();
+        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
+        data.insert("amendments".into(), json!(amendments));
+        data.insert("articles".into(), json!(articles));
+        data.insert("statuses".into(), json!(statuses));
+        data.insert("authors".into(), json!(authors));
+        data.insert("filtered".into(), json!(article.is_some() || status.is_some() || author.is_some()));
+        data.insert("count".into(), json!(t.fmt("amendments_count_line", &[
+            ("total", &total), ("first", &first.min(total)), ("last", &(first - 1 + list.len() as i64)),
+            ("page", &page), ("pages", &pages)])));
+        data.insert("prev_href".into(), json!((page > 1).then(|| href(page - 1))));
+        data.insert("next_href".into(), json!((page < pages).then(|| href(page + 1))));
+        let title = t.fmt("amendments_list_title", &[("title", &c.title)]);
+        app.render("amendments", &ctx, &title, data).map(RawHtml)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- rectifié
+
+/// The correction form of an amendment: the amendment's current text in the filing
+/// form; only its author, while it may be corrected.
+#[get("/bills/<slug>/amendments/<number>/rectify")]
+async fn rectify_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    slug: &str,
+    number: i32,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
+    let me = me.0;
+    super::blocking(app, lang, move |app| {
+        let t = lang.tr();
+        let (bill, a) = find_amendment(app, lang, &slug, number)?;
+        let (c, slug, art) =
+            svc::amendment_article(app.reader.store(), &a).map_err(|e| service_error(lang, e))?;
+        svc::may_rectify(&me, &a, &c).map_err(|e| service_error(lang, e))?;
+        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let rev = store::amendments::revision(&mut conn, a.id, a.revision)
+            .map_err(AppError::store(lang))?
+            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        drop(conn);
+        let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
+            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let (kind, text) = if ops
+            .iter()
+            .any(|o| matches!(o, Operation::RepealUnit { .. }))
+        {
+            (FilingKind::RepealArticle, art.body.clone())
+        } else if ops
+            .iter()
+            .all(|o| matches!(o, Operation::InsertArticle { .. }))
+        {
+            let md: Vec<&str> = ops
+                .iter()
+                .filter_map(|o| match o {
+                    Operation::InsertArticle { markdown, .. } => Some(markdown.as_str()),
+                    _ => None,
+                })
+                .collect();
+            (FilingKind::InsertAfter, md.join("\n\n"))
+        } else {
+            let text = amendment::apply(&art.body, &ops)
+                .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            (FilingKind::Edit, text)
+        };
+        let d = AmendDraft {
+            text,
+            justification: rev.justification,
+            disclosure: Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name),
+            kind,
+            token: String::new(),
+            sha: art.sha256.clone(),
+            preview: None,
+            error: None,
+            rectify: Some(RectifyTarget {
+                number: display_number(&bill.slug, a.number),
+                action: format!("/bills/{}/amendments/{}/rectify", bill.slug, a.number),
+                base: a.revision,
+            }),
+        };
+        amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d).map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct RectifyForm<'r> {
+    // Defaults, so that a forged or truncated form reaches the CSRF check (403).
+    #[field(default = "")]
+    csrf: &'r str,
+    #[field(default = "")]
+    sha: &'r str,
+    #[field(default = "")]
+    base: &'r str,
+    #[field(default = "")]
+    text: &'r str,
+    #[field(default = "")]
+    justification: &'r str,
+    #[field(default = "preview")]
+    action: &'r str,
+    #[field(default = "edit")]
+    kind: &'r str,
+}
+
+/// Preview or file a correction ("rectifié"): a new revision of the amendment; the
+/// input comes back on any refusal the person can fix in the form.
+#[post("/bills/<slug>/amendments/<number>/rectify", data = "<form>")]
+async fn rectify(
+    app: &State<AppState>,
+    ctx: Ctx,
+    me: SignedIn,
+    csrf: CsrfToken,
+    slug: &str,
+    number: i32,
+    form: Form<RectifyForm<'_>>,
+) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
+    let lang = ctx.lang;
+    auth::check_form(lang, &csrf, form.csrf)?;
+    let me = me.0;
+    let slug = slug.to_string();
+    let base: i32 = form.base.parse().unwrap_or(0);
+    let mut d = AmendDraft {
+        text: form.text.chars().take(svc::MAX_TEXT + 1).collect(),
+        justification: form
+            .justification
+            .chars()
+            .take(svc::MAX_JUSTIFICATION + 1)
+            .collect(),
+        disclosure: Disclosure::Name,
+        kind: FilingKind::parse(form.kind).unwrap_or(FilingKind::Edit),
+        token: String::new(),
+        sha: form.sha.chars().take(64).collect(),
+        preview: None,
+        error: None,
+        rectify: None,
+    };
+    let file = form.action == "file";
+    super::blocking(app, lang, move |app| {
+        let store = app.reader.store();
+        let (bill, a) = find_amendment(app, lang, &slug, number)?;
+        d.disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);
+        d.rectify = Some(RectifyTarget {
+            number: display_number(&bill.slug, a.number),
+            action: format!("/bills/{}/amendments/{}/rectify", bill.slug, a.number),
+            base,
+        });
+        let r = Rectification {
+            amendment_id: a.id,
+            base_revision: base,
+            kind: d.kind,
+            article_sha256: &d.sha,
+            text: &d.text,
+            justification: &d.justification,
+        };
+        if file {
+            match svc::rectify(store, &me, &r) {
+                Ok(_) => {
+                    return Ok(Ok(Redirect::to(format!(
+                        "/bills/{}/amendments/{}",
+                        bill.slug, a.number
+                    ))))
+                }
+                Err(e) => d.error = Some(form_error(lang, e)?),
+            }
+        } else {
+            match svc::check_rectify(store, &me, &r) {
+                Ok((_, _, art, ops)) => d.preview = Some(preview(lang, &art, &ops)?),
+                Err(e) => d.error = Some(form_error(lang, e)?),
+            }
+        }
+        let status = if d.error.is_some() {
+            Status::UnprocessableEntity
+        } else {
+            Status::Ok
+        };
+        let (c, slug, art) =
+            svc::amendment_article(store, &a).map_err(|e| service_error(lang, e))?;
+        let html = amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d)?;
+        Ok(Err((status, RawHtml(html))))
     })
     .await
 }

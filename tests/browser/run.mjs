@@ -265,6 +265,24 @@ const scenarios = [
       const author = await page.locator('#author').innerText();
       expect(!author.includes('Camille'), `published under the pseudonym, but the author line says "${author}"`);
       await audit('18-amendment');
+      // Its author corrects it (rectifié): a new revision, the earlier one kept.
+      await clickAndWaitForLoad(page, page.locator('#rectify'), 'the correct-this-amendment link');
+      await audit('18b-rectify-form');
+      const again = page.locator('textarea#text');
+      await again.fill((await again.inputValue()).replace('Désormais', 'Dorénavant'));
+      await clickAndWaitForLoad(page, page.locator('#preview-button'), 'the preview button (correction)');
+      expect((await page.locator('#preview ins').count()) > 0, 'the correction preview shows no inserted words');
+      await clickAndWaitForLoad(page, page.locator('#file-button'), 'the file-the-correction button');
+      expect((await page.locator('#revisions .revision').count()) >= 1, 'no earlier revision on the amendment page');
+      await audit('18c-amendment-rectified');
+      // The filterable list, through its GET form.
+      await clickAndWaitForLoad(page, page.locator('nav.breadcrumbs a').first(), 'the consultation breadcrumb');
+      await clickAndWaitForLoad(page, page.locator('#all-amendments'), 'the all-amendments link');
+      await page.locator('#filter-author').selectOption('pseudonym');
+      await clickAndWaitForLoad(page, page.locator('#filter-button'), 'the filter button');
+      expect(page.url().includes('author=pseudonym'), `the filter is not in the address: ${page.url()}`);
+      expect((await page.locator('#amendments-table tbody tr').count()) >= 1, 'the filtered list is empty');
+      await audit('18d-amendment-list');
     },
   },
   {

@@ -1,0 +1,3 @@
+DROP INDEX amendments_consultation_disclosure;
+DROP INDEX amendments_consultation_status;
+DROP INDEX amendments_consultation_number;

@@ -1,0 +1,158 @@
+//! Reading an amendment among the others (DESIGN §5): the amendments it conflicts with
+//! and the ones identical to it, and the filtered list of a consultation's amendments.
+//!
+//! Conflicts are computed with the pure rules of `domain::amendment::conflict`, only
+//! against the amendments of the same consultation, anchored on the same version, still
+//! standing (filed or admissible), on the same unit: an amendment changes one article
+//! (or repeals it, or inserts articles after it), so two amendments on different units
+//! never conflict, and a page stays fast with a thousand amendments on the bill.
+
+use crate::domain::amendment::{self, Conflict, Operation};
+use crate::service::consultation::ConsultationError;
+use crate::service::disposition::operations;
+use crate::store::{self, amendments::Amendment, amendments::ListFilter, Store};
+use std::collections::HashMap;
+
+/// The statuses of an amendment still in play.
+pub const STANDING: [&str; 2] = ["filed", "admissible"];
+
+/// Every status, in the order a list offers them.
+pub const STATUSES: [&str; 7] = [
+    "filed",
+    "admissible",
+    "inadmissible",
+    "adopted",
+    "rejected",
+    "fallen",
+    "withdrawn",
+];
+
+/// A unit of a consultation's version: consultation, version, unit `wid`.
+type UnitKey = (i64, i64, String);
+
+/// Amendments shown per page of a list.
+pub const PER_PAGE: i64 = 50;
+
+/// The other standing amendments an amendment conflicts with (and why), and those that
+/// make the very same operations (grouped rather than listed as conflicts).
+#[derive(Debug, Default)]
+pub struct Related {
+    pub conflicts: Vec<(Amendment, Conflict)>,
+    pub identical: Vec<Amendment>,
+}
+
+/// The standing amendments related to `a`; `body` is the body of the article `a`
+/// targets in the version it is anchored on.
+pub fn related(store: &Store, a: &Amendment, body: &str) -> Result<Related, ConsultationError> {
+    let mut conn = store.conn()?;
+    let others: Vec<Amendment> = store::amendments::on_unit(
+        &mut conn,
+        a.consultation_id,
+        a.version_id,
+        &a.article_wid,
+        &STANDING,
+    )?
+    .into_iter()
+    .filter(|o| o.id != a.id)
+    .collect();
+    let mut related = Related::default();
+    if others.is_empty() {
+        return Ok(related);
+    }
+    let ops = operations(&mut conn, a)?;
+    for o in others {
+        let oops = operations(&mut conn, &o)?;
+        if oops == ops {
+            related.identical.push(o);
+        } else if let Some(why) =
+            amendment::conflict(&ops, &oops, |w| (w == a.article_wid).then_some(body))
+        {
+            related.conflicts.push((o, why));
+        }
+    }
+    Ok(related)
+}
+
+/// For each amendment of `list`, the numbers of the other standing amendments with the
+/// same operations on the same version (only amendments on the same units are read).
+pub fn identical_numbers(
+    store: &Store,
+    list: &[Amendment],
+) -> Result<Vec<Vec<i32>>, ConsultationError> {
+    let mut conn = store.conn()?;
+    let mut by_unit: HashMap<UnitKey, Vec<(Amendment, Vec<Operation>)>> = HashMap::new();
+    let mut out = Vec::with_capacity(list.len());
+    for a in list {
+        if !STANDING.contains(&a.status.as_str()) {
+            out.push(Vec::new());
+            continue;
+        }
+        let k = (a.consultation_id, a.version_id, a.article_wid.clone());
+        if !by_unit.contains_key(&k) {
+            let mut group = Vec::new();
+            for o in store::amendments::on_unit(&mut conn, k.0, k.1, &k.2, &STANDING)? {
+                let ops = operations(&mut conn, &o)?;
+                group.push((o, ops));
+            }
+            by_unit.insert(k.clone(), group);
+        }
+        let group = &by_unit[&k];
+        let mine = group.iter().find(|(o, _)| o.id == a.id).map(|(_, ops)| ops);
+        out.push(match mine {
+            Some(ops) => group
+                .iter()
+                .filter(|(o, oops)| o.id != a.id && oops == ops)
+                .map(|(o, _)| o.number)
+                .collect(),
+            None => Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// A list's filters as a query string gives them: empty means "any". A value that is
+/// not one of the choices is refused (the page answers 400 naming the parameter).
+pub fn parse_filter<'a>(
+    article: Option<&'a str>,
+    status: Option<&'a str>,
+    author: Option<&'a str>,
+) -> Result<ListFilter<'a>, &'static str> {
+    let some = |v: Option<&'a str>| v.map(str::trim).filter(|v| !v.is_empty());
+    let status = some(status);
+    if status.is_some_and(|s| !STATUSES.contains(&s)) {
+        return Err("status");
+    }
+    let author = some(author);
+    if author.is_some_and(|s| !matches!(s, "name" | "pseudonym")) {
+        return Err("author");
+    }
+    let article = some(article);
+    if article.is_some_and(|s| s.len() > 200) {
+        return Err("article");
+    }
+    Ok(ListFilter {
+        article_wid: article,
+        status,
+        disclosure: author,
+    })
+}
+
+/// One page (from 1) of a consultation's amendments matching `filter`, and how many
+/// match in all.
+pub fn page(
+    store: &Store,
+    consultation_id: i64,
+    filter: &ListFilter<'_>,
+    page: i64,
+) -> Result<(Vec<Amendment>, i64), ConsultationError> {
+    let mut conn = store.conn()?;
+    let total = store::amendments::count_filtered(&mut conn, consultation_id, filter)?;
+    let list = store::amendments::filtered(
+        &mut conn,
+        consultation_id,
+        filter,
+        (page.max(1) - 1).saturating_mul(PER_PAGE),
+        PER_PAGE,
+    )?;
+    Ok((list, total))
+}
