@@ -82,7 +82,7 @@ const HEX: [u8; 256] = {
 /// Decodes lowercase hex into `out` (half its length). A table lookup per digit: this
 /// runs on every byte of `entries.csv`, the largest file of the export.
 fn decode_hex(src: &[u8], out: &mut Vec<u8>) -> bool {
-    if src.len() % 2 != 0 {
+    if !src.len().is_multiple_of(2) {
         return false;
     }
     out.resize(src.len() / 2, 0);
