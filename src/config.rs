@@ -23,6 +23,62 @@ pub struct Config {
     pub publication_window_days: Option<u32>,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
+    /// Reports, automatic hiding and rate limits (`[moderation]`).
+    #[serde(default)]
+    pub moderation: ModerationConfig,
+}
+
+/// `[moderation]`: see docs/moderation.md.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationConfig {
+    /// Reports from distinct people at level 1 or more that hide content until a
+    /// moderator decides (0: never automatically). Default 3.
+    pub report_threshold: u32,
+    /// Comments, answers, amendments and corrections, per account: `COUNT/SECONDS`.
+    pub post_limit: String,
+    /// Reports per account: `COUNT/SECONDS`.
+    pub report_limit: String,
+    /// Ballots (re-votes included) per account: `COUNT/SECONDS`.
+    pub vote_limit: String,
+    /// `AMENDA_REPORT_THRESHOLD` when it is not a number (reported by `check`).
+    #[serde(skip)]
+    pub threshold_error: Option<String>,
+}
+
+impl Default for ModerationConfig {
+    fn default() -> Self {
+        ModerationConfig {
+            report_threshold: 3,
+            post_limit: "30/600".into(),
+            report_limit: "30/3600".into(),
+            vote_limit: "30/600".into(),
+            threshold_error: None,
+        }
+    }
+}
+
+/// A rate limit read from `COUNT/SECONDS`.
+pub fn parse_limit(s: &str) -> Result<crate::service::moderation::Limit, String> {
+    let bad = || format!("rate limit \"{s}\" must be COUNT/SECONDS, e.g. 30/600");
+    let (n, w) = s.split_once('/').ok_or_else(bad)?;
+    let max: u32 = n.trim().parse().map_err(|_| bad())?;
+    let window_secs: i64 = w.trim().parse().map_err(|_| bad())?;
+    if max == 0 || window_secs <= 0 {
+        return Err(bad());
+    }
+    Ok(crate::service::moderation::Limit { max, window_secs })
+}
+
+impl ModerationConfig {
+    /// The three limits (post, report, vote), checked by [`Config::check`].
+    pub fn limits(&self) -> Result<[crate::service::moderation::Limit; 3], String> {
+        Ok([
+            parse_limit(&self.post_limit)?,
+            parse_limit(&self.report_limit)?,
+            parse_limit(&self.vote_limit)?,
+        ])
+    }
 }
 
 /// One OpenID Connect provider (`[[provider]]` in the file).
@@ -134,6 +190,22 @@ impl Config {
         if let Some(v) = var("AMENDA_FIRST_ADMIN") {
             self.first_admin = Some(v);
         }
+        if let Some(v) = var("AMENDA_REPORT_THRESHOLD") {
+            // A bad number is left for `check` to report, as the threshold's text.
+            match v.trim().parse() {
+                Ok(n) => self.moderation.report_threshold = n,
+                Err(_) => self.moderation.threshold_error = Some(v),
+            }
+        }
+        for (name, field) in [
+            ("AMENDA_POST_LIMIT", &mut self.moderation.post_limit),
+            ("AMENDA_REPORT_LIMIT", &mut self.moderation.report_limit),
+            ("AMENDA_VOTE_LIMIT", &mut self.moderation.vote_limit),
+        ] {
+            if let Some(v) = var(name) {
+                *field = v;
+            }
+        }
         for p in &mut self.providers {
             let key = format!(
                 "AMENDA_PROVIDER_{}_CLIENT_SECRET",
@@ -147,6 +219,12 @@ impl Config {
 
     /// Rejects what would fail later in a confusing way.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(v) = &self.moderation.threshold_error {
+            return Err(format!(
+                "AMENDA_REPORT_THRESHOLD \"{v}\" must be a whole number (0 turns automatic hiding off)"
+            ));
+        }
+        self.moderation.limits()?;
         if let Some(u) = &self.public_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
                 return Err(format!(

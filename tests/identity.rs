@@ -356,6 +356,33 @@ fn route_table() {
         ),
         ("POST", "/signin/demo", Csrf { signed_in: false }),
         ("GET", "/account", SignedIn),
+        ("GET", "/account/moderation?<appealed>", SignedIn),
+        (
+            "POST",
+            "/account/moderation/<seq>/appeal",
+            Csrf { signed_in: true },
+        ),
+        ("POST", "/reports", Csrf { signed_in: true }),
+        (
+            "GET",
+            "/moderation/queue?<kind>&<consultation>&<hidden>&<page>&<done>",
+            Role("moderator"),
+        ),
+        (
+            "POST",
+            "/moderation/items/<kind>/<id>/decide",
+            Role("moderator"),
+        ),
+        (
+            "POST",
+            "/moderation/items/<kind>/<id>/suspend",
+            Role("moderator"),
+        ),
+        ("GET", "/moderation/appeals?<done>", Role("moderator")),
+        ("POST", "/moderation/appeals/<seq>", Role("moderator")),
+        ("GET", "/moderation/log?<page>", Public),
+        ("GET", "/moderation/log.csv", Public),
+        ("GET", "/api/v1/moderation/log?<page>", Public),
         ("POST", "/account/sessions/end", Csrf { signed_in: true }),
         (
             "POST",

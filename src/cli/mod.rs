@@ -337,6 +337,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 first_admin: file.first_admin,
                 pseudonym_key: None, // read from the data folder by `serve`
                 publication_window_days: file.publication_window_days,
+                moderation: file.moderation,
                 ..WebConfig::default()
             };
             serve(&cli.data, store, *address, *port, config)

@@ -124,6 +124,8 @@ fn write(
             });
         }
     }
+    crate::service::moderation::ensure_active(&mut conn, who.account.id)
+        .map_err(ConsultationError::Suspended)?;
     let place = place(&mut conn, &consultation, c, is_answer)?;
     let bill =
         store::bills::by_id(&mut conn, consultation.bill_id)?.ok_or(ConsultationError::NotFound)?;

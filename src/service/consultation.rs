@@ -37,6 +37,9 @@ pub enum ConsultationError {
     State(&'static str),
     #[error("staff only")]
     Forbidden,
+    /// The account is suspended by moderation until this time (RFC 3339).
+    #[error("your account is suspended until {0}")]
+    Suspended(String),
     /// The adopted amendments cannot be applied together (the reason, in English).
     #[error("the adopted amendments cannot be consolidated: {0}")]
     Consolidate(String),
@@ -401,6 +404,11 @@ pub fn file(
         }
     }
     let (c, slug, art, ops) = check_filing(store, who, f)?;
+    {
+        let mut conn = store.conn()?;
+        crate::service::moderation::ensure_active(&mut conn, who.account.id)
+            .map_err(ConsultationError::Suspended)?;
+    }
     let label = author_label(key, who, &slug, f.disclosure);
     let operations = serde_json::to_string(&ops).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let a = store.transaction(|conn| {
@@ -609,6 +617,8 @@ pub fn rectify(
             && serde_json::from_str::<Vec<Operation>>(&rev.operations).is_ok_and(|o| o == ops)
     };
     let revision = store.transaction(|conn| {
+        crate::service::moderation::ensure_active(conn, who.account.id)
+            .map_err(ConsultationError::Suspended)?;
         let a =
             store::amendments::by_id(conn, r.amendment_id)?.ok_or(ConsultationError::NotFound)?;
         let c = store::consultations::by_id(conn, a.consultation_id)?

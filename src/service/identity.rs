@@ -54,7 +54,7 @@ pub struct Authenticated<'a> {
     pub id_token: Option<&'a str>,
 }
 
-fn now_plus_hours(hours: i64) -> String {
+pub fn now_plus_hours(hours: i64) -> String {
     use time::format_description::well_known::Rfc3339;
     (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
         .replace_nanosecond(0)

@@ -8,6 +8,7 @@ pub mod consultation;
 pub mod disposition;
 pub mod identity;
 pub mod import;
+pub mod moderation;
 pub mod reading;
 pub mod voting;
 

@@ -72,6 +72,9 @@ pub enum VoteError {
     SettingsLocked(String),
     #[error("only staff choose what is put to the vote")]
     StaffOnly,
+    /// The account is suspended by moderation until this time (RFC 3339).
+    #[error("your account is suspended until {0}")]
+    Suspended(String),
     #[error("the ballot log is damaged: {0}")]
     Ledger(String),
     #[error("the appender stopped")]
@@ -589,6 +592,8 @@ impl Voting {
         if have < needed {
             return Err(VoteError::Level { needed, have });
         }
+        crate::service::moderation::ensure_active(&mut conn, who.account.id)
+            .map_err(VoteError::Suspended)?;
         let log = self.log(&mut conn, id)?;
         let m = &log.manifest;
         if today < m.opens {

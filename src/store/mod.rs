@@ -18,6 +18,7 @@ pub mod consultations;
 pub mod dispositions;
 mod error;
 pub mod migrate;
+pub mod moderation;
 pub mod oidc_flows;
 pub mod rebases;
 pub mod schema;

@@ -51,6 +51,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        consultation_id -> BigInt,
+        target_kind -> Text,
+        target_id -> BigInt,
+        reporter_id -> BigInt,
+        reporter_level -> Integer,
+        reason -> Text,
+        detail -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    moderation_items (target_kind, target_id) {
+        target_kind -> Text,
+        target_id -> BigInt,
+        consultation_id -> BigInt,
+        state -> Text,
+        rule -> Text,
+        reason -> Text,
+        open_reports -> Integer,
+        queued_at -> Nullable<Text>,
+        decision_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    moderation_log (seq) {
+        seq -> BigInt,
+        at -> Text,
+        action -> Text,
+        target_kind -> Text,
+        target_ref -> Text,
+        consultation_id -> Nullable<BigInt>,
+        rule -> Text,
+        reason -> Text,
+        moderator -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    moderation_decisions (seq) {
+        seq -> BigInt,
+        moderator_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        target_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    moderator_names (account_id) {
+        account_id -> BigInt,
+        pseudonym -> Text,
+    }
+}
+
+diesel::table! {
+    suspensions (account_id, decision_seq) {
+        account_id -> BigInt,
+        decision_seq -> BigInt,
+        until -> Text,
+        lifted -> Integer,
+    }
+}
+
+diesel::table! {
+    appeals (decision_seq) {
+        decision_seq -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Text>,
+        answer -> Text,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket, window_start) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}
+
 diesel::joinable!(versions -> bills (bill_id));
 diesel::joinable!(units -> versions (version_id));
 
@@ -323,4 +413,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     vote_settings,
     public_voters,
     comments,
+    reports,
+    moderation_items,
+    moderation_log,
+    moderation_decisions,
+    moderator_names,
+    suspensions,
+    appeals,
+    rate_limits,
 );

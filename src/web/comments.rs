@@ -11,6 +11,7 @@ use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
 use crate::service::consultation::{author_label, display_number, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
+use crate::service::moderation::Kind;
 use crate::store::{self, comments::Comment, consultations::Consultation};
 use crate::text::{render, UnitKind};
 use rocket::form::{Form, FromForm};
@@ -20,6 +21,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 pub fn routes() -> Vec<Route> {
     routes![article_page, comment, answer]
@@ -37,8 +39,14 @@ fn token(lang: Lang) -> Result<String, AppError> {
     crate::service::identity::random_token().map_err(|e| AppError::internal(lang, e.to_string()))
 }
 
-fn comment_json(c: &Comment) -> Value {
+fn comment_json(c: &Comment, view: &ModerationView) -> Value {
+    let hidden = view
+        .hidden
+        .get(&(Kind::Comment, c.id))
+        .map(|h| super::reports::hidden_json(view.lang, h, view.signed_in, &c.body));
     json!({
+        "hidden": hidden,
+        "can_report": view.can_report && c.author_id != view.viewer_id,
         "id": c.id,
         "author": c.author_label,
         "pseudonymous": c.disclosure == "pseudonym",
@@ -46,8 +54,41 @@ fn comment_json(c: &Comment) -> Value {
         "answer": c.kind == "answer",
         "created_at": c.created_at,
         "created_at_shown": shown_time(&c.created_at),
-        "body_html": render::markdown_block(&c.body),
+        "body_html": if hidden.is_some() { String::new() } else { render::markdown_block(&c.body) },
     })
+}
+
+/// What moderation changes in how comments are shown to this viewer.
+pub(super) struct ModerationView {
+    lang: Lang,
+    pub hidden: HashMap<(Kind, i64), crate::service::moderation::Hidden>,
+    signed_in: bool,
+    can_report: bool,
+    viewer_id: i64,
+}
+
+impl ModerationView {
+    pub(super) fn load(
+        app: &super::App,
+        ctx: &Ctx,
+        csrf: Option<&CsrfToken>,
+        consultation_id: i64,
+    ) -> Result<Self, AppError> {
+        let mut conn = app
+            .reader
+            .store()
+            .conn()
+            .map_err(AppError::store(ctx.lang))?;
+        let hidden = crate::service::moderation::hidden_in(&mut conn, consultation_id)
+            .map_err(AppError::store(ctx.lang))?;
+        Ok(ModerationView {
+            lang: ctx.lang,
+            hidden,
+            signed_in: ctx.viewer.is_some(),
+            can_report: ctx.viewer.is_some() && csrf.is_some(),
+            viewer_id: ctx.viewer.as_ref().map_or(0, |v| v.account.id),
+        })
+    }
 }
 
 /// What the form of a new top comment targets.
@@ -76,9 +117,10 @@ pub(super) fn comments_json(
     let can_comment = viewer.is_some_and(|v| svc::may_comment(c, v)) && csrf.is_some();
     let can_answer = viewer.is_some_and(|v| svc::may_answer(c, v)) && csrf.is_some();
     let count: usize = threads.iter().map(|th| 1 + th.replies.len()).sum();
+    let view = ModerationView::load(app, ctx, csrf, c.id)?;
     let mut items = Vec::with_capacity(threads.len());
     for th in threads {
-        let mut item = comment_json(&th.top);
+        let mut item = comment_json(&th.top, &view);
         item["quote"] = json!(th.top.quote);
         item["paragraph"] = json!(th
             .paragraph
@@ -86,7 +128,11 @@ pub(super) fn comments_json(
         item["earlier"] = json!(th
             .earlier
             .map(|n| t.fmt("on_earlier_version", &[("n", &n)])));
-        item["replies"] = json!(th.replies.iter().map(comment_json).collect::<Vec<_>>());
+        item["replies"] = json!(th
+            .replies
+            .iter()
+            .map(|r| comment_json(r, &view))
+            .collect::<Vec<_>>());
         item["reply_token"] = json!(if can_comment {
             Some(token(lang)?)
         } else {
@@ -104,6 +150,7 @@ pub(super) fn comments_json(
         "refusal": null,
         "signin_href": null,
         "answer_form": null,
+        "reasons": super::reports::reasons_json(lang),
     });
     if let (true, Some(me)) = (can_comment, viewer) {
         let mut form = json!({
@@ -339,6 +386,7 @@ fn comment_href(app: &super::App, lang: Lang, c: &Comment) -> Result<String, App
 /// page again with the reason next to the form and the input kept (422).
 type Written = Result<Redirect, (Status, RawHtml<String>)>;
 
+#[allow(clippy::too_many_arguments)]
 async fn write(
     app: &State<AppState>,
     ctx: Ctx,
@@ -347,6 +395,7 @@ async fn write(
     id: i64,
     form: Form<CommentForm<'_>>,
     is_answer: bool,
+    addr: super::ratelimit::ClientAddr,
 ) -> Result<Written, AppError> {
     let lang = ctx.lang;
     let take = |s: &str, n: usize| s.chars().take(n).collect::<String>();
@@ -357,6 +406,13 @@ async fn write(
     let disclosure = Disclosure::parse(form.disclosure).unwrap_or(Disclosure::Name);
     let (amendment, parent) = (form.amendment, form.parent);
     super::blocking(app, lang, move |app| {
+        super::ratelimit::check(
+            app,
+            lang,
+            super::ratelimit::Action::Post,
+            me.account.id,
+            &addr,
+        )?;
         let new = NewComment {
             consultation_id: id,
             target: if amendment > 0 {
@@ -432,10 +488,11 @@ async fn comment(
     me: SignedIn,
     csrf: CsrfToken,
     id: i64,
+    addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
     auth::check_form(ctx.lang, &csrf, form.csrf)?;
-    write(app, ctx, csrf, me.0, id, form, false).await
+    write(app, ctx, csrf, me.0, id, form, false, addr).await
 }
 
 /// Staff answer a comment or an amendment publicly, as the institution.
@@ -446,10 +503,11 @@ async fn answer(
     staff: HasRole<Staff>,
     csrf: CsrfToken,
     id: i64,
+    addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
     auth::check_form(ctx.lang, &csrf, form.csrf)?;
-    write(app, ctx, csrf, staff.0, id, form, true).await
+    write(app, ctx, csrf, staff.0, id, form, true, addr).await
 }
 
 /// The comments on an article (`?article=WID`) or on an amendment (`?amendment=N`, its
@@ -503,7 +561,14 @@ async fn api_comments(
                 ))
             }
         };
+        // Hidden comments are published without their text, with the moderation's
+        // rule and public reason instead.
+        let hidden = {
+            let mut conn = app.reader.store().conn().map_err(store_err)?;
+            crate::service::moderation::hidden_in(&mut conn, c.id).map_err(store_err)?
+        };
         let one = |c: &Comment| {
+            let h = hidden.get(&(Kind::Comment, c.id));
             json!({
                 "id": c.id,
                 "unit": c.unit_wid,
@@ -511,7 +576,8 @@ async fn api_comments(
                 "author": c.author_label,
                 "disclosure": c.disclosure,
                 "level": c.author_level,
-                "body": c.body,
+                "body": if h.is_some() { "" } else { c.body.as_str() },
+                "hidden": h.map(|h| json!({"rule": h.rule, "reason": h.reason})),
                 "created_at": c.created_at,
             })
         };

@@ -80,9 +80,24 @@ pub(super) fn service_error(lang: Lang, e: ConsultationError) -> AppError {
         ConsultationError::Forbidden => {
             AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
         }
+        ConsultationError::Suspended(until) => suspended(lang, &until),
         ConsultationError::Store(e) => AppError::internal(lang, e.to_string()),
         ConsultationError::Vote(e) => super::votes::vote_error(lang, e, None),
     }
+}
+
+/// A suspended account: say until when, and where to appeal.
+pub(super) fn suspended(lang: Lang, until: &str) -> AppError {
+    let t = lang.tr();
+    AppError::new(
+        Status::Forbidden,
+        lang,
+        t.fmt("err_suspended", &[("until", &until.replace('T', " "))]),
+    )
+    .with_link(
+        "/account/moderation".into(),
+        t.get("my_moderation_title").into(),
+    )
 }
 
 /// Too low a level: say so, and offer to sign in again at the level needed (step-up).
@@ -606,6 +621,8 @@ struct AmendForm<'r> {
 
 /// Preview (the word diff and the formal wording) or file, from the same form; the
 /// input comes back on any refusal.
+// A route's guards are its arguments.
+#[allow(clippy::too_many_arguments)]
 #[post("/consultations/<id>/articles/<wid>/amend", data = "<form>")]
 async fn amend(
     app: &State<AppState>,
@@ -614,6 +631,7 @@ async fn amend(
     csrf: CsrfToken,
     id: i64,
     wid: &str,
+    addr: super::ratelimit::ClientAddr,
     form: Form<AmendForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
@@ -637,6 +655,15 @@ async fn amend(
     };
     let file = form.action == "file";
     super::blocking(app, lang, move |app| {
+        if file {
+            super::ratelimit::check(
+                app,
+                lang,
+                super::ratelimit::Action::Post,
+                me.account.id,
+                &addr,
+            )?;
+        }
         let store = app.reader.store();
         let filing = Filing {
             kind: d.kind,
@@ -913,6 +940,29 @@ async fn amendment_page(
             super::comments::FormTarget::Amendment(a.id),
         )?;
         data.insert("comments".into(), comments);
+        // Hidden by moderation: the notice and reason in place of the text, which
+        // signed-in people may still open when the rule allows.
+        let view = super::comments::ModerationView::load(app, &ctx, csrf.as_ref(), c.id)?;
+        let hidden = view
+            .hidden
+            .get(&(crate::service::moderation::Kind::Amendment, a.id))
+            .map(|h| {
+                let mut v = super::reports::hidden_json(lang, h, ctx.viewer.is_some(), &rev.justification);
+                if v["body_html"].is_string() {
+                    v["body_html"] = json!(format!(
+                        "<div class=\"diff-inline\">{}</div>{}",
+                        render::diff_html(&word_diff(&old, &new)),
+                        render::markdown_block(&rev.justification)
+                    ));
+                }
+                v
+            });
+        data.insert("hidden".into(), json!(hidden));
+        data.insert(
+            "can_report".into(),
+            json!(csrf.is_some() && ctx.viewer.as_ref().is_some_and(|v| v.account.id != a.author_id)),
+        );
+        data.insert("id".into(), json!(a.id));
         data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
         app.render("amendment", &ctx, &number_text, data).map(RawHtml)
     })
@@ -1205,6 +1255,8 @@ struct RectifyForm<'r> {
 
 /// Preview or file a correction ("rectifié"): a new revision of the amendment; the
 /// input comes back on any refusal the person can fix in the form.
+// A route's guards are its arguments.
+#[allow(clippy::too_many_arguments)]
 #[post("/bills/<slug>/amendments/<number>/rectify", data = "<form>")]
 async fn rectify(
     app: &State<AppState>,
@@ -1213,6 +1265,7 @@ async fn rectify(
     csrf: CsrfToken,
     slug: &str,
     number: i32,
+    addr: super::ratelimit::ClientAddr,
     form: Form<RectifyForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
@@ -1237,6 +1290,15 @@ async fn rectify(
     };
     let file = form.action == "file";
     super::blocking(app, lang, move |app| {
+        if file {
+            super::ratelimit::check(
+                app,
+                lang,
+                super::ratelimit::Action::Post,
+                me.account.id,
+                &addr,
+            )?;
+        }
         let store = app.reader.store();
         let (bill, a) = find_amendment(app, lang, &slug, number)?;
         d.disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);

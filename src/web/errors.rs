@@ -18,6 +18,8 @@ pub struct AppError {
     pub message: String,
     /// A way forward shown under the message: (address, label).
     pub link: Option<(String, String)>,
+    /// Seconds until a rate limit resets (a `Retry-After` header on 429).
+    pub retry_after: Option<i64>,
 }
 
 impl AppError {
@@ -27,6 +29,7 @@ impl AppError {
             lang,
             message,
             link: None,
+            retry_after: None,
         }
     }
 
@@ -125,11 +128,14 @@ impl<'r> Responder<'r, 'static> for AppError {
             .link
             .map(|(href, label)| json!({"href": href, "label": label}));
         let (status, body) = error_page_with(req, self.status, self.lang, &self.message, link);
-        Response::build()
-            .status(status)
+        let mut res = Response::build();
+        res.status(status)
             .header(ContentType::HTML)
-            .sized_body(body.len(), Cursor::new(body))
-            .ok()
+            .sized_body(body.len(), Cursor::new(body));
+        if let Some(secs) = self.retry_after {
+            res.raw_header("Retry-After", secs.to_string());
+        }
+        res.ok()
     }
 }
 

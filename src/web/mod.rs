@@ -15,6 +15,7 @@ pub mod moderation;
 pub mod oidc;
 pub mod pages;
 pub mod ratelimit;
+pub mod reports;
 pub mod templates;
 pub mod views;
 pub mod votes;
@@ -54,6 +55,8 @@ pub struct WebConfig {
     /// Where ballot-log exports are written for download (`exports/` in the data
     /// folder); a temporary folder when absent.
     pub export_dir: Option<std::path::PathBuf>,
+    /// Report threshold and rate limits.
+    pub moderation: crate::config::ModerationConfig,
 }
 
 /// Default publication window, in days, after which a consultation key is destroyed.
@@ -369,6 +372,8 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", votes::routes())
         .mount("/", consolidation::routes())
         .mount("/", comments::routes())
+        .mount("/", reports::routes())
+        .mount("/api/v1", reports::api_routes())
         .mount("/api/v1", comments::api_routes())
         .mount("/api/v1", api::routes())
         .mount("/api/v1", votes::api_routes())

@@ -1,6 +1,7 @@
-//! Rate limits on sign-in attempts, per client address, in a fixed window. Kept in
-//! process memory: each app server limits on its own, which bounds guessing without
-//! a shared store.
+//! Rate limits. Sign-in attempts: per client address, in a fixed window kept in process
+//! memory (each app server limits on its own, which bounds guessing without a shared
+//! store). Posting, reporting and voting: per account and per address, counted in the
+//! database so that every app server shares the same count ([`check`]).
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -62,6 +63,69 @@ impl<'r> FromRequest<'r> for SignInAttempt {
             tracing::warn!("sign-in rate limit reached");
             Outcome::Error((Status::TooManyRequests, ()))
         }
+    }
+}
+
+/// The client's address, as Rocket sees it (`X-Real-IP` when the proxy sets it).
+pub struct ClientAddr(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientAddr {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientAddr(req.client_ip().map(|ip| ip.to_string())))
+    }
+}
+
+/// What is limited, with the configured limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Comments, answers, amendments and corrections.
+    Post,
+    Report,
+    Vote,
+}
+
+/// Counts one `action` by `account` from `addr`; beyond the configured limit, a 429 page
+/// saying how long to wait, with `Retry-After`. Call from blocking code.
+pub fn check(
+    app: &super::App,
+    lang: super::i18n::Lang,
+    action: Action,
+    account: i64,
+    addr: &ClientAddr,
+) -> Result<(), super::errors::AppError> {
+    let m = &app.config.moderation;
+    let (what, spec) = match action {
+        Action::Post => ("post", &m.post_limit),
+        Action::Report => ("report", &m.report_limit),
+        Action::Vote => ("vote", &m.vote_limit),
+    };
+    let limit =
+        crate::config::parse_limit(spec).map_err(|e| super::errors::AppError::internal(lang, e))?;
+    match crate::service::moderation::rate_limit(
+        app.reader.store(),
+        what,
+        limit,
+        account,
+        addr.0.as_deref(),
+    ) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(wait)) => {
+            tracing::warn!(what, "rate limit reached");
+            let t = lang.tr();
+            let mut e = super::errors::AppError::new(
+                Status::TooManyRequests,
+                lang,
+                t.fmt(
+                    &format!("err_rate_{what}"),
+                    &[("n", &limit.max), ("seconds", &wait)],
+                ),
+            );
+            e.retry_after = Some(wait);
+            Err(e)
+        }
+        Err(e) => Err(super::errors::AppError::internal(lang, e.to_string())),
     }
 }
 

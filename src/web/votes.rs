@@ -57,6 +57,7 @@ pub fn vote_error(lang: Lang, e: VoteError, next: Option<&str>) -> AppError {
     let t = lang.tr();
     match e {
         VoteError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
+        VoteError::Suspended(until) => super::consultations::suspended(lang, &until),
         VoteError::NotVoting(phase) => AppError::new(
             Status::Conflict,
             lang,
@@ -316,6 +317,7 @@ async fn vote(
     me: SignedIn,
     csrf: CsrfToken,
     id: i64,
+    addr: super::ratelimit::ClientAddr,
     form: Form<VoteForm>,
 ) -> Result<Redirect, AppError> {
     let lang = ctx.lang;
@@ -328,10 +330,17 @@ async fn vote(
     };
     let choice = choice_of(&form).map_err(|e| back(vote_error(lang, e, None)))?;
     let prepared = super::run_blocking(app, move |app| {
-        app.voting.prepare(&me.0, id, &choice, voting::today())
+        super::ratelimit::check(
+            app,
+            lang,
+            super::ratelimit::Action::Vote,
+            me.0.account.id,
+            &addr,
+        )
+        .map(|()| app.voting.prepare(&me.0, id, &choice, voting::today()))
     })
     .await
-    .map_err(|e| AppError::internal(lang, e))?
+    .map_err(|e| AppError::internal(lang, e))??
     .map_err(|e| back(vote_error(lang, e, Some(&path))))?;
     let receipt = app
         .voting
@@ -1054,6 +1063,7 @@ async fn api_cast(
     viewer: Viewer,
     _csrf: CsrfHeader,
     id: i64,
+    addr: super::ratelimit::ClientAddr,
     body: Json<ApiBallot>,
 ) -> Result<(Status, RawJson), ApiError> {
     let me = viewer
@@ -1075,10 +1085,26 @@ async fn api_cast(
         disclosure,
     };
     let prepared = super::run_blocking(app, move |app| {
-        app.voting.prepare(&me, id, &choice, voting::today())
+        match super::ratelimit::check(
+            app,
+            super::i18n::Lang::En,
+            super::ratelimit::Action::Vote,
+            me.account.id,
+            &addr,
+        ) {
+            Ok(()) => Ok(app.voting.prepare(&me, id, &choice, voting::today())),
+            Err(e) => Err(e),
+        }
     })
     .await
     .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+    .map_err(|e| {
+        let mut err = ApiError::new(e.status, "rate_limited", e.message);
+        if e.status != Status::TooManyRequests {
+            err = ApiError::new(e.status, "internal", "internal error");
+        }
+        err
+    })?
     .map_err(api_error)?;
     let receipt = app.voting.submit(prepared).await.map_err(api_error)?;
     Ok((Status::Created, RawJson(receipt.to_json())))

@@ -1,0 +1,377 @@
+//! Pure rules of moderation (docs/moderation.md): report reasons, decision rules, who
+//! may read hidden content, who may decide an appeal, the hash chain of the public
+//! moderation log, and the fixed windows of the rate limits.
+
+use std::fmt;
+
+/// Why a person reports a contribution; also the rule a moderator hides it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    Spam,
+    Offensive,
+    OffTopic,
+    Illegal,
+    Other,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 5] = [
+        Reason::Spam,
+        Reason::Offensive,
+        Reason::OffTopic,
+        Reason::Illegal,
+        Reason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Spam => "spam",
+            Reason::Offensive => "offensive",
+            Reason::OffTopic => "off_topic",
+            Reason::Illegal => "illegal",
+            Reason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The rule recorded for content hidden automatically when reports reach the threshold.
+pub const RULE_REPORTS: &str = "reports";
+
+/// The longest free text of a report, a public reason or an appeal, in characters.
+pub const MAX_TEXT: usize = 2000;
+
+/// What a moderation decision does; the `action` column of the public log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    AutoHide,
+    Hide,
+    Restore,
+    Suspend,
+    AppealUpheld,
+    AppealOverturned,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AutoHide => "auto_hide",
+            Action::Hide => "hide",
+            Action::Restore => "restore",
+            Action::Suspend => "suspend",
+            Action::AppealUpheld => "appeal_upheld",
+            Action::AppealOverturned => "appeal_overturned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        [
+            Action::AutoHide,
+            Action::Hide,
+            Action::Restore,
+            Action::Suspend,
+            Action::AppealUpheld,
+            Action::AppealOverturned,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+
+    /// Whether the person concerned may appeal it: decisions made by a moderator, not
+    /// the automatic hiding (which waits for a moderator anyway) nor an appeal's outcome.
+    pub fn appealable(self) -> bool {
+        matches!(self, Action::Hide | Action::Suspend)
+    }
+}
+
+/// Whether signed-in people may still read hidden content in the moderated view: yes,
+/// unless it was hidden as illegal, or hidden automatically while a report says illegal
+/// (nobody has looked yet, so the worst report counts).
+pub fn readable_when_hidden(rule: &str, report_reasons: &[Reason]) -> bool {
+    match rule {
+        r if r == Reason::Illegal.as_str() => false,
+        RULE_REPORTS => !report_reasons.contains(&Reason::Illegal),
+        _ => true,
+    }
+}
+
+/// Whether content reported by distinct people at level 1 or more, `qualifying` of them,
+/// is hidden until a moderator decides. A moderator's earlier decision on the item stops
+/// automatic hiding: their judgement stands until another moderator's.
+pub fn auto_hides(qualifying: u32, threshold: u32, moderator_decided: bool) -> bool {
+    !moderator_decided && threshold > 0 && qualifying >= threshold
+}
+
+/// Whether `decider` may decide an appeal against a decision made by `original`: another
+/// moderator only (an automatic decision has no moderator, anyone may review it).
+pub fn may_decide_appeal(decider: i64, original: Option<i64>) -> bool {
+    original != Some(decider)
+}
+
+/// Trims free text and checks its length; `None` if too long.
+pub fn clean_text(s: &str) -> Option<String> {
+    let t = s.trim();
+    (t.chars().count() <= MAX_TEXT).then(|| t.to_string())
+}
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The public fields of one entry of the moderation log, in their order in the hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    pub seq: i64,
+    pub at: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_ref: String,
+    pub consultation: Option<i64>,
+    pub rule: String,
+    pub reason: String,
+    pub moderator: String,
+}
+
+/// The entry's hash: SHA-256 over the previous entry's hash (32 bytes) then each public
+/// field as a 4-byte big-endian length and its UTF-8 bytes (numbers in decimal, no
+/// consultation as empty). Lengths make the encoding unambiguous, so no two different
+/// entries hash the same bytes.
+pub fn entry_hash(prev_hash_hex: &str, r: &LogRecord) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(&decode_hex32(prev_hash_hex).unwrap_or([0; 32]));
+    let consultation = r.consultation.map(|c| c.to_string()).unwrap_or_default();
+    for field in [
+        r.seq.to_string().as_str(),
+        &r.at,
+        &r.action,
+        &r.target_kind,
+        &r.target_ref,
+        &consultation,
+        &r.rule,
+        &r.reason,
+        &r.moderator,
+    ] {
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        ctx.update(&len.to_be_bytes());
+        ctx.update(field.as_bytes());
+    }
+    ctx.finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Where the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainError {
+    /// Entry `expected` is missing (the next one found has sequence number `found`).
+    Gap { expected: i64, found: i64 },
+    /// The entry does not point at the hash of the one before it.
+    Link { seq: i64 },
+    /// The entry's fields do not hash to its recorded hash: it was edited.
+    Hash { seq: i64 },
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainError::Gap { expected, found } => write!(
+                f,
+                "entry {expected} is missing (the next entry is {found}): an entry was deleted"
+            ),
+            ChainError::Link { seq } => write!(
+                f,
+                "entry {seq} does not follow the hash of the entry before it: an earlier entry was changed or removed"
+            ),
+            ChainError::Hash { seq } => write!(
+                f,
+                "entry {seq} does not match its hash: it was edited after it was written"
+            ),
+        }
+    }
+}
+
+/// Checks the chain incrementally, entry by entry in sequence order, so that a log of
+/// any length is verified in constant memory.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    next_seq: i64,
+    head: String,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        ChainCheck {
+            next_seq: 1,
+            head: GENESIS.to_string(),
+        }
+    }
+}
+
+impl ChainCheck {
+    /// Takes the next entry with its recorded `prev_hash` and `hash`.
+    pub fn push(&mut self, r: &LogRecord, prev_hash: &str, hash: &str) -> Result<(), ChainError> {
+        if r.seq != self.next_seq {
+            return Err(ChainError::Gap {
+                expected: self.next_seq,
+                found: r.seq,
+            });
+        }
+        if prev_hash != self.head {
+            return Err(ChainError::Link { seq: r.seq });
+        }
+        if entry_hash(prev_hash, r) != hash {
+            return Err(ChainError::Hash { seq: r.seq });
+        }
+        self.head = hash.to_string();
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Entries checked so far.
+    pub fn size(&self) -> i64 {
+        self.next_seq - 1
+    }
+
+    /// The hash of the last entry checked (the genesis value for an empty log).
+    pub fn head(&self) -> &str {
+        &self.head
+    }
+}
+
+/// The start (in seconds since the epoch) of the fixed window of `window_secs` that
+/// holds `now`, and the seconds left until the next one.
+pub fn window(now: i64, window_secs: i64) -> (i64, i64) {
+    let w = window_secs.max(1);
+    let start = now - now.rem_euclid(w);
+    (start, start + w - now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: i64, reason: &str) -> LogRecord {
+        LogRecord {
+            seq,
+            at: "2026-11-23T10:00:00Z".into(),
+            action: "hide".into(),
+            target_kind: "comment".into(),
+            target_ref: seq.to_string(),
+            consultation: Some(1),
+            rule: "spam".into(),
+            reason: reason.into(),
+            moderator: "mod-1".into(),
+        }
+    }
+
+    fn chain(n: i64) -> Vec<(LogRecord, String, String)> {
+        let mut prev = GENESIS.to_string();
+        (1..=n)
+            .map(|s| {
+                let r = record(s, "advertising");
+                let h = entry_hash(&prev, &r);
+                let out = (r, prev.clone(), h.clone());
+                prev = h;
+                out
+            })
+            .collect()
+    }
+
+    fn check(entries: &[(LogRecord, String, String)]) -> Result<i64, ChainError> {
+        let mut c = ChainCheck::default();
+        for (r, p, h) in entries {
+            c.push(r, p, h)?;
+        }
+        Ok(c.size())
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(check(&chain(5)), Ok(5));
+        assert_eq!(check(&[]), Ok(0));
+    }
+
+    #[test]
+    fn an_edited_entry_is_detected() {
+        let mut c = chain(5);
+        c[2].0.reason = "another reason".into();
+        assert_eq!(check(&c), Err(ChainError::Hash { seq: 3 }));
+    }
+
+    #[test]
+    fn an_edit_with_its_hash_recomputed_breaks_the_next_link() {
+        let mut c = chain(5);
+        c[2].0.moderator = "mod-2".into();
+        c[2].2 = entry_hash(&c[2].1, &c[2].0);
+        assert_eq!(check(&c), Err(ChainError::Link { seq: 4 }));
+    }
+
+    #[test]
+    fn a_deleted_entry_is_detected() {
+        let mut c = chain(5);
+        c.remove(1);
+        assert_eq!(
+            check(&c),
+            Err(ChainError::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
+        // Renumbering the rest does not help: the links no longer match.
+        for (i, e) in c.iter_mut().enumerate() {
+            e.0.seq = i as i64 + 1;
+        }
+        assert!(check(&c).is_err());
+    }
+
+    #[test]
+    fn field_boundaries_are_unambiguous() {
+        let mut a = record(1, "ab");
+        a.rule = "c".into();
+        let mut b = record(1, "a");
+        b.rule = "bc".into();
+        assert_ne!(entry_hash(GENESIS, &a), entry_hash(GENESIS, &b));
+    }
+
+    #[test]
+    fn auto_hiding_and_reading_rules() {
+        assert!(!auto_hides(2, 3, false));
+        assert!(auto_hides(3, 3, false));
+        assert!(!auto_hides(10, 3, true), "a moderator's decision stands");
+        assert!(!auto_hides(10, 0, false), "threshold 0 turns it off");
+        assert!(readable_when_hidden("spam", &[]));
+        assert!(!readable_when_hidden("illegal", &[]));
+        assert!(readable_when_hidden(RULE_REPORTS, &[Reason::Spam]));
+        assert!(!readable_when_hidden(
+            RULE_REPORTS,
+            &[Reason::Spam, Reason::Illegal]
+        ));
+        assert!(may_decide_appeal(2, Some(1)));
+        assert!(!may_decide_appeal(1, Some(1)));
+        assert!(Action::Hide.appealable() && !Action::AutoHide.appealable());
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(window(125, 60), (120, 55));
+        assert_eq!(window(120, 60), (120, 60));
+        assert_eq!(Reason::parse("off_topic"), Some(Reason::OffTopic));
+        assert_eq!(Reason::parse("rude"), None);
+        assert!(clean_text(&"x".repeat(MAX_TEXT + 1)).is_none());
+    }
+}

@@ -1,0 +1,745 @@
+//! Moderation (docs/moderation.md): reports and automatic hiding, the moderators'
+//! queue and decisions, suspensions, appeals decided by another moderator, the public
+//! hash-chained log and its verification, and rate limits shared by every app server.
+//!
+//! Every decision is written to the public log in the same transaction as its effect,
+//! so the log and the state of the content never disagree.
+
+use std::collections::HashMap;
+
+use crate::domain::identity::Role;
+use crate::domain::moderation::{
+    self as rules, Action, ChainCheck, ChainError, LogRecord, Reason, RULE_REPORTS,
+};
+use crate::service::consultation::display_number;
+use crate::service::identity::{now, now_plus_hours, SessionInfo};
+use crate::store::moderation::{self as db, Appeal, Item, LogRow, Private, QueueFilter, Report};
+use crate::store::{self, DbConnection, Store, StoreError};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModerationError {
+    #[error("no such content, decision or appeal")]
+    NotFound,
+    /// Bad input; `reason` is an i18n key.
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("you have already reported this")]
+    AlreadyReported,
+    #[error("moderators only")]
+    ModeratorsOnly,
+    #[error("a moderator cannot decide an appeal against their own decision")]
+    OwnDecision,
+    #[error("this decision does not concern you")]
+    NotYours,
+    #[error("this decision has already been appealed")]
+    AlreadyAppealed,
+    #[error("this decision cannot be appealed")]
+    NotAppealable,
+    #[error("this appeal has already been decided")]
+    AlreadyDecided,
+    #[error("your account is suspended until {0}")]
+    Suspended(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, ModerationError> {
+    Err(ModerationError::Invalid { field, reason })
+}
+
+fn moderator_only(who: &SessionInfo) -> Result<(), ModerationError> {
+    if who.has_role(Role::Moderator) {
+        Ok(())
+    } else {
+        Err(ModerationError::ModeratorsOnly)
+    }
+}
+
+/// What can be reported and hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Comment,
+    Amendment,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Comment => "comment",
+            Kind::Amendment => "amendment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "comment" => Some(Kind::Comment),
+            "amendment" => Some(Kind::Amendment),
+            _ => None,
+        }
+    }
+}
+
+/// A reported or moderated contribution, as moderators see it.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub kind: Kind,
+    pub id: i64,
+    pub consultation_id: i64,
+    pub author_id: i64,
+    pub author_label: String,
+    pub author_level: i32,
+    /// Comment id or amendment number, as published.
+    pub public_ref: String,
+    /// Where it is shown.
+    pub href: String,
+    /// The comment's body or the amendment's justification (markdown), and its quote.
+    pub body: String,
+    pub quote: String,
+}
+
+/// Finds a comment or an amendment.
+pub fn content(
+    conn: &mut DbConnection,
+    kind: Kind,
+    id: i64,
+) -> Result<Option<Content>, ModerationError> {
+    Ok(match kind {
+        Kind::Comment => {
+            let Some(c) = store::comments::by_id(conn, id)? else {
+                return Ok(None);
+            };
+            let href = match c.amendment_id {
+                Some(a) => match store::amendments::by_id(conn, a)? {
+                    Some(a) => {
+                        let slug = store::bills::by_id(conn, a.bill_id)?
+                            .map(|b| b.slug)
+                            .unwrap_or_default();
+                        format!("/bills/{slug}/amendments/{}#comment-{}", a.number, c.id)
+                    }
+                    None => String::new(),
+                },
+                None => format!(
+                    "/consultations/{}/articles/{}#comment-{}",
+                    c.consultation_id, c.article_wid, c.id
+                ),
+            };
+            Some(Content {
+                kind,
+                id,
+                consultation_id: c.consultation_id,
+                author_id: c.author_id,
+                author_label: c.author_label,
+                author_level: c.author_level,
+                public_ref: c.id.to_string(),
+                href,
+                body: c.body,
+                quote: c.quote,
+            })
+        }
+        Kind::Amendment => {
+            let Some(a) = store::amendments::by_id(conn, id)? else {
+                return Ok(None);
+            };
+            let slug = store::bills::by_id(conn, a.bill_id)?
+                .map(|b| b.slug)
+                .unwrap_or_default();
+            let body = store::amendments::revision(conn, a.id, a.revision)?
+                .map(|r| r.justification)
+                .unwrap_or_default();
+            Some(Content {
+                kind,
+                id,
+                consultation_id: a.consultation_id,
+                author_id: a.author_id,
+                author_label: a.author_label,
+                author_level: a.author_level,
+                public_ref: display_number(&slug, a.number),
+                href: format!("/bills/{slug}/amendments/{}", a.number),
+                body,
+                quote: String::new(),
+            })
+        }
+    })
+}
+
+/// Refuses people whose account is suspended now (checked by every posting, reporting
+/// and voting use case, inside its transaction or just before it).
+pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), String> {
+    match db::suspended_until(conn, account_id, &now()) {
+        Ok(None) => Ok(()),
+        Ok(Some(until)) => Err(until),
+        // Failing closed would lock everybody out on a storage hiccup; the write that
+        // follows fails on the same database anyway.
+        Err(_) => Ok(()),
+    }
+}
+
+fn check_active(conn: &mut DbConnection, who: &SessionInfo) -> Result<(), ModerationError> {
+    ensure_active(conn, who.account.id).map_err(ModerationError::Suspended)
+}
+
+/// What a report led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub report: Report,
+    /// The report brought the qualifying reports to the threshold: the content is now
+    /// hidden until a moderator decides.
+    pub hidden_now: bool,
+}
+
+/// A signed-in person reports a comment or an amendment, once per item. At `threshold`
+/// reports from distinct people at level 1 or more, the item is hidden until a
+/// moderator decides (0: never automatically).
+pub fn report(
+    store: &Store,
+    who: &SessionInfo,
+    kind: Kind,
+    id: i64,
+    reason: Reason,
+    detail: &str,
+    threshold: u32,
+) -> Result<Reported, ModerationError> {
+    let Some(detail) = rules::clean_text(detail) else {
+        return invalid("detail", "err_text_too_long");
+    };
+    if reason == Reason::Other && detail.is_empty() {
+        return invalid("detail", "err_report_other_needs_text");
+    }
+    store.transaction(|conn| {
+        check_active(conn, who)?;
+        let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
+        if db::report_by(conn, kind.as_str(), id, who.account.id)?.is_some() {
+            return Err(ModerationError::AlreadyReported);
+        }
+        let report = db::insert_report(
+            conn,
+            &db::NewReport {
+                consultation_id: c.consultation_id,
+                target_kind: kind.as_str(),
+                target_id: id,
+                reporter_id: who.account.id,
+                reporter_level: i32::from(who.level().get()),
+                reason: reason.as_str(),
+                detail: &detail,
+            },
+        )?;
+        let mut item = db::item(conn, kind.as_str(), id)?.unwrap_or(Item {
+            target_kind: kind.as_str().to_string(),
+            target_id: id,
+            consultation_id: c.consultation_id,
+            state: "visible".into(),
+            rule: String::new(),
+            reason: String::new(),
+            open_reports: 0,
+            queued_at: None,
+            decision_seq: None,
+        });
+        item.open_reports += 1;
+        if item.queued_at.is_none() {
+            item.queued_at = Some(report.created_at.clone());
+        }
+        let moderator_decided = match item.decision_seq {
+            Some(seq) => db::decision(conn, seq)?.is_some_and(|d| d.moderator_id.is_some()),
+            None => false,
+        };
+        let all = db::reports_on(conn, kind.as_str(), id)?;
+        let qualifying = all.iter().filter(|r| r.reporter_level >= 1).count();
+        let hidden_now = item.state == "visible"
+            && rules::auto_hides(
+                u32::try_from(qualifying).unwrap_or(u32::MAX),
+                threshold,
+                moderator_decided,
+            );
+        if hidden_now {
+            let entry = db::append(
+                conn,
+                record(Action::AutoHide, &c, RULE_REPORTS, "", ""),
+                &Private {
+                    moderator_id: None,
+                    subject_id: Some(c.author_id),
+                    target_id: Some(id),
+                },
+            )?;
+            item.state = "hidden_auto".into();
+            item.rule = RULE_REPORTS.into();
+            item.reason = String::new();
+            item.decision_seq = Some(entry.seq);
+        }
+        db::save_item(conn, &item)?;
+        store::audit::record(
+            conn,
+            Some(who.account.id),
+            "report",
+            None,
+            &json!({"kind": kind.as_str(), "id": id, "reason": reason.as_str()}),
+        )?;
+        Ok(Reported { report, hidden_now })
+    })
+}
+
+fn record(action: Action, c: &Content, rule: &str, reason: &str, moderator: &str) -> LogRecord {
+    LogRecord {
+        seq: 0,
+        at: String::new(),
+        action: action.as_str().into(),
+        target_kind: c.kind.as_str().into(),
+        target_ref: c.public_ref.clone(),
+        consultation: Some(c.consultation_id),
+        rule: rule.into(),
+        reason: reason.into(),
+        moderator: moderator.into(),
+    }
+}
+
+/// A moderator's decision on content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hide it under a rule.
+    Hide(Reason),
+    /// Show it again (or confirm it stays shown).
+    Restore,
+}
+
+fn public_reason(text: &str) -> Result<String, ModerationError> {
+    match rules::clean_text(text) {
+        None => invalid("reason", "err_text_too_long"),
+        Some(t) if t.is_empty() => invalid("reason", "err_public_reason_required"),
+        Some(t) => Ok(t),
+    }
+}
+
+/// A moderator hides or restores content, with a reason shown publicly in its place
+/// (and in the log). The reports on it leave the queue.
+pub fn decide(
+    store: &Store,
+    who: &SessionInfo,
+    kind: Kind,
+    id: i64,
+    verdict: Verdict,
+    reason: &str,
+) -> Result<LogRow, ModerationError> {
+    moderator_only(who)?;
+    let reason = public_reason(reason)?;
+    store.transaction(|conn| {
+        let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
+        let name = db::moderator_name(conn, who.account.id)?;
+        let (action, rule, state) = match verdict {
+            Verdict::Hide(r) => (Action::Hide, r.as_str(), "hidden"),
+            Verdict::Restore => (Action::Restore, "", "visible"),
+        };
+        let entry = db::append(
+            conn,
+            record(action, &c, rule, &reason, &name),
+            &Private {
+                moderator_id: Some(who.account.id),
+                subject_id: Some(c.author_id),
+                target_id: Some(id),
+            },
+        )?;
+        db::save_item(
+            conn,
+            &Item {
+                target_kind: kind.as_str().into(),
+                target_id: id,
+                consultation_id: c.consultation_id,
+                state: state.into(),
+                rule: rule.into(),
+                reason: reason.clone(),
+                open_reports: 0,
+                queued_at: None,
+                decision_seq: Some(entry.seq),
+            },
+        )?;
+        Ok(entry)
+    })
+}
+
+/// The longest suspension, in days.
+pub const MAX_SUSPENSION_DAYS: u32 = 365;
+
+/// A moderator suspends the author of a contribution for `days`: they can still read
+/// and sign in, but not post, report or vote until then.
+pub fn suspend_author(
+    store: &Store,
+    who: &SessionInfo,
+    kind: Kind,
+    id: i64,
+    days: u32,
+    reason: &str,
+) -> Result<LogRow, ModerationError> {
+    moderator_only(who)?;
+    if days == 0 || days > MAX_SUSPENSION_DAYS {
+        return invalid("days", "err_suspension_days");
+    }
+    let reason = public_reason(reason)?;
+    store.transaction(|conn| {
+        let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
+        if c.author_id == who.account.id {
+            return invalid("days", "err_suspend_self");
+        }
+        let name = db::moderator_name(conn, who.account.id)?;
+        let until = now_plus_hours(i64::from(days) * 24);
+        let entry = db::append(
+            conn,
+            LogRecord {
+                target_kind: "account".into(),
+                target_ref: String::new(),
+                ..record(Action::Suspend, &c, "", &reason, &name)
+            },
+            &Private {
+                moderator_id: Some(who.account.id),
+                subject_id: Some(c.author_id),
+                target_id: None,
+            },
+        )?;
+        db::suspend(conn, c.author_id, entry.seq, &until)?;
+        Ok(entry)
+    })
+}
+
+/// The person a decision concerns appeals it, once, with their reasons.
+pub fn appeal(
+    store: &Store,
+    who: &SessionInfo,
+    seq: i64,
+    body: &str,
+) -> Result<(), ModerationError> {
+    let body = match rules::clean_text(body) {
+        None => return invalid("body", "err_text_too_long"),
+        Some(b) if b.is_empty() => return invalid("body", "err_appeal_required"),
+        Some(b) => b,
+    };
+    store.transaction(|conn| {
+        let entry = db::entry(conn, seq)?.ok_or(ModerationError::NotFound)?;
+        let decision = db::decision(conn, seq)?.ok_or(ModerationError::NotFound)?;
+        if decision.subject_id != Some(who.account.id) {
+            return Err(ModerationError::NotYours);
+        }
+        if !Action::parse(&entry.action).is_some_and(Action::appealable) {
+            return Err(ModerationError::NotAppealable);
+        }
+        if db::appeal(conn, seq)?.is_some() {
+            return Err(ModerationError::AlreadyAppealed);
+        }
+        db::insert_appeal(conn, seq, who.account.id, &body)?;
+        Ok(())
+    })
+}
+
+/// Another moderator upholds or overturns an appealed decision, with a public answer.
+/// Overturning a hiding shows the content again; overturning a suspension lifts it.
+pub fn decide_appeal(
+    store: &Store,
+    who: &SessionInfo,
+    seq: i64,
+    uphold: bool,
+    answer: &str,
+) -> Result<LogRow, ModerationError> {
+    moderator_only(who)?;
+    let answer = public_reason(answer)?;
+    store.transaction(|conn| {
+        let appeal = db::appeal(conn, seq)?.ok_or(ModerationError::NotFound)?;
+        if appeal.status != "pending" {
+            return Err(ModerationError::AlreadyDecided);
+        }
+        let original = db::entry(conn, seq)?.ok_or(ModerationError::NotFound)?;
+        let decision = db::decision(conn, seq)?.ok_or(ModerationError::NotFound)?;
+        if !rules::may_decide_appeal(who.account.id, decision.moderator_id) {
+            return Err(ModerationError::OwnDecision);
+        }
+        let name = db::moderator_name(conn, who.account.id)?;
+        let action = if uphold {
+            Action::AppealUpheld
+        } else {
+            Action::AppealOverturned
+        };
+        let entry = db::append(
+            conn,
+            LogRecord {
+                seq: 0,
+                at: String::new(),
+                action: action.as_str().into(),
+                target_kind: original.target_kind.clone(),
+                target_ref: original.target_ref.clone(),
+                consultation: original.consultation_id,
+                rule: original.rule.clone(),
+                reason: answer.clone(),
+                moderator: name,
+            },
+            &Private {
+                moderator_id: Some(who.account.id),
+                subject_id: decision.subject_id,
+                target_id: decision.target_id,
+            },
+        )?;
+        if !db::decide_appeal(
+            conn,
+            seq,
+            if uphold { "upheld" } else { "overturned" },
+            who.account.id,
+            &answer,
+        )? {
+            return Err(ModerationError::AlreadyDecided);
+        }
+        if !uphold {
+            if original.action == Action::Suspend.as_str() {
+                db::lift_suspension(conn, seq)?;
+            } else if let (Some(kind), Some(id)) =
+                (Kind::parse(&original.target_kind), decision.target_id)
+            {
+                // Shown again, unless a later decision already changed it.
+                if let Some(mut item) = db::item(conn, kind.as_str(), id)? {
+                    if item.decision_seq == Some(seq) {
+                        item.state = "visible".into();
+                        item.rule = String::new();
+                        item.reason = answer.clone();
+                        item.decision_seq = Some(entry.seq);
+                        db::save_item(conn, &item)?;
+                    }
+                }
+            }
+        }
+        Ok(entry)
+    })
+}
+
+/// How hidden content is shown in place of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    /// The rule (`spam`…, or `reports` while waiting for a moderator).
+    pub rule: String,
+    /// The moderator's public reason ('' when hidden automatically).
+    pub reason: String,
+    /// Whether signed-in people may still read it in the moderated view.
+    pub readable: bool,
+    /// The log entry of the decision.
+    pub seq: Option<i64>,
+}
+
+/// The hidden contributions of a consultation, by kind and id.
+pub fn hidden_in(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+) -> Result<HashMap<(Kind, i64), Hidden>, StoreError> {
+    let mut out = HashMap::new();
+    for item in db::hidden_in(conn, consultation_id)? {
+        let Some(kind) = Kind::parse(&item.target_kind) else {
+            continue;
+        };
+        let reasons: Vec<Reason> = if item.rule == RULE_REPORTS {
+            db::reports_on(conn, &item.target_kind, item.target_id)?
+                .iter()
+                .filter_map(|r| Reason::parse(&r.reason))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        out.insert(
+            (kind, item.target_id),
+            Hidden {
+                readable: rules::readable_when_hidden(&item.rule, &reasons),
+                rule: item.rule,
+                reason: item.reason,
+                seq: item.decision_seq,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// One item of the moderators' queue.
+#[derive(Debug, Clone)]
+pub struct QueueEntry {
+    pub item: Item,
+    pub content: Content,
+    pub reports: Vec<Report>,
+}
+
+/// Items per page of the queue.
+pub const QUEUE_PAGE: i64 = 20;
+
+/// The moderators' queue, oldest report first, and how many items it holds.
+pub fn queue(
+    store: &Store,
+    who: &SessionInfo,
+    filter: &QueueFilter<'_>,
+    page: i64,
+) -> Result<(Vec<QueueEntry>, i64), ModerationError> {
+    moderator_only(who)?;
+    let mut conn = store.conn()?;
+    let total = db::queue_count(&mut conn, filter)?;
+    let items = db::queue(
+        &mut conn,
+        filter,
+        (page.max(1) - 1) * QUEUE_PAGE,
+        QUEUE_PAGE,
+    )?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(kind) = Kind::parse(&item.target_kind) else {
+            continue;
+        };
+        let Some(content) = content(&mut conn, kind, item.target_id)? else {
+            continue;
+        };
+        let reports = db::reports_on(&mut conn, &item.target_kind, item.target_id)?;
+        out.push(QueueEntry {
+            item,
+            content,
+            reports,
+        });
+    }
+    Ok((out, total))
+}
+
+/// A pending appeal with the decision it is against.
+#[derive(Debug, Clone)]
+pub struct AppealEntry {
+    pub appeal: Appeal,
+    pub decision: LogRow,
+    /// False when the viewer made the decision (another moderator must decide).
+    pub may_decide: bool,
+    pub content: Option<Content>,
+}
+
+pub fn pending_appeals(
+    store: &Store,
+    who: &SessionInfo,
+) -> Result<Vec<AppealEntry>, ModerationError> {
+    moderator_only(who)?;
+    let mut conn = store.conn()?;
+    let mut out = Vec::new();
+    for appeal in db::pending_appeals(&mut conn, 200)? {
+        let Some(decision) = db::entry(&mut conn, appeal.decision_seq)? else {
+            continue;
+        };
+        let private = db::decision(&mut conn, appeal.decision_seq)?;
+        let content = match (
+            Kind::parse(&decision.target_kind),
+            private.as_ref().and_then(|p| p.target_id),
+        ) {
+            (Some(k), Some(id)) => content(&mut conn, k, id)?,
+            _ => None,
+        };
+        out.push(AppealEntry {
+            may_decide: rules::may_decide_appeal(
+                who.account.id,
+                private.and_then(|p| p.moderator_id),
+            ),
+            appeal,
+            decision,
+            content,
+        });
+    }
+    Ok(out)
+}
+
+/// The decisions concerning the viewer, each with its appeal if any.
+pub fn my_decisions(
+    store: &Store,
+    who: &SessionInfo,
+) -> Result<Vec<(LogRow, Option<Appeal>)>, ModerationError> {
+    let mut conn = store.conn()?;
+    let rows = db::decisions_about(&mut conn, who.account.id)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let a = db::appeal(&mut conn, r.seq)?;
+        out.push((r, a));
+    }
+    Ok(out)
+}
+
+/// The end of the viewer's current suspension, if any.
+pub fn my_suspension(store: &Store, who: &SessionInfo) -> Result<Option<String>, StoreError> {
+    let mut conn = store.conn()?;
+    db::suspended_until(&mut conn, who.account.id, &now())
+}
+
+/// Entries per page of the public log.
+pub const LOG_PAGE: i64 = 50;
+
+/// A page of the public log (newest first) and its size.
+pub fn log_page(store: &Store, page: i64) -> Result<(Vec<LogRow>, i64), StoreError> {
+    let mut conn = store.conn()?;
+    let size = db::log_size(&mut conn)?;
+    let rows = db::log_page(&mut conn, (page.max(1) - 1) * LOG_PAGE, LOG_PAGE)?;
+    Ok((rows, size))
+}
+
+/// Walks the whole log in sequence order, a thousand entries at a time.
+pub fn each_entry(
+    store: &Store,
+    mut f: impl FnMut(&LogRow) -> Result<(), ChainError>,
+) -> Result<Result<(), ChainError>, StoreError> {
+    let mut conn = store.conn()?;
+    let mut after = 0;
+    loop {
+        let rows = db::entries_after(&mut conn, after, 1000)?;
+        let Some(last) = rows.last() else {
+            return Ok(Ok(()));
+        };
+        after = last.seq;
+        for r in &rows {
+            if let Err(e) = f(r) {
+                return Ok(Err(e));
+            }
+        }
+    }
+}
+
+/// Recomputes the chain of the whole log: its size and head hash, or where it breaks.
+pub fn verify_log(store: &Store) -> Result<Result<(i64, String), ChainError>, StoreError> {
+    let mut check = ChainCheck::default();
+    Ok(
+        each_entry(store, |r| check.push(&r.record(), &r.prev_hash, &r.hash))?
+            .map(|()| (check.size(), check.head().to_string())),
+    )
+}
+
+/// A rate limit: at most `max` actions per `window_secs`, per account; an address gets
+/// `ADDRESS_FACTOR` times as many (several people may share one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window_secs: i64,
+}
+
+pub const ADDRESS_FACTOR: u32 = 10;
+
+/// Counts one action of `account` from `address` under `what` (`post`, `report`,
+/// `vote`). `Err(seconds)` when over the limit: how long until the window resets.
+pub fn rate_limit(
+    store: &Store,
+    what: &str,
+    limit: Limit,
+    account: i64,
+    address: Option<&str>,
+) -> Result<Result<(), i64>, StoreError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (start, left) = rules::window(now, limit.window_secs);
+    let mut conn = store.conn()?;
+    let mine = db::hit(&mut conn, &format!("{what}:account:{account}"), start)?;
+    let theirs = match address {
+        // Addresses are kept hashed: the table never holds one in clear.
+        Some(a) => db::hit(
+            &mut conn,
+            &format!(
+                "{what}:address:{}",
+                crate::text::hash::sha256_hex(a.as_bytes())
+            ),
+            start,
+        )?,
+        None => 0,
+    };
+    // Now and then, forget windows long gone.
+    if mine == 1 && now % 17 == 0 {
+        db::forget_windows(&mut conn, start - 86_400)?;
+    }
+    let over = u32::try_from(mine).unwrap_or(0) > limit.max
+        || u32::try_from(theirs).unwrap_or(0) > limit.max.saturating_mul(ADDRESS_FACTOR);
+    Ok(if over { Err(left) } else { Ok(()) })
+}

@@ -1,0 +1,615 @@
+//! Moderation (docs/moderation.md): reports and automatic hiding, moderators' decisions,
+//! suspensions, appeals decided by another moderator, the hash-chained public log, and
+//! rate limits — through the service layer and the pages, on the backend chosen by
+//! AMENDA_TEST_DATABASE_URL.
+
+mod common;
+
+use amenda::domain::identity::{Level, Role};
+use amenda::domain::moderation::{ChainError, Reason};
+use amenda::service::comments::{self, NewComment, Target};
+use amenda::service::consultation::{self, ConsultationError, Disclosure, NewConsultation};
+use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
+use amenda::service::moderation::{self as moderation, Kind, Limit, ModerationError, Verdict};
+use amenda::service::voting::{Choice, LogKey, VoteError, Voting};
+use amenda::store::moderation::QueueFilter;
+use amenda::text::UnitKind;
+
+const KEY: [u8; 32] = [9; 32];
+
+fn person(store: &amenda::store::Store, subject: &str, level: u8) -> SessionInfo {
+    sign_in(
+        store,
+        &Authenticated {
+            provider: "test",
+            subject,
+            display_name: subject,
+            email: None,
+            level: Level::new(i64::from(level)).unwrap(),
+            acr: None,
+            user_agent: "test",
+            id_token: None,
+        },
+    )
+    .unwrap()
+    .1
+}
+
+fn with_role(store: &amenda::store::Store, subject: &str, role: Role) -> SessionInfo {
+    let s = person(store, subject, 1);
+    amenda::store::accounts::grant(&mut store.conn().unwrap(), s.account.id, role, None).unwrap();
+    person(store, subject, 1)
+}
+
+fn day_plus(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
+
+/// A consultation on budget-participatif v3 (levels 1, 1, 1), open for amendments;
+/// returns it and the wid of its first article.
+fn setup(store: &common::TestStore) -> (i64, String, Voting) {
+    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    let staff = with_role(store, "staff", Role::Staff);
+    let id = consultation::open(
+        store,
+        &staff,
+        &NewConsultation {
+            bill_slug: "budget-participatif",
+            version: 3,
+            title: "Consultation",
+            description: "",
+            opens_on: &day_plus(0),
+            closes_on: &day_plus(30),
+            levels: [1, 1, 1],
+        },
+    )
+    .unwrap();
+    let v = Voting::new((**store).clone(), LogKey::random(), "moderation.test", 30);
+    assert_eq!(
+        consultation::advance(store, &staff, id, &v).unwrap(),
+        "amendments"
+    );
+    let mut conn = store.conn().unwrap();
+    let c = amenda::store::consultations::by_id(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    let wid = amenda::store::units::for_version(&mut conn, c.version_id)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.kind == UnitKind::Article)
+        .unwrap()
+        .wid;
+    (id, wid, v)
+}
+
+fn comment(
+    store: &amenda::store::Store,
+    who: &SessionInfo,
+    id: i64,
+    wid: &str,
+    body: &str,
+    token: &str,
+) -> Result<i64, ConsultationError> {
+    comments::post(
+        store,
+        &KEY,
+        who,
+        &NewComment {
+            consultation_id: id,
+            target: Target::Unit(wid),
+            parent: None,
+            quote: "",
+            body,
+            disclosure: Disclosure::Name,
+            form_token: token,
+        },
+    )
+    .map(|c| c.id)
+}
+
+fn hidden(store: &amenda::store::Store, id: i64) -> Vec<(i64, String, bool)> {
+    let mut v: Vec<_> = moderation::hidden_in(&mut store.conn().unwrap(), id)
+        .unwrap()
+        .into_iter()
+        .map(|((_, cid), h)| (cid, h.rule, h.readable))
+        .collect();
+    v.sort();
+    v
+}
+
+fn queue_len(store: &amenda::store::Store, m: &SessionInfo) -> i64 {
+    moderation::queue(store, m, &QueueFilter::default(), 1)
+        .unwrap()
+        .1
+}
+
+#[test]
+fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() {
+    let store = common::test_store();
+    let (id, wid, _) = setup(&store);
+    let author = person(&store, "author", 1);
+    let c = comment(
+        &store,
+        &author,
+        id,
+        &wid,
+        "Un avis tranché.",
+        "tok-comment-000001",
+    )
+    .unwrap();
+    let reporters: Vec<SessionInfo> = (0..5)
+        .map(|i| person(&store, &format!("reporter{i}"), if i == 0 { 0 } else { 1 }))
+        .collect();
+    let m1 = with_role(&store, "mod-one", Role::Moderator);
+    let m2 = with_role(&store, "mod-two", Role::Moderator);
+    let report = |who: &SessionInfo, reason: Reason, detail: &str| {
+        moderation::report(&store, who, Kind::Comment, c, reason, detail, 3)
+    };
+
+    // "Other" needs a word; an unknown item is not found.
+    assert!(matches!(
+        report(&reporters[1], Reason::Other, " "),
+        Err(ModerationError::Invalid { .. })
+    ));
+    assert!(matches!(
+        moderation::report(
+            &store,
+            &reporters[1],
+            Kind::Comment,
+            c + 999,
+            Reason::Spam,
+            "",
+            3
+        ),
+        Err(ModerationError::NotFound)
+    ));
+    // Once per item and person.
+    assert!(!report(&reporters[1], Reason::Spam, "").unwrap().hidden_now);
+    assert!(matches!(
+        report(&reporters[1], Reason::Offensive, ""),
+        Err(ModerationError::AlreadyReported)
+    ));
+    // Level 0 reports are recorded but do not count towards hiding.
+    assert!(!report(&reporters[0], Reason::Spam, "").unwrap().hidden_now);
+    assert!(!report(&reporters[2], Reason::Spam, "").unwrap().hidden_now);
+    assert!(hidden(&store, id).is_empty());
+    // The third qualifying report hides it until a moderator decides, still readable.
+    assert!(
+        report(&reporters[3], Reason::Offensive, "insultant")
+            .unwrap()
+            .hidden_now
+    );
+    assert_eq!(hidden(&store, id), vec![(c, "reports".into(), true)]);
+
+    // The queue is for moderators, and holds the item with its four reports.
+    assert!(matches!(
+        moderation::queue(&store, &author, &QueueFilter::default(), 1),
+        Err(ModerationError::ModeratorsOnly)
+    ));
+    let (items, total) = moderation::queue(&store, &m1, &QueueFilter::default(), 1).unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(items[0].reports.len(), 4);
+    assert_eq!(items[0].content.body, "Un avis tranché.");
+    let only_amendments = QueueFilter {
+        kind: Some("amendment"),
+        ..QueueFilter::default()
+    };
+    assert_eq!(
+        moderation::queue(&store, &m1, &only_amendments, 1)
+            .unwrap()
+            .1,
+        0
+    );
+
+    // A reason is required; a moderator restores it; the queue empties.
+    assert!(matches!(
+        moderation::decide(&store, &m1, Kind::Comment, c, Verdict::Restore, "  "),
+        Err(ModerationError::Invalid { .. })
+    ));
+    assert!(matches!(
+        moderation::decide(&store, &author, Kind::Comment, c, Verdict::Restore, "ok"),
+        Err(ModerationError::ModeratorsOnly)
+    ));
+    moderation::decide(
+        &store,
+        &m1,
+        Kind::Comment,
+        c,
+        Verdict::Restore,
+        "Critique légitime.",
+    )
+    .unwrap();
+    assert!(hidden(&store, id).is_empty());
+    assert_eq!(queue_len(&store, &m1), 0);
+    // After a moderator's decision, more reports queue it again but do not hide it.
+    assert!(!report(&reporters[4], Reason::Spam, "").unwrap().hidden_now);
+    assert!(hidden(&store, id).is_empty());
+    assert_eq!(queue_len(&store, &m1), 1);
+
+    // Hidden as illegal: not readable even in the moderated view.
+    let hide = moderation::decide(
+        &store,
+        &m1,
+        Kind::Comment,
+        c,
+        Verdict::Hide(Reason::Illegal),
+        "Propos diffamatoires.",
+    )
+    .unwrap();
+    assert_eq!(hidden(&store, id), vec![(c, "illegal".into(), false)]);
+
+    // Appeals: by the person concerned only, once, of a moderator's hiding.
+    let restore_seq = hide.seq - 1;
+    assert!(matches!(
+        moderation::appeal(&store, &reporters[1], hide.seq, "Je conteste."),
+        Err(ModerationError::NotYours)
+    ));
+    assert!(matches!(
+        moderation::appeal(&store, &author, restore_seq, "Je conteste."),
+        Err(ModerationError::NotAppealable)
+    ));
+    assert!(matches!(
+        moderation::appeal(&store, &author, hide.seq, " "),
+        Err(ModerationError::Invalid { .. })
+    ));
+    moderation::appeal(
+        &store,
+        &author,
+        hide.seq,
+        "C'est une critique, pas une diffamation.",
+    )
+    .unwrap();
+    assert!(matches!(
+        moderation::appeal(&store, &author, hide.seq, "Encore."),
+        Err(ModerationError::AlreadyAppealed)
+    ));
+    // Decided by another moderator: the one who hid it cannot.
+    let pending = moderation::pending_appeals(&store, &m1).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(!pending[0].may_decide);
+    assert!(moderation::pending_appeals(&store, &m2).unwrap()[0].may_decide);
+    assert!(matches!(
+        moderation::decide_appeal(&store, &m1, hide.seq, false, "Annulé."),
+        Err(ModerationError::OwnDecision)
+    ));
+    moderation::decide_appeal(
+        &store,
+        &m2,
+        hide.seq,
+        false,
+        "Propos critiques mais licites.",
+    )
+    .unwrap();
+    assert!(hidden(&store, id).is_empty(), "overturned: shown again");
+    assert!(matches!(
+        moderation::decide_appeal(&store, &m2, hide.seq, true, "Encore."),
+        Err(ModerationError::AlreadyDecided)
+    ));
+
+    // The log holds every decision, chained; the author sees those about them.
+    let actions: Vec<String> = moderation::log_page(&store, 1)
+        .unwrap()
+        .0
+        .into_iter()
+        .rev()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["auto_hide", "restore", "hide", "appeal_overturned"]
+    );
+    assert_eq!(moderation::verify_log(&store).unwrap().unwrap().0, 4);
+    assert_eq!(moderation::my_decisions(&store, &author).unwrap().len(), 4);
+    assert!(moderation::my_decisions(&store, &reporters[1])
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
+    let store = common::test_store();
+    let (id, wid, v) = setup(&store);
+    let author = person(&store, "author", 1);
+    let m1 = with_role(&store, "mod-one", Role::Moderator);
+    let m2 = with_role(&store, "mod-two", Role::Moderator);
+    let c = comment(
+        &store,
+        &author,
+        id,
+        &wid,
+        "Achetez ici.",
+        "tok-comment-000001",
+    )
+    .unwrap();
+    assert!(matches!(
+        moderation::suspend_author(&store, &m1, Kind::Comment, c, 0, "Spam."),
+        Err(ModerationError::Invalid { .. })
+    ));
+    let s = moderation::suspend_author(&store, &m1, Kind::Comment, c, 7, "Spam répété.").unwrap();
+    assert_eq!(s.target_kind, "account");
+    assert_eq!(s.target_ref, "", "the log does not name the account");
+
+    // Cannot comment, file an amendment or report.
+    assert!(matches!(
+        comment(&store, &author, id, &wid, "Encore.", "tok-comment-000002"),
+        Err(ConsultationError::Suspended(_))
+    ));
+    let (_, _, art) = consultation::article(&store, id, &wid).unwrap();
+    let first = art.body.split_whitespace().next().unwrap().to_string();
+    let edited = art.body.replacen(&first, "Désormais,", 1);
+    let filing = consultation::Filing {
+        kind: consultation::FilingKind::Edit,
+        consultation_id: id,
+        wid: &wid,
+        article_sha256: &art.sha256,
+        text: &edited,
+        justification: "Plus clair.",
+        disclosure: Disclosure::Name,
+        form_token: "token-amendment-01",
+    };
+    assert!(matches!(
+        consultation::file(&store, &KEY, &author, &filing),
+        Err(ConsultationError::Suspended(_))
+    ));
+    let other = person(&store, "other", 1);
+    let oc = comment(
+        &store,
+        &other,
+        id,
+        &wid,
+        "Un autre avis.",
+        "tok-comment-000003",
+    )
+    .unwrap();
+    assert!(matches!(
+        moderation::report(&store, &author, Kind::Comment, oc, Reason::Spam, "", 3),
+        Err(ModerationError::Suspended(_))
+    ));
+
+    // Cannot vote.
+    let staff = with_role(&store, "staff", Role::Staff);
+    assert_eq!(
+        consultation::advance(&store, &staff, id, &v).unwrap(),
+        "voting"
+    );
+    let choice = Choice {
+        answers: vec![(0, 0)],
+        disclosure: amenda::ledger::entry::Disclosure::Pseudonymous,
+    };
+    let today = amenda::service::voting::today();
+    assert!(matches!(
+        v.prepare(&author, id, &choice, today),
+        Err(VoteError::Suspended(_))
+    ));
+    assert!(v.prepare(&other, id, &choice, today).is_ok());
+
+    // Appealed, overturned by another moderator: the suspension is lifted.
+    moderation::appeal(&store, &author, s.seq, "Erreur de personne.").unwrap();
+    moderation::decide_appeal(&store, &m2, s.seq, false, "Suspension levée.").unwrap();
+    assert!(v.prepare(&author, id, &choice, today).is_ok());
+}
+
+#[test]
+fn editing_or_deleting_a_past_log_row_is_detected() {
+    use diesel::RunQueryDsl;
+    let store = common::test_store();
+    let (id, wid, _) = setup(&store);
+    let author = person(&store, "author", 1);
+    let m = with_role(&store, "mod-one", Role::Moderator);
+    for n in 0..3 {
+        let c = comment(
+            &store,
+            &author,
+            id,
+            &wid,
+            "Texte.",
+            &format!("tok-comment-00000{n}"),
+        )
+        .unwrap();
+        moderation::decide(
+            &store,
+            &m,
+            Kind::Comment,
+            c,
+            Verdict::Hide(Reason::Spam),
+            "Publicité.",
+        )
+        .unwrap();
+    }
+    let (size, head) = moderation::verify_log(&store).unwrap().unwrap();
+    assert_eq!(size, 3);
+    assert_eq!(head.len(), 64);
+
+    let exec = |sql: &str| {
+        let mut conn = store.conn().unwrap();
+        match &mut *conn {
+            amenda::store::DbConnection::Sqlite(c) => diesel::sql_query(sql).execute(c),
+            amenda::store::DbConnection::Pg(c) => diesel::sql_query(sql).execute(c),
+        }
+        .unwrap();
+    };
+    // An edited reason.
+    exec("UPDATE moderation_log SET reason = 'Rien à signaler.' WHERE seq = 2");
+    assert_eq!(
+        moderation::verify_log(&store).unwrap(),
+        Err(ChainError::Hash { seq: 2 })
+    );
+    exec("UPDATE moderation_log SET reason = 'Publicité.' WHERE seq = 2");
+    assert!(moderation::verify_log(&store).unwrap().is_ok());
+    // A deleted entry.
+    exec("DELETE FROM moderation_decisions WHERE seq = 2");
+    exec("DELETE FROM moderation_log WHERE seq = 2");
+    assert_eq!(
+        moderation::verify_log(&store).unwrap(),
+        Err(ChainError::Gap {
+            expected: 2,
+            found: 3
+        })
+    );
+}
+
+#[test]
+fn rate_limits_trip_per_account_and_address_and_reset() {
+    let store = common::test_store();
+    let limit = Limit {
+        max: 2,
+        window_secs: 2,
+    };
+    // Start at the beginning of a window so that it does not end mid-test.
+    let now = || time::OffsetDateTime::now_utc().unix_timestamp();
+    let start = now();
+    while now() == start {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if now() % 2 == 1 {
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+    }
+    let hit = |account: i64, addr: &str| {
+        moderation::rate_limit(&store, "post", limit, account, Some(addr)).unwrap()
+    };
+    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
+    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
+    let wait = hit(1, "192.0.2.1").unwrap_err();
+    assert!((1..=2).contains(&wait), "{wait}");
+    assert_eq!(hit(2, "192.0.2.2"), Ok(()), "per account");
+    // Many accounts from one address: the address limit (ten times) trips.
+    let mut refused = 0;
+    for account in 100..125 {
+        if hit(account, "198.51.100.7").is_err() {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 25 - 20);
+    // The next window starts afresh.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
+}
+
+mod pages {
+    use super::*;
+    use amenda::web::{PseudonymKey, WebConfig};
+    use common::web::{demo_client, get, post, sign_in};
+    use rocket::http::Status;
+
+    #[test]
+    fn report_queue_decision_appeal_and_public_log_through_the_pages() {
+        let store = common::test_store();
+        let (id, wid, _) = setup(&store);
+        let config = || WebConfig {
+            pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+            moderation: amenda::config::ModerationConfig {
+                report_threshold: 1,
+                post_limit: "2/3600".into(),
+                ..Default::default()
+            },
+            ..WebConfig::default()
+        };
+        let cam = demo_client(&store, config());
+        sign_in(&cam, "camille", 1);
+        let page_url = format!("/consultations/{id}/articles/{wid}");
+        for (n, body) in ["Premier+avis.", "Second+avis."].iter().enumerate() {
+            let (status, _, _) = post(
+                &cam,
+                &format!("/consultations/{id}/comments"),
+                &format!(
+                    "token=tok-page-comment-{n:04}&unit={wid}&quote=&disclosure=name&body={body}"
+                ),
+            );
+            assert_eq!(status, Status::SeeOther);
+        }
+        // The post limit (2 per hour here) trips with a clear message and Retry-After.
+        let res = cam
+            .post(format!("/consultations/{id}/comments"))
+            .header(rocket::http::ContentType::Form)
+            .body(format!(
+                "csrf={}&token=tok-page-comment-0003&unit={wid}&quote=&disclosure=name&body=Trois",
+                common::web::csrf(&cam)
+            ))
+            .dispatch();
+        assert_eq!(res.status(), Status::TooManyRequests);
+        assert!(res.headers().get_one("Retry-After").is_some());
+        assert!(res.into_string().unwrap().contains("Please wait"));
+
+        let first = amenda::store::comments::for_article(&mut store.conn().unwrap(), id, &wid)
+            .unwrap()[0]
+            .id;
+        // Yanis reports it (threshold 1 here): hidden, with the notice in its place.
+        let yanis = demo_client(&store, config());
+        sign_in(&yanis, "yanis", 1);
+        let (_, page) = get(&yanis, &page_url);
+        assert!(page.contains("action=\"/reports\""), "a report form");
+        let (status, page, _) = post(
+            &yanis,
+            "/reports",
+            &format!("kind=comment&id={first}&reason=spam&detail=publicit%C3%A9"),
+        );
+        assert_eq!(status, Status::Ok, "{page}");
+        assert!(page.contains("now hidden"), "{page}");
+        let (status, _, _) = post(
+            &yanis,
+            "/reports",
+            &format!("kind=comment&id={first}&reason=spam&detail="),
+        );
+        assert_eq!(status, Status::Conflict, "once per item");
+        let anon = demo_client(&store, config());
+        let (_, page) = get(&anon, &page_url);
+        assert!(page.contains("until a moderator decides") && !page.contains("Premier avis."));
+        // Signed-in people may open the moderated view.
+        let (_, page) = get(&yanis, &page_url);
+        assert!(page.contains("Show the moderated content") && page.contains("Premier avis."));
+        // The JSON read endpoint leaves the text out.
+        let (_, json) = get(
+            &anon,
+            &format!("/api/v1/consultations/{id}/comments?article={wid}"),
+        );
+        assert!(!json.contains("Premier avis.") && json.contains("\"rule\":\"reports\""));
+
+        // The queue: moderators only.
+        let (status, _) = get(&yanis, "/moderation/queue");
+        assert_eq!(status, Status::Forbidden);
+        let dom = demo_client(&store, config());
+        sign_in(&dom, "dominique", 1);
+        let (status, page) = get(&dom, "/moderation/queue");
+        assert_eq!(status, Status::Ok);
+        assert!(page.contains("Premier avis.") && page.contains("Spam or advertising"));
+        let (status, _, loc) = post(
+            &dom,
+            &format!("/moderation/items/comment/{first}/decide"),
+            "verdict=hide&rule=spam&reason=Publicit%C3%A9+commerciale",
+        );
+        assert_eq!(status, Status::SeeOther);
+        let (_, page) = get(&dom, &loc.unwrap());
+        assert!(page.contains("id=\"decision-done\"") && page.contains("id=\"queue-empty\""));
+        let (_, page) = get(&anon, &page_url);
+        assert!(page.contains("Publicité commerciale"));
+
+        // The author appeals from their page; the same moderator cannot decide it.
+        let (_, page) = get(&cam, "/account/moderation");
+        assert!(page.contains("Publicité commerciale"));
+        let (status, _, _) = post(
+            &cam,
+            "/account/moderation/2/appeal",
+            "body=Ce+n%27est+pas+du+spam.",
+        );
+        assert_eq!(status, Status::SeeOther);
+        let (_, page) = get(&dom, "/moderation/appeals");
+        assert!(page.contains("pas du spam") && page.contains("cannot decide an appeal"));
+        let (status, _, _) = post(
+            &dom,
+            "/moderation/appeals/2",
+            "outcome=overturn&answer=Non.",
+        );
+        assert_eq!(status, Status::Forbidden);
+
+        // The public log: every decision, verified, in CSV too.
+        let (status, page) = get(&anon, "/moderation/log");
+        assert_eq!(status, Status::Ok);
+        assert!(page.contains("id=\"log-verified\"") && page.contains("mod-1"));
+        let (_, csv) = get(&anon, "/moderation/log.csv");
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "seq,at,action,target_kind,target_ref,consultation,rule,reason,moderator,prev_hash,hash");
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[2].contains(",hide,comment,") && !csv.contains("Camille"));
+    }
+}
