@@ -311,6 +311,91 @@ const scenarios = [
     },
   },
   {
+    // Every user-written field carries a script payload: nothing may run (the context
+    // bypasses the CSP, so only the escaping stands between the payload and a script).
+    name: 'report, moderate and appeal; user-written text stays inert',
+    async run({ page, context, base, audit }) {
+      const payload = (tag) => `${tag} <script>window.__xss="${tag}"</script><img src=x onerror="window.__xss='${tag}'"> <svg onload="alert('${tag}')">`;
+      const dialogs = [];
+      page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+      const inert = async (where) => {
+        const ran = await page.evaluate(() => window.__xss || null);
+        expect(ran === null && dialogs.length === 0, `a payload ran on ${where}: ${ran} ${dialogs.join(' ')}`);
+        expect((await page.locator('main script, main img[src="x"], main svg[onload]').count()) === 0,
+          `a payload became markup on ${where}`);
+      };
+      const signIn = async (person, level) => {
+        await context.clearCookies();
+        await page.goto(`${base}/signin?next=/`);
+        await page.locator(`input[name=person][value=${person}]`).check();
+        await page.locator(`input[name=level][value="${level}"]`).check();
+        await clickAndWaitForLoad(page, page.locator('#demo-signin-submit'), 'the demo sign-in button');
+      };
+      // Camille comments with a payload.
+      await signIn('camille', 2);
+      await page.goto(`${base}/bills/budget-participatif/consultations`);
+      await clickAndWaitForLoad(page, page.locator('ul.consultations a').first(), 'the demo consultation');
+      await clickAndWaitForLoad(page, page.locator('table.articles td.comments-count a').last(), 'the comments link');
+      const articleUrl = page.url().split('#')[0];
+      await page.locator('textarea#comment-body').fill(payload('comment'));
+      await clickAndWaitForLoad(page, page.locator('#comment-submit'), 'the comment button');
+      const commentId = page.url().split('#comment-')[1];
+      expect(/^\d+$/.test(commentId || ''), `after commenting the page is ${page.url()}`);
+      await inert('the article page');
+      // Yanis reports it, with a payload in the details.
+      await signIn('yanis', 1);
+      await page.goto(`${articleUrl}#comment-${commentId}`);
+      const item = page.locator(`li#comment-${commentId}`);
+      await item.locator('details.report-form summary').click();
+      await item.locator('input[name=reason][value=spam]').check();
+      await item.locator('input[name=detail]').fill(payload('report'));
+      await clickAndWaitForLoad(page, item.locator('details.report-form button[type=submit]'), 'the report button');
+      expect((await page.locator('#notice-message').count()) === 1, 'no confirmation after reporting');
+      await audit('30-report-recorded');
+      // Dominique, moderator, works from the queue and hides it with a payload as reason.
+      await signIn('dominique', 1);
+      await clickAndWaitForLoad(page, page.locator('#queue-link'), 'the moderation queue link');
+      const entry = page.locator(`#queue-comment-${commentId}`);
+      expect((await entry.count()) === 1, 'the reported comment is not in the queue');
+      expect((await entry.locator('ul.reports').innerText()).includes('<script>'), 'the report detail is not shown as text');
+      await inert('the moderation queue');
+      await audit('31-moderation-queue');
+      await entry.locator('input[name=verdict][value=hide]').check();
+      await entry.locator('select[name=rule]').selectOption('spam');
+      await entry.locator('.decide-form input[name=reason]').fill(payload('reason'));
+      await clickAndWaitForLoad(page, entry.locator('.decide-form button[type=submit]'), 'the decision button');
+      expect((await page.locator('#decision-done').count()) === 1, 'no confirmation after deciding');
+      await page.goto(`${base}/moderation/log`);
+      expect((await page.locator('#log-verified').count()) === 1, 'the log is not verified');
+      expect((await page.locator('#moderation-log').innerText()).includes('<script>'), 'the reason is not shown as text');
+      await inert('the public moderation log');
+      await audit('32-moderation-log');
+      // Anyone sees the notice and the reason; signed-in people may open the moderated view.
+      await page.goto(`${articleUrl}#comment-${commentId}`);
+      expect((await item.locator('.moderated').count()) === 1, 'the hidden comment shows no notice');
+      await item.locator('details.moderated-view summary').click();
+      expect((await item.locator('details.moderated-view').innerText()).includes('<script>'), 'the moderated view is not text');
+      await inert('the article page with a hidden comment');
+      await audit('33-hidden-comment');
+      // Camille appeals, with a payload; the same moderator cannot decide it.
+      await signIn('camille', 2);
+      await page.goto(`${base}/account`);
+      await clickAndWaitForLoad(page, page.locator('#my-moderation-link'), 'the my-moderation link');
+      await page.locator('#my-decisions textarea[name=body]').first().fill(payload('appeal'));
+      await clickAndWaitForLoad(page, page.locator('#my-decisions button[type=submit]').first(), 'the appeal button');
+      expect((await page.locator('#appeal-done').count()) === 1, 'no confirmation after appealing');
+      await inert('my moderation page');
+      await audit('34-my-moderation');
+      await signIn('dominique', 1);
+      await page.goto(`${base}/moderation/appeals`);
+      expect((await page.locator('#appeals .appeal-body').first().innerText()).includes('<script>'), 'the appeal is not shown as text');
+      expect((await page.locator('#appeals form').count()) === 0, 'the moderator may decide an appeal of their own decision');
+      await inert('the appeals page');
+      await audit('35-appeals');
+      await context.clearCookies();
+    },
+  },
+  {
     // Its own demo server: the vote moves the demo consultation past its amendment
     // phase, which the other scenarios need.
     name: 'vote, download the receipt, close and read the results',
