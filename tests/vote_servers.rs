@@ -32,10 +32,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `amenda demo` on this test's data folder and database; waits until it serves.
+/// `amenda demo` on this test's data folder and database; waits until it serves. The
+/// load test votes far beyond the default vote limit: it is lifted here.
 fn start(store: &common::TestStore) -> Server {
+    start_with(store, &[("AMENDA_VOTE_LIMIT", "1000000/60")])
+}
+
+fn start_with(store: &common::TestStore, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_amenda"))
+        .envs(env.iter().copied())
         .arg("--data")
         .arg(store.data_dir())
         .arg("--database-url")
@@ -244,4 +250,84 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
     assert!(v.ballot_entries > receipts.len() as u64);
     assert_eq!(v.counted_ballots, people.len() as u64);
     assert_eq!(v.entries, log.size as u64 + 2);
+}
+
+/// A comment through the page form; returns the status.
+fn comment(c: &reqwest::blocking::Client, base: &str, id: i64, wid: &str, n: u32) -> u16 {
+    let t = csrf(c, base);
+    let token = format!("tok-two-servers-{n:04}");
+    let body = format!("Avis numéro {n}.");
+    c.post(format!("{base}/consultations/{id}/comments"))
+        .form(&[
+            ("csrf", t.as_str()),
+            ("token", token.as_str()),
+            ("unit", wid),
+            ("quote", ""),
+            ("disclosure", "name"),
+            ("body", body.as_str()),
+        ])
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn rate_limits_hold_across_two_app_servers_on_one_database() {
+    let store = common::test_store();
+    let limits = [("AMENDA_POST_LIMIT", "3/3600")];
+    let a = start_with(&store, &limits);
+    let b = start_with(&store, &limits);
+    let id = 1i64;
+    let wid = {
+        let mut conn = store.conn().unwrap();
+        let c = amenda::store::consultations::by_id(&mut conn, id)
+            .unwrap()
+            .unwrap();
+        amenda::store::units::for_version(&mut conn, c.version_id)
+            .unwrap()
+            .into_iter()
+            .find(|u| u.kind == amenda::text::UnitKind::Article)
+            .unwrap()
+            .wid
+    };
+    // Camille posts through A, B, A: three comments, the limit.
+    let on_a = browser();
+    sign_in(&on_a, &a.base, "camille", 2);
+    let on_b = browser();
+    sign_in(&on_b, &b.base, "camille", 2);
+    assert_eq!(comment(&on_a, &a.base, id, &wid, 1), 303);
+    assert_eq!(comment(&on_b, &b.base, id, &wid, 2), 303);
+    assert_eq!(comment(&on_a, &a.base, id, &wid, 3), 303);
+    // The fourth is refused on either server: they share the count.
+    for (c, base) in [(&on_b, &b.base), (&on_a, &a.base)] {
+        let t = csrf(c, base);
+        let res = c
+            .post(format!("{base}/consultations/{id}/comments"))
+            .form(&[
+                ("csrf", t.as_str()),
+                ("token", "tok-two-servers-9999"),
+                ("unit", wid.as_str()),
+                ("quote", ""),
+                ("disclosure", "name"),
+                ("body", "Encore un."),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 429, "{base}");
+        let wait: i64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3600).contains(&wait), "{wait}");
+    }
+    let n = amenda::store::comments::for_article(&mut store.conn().unwrap(), id, &wid)
+        .unwrap()
+        .len();
+    assert_eq!(n, 3, "nothing written beyond the limit");
+    // Someone else is not limited by Camille's count.
+    let yanis = browser();
+    sign_in(&yanis, &b.base, "yanis", 2);
+    assert_eq!(comment(&yanis, &b.base, id, &wid, 4), 303);
 }

@@ -351,6 +351,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
             {
                 println!("Demo consultation: /consultations/{id}");
             }
+            // The demo reads no amenda.toml, but the moderation settings may be set
+            // through the environment (AMENDA_REPORT_THRESHOLD, AMENDA_*_LIMIT).
+            let mut env = crate::config::Config::default();
+            env.apply_env(|k| std::env::var(k).ok());
+            env.check()?;
             serve(
                 &cli.data,
                 store,
@@ -359,6 +364,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 WebConfig {
                     demo: true,
                     public_url: format!("http://127.0.0.1:{port}"),
+                    moderation: env.moderation,
                     ..WebConfig::default()
                 },
             )
