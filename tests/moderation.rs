@@ -613,3 +613,74 @@ mod pages {
         assert!(lines[2].contains(",hide,comment,") && !csv.contains("Camille"));
     }
 }
+
+/// `amenda export` writes the public log as CSV, and the chain verifies offline from the
+/// file alone; a changed reason in the file is caught.
+#[test]
+fn the_exported_log_verifies_offline() {
+    use amenda::domain::moderation::{ChainCheck, LogRecord};
+    let store = common::test_store();
+    let (id, wid, _) = setup(&store);
+    let author = person(&store, "author", 1);
+    let m = with_role(&store, "mod-one", Role::Moderator);
+    for n in 0..2 {
+        let c = comment(
+            &store,
+            &author,
+            id,
+            &wid,
+            "Texte.",
+            &format!("tok-comment-00000{n}"),
+        )
+        .unwrap();
+        moderation::decide(
+            &store,
+            &m,
+            Kind::Comment,
+            c,
+            Verdict::Hide(Reason::OffTopic),
+            "Hors sujet, \"vraiment\".",
+        )
+        .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_amenda"))
+        .arg("--data")
+        .arg(store.data_dir())
+        .arg("--database-url")
+        .arg(store.database_url())
+        .arg("export")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(out.path().join("moderation_log.csv")).unwrap();
+    let verify = |text: &str| {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let mut check = ChainCheck::default();
+        for row in r.records() {
+            let row = row.unwrap();
+            let rec = LogRecord {
+                seq: row[0].parse().unwrap(),
+                at: row[1].into(),
+                action: row[2].into(),
+                target_kind: row[3].into(),
+                target_ref: row[4].into(),
+                consultation: row[5].parse().ok(),
+                rule: row[6].into(),
+                reason: row[7].into(),
+                moderator: row[8].into(),
+            };
+            check.push(&rec, &row[9], &row[10])?;
+        }
+        Ok::<_, ChainError>(check.size())
+    };
+    assert_eq!(verify(&csv), Ok(2));
+    assert!(!csv.contains("author"), "no account in the public log");
+    let tampered = csv.replacen("Hors sujet", "Hors-sujet", 1);
+    assert_eq!(verify(&tampered), Err(ChainError::Hash { seq: 1 }));
+}

@@ -273,6 +273,14 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     dir.display()
                 );
             }
+            if consultation.is_none() {
+                std::fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
+                let path = out_dir.join("moderation_log.csv");
+                let file =
+                    std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                crate::service::moderation::write_log_csv(&store, std::io::BufWriter::new(file))?;
+                println!("Moderation log written to {}", path.display());
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -607,60 +607,13 @@ async fn log_page(
     .await
 }
 
-/// The columns of `moderation_log.csv` (docs/moderation.md): everything the chain
-/// hashes, plus the hashes.
-pub const LOG_CSV_HEADER: [&str; 11] = [
-    "seq",
-    "at",
-    "action",
-    "target_kind",
-    "target_ref",
-    "consultation",
-    "rule",
-    "reason",
-    "moderator",
-    "prev_hash",
-    "hash",
-];
-
-/// Writes the whole log as CSV, a thousand rows at a time.
-pub fn write_log_csv(store: &crate::store::Store, out: impl std::io::Write) -> Result<(), String> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(LOG_CSV_HEADER).map_err(|e| e.to_string())?;
-    let mut failed = None;
-    svc::each_entry(store, |r| {
-        let consultation = r.consultation_id.map(|c| c.to_string()).unwrap_or_default();
-        if let Err(e) = w.write_record([
-            r.seq.to_string().as_str(),
-            &r.at,
-            &r.action,
-            &r.target_kind,
-            &r.target_ref,
-            &consultation,
-            &r.rule,
-            &r.reason,
-            &r.moderator,
-            &r.prev_hash,
-            &r.hash,
-        ]) {
-            failed.get_or_insert(e.to_string());
-        }
-        Ok(())
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    w.flush().map_err(|e| e.to_string())
-}
-
 #[get("/moderation/log.csv")]
 async fn log_csv(app: &State<AppState>, ctx: Ctx) -> Result<(ContentType, Vec<u8>), AppError> {
     let lang = ctx.lang;
     super::blocking(app, lang, move |app| {
         let mut out = Vec::new();
-        write_log_csv(app.reader.store(), &mut out).map_err(|e| AppError::internal(lang, e))?;
+        svc::write_log_csv(app.reader.store(), &mut out)
+            .map_err(|e| AppError::internal(lang, e))?;
         Ok((
             ContentType::new("text", "csv").with_params(("charset", "utf-8")),
             out,

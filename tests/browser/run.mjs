@@ -251,7 +251,8 @@ const scenarios = [
       const before = await text.inputValue();
       const first = before.split(/\s+/)[0];
       await text.fill(before.replace(first, 'Désormais'));
-      await page.locator('textarea#justification').fill('Une formulation plus claire.');
+      // A script payload in the justification must stay text (see also the moderation scenario).
+      await page.locator('textarea#justification').fill('Une formulation plus claire. <script>window.__xss=1</script><img src=x onerror="window.__xss=2">');
       await page.locator('input[name=disclosure][value=pseudonym]').check();
       await clickAndWaitForLoad(page, page.locator('#preview-button'), 'the preview button');
       expect((await page.locator('#preview ins').count()) > 0, 'the preview shows no inserted words');
@@ -264,6 +265,8 @@ const scenarios = [
       expect(h1.startsWith('AM-budget-participatif-'), `the amendment page is titled "${h1}"`);
       const author = await page.locator('#author').innerText();
       expect(!author.includes('Camille'), `published under the pseudonym, but the author line says "${author}"`);
+      expect((await page.evaluate(() => window.__xss || null)) === null, 'the justification payload ran');
+      expect((await page.locator('.justification').first().innerText()).includes('<script>'), 'the justification is not shown as text');
       await audit('18-amendment');
       // Its author corrects it (rectifié): a new revision, the earlier one kept.
       await clickAndWaitForLoad(page, page.locator('#rectify'), 'the correct-this-amendment link');
