@@ -5,3 +5,4 @@ pub mod bill;
 pub mod comment;
 pub mod consolidation;
 pub mod identity;
+pub mod similarity;
