@@ -25,8 +25,18 @@ const CAMPAIGN: &str = "Nous demandons que le budget participatif soit porté à
     année devant le conseil municipal et les conseils de quartier.";
 
 const WORDS: [&str; 12] = [
-    "vraiment", "aussi", "notamment", "clairement", "également", "toujours", "enfin",
-    "surtout", "bien", "rapidement", "pleinement", "ensemble",
+    "vraiment",
+    "aussi",
+    "notamment",
+    "clairement",
+    "également",
+    "toujours",
+    "enfin",
+    "surtout",
+    "bien",
+    "rapidement",
+    "pleinement",
+    "ensemble",
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -55,8 +65,22 @@ fn git(args: &[&str]) -> Result<String, String> {
 fn history(bundle: &Path, dir: &Path, file: &str) -> Result<(String, Vec<String>), String> {
     let repo = dir.join(file).with_extension("git");
     let repo = repo.to_string_lossy().to_string();
-    git(&["clone", "--quiet", "--bare", &bundle.to_string_lossy(), &repo])?;
-    let commits = git(&["--git-dir", &repo, "log", "--format=%H", "--all", "--", file])?;
+    git(&[
+        "clone",
+        "--quiet",
+        "--bare",
+        &bundle.to_string_lossy(),
+        &repo,
+    ])?;
+    let commits = git(&[
+        "--git-dir",
+        &repo,
+        "log",
+        "--format=%H",
+        "--all",
+        "--",
+        file,
+    ])?;
     Ok((repo, commits.lines().map(str::to_string).collect()))
 }
 
@@ -193,11 +217,7 @@ fn main() {
     }
     let planted_group = found
         .iter()
-        .map(|g| {
-            g.iter()
-                .filter(|&&i| planted[i])
-                .count()
-        })
+        .map(|g| g.iter().filter(|&&i| planted[i]).count())
         .max()
         .unwrap_or(0);
     println!(

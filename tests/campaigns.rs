@@ -52,14 +52,22 @@ fn cpi(dir: &std::path::Path) -> String {
         .arg(&repo)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new("git")
         .arg("-C")
         .arg(&repo)
         .args(["show", "texte:code_de_la_propriété_intellectuelle.md"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -94,8 +102,18 @@ const CAMPAIGN: &str = "Nous demandons que le budget participatif soit porté à
     année devant le conseil municipal et les conseils de quartier.";
 
 const WORDS: [&str; 12] = [
-    "vraiment", "aussi", "notamment", "clairement", "également", "toujours", "enfin",
-    "surtout", "bien", "rapidement", "pleinement", "ensemble",
+    "vraiment",
+    "aussi",
+    "notamment",
+    "clairement",
+    "également",
+    "toujours",
+    "enfin",
+    "surtout",
+    "bien",
+    "rapidement",
+    "pleinement",
+    "ensemble",
 ];
 
 /// xorshift64*: the same edits on every run.

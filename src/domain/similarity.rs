@@ -99,10 +99,7 @@ pub fn shingles(normalised: &str, k: usize) -> Vec<u64> {
     let k = k.clamp(1, words.len());
     let mut out: Vec<u64> = words
         .windows(k)
-        .map(|w| {
-            w.iter()
-                .fold(k as u64, |h, x| mix(h.rotate_left(17) ^ *x))
-        })
+        .map(|w| w.iter().fold(k as u64, |h, x| mix(h.rotate_left(17) ^ *x)))
         .collect();
     out.sort_unstable();
     out.dedup();
@@ -356,7 +353,10 @@ mod tests {
         assert!(cluster(&[""]).is_empty());
         assert!(cluster(&["", "", "…"]).is_empty(), "no word, no group");
         assert_eq!(cluster(&["Contre.", "contre", "Pour"]), vec![vec![0, 1]]);
-        assert_eq!(cluster(&["oui", "non", "peut-être"]), Vec::<Vec<usize>>::new());
+        assert_eq!(
+            cluster(&["oui", "non", "peut-être"]),
+            Vec::<Vec<usize>>::new()
+        );
     }
 
     #[test]

@@ -96,10 +96,7 @@ fn level_index(level: i32) -> usize {
 }
 
 /// Every amendment and comment of the consultation, with its text.
-fn gather(
-    store: &Store,
-    consultation_id: i64,
-) -> Result<Vec<Item>, ConsultationError> {
+fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, ConsultationError> {
     let mut conn = store.conn()?;
     let c = store::consultations::by_id(&mut conn, consultation_id)?
         .ok_or(ConsultationError::NotFound)?;

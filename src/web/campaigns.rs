@@ -43,8 +43,7 @@ async fn campaigns_page(
     let lang = ctx.lang;
     super::blocking(app, lang, move |app| {
         let store = app.reader.store();
-        let found =
-            campaigns::clusters(store, &staff.0, id).map_err(|e| service_error(lang, e))?;
+        let found = campaigns::clusters(store, &staff.0, id).map_err(|e| service_error(lang, e))?;
         let mut conn = store.conn().map_err(AppError::store(lang))?;
         let c = store::consultations::by_id(&mut conn, id)
             .map_err(AppError::store(lang))?
