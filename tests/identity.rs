@@ -322,6 +322,7 @@ fn route_table() {
         ("GET", "/consultations/<id>/results/public?<page>", Public),
         ("GET", "/consultations/<id>/vote/settings", Role("staff")),
         ("POST", "/consultations/<id>/vote/settings", Role("staff")),
+        ("GET", "/consultations/<id>/campaigns", Role("staff")),
         ("GET", "/receipts/check", Public),
         ("POST", "/receipts/check", Csrf { signed_in: false }),
         ("GET", "/api/v1/consultations/<id>", Public),

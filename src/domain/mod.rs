@@ -6,3 +6,4 @@ pub mod comment;
 pub mod consolidation;
 pub mod identity;
 pub mod moderation;
+pub mod similarity;

@@ -2,6 +2,7 @@
 //! comparing versions. Called by `web` and `cli`, never the other way round.
 
 pub mod amendments;
+pub mod campaigns;
 pub mod comments;
 pub mod consolidation;
 pub mod consultation;

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod campaigns;
 pub mod charts;
 pub mod comments;
 pub mod consolidation;
@@ -374,6 +375,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", comments::routes())
         .mount("/", reports::routes())
         .mount("/api/v1", reports::api_routes())
+        .mount("/", campaigns::routes())
         .mount("/api/v1", comments::api_routes())
         .mount("/api/v1", api::routes())
         .mount("/api/v1", votes::api_routes())
