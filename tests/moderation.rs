@@ -658,7 +658,7 @@ fn the_exported_log_verifies_offline() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let csv = std::fs::read_to_string(out.path().join("moderation_log.csv")).unwrap();
+    let csv = std::fs::read_to_string(out.path().join("datasets/moderation_log.csv")).unwrap();
     let verify = |text: &str| {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let mut check = ChainCheck::default();

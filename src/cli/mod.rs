@@ -274,12 +274,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 );
             }
             if consultation.is_none() {
-                std::fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
-                let path = out_dir.join("moderation_log.csv");
-                let file =
-                    std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                crate::service::moderation::write_log_csv(&store, std::io::BufWriter::new(file))?;
-                println!("Moderation log written to {}", path.display());
+                // Everything else, then the package description and the signed sums
+                // over every file, ballot logs included.
+                let signer = key.signer(crate::service::opendata::SUMS_KEY_NAME);
+                let summary = crate::service::opendata::export(&store, &signer, out_dir)?;
+                for (name, rows) in &summary.rows {
+                    println!("{name}: {rows} row(s)");
+                }
+                println!(
+                    "Open data: {} file(s) in {}, listed in datapackage.json and SHA256SUMS (signed: SHA256SUMS.note, key opendata.vkey)",
+                    summary.files,
+                    out_dir.display()
+                );
             }
             Ok(())
         }

@@ -220,11 +220,28 @@ impl SigningKey {
 
     /// The signed note text of a checkpoint.
     pub fn sign(&self, cp: &Checkpoint) -> String {
-        let body = cp.body();
+        self.sign_text(&cp.body())
+    }
+
+    /// Any text (ending with a newline) as a signed note: the text, a blank line, and
+    /// this key's signature line. Used for checkpoints and for the open-data
+    /// `SHA256SUMS`.
+    pub fn sign_text(&self, body: &str) -> String {
         let mut sig = self.public_key().key_id().to_vec();
         sig.extend_from_slice(self.pair.sign(body.as_bytes()).as_ref());
         format!("{body}\n{SIG_PREFIX}{} {}\n", self.name, B64.encode(sig))
     }
+}
+
+/// Checks `key`'s signature on a signed note made by [`SigningKey::sign_text`] and
+/// returns the signed text.
+pub fn verify_note<'a>(note: &'a str, key: &PublicKey) -> Result<&'a str, CheckpointError> {
+    let split = note.find("\n\n").ok_or(CheckpointError::Malformed(
+        "no blank line before signatures",
+    ))?;
+    let body = &note[..split + 1];
+    check_signatures(body, &note[split + 2..], key)?;
+    Ok(body)
 }
 
 /// Parses a signed checkpoint and checks the signature of `key` on it. Signature lines of
@@ -235,6 +252,11 @@ pub fn verify_checkpoint(note: &str, key: &PublicKey) -> Result<Checkpoint, Chec
     ))?;
     let (body, sigs) = (&note[..split + 1], &note[split + 2..]);
     let cp = Checkpoint::parse_body(body)?;
+    check_signatures(body, sigs, key)?;
+    Ok(cp)
+}
+
+fn check_signatures(body: &str, sigs: &str, key: &PublicKey) -> Result<(), CheckpointError> {
     let sigs = sigs
         .strip_suffix('\n')
         .ok_or(CheckpointError::Malformed("does not end with a newline"))?;
@@ -261,7 +283,6 @@ pub fn verify_checkpoint(note: &str, key: &PublicKey) -> Result<Checkpoint, Chec
         }
         return UnparsedPublicKey::new(&ED25519, &key.key)
             .verify(body.as_bytes(), &sig[4..])
-            .map(|()| cp)
             .map_err(|_| CheckpointError::BadSignature(key.name.clone()));
     }
     Err(CheckpointError::WrongKey {

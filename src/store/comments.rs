@@ -132,3 +132,20 @@ pub fn counts_by_article(
         .select((comments::article_wid, diesel::dsl::count_star()))
         .load(conn)?)
 }
+
+/// A consultation's comments after id `after`, by id, at most `limit` (to walk them all in
+/// bounded memory).
+pub fn of_consultation_after(
+    conn: &mut DbConnection,
+    consultation_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Comment>, StoreError> {
+    Ok(comments::table
+        .filter(comments::consultation_id.eq(consultation_id))
+        .filter(comments::id.gt(after))
+        .order(comments::id.asc())
+        .limit(limit)
+        .select(Comment::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,645 @@
+//! Open data (DESIGN §7, docs/opendata.md): the datasets as CSV and JSON, each version's
+//! markdown, a Frictionless `datapackage.json` describing every file, and `SHA256SUMS`
+//! signed with the instance key, so that a mirror can prove it holds the original.
+//!
+//! Published data never reveals what the platform hides: authors appear as published
+//! (pseudonyms stay pseudonyms), hidden contributions keep their row with the
+//! moderation's rule and reason but without their text, and no account id, e-mail,
+//! OpenID Connect subject or address is written. Rows are read and written a page at a
+//! time, so memory stays flat whatever the size.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::ledger::checkpoint::{verify_note, PublicKey, SigningKey};
+use crate::service::consultation::display_number;
+use crate::service::moderation::{self, Kind};
+use crate::store::{self, Store};
+use serde_json::{json, Value};
+
+/// One column: its name, its Frictionless type and what it means.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    /// `string`, `integer`, `boolean` or `datetime` (Frictionless Table Schema types).
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+/// A dataset: one CSV file and its JSON mirror.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub fields: &'static [Field],
+}
+
+const fn f(name: &'static str, kind: &'static str, description: &'static str) -> Field {
+    Field {
+        name,
+        kind,
+        description,
+    }
+}
+
+const MODERATION_FIELDS: [Field; 2] = [
+    f("moderation_rule", "string", "When hidden by moderation: the rule (spam, offensive, off_topic, illegal, other, or reports while a moderator has not decided); empty otherwise. The text is then left out."),
+    f("moderation_reason", "string", "When hidden: the moderator's public reason."),
+];
+
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        name: "bills",
+        title: "Bills",
+        description: "Every bill, with its metadata and number of versions.",
+        fields: &[
+            f("bill", "string", "The bill's slug, its identifier in addresses."),
+            f("title", "string", "Title."),
+            f("language", "string", "Language of the text (fr, en)."),
+            f("jurisdiction", "string", "Jurisdiction."),
+            f("licence", "string", "Licence of the text."),
+            f("summary", "string", "Summary."),
+            f("versions", "integer", "Number of versions."),
+            f("created_at", "datetime", "When the bill was added (UTC)."),
+        ],
+    },
+    Dataset {
+        name: "versions",
+        title: "Bill versions",
+        description: "Every version of every bill; the text itself is in versions/BILL/N.md.",
+        fields: &[
+            f("bill", "string", "The bill's slug."),
+            f("number", "integer", "Version number, from 1."),
+            f("parent_number", "integer", "The version it follows, if any."),
+            f("sha256", "string", "SHA-256 of the markdown file."),
+            f("date", "string", "Date of the version (ISO 8601 date or date-time)."),
+            f("author", "string", "Who wrote the version (an institution, or the source's author)."),
+            f("note", "string", "What changed, in a sentence."),
+            f("file", "string", "Path of the markdown text in this data package."),
+        ],
+    },
+    Dataset {
+        name: "units",
+        title: "Units of each version",
+        description: "Divisions, articles and paragraphs of every version, in order, with their ids.",
+        fields: &[
+            f("bill", "string", "The bill's slug."),
+            f("version", "integer", "Version number."),
+            f("position", "integer", "Position in the version, from 0."),
+            f("wid", "string", "Work id: stable across versions for the same unit."),
+            f("eid", "string", "Expression id: readable citation id in this version."),
+            f("kind", "string", "division, article or paragraph."),
+            f("num", "string", "Article number or division label."),
+            f("heading", "string", "Heading of a division or an article."),
+            f("parent_wid", "string", "Work id of the enclosing unit, if any."),
+            f("sha256", "string", "SHA-256 of the unit's text."),
+        ],
+    },
+    Dataset {
+        name: "consultations",
+        title: "Consultations",
+        description: "Every consultation: the bill version it opens, dates, levels required and phase.",
+        fields: &[
+            f("consultation", "integer", "Consultation number."),
+            f("bill", "string", "The bill's slug."),
+            f("version", "integer", "The version consulted on."),
+            f("title", "string", "Title."),
+            f("description", "string", "Description (markdown)."),
+            f("opens_on", "string", "First day (ISO 8601)."),
+            f("closes_on", "string", "Last day (ISO 8601)."),
+            f("level_comment", "integer", "Assurance level needed to comment (0-3)."),
+            f("level_amend", "integer", "Assurance level needed to propose amendments (0-3)."),
+            f("level_vote", "integer", "Assurance level needed to vote (0-3)."),
+            f("phase", "string", "draft, amendments, voting, closed or published."),
+            f("created_at", "datetime", "When it was created (UTC)."),
+        ],
+    },
+    Dataset {
+        name: "amendments",
+        title: "Amendments",
+        description: "Every amendment as it stands (its current revision), with its operations and disposition status.",
+        fields: &[
+            f("amendment", "string", "Amendment number (AM-bill-n)."),
+            f("consultation", "integer", "Consultation number."),
+            f("bill", "string", "The bill's slug."),
+            f("version", "integer", "The version it amends."),
+            f("article_wid", "string", "Work id of the article it amends."),
+            f("revision", "integer", "Current revision (1, or 2 and more when corrected)."),
+            f("status", "string", "filed, admissible, inadmissible, adopted, rejected, withdrawn or fallen."),
+            f("author", "string", "Author as published: a name, or a pseudonym that stays one."),
+            f("disclosure", "string", "name or pseudonym."),
+            f("author_level", "integer", "The author's assurance level when filing (0-3)."),
+            f("filed_at", "datetime", "When it was filed (UTC)."),
+            f("operations", "string", "Its operations as JSON (docs/amendments.md); empty when hidden."),
+            f("justification", "string", "Justification (markdown); empty when hidden."),
+            MODERATION_FIELDS[0],
+            MODERATION_FIELDS[1],
+        ],
+    },
+    Dataset {
+        name: "comments",
+        title: "Comments",
+        description: "Every comment, reply and institutional answer, as published.",
+        fields: &[
+            f("comment", "integer", "Comment number."),
+            f("consultation", "integer", "Consultation number."),
+            f("version", "integer", "The version it was made on."),
+            f("article_wid", "string", "Work id of the article it is about."),
+            f("unit_wid", "string", "Work id of the article or paragraph it is about."),
+            f("amendment", "string", "The amendment it is about, if any."),
+            f("reply_to", "integer", "The comment it answers, if a reply."),
+            f("kind", "string", "comment, or answer (the institution's public answer)."),
+            f("author", "string", "Author as published: a name, or a pseudonym that stays one."),
+            f("disclosure", "string", "name or pseudonym."),
+            f("author_level", "integer", "The author's assurance level (0-3)."),
+            f("quote", "string", "The quoted words, if any; empty when hidden."),
+            f("body", "string", "Text (markdown); empty when hidden."),
+            f("created_at", "datetime", "When it was posted (UTC)."),
+            MODERATION_FIELDS[0],
+            MODERATION_FIELDS[1],
+        ],
+    },
+    Dataset {
+        name: "moderation_log",
+        title: "Public moderation log",
+        description: "Every moderation decision, hash-chained (docs/moderation.md).",
+        fields: &[
+            f("seq", "integer", "Entry number, from 1, without gaps."),
+            f("at", "datetime", "When (UTC)."),
+            f("action", "string", "auto_hide, hide, restore, suspend, appeal_upheld or appeal_overturned."),
+            f("target_kind", "string", "comment, amendment or account."),
+            f("target_ref", "string", "Comment number or amendment number; empty for an account."),
+            f("consultation", "integer", "Consultation number."),
+            f("rule", "string", "The rule applied."),
+            f("reason", "string", "The public reason."),
+            f("moderator", "string", "The moderator's pseudonym; empty for an automatic decision."),
+            f("prev_hash", "string", "Hash of the previous entry."),
+            f("hash", "string", "SHA-256 of prev_hash and this entry's fields."),
+        ],
+    },
+];
+
+/// The licence of the data unless configured otherwise.
+pub const DEFAULT_LICENCE: (&str, &str, &str) = (
+    "etalab-2.0",
+    "Licence Ouverte / Open Licence 2.0",
+    "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+);
+
+/// The key name of the signature on `SHA256SUMS`.
+pub const SUMS_KEY_NAME: &str = "amenda-opendata";
+
+type Row = Vec<String>;
+
+/// Writes a dataset as CSV and JSON at once, a row at a time.
+struct Writers {
+    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    json: std::io::BufWriter<std::fs::File>,
+    fields: &'static [Field],
+    rows: u64,
+}
+
+impl Writers {
+    fn create(dir: &Path, d: &Dataset) -> Result<Writers, String> {
+        let open = |ext: &str| {
+            let p = dir.join(format!("{}.{ext}", d.name));
+            std::fs::File::create(&p)
+                .map(std::io::BufWriter::new)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        };
+        let mut csv = csv::Writer::from_writer(open("csv")?);
+        csv.write_record(d.fields.iter().map(|f| f.name))
+            .map_err(|e| e.to_string())?;
+        let mut json = open("json")?;
+        json.write_all(b"[").map_err(|e| e.to_string())?;
+        Ok(Writers {
+            csv,
+            json,
+            fields: d.fields,
+            rows: 0,
+        })
+    }
+
+    fn row(&mut self, row: &Row) -> Result<(), String> {
+        self.csv.write_record(row).map_err(|e| e.to_string())?;
+        let mut obj = serde_json::Map::with_capacity(row.len());
+        for (f, v) in self.fields.iter().zip(row) {
+            let value = match f.kind {
+                _ if v.is_empty() && f.kind != "string" => Value::Null,
+                "integer" => v.parse::<i64>().map(Value::from).unwrap_or(Value::Null),
+                "boolean" => Value::Bool(v == "true"),
+                _ => Value::String(v.clone()),
+            };
+            obj.insert(f.name.to_string(), value);
+        }
+        let sep: &[u8] = if self.rows == 0 { b"\n" } else { b",\n" };
+        self.json.write_all(sep).map_err(|e| e.to_string())?;
+        serde_json::to_writer(&mut self.json, &obj).map_err(|e| e.to_string())?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, String> {
+        self.csv.flush().map_err(|e| e.to_string())?;
+        self.json.write_all(b"\n]\n").map_err(|e| e.to_string())?;
+        self.json.flush().map_err(|e| e.to_string())?;
+        Ok(self.rows)
+    }
+}
+
+fn s(v: impl ToString) -> String {
+    v.to_string()
+}
+
+fn opt(v: Option<impl ToString>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// What was written.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Rows per dataset.
+    pub rows: Vec<(&'static str, u64)>,
+    /// Every file listed in `SHA256SUMS`.
+    pub files: usize,
+}
+
+/// Writes the datasets, the versions' markdown, `datapackage.json`, `SHA256SUMS`, its
+/// signed note `SHA256SUMS.note` and the public key `opendata.vkey` into `out`. Files
+/// already in `out` (the ballot-log exports written before) are described and summed
+/// too.
+pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, String> {
+    let err = |e: store::StoreError| e.to_string();
+    let data_dir = out.join("datasets");
+    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let mut summary = Summary::default();
+    let mut conn = store.conn().map_err(err)?;
+    let bills = store::bills::list(&mut conn).map_err(err)?;
+    let by_id: HashMap<i64, String> = bills
+        .iter()
+        .map(|b| (b.bill.id, b.bill.slug.clone()))
+        .collect();
+
+    // Bills.
+    let mut w = Writers::create(&data_dir, &DATASETS[0])?;
+    for b in &bills {
+        let m = &b.bill.meta;
+        w.row(&vec![
+            s(&b.bill.slug),
+            s(&m.title),
+            s(&m.language),
+            s(&m.jurisdiction),
+            s(&m.licence),
+            s(&m.summary),
+            s(b.version_count),
+            s(&b.bill.created_at),
+        ])?;
+    }
+    summary.rows.push(("bills", w.finish()?));
+
+    // Versions (with their markdown) and units, one version in memory at a time.
+    let mut versions = Writers::create(&data_dir, &DATASETS[1])?;
+    let mut units = Writers::create(&data_dir, &DATASETS[2])?;
+    let mut version_numbers: HashMap<i64, i32> = HashMap::new();
+    for b in &bills {
+        let slug = &b.bill.slug;
+        let dir = out.join("versions").join(slug);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for m in store::versions::list_meta(&mut conn, b.bill.id).map_err(err)? {
+            version_numbers.insert(m.id, m.number);
+            let v = store::versions::by_id(&mut conn, m.id)
+                .map_err(err)?
+                .ok_or("a version vanished during the export")?;
+            let file = format!("versions/{slug}/{}.md", m.number);
+            std::fs::write(out.join(&file), &v.markdown).map_err(|e| format!("{file}: {e}"))?;
+            versions.row(&vec![
+                s(slug),
+                s(m.number),
+                opt(m.parent_number),
+                s(&m.sha256),
+                s(&m.date),
+                s(&m.author),
+                s(&m.note),
+                file,
+            ])?;
+            let list = store::units::for_version(&mut conn, m.id).map_err(err)?;
+            for (i, u) in list.iter().enumerate() {
+                units.row(&vec![
+                    s(slug),
+                    s(m.number),
+                    s(i),
+                    s(&u.wid),
+                    s(&u.eid),
+                    s(u.kind.as_str()),
+                    opt(u.num.as_ref()),
+                    opt(u.heading.as_ref()),
+                    opt(u.parent.map(|p| &list[p].wid)),
+                    s(&u.sha256),
+                ])?;
+            }
+        }
+    }
+    summary.rows.push(("versions", versions.finish()?));
+    summary.rows.push(("units", units.finish()?));
+
+    // Consultations, amendments and comments, consultation by consultation.
+    let mut consultations = Writers::create(&data_dir, &DATASETS[3])?;
+    let mut amendments = Writers::create(&data_dir, &DATASETS[4])?;
+    let mut comments = Writers::create(&data_dir, &DATASETS[5])?;
+    for b in &bills {
+        let mut list = store::consultations::for_bill(&mut conn, b.bill.id).map_err(err)?;
+        list.sort_by_key(|c| c.id);
+        for c in list {
+            let slug = by_id.get(&c.bill_id).cloned().unwrap_or_default();
+            consultations.row(&vec![
+                s(c.id),
+                s(&slug),
+                opt(version_numbers.get(&c.version_id)),
+                s(&c.title),
+                s(&c.description),
+                s(&c.opens_on),
+                s(&c.closes_on),
+                s(c.level_comment),
+                s(c.level_amend),
+                s(c.level_vote),
+                s(&c.phase),
+                s(&c.created_at),
+            ])?;
+            let hidden = moderation::hidden_in(&mut conn, c.id).map_err(err)?;
+            let moderation = |kind: Kind, id: i64| match hidden.get(&(kind, id)) {
+                Some(h) => (true, h.rule.clone(), h.reason.clone()),
+                None => (false, String::new(), String::new()),
+            };
+            let mut numbers: HashMap<i64, String> = HashMap::new();
+            let mut offset = 0;
+            loop {
+                let page = store::amendments::for_consultation(&mut conn, c.id, None, offset, 500)
+                    .map_err(err)?;
+                if page.is_empty() {
+                    break;
+                }
+                offset += page.len() as i64;
+                for a in page {
+                    let number = display_number(&slug, a.number);
+                    numbers.insert(a.id, number.clone());
+                    let rev =
+                        store::amendments::revision(&mut conn, a.id, a.revision).map_err(err)?;
+                    let (is_hidden, rule, reason) = moderation(Kind::Amendment, a.id);
+                    let (ops, justification) = match (&rev, is_hidden) {
+                        (Some(r), false) => (r.operations.clone(), r.justification.clone()),
+                        _ => (String::new(), String::new()),
+                    };
+                    amendments.row(&vec![
+                        number,
+                        s(c.id),
+                        s(&slug),
+                        opt(version_numbers.get(&a.version_id)),
+                        s(&a.article_wid),
+                        s(a.revision),
+                        s(&a.status),
+                        s(&a.author_label),
+                        s(&a.disclosure),
+                        s(a.author_level),
+                        s(&a.filed_at),
+                        ops,
+                        justification,
+                        rule,
+                        reason,
+                    ])?;
+                }
+            }
+            let mut after = 0;
+            loop {
+                let page = store::comments::of_consultation_after(&mut conn, c.id, after, 1000)
+                    .map_err(err)?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                for k in page {
+                    let (is_hidden, rule, reason) = moderation(Kind::Comment, k.id);
+                    let (quote, body) = if is_hidden {
+                        (String::new(), String::new())
+                    } else {
+                        (k.quote.clone(), k.body.clone())
+                    };
+                    comments.row(&vec![
+                        s(k.id),
+                        s(c.id),
+                        opt(version_numbers.get(&k.version_id)),
+                        s(&k.article_wid),
+                        s(&k.unit_wid),
+                        opt(k.amendment_id.and_then(|a| numbers.get(&a))),
+                        opt(k.parent_id),
+                        s(&k.kind),
+                        s(&k.author_label),
+                        s(&k.disclosure),
+                        s(k.author_level),
+                        quote,
+                        body,
+                        s(&k.created_at),
+                        rule,
+                        reason,
+                    ])?;
+                }
+            }
+        }
+    }
+    summary
+        .rows
+        .push(("consultations", consultations.finish()?));
+    summary.rows.push(("amendments", amendments.finish()?));
+    summary.rows.push(("comments", comments.finish()?));
+    drop(conn);
+
+    // The moderation log.
+    let mut log = Writers::create(&data_dir, &DATASETS[6])?;
+    let mut failed = None;
+    moderation::each_entry(store, |r| {
+        if let Err(e) = log.row(&vec![
+            s(r.seq),
+            s(&r.at),
+            s(&r.action),
+            s(&r.target_kind),
+            s(&r.target_ref),
+            opt(r.consultation_id),
+            s(&r.rule),
+            s(&r.reason),
+            s(&r.moderator),
+            s(&r.prev_hash),
+            s(&r.hash),
+        ]) {
+            failed.get_or_insert(e);
+        }
+        Ok(())
+    })
+    .map_err(err)?
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    summary.rows.push(("moderation_log", log.finish()?));
+
+    // The public key, the package description, then the sums over everything.
+    let public = key.public_key();
+    std::fs::write(out.join("opendata.vkey"), public.to_vkey() + "\n")
+        .map_err(|e| e.to_string())?;
+    let files = package_files(out)?;
+    write_datapackage(out, &files)?;
+    let mut sums = String::new();
+    let mut all = package_files(out)?;
+    all.sort();
+    for rel in &all {
+        sums.push_str(&format!("{}  {rel}\n", file_sha256(&out.join(rel))?));
+    }
+    std::fs::write(out.join("SHA256SUMS"), &sums).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("SHA256SUMS.note"), key.sign_text(&sums)).map_err(|e| e.to_string())?;
+    summary.files = all.len();
+    Ok(summary)
+}
+
+/// The files of the package (relative paths with `/`), except the sums themselves.
+fn package_files(out: &Path) -> Result<Vec<String>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = out.join(&rel);
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let path = rel.join(entry.file_name());
+            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+                stack.push(path);
+            } else {
+                let p = path.to_string_lossy().replace('\\', "/");
+                if p != "SHA256SUMS" && p != "SHA256SUMS.note" {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn file_sha256(path: &Path) -> Result<String, String> {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(hex::encode(ctx.finish().as_ref()))
+}
+
+/// A Frictionless resource name: lowercase letters, digits, `-`, `_` and `.`.
+fn resource_name(rel: &str) -> String {
+    rel.chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' | '.' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '-',
+        })
+        .collect()
+}
+
+fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
+    let mut resources = Vec::new();
+    for rel in files.iter().filter(|r| r.as_str() != "datapackage.json") {
+        let path = out.join(rel);
+        let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let hash = file_sha256(&path)?;
+        let dataset = DATASETS.iter().find(|d| {
+            rel == &format!("datasets/{}.csv", d.name)
+                || rel == &format!("datasets/{}.json", d.name)
+        });
+        let ext = rel.rsplit('.').next().unwrap_or("");
+        let mut r = json!({
+            "name": resource_name(rel),
+            "path": rel,
+            "bytes": bytes,
+            "hash": format!("sha256:{hash}"),
+        });
+        match (dataset, ext) {
+            (Some(d), "csv" | "json") => {
+                r["title"] = json!(d.title);
+                r["description"] = json!(d.description);
+                r["profile"] = json!("tabular-data-resource");
+                r["format"] = json!(ext);
+                r["mediatype"] = json!(if ext == "csv" {
+                    "text/csv"
+                } else {
+                    "application/json"
+                });
+                r["encoding"] = json!("utf-8");
+                r["schema"] = json!({"fields": d.fields.iter().map(|f| json!({
+                    "name": f.name, "type": f.kind, "description": f.description,
+                })).collect::<Vec<_>>()});
+            }
+            _ => {
+                r["format"] = json!(ext);
+                r["mediatype"] = json!(match ext {
+                    "md" => "text/markdown",
+                    "csv" => "text/csv",
+                    "json" => "application/json",
+                    "xml" => "application/xml",
+                    _ => "text/plain",
+                });
+            }
+        }
+        resources.push(r);
+    }
+    let (name, title, path) = DEFAULT_LICENCE;
+    let package = json!({
+        "name": "amenda-opendata",
+        "title": "Amenda: bills, consultations, amendments, comments, moderation and ballot logs",
+        "licenses": [{"name": name, "title": title, "path": path}],
+        "resources": resources,
+    });
+    let text = serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("datapackage.json"), text + "\n").map_err(|e| e.to_string())
+}
+
+/// Checks an export folder offline: the signature on `SHA256SUMS.note` with `vkey` (the
+/// published key), that it signs exactly `SHA256SUMS`, that every file listed has that
+/// hash, and that no file is missing or extra. Returns the number of files checked.
+pub fn verify(dir: &Path, vkey: &str) -> Result<usize, String> {
+    let key = PublicKey::from_vkey(vkey.trim()).map_err(|e| format!("the key: {e}"))?;
+    let note = std::fs::read_to_string(dir.join("SHA256SUMS.note"))
+        .map_err(|e| format!("SHA256SUMS.note: {e}"))?;
+    let signed = verify_note(&note, &key).map_err(|e| format!("SHA256SUMS.note: {e}"))?;
+    let sums =
+        std::fs::read_to_string(dir.join("SHA256SUMS")).map_err(|e| format!("SHA256SUMS: {e}"))?;
+    if signed != sums {
+        return Err("SHA256SUMS differs from the signed list in SHA256SUMS.note".into());
+    }
+    let mut listed = Vec::new();
+    for line in sums.lines() {
+        let (hash, rel) = line
+            .split_once("  ")
+            .ok_or_else(|| format!("SHA256SUMS: malformed line {line:?}"))?;
+        if rel.contains("..") || rel.starts_with('/') {
+            return Err(format!("SHA256SUMS: unsafe path {rel:?}"));
+        }
+        let actual = file_sha256(&dir.join(rel))?;
+        if actual != hash {
+            return Err(format!(
+                "{rel}: its SHA-256 is {actual}, the signed list says {hash}"
+            ));
+        }
+        listed.push(rel.to_string());
+    }
+    listed.sort();
+    let present = package_files(dir)?;
+    if present != listed {
+        let extra: Vec<_> = present.iter().filter(|p| !listed.contains(p)).collect();
+        let missing: Vec<_> = listed.iter().filter(|p| !present.contains(p)).collect();
+        return Err(format!(
+            "files differ from the signed list: extra {extra:?}, missing {missing:?}"
+        ));
+    }
+    Ok(listed.len())
+}

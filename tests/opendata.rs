@@ -1,0 +1,336 @@
+//! Open data (docs/opendata.md): `amenda export` writes the datasets, a Frictionless data
+//! package and signed sums; nothing the platform hides leaks into them; the signed
+//! `SHA256SUMS` verifies with the published key and a changed file is caught. On the
+//! backend chosen by AMENDA_TEST_DATABASE_URL.
+
+mod common;
+
+use amenda::domain::identity::{Level, Role};
+use amenda::domain::moderation::Reason;
+use amenda::service::comments::{self, NewComment, Target};
+use amenda::service::consultation::{self, Disclosure, NewConsultation};
+use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
+use amenda::service::moderation::{self as moderation, Kind, Verdict};
+use amenda::service::voting::{LogKey, Voting};
+use amenda::text::UnitKind;
+use std::path::Path;
+
+const KEY: [u8; 32] = [5; 32];
+
+fn person(store: &amenda::store::Store, subject: &str, name: &str, level: u8) -> SessionInfo {
+    sign_in(
+        store,
+        &Authenticated {
+            provider: "franceconnect",
+            subject,
+            display_name: name,
+            email: Some(&format!("{subject}@mail.example")),
+            level: Level::new(i64::from(level)).unwrap(),
+            acr: None,
+            user_agent: "test",
+            id_token: None,
+        },
+    )
+    .unwrap()
+    .1
+}
+
+fn with_role(store: &amenda::store::Store, subject: &str, role: Role) -> SessionInfo {
+    let s = person(store, subject, subject, 1);
+    amenda::store::accounts::grant(&mut store.conn().unwrap(), s.account.id, role, None).unwrap();
+    person(store, subject, subject, 1)
+}
+
+fn export(store: &common::TestStore, out: &Path) -> String {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_amenda"))
+        .arg("--data")
+        .arg(store.data_dir())
+        .arg("--database-url")
+        .arg(store.database_url())
+        .arg("export")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8(run.stdout).unwrap()
+}
+
+/// A consultation with a pseudonymous amendment, named and pseudonymous comments, one
+/// comment and one amendment hidden by a moderator.
+fn instance(store: &common::TestStore) {
+    let laws = Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
+    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    let staff = with_role(store, "staff-subject", Role::Staff);
+    let day =
+        |d: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(d)).to_string();
+    let id = consultation::open(
+        store,
+        &staff,
+        &NewConsultation {
+            bill_slug: "budget-participatif",
+            version: 3,
+            title: "Consultation ouverte",
+            description: "",
+            opens_on: &day(0),
+            closes_on: &day(30),
+            levels: [1, 1, 1],
+        },
+    )
+    .unwrap();
+    let v = Voting::new((**store).clone(), LogKey::random(), "opendata.test", 30);
+    consultation::advance(store, &staff, id, &v).unwrap();
+    let mut conn = store.conn().unwrap();
+    let c = amenda::store::consultations::by_id(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    let wids: Vec<String> = amenda::store::units::for_version(&mut conn, c.version_id)
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.kind == UnitKind::Article)
+        .map(|u| u.wid)
+        .collect();
+    drop(conn);
+    let secret = person(store, "oidc-subject-7f3a9", "Héloïse Secrète", 2);
+    let named = person(store, "oidc-subject-b21c4", "Bruno Public", 1);
+    let m = with_role(store, "moderator-subject", Role::Moderator);
+    let post = |who: &SessionInfo, body: &str, d: Disclosure, token: &str| {
+        comments::post(
+            store,
+            &KEY,
+            who,
+            &NewComment {
+                consultation_id: id,
+                target: Target::Unit(&wids[0]),
+                parent: None,
+                quote: "",
+                body,
+                disclosure: d,
+                form_token: token,
+            },
+        )
+        .unwrap()
+        .id
+    };
+    post(
+        &secret,
+        "Un avis sous pseudonyme.",
+        Disclosure::Pseudonym,
+        "tok-opendata-000001",
+    );
+    post(
+        &named,
+        "Un avis signé.",
+        Disclosure::Name,
+        "tok-opendata-000002",
+    );
+    let hidden = post(
+        &named,
+        "TEXTE-MASQUE-DIFFAMATOIRE",
+        Disclosure::Name,
+        "tok-opendata-000003",
+    );
+    moderation::decide(
+        store,
+        &m,
+        Kind::Comment,
+        hidden,
+        Verdict::Hide(Reason::Illegal),
+        "Propos illicites.",
+    )
+    .unwrap();
+    let file = |who: &SessionInfo, wid: &str, justification: &str, d: Disclosure, token: &str| {
+        let (_, _, art) = consultation::article(store, id, wid).unwrap();
+        let first = art.body.split_whitespace().next().unwrap().to_string();
+        let edited = art.body.replacen(&first, "Désormais,", 1);
+        consultation::file(
+            store,
+            &KEY,
+            who,
+            &consultation::Filing {
+                kind: consultation::FilingKind::Edit,
+                consultation_id: id,
+                wid,
+                article_sha256: &art.sha256,
+                text: &edited,
+                justification,
+                disclosure: d,
+                form_token: token,
+            },
+        )
+        .unwrap()
+        .0
+        .id
+    };
+    file(
+        &secret,
+        &wids[0],
+        "Plus clair.",
+        Disclosure::Pseudonym,
+        "tok-opendata-am-01",
+    );
+    let a = file(
+        &named,
+        &wids[1],
+        "JUSTIFICATION-MASQUEE",
+        Disclosure::Name,
+        "tok-opendata-am-02",
+    );
+    moderation::decide(
+        store,
+        &m,
+        Kind::Amendment,
+        a,
+        Verdict::Hide(Reason::Spam),
+        "Publicité.",
+    )
+    .unwrap();
+}
+
+fn every_file(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((
+                    rel,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn exports_reveal_nothing_the_platform_hides() {
+    let store = common::test_store();
+    instance(&store);
+    let out = tempfile::tempdir().unwrap();
+    let said = export(&store, out.path());
+    assert!(
+        said.contains("comments: 3 row(s)") && said.contains("amendments: 2 row(s)"),
+        "{said}"
+    );
+    let files = every_file(out.path());
+    assert!(files.len() > 20, "{} files", files.len());
+    for (name, text) in &files {
+        for secret in [
+            "TEXTE-MASQUE",
+            "JUSTIFICATION-MASQUEE",
+            "Héloïse",
+            "Secrète",
+            "@mail.example",
+            "oidc-subject",
+            "moderator-subject",
+            "franceconnect:",
+            "127.0.0.1",
+        ] {
+            assert!(!text.contains(secret), "{name} contains {secret:?}");
+        }
+    }
+    // The hidden rows stay, with their moderation record.
+    let comments = std::fs::read_to_string(out.path().join("datasets/comments.csv")).unwrap();
+    let header = comments.lines().next().unwrap();
+    for col in ["account", "author_id", "email", "subject", "ip"] {
+        assert!(!header.split(',').any(|h| h == col), "a column {col}");
+    }
+    let mut r = csv::Reader::from_reader(comments.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let hidden = rows
+        .iter()
+        .find(|r| &r[14] == "illegal")
+        .expect("the hidden comment's row");
+    assert_eq!((&hidden[12], &hidden[15]), ("", "Propos illicites."));
+    assert!(rows
+        .iter()
+        .any(|r| &r[8] == "Bruno Public" && &r[12] == "Un avis signé."));
+    // The pseudonym is published as such.
+    let pseudonymous = rows.iter().find(|r| &r[9] == "pseudonym").unwrap();
+    assert!(!pseudonymous[8].is_empty() && !pseudonymous[8].contains("Héloïse"));
+    // JSON mirrors CSV, typed.
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("datasets/comments.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert!(json[0]["comment"].is_i64() && json[0]["body"].is_string());
+    let amendments = std::fs::read_to_string(out.path().join("datasets/amendments.csv")).unwrap();
+    assert!(amendments.contains("Publicité.") && amendments.contains("Plus clair."));
+}
+
+#[test]
+fn signed_sums_verify_with_the_published_key_and_catch_a_changed_file() {
+    let store = common::test_store();
+    instance(&store);
+    let out = tempfile::tempdir().unwrap();
+    export(&store, out.path());
+    let dir = out.path();
+    let vkey = std::fs::read_to_string(dir.join("opendata.vkey")).unwrap();
+    let n = amenda::service::opendata::verify(dir, &vkey).unwrap();
+    assert!(n > 20, "{n} files");
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("datapackage.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        package["resources"].as_array().unwrap().len(),
+        n - 1,
+        "every file but datapackage.json itself is a resource"
+    );
+
+    // Another key does not verify.
+    let other = LogKey::random()
+        .signer(amenda::service::opendata::SUMS_KEY_NAME)
+        .public_key()
+        .to_vkey();
+    assert!(amenda::service::opendata::verify(dir, &other).is_err());
+    // A changed file.
+    let units = dir.join("datasets/units.csv");
+    let original = std::fs::read(&units).unwrap();
+    std::fs::write(&units, [&original[..], b"x"].concat()).unwrap();
+    let e = amenda::service::opendata::verify(dir, &vkey).unwrap_err();
+    assert!(e.contains("datasets/units.csv"), "{e}");
+    std::fs::write(&units, &original).unwrap();
+    // The list rewritten to match: the signature no longer does.
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+    std::fs::write(dir.join("SHA256SUMS"), sums.replacen('0', "1", 1)).unwrap();
+    assert!(amenda::service::opendata::verify(dir, &vkey).is_err());
+    std::fs::write(dir.join("SHA256SUMS"), &sums).unwrap();
+    // An extra file.
+    std::fs::write(dir.join("datasets/extra.csv"), "a\n1\n").unwrap();
+    let e = amenda::service::opendata::verify(dir, &vkey).unwrap_err();
+    assert!(e.contains("extra.csv"), "{e}");
+    std::fs::remove_file(dir.join("datasets/extra.csv")).unwrap();
+    assert_eq!(amenda::service::opendata::verify(dir, &vkey), Ok(n));
+
+    // The real Frictionless validator, when installed (tests/run.sh puts it in
+    // target/pyenv and names it in AMENDA_FRICTIONLESS).
+    match std::env::var("AMENDA_FRICTIONLESS") {
+        Ok(bin) => {
+            let run = std::process::Command::new(bin)
+                .args(["validate", "datapackage.json"])
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "frictionless validate: {}\n{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true and AMENDA_FRICTIONLESS is not set")
+        }
+        Err(_) => eprintln!("frictionless not installed: data package validation skipped"),
+    }
+}
