@@ -382,6 +382,8 @@ fn route_table() {
         ("GET", "/moderation/appeals?<done>", Role("moderator")),
         ("POST", "/moderation/appeals/<seq>", Role("moderator")),
         ("GET", "/moderation/log?<page>", Public),
+        ("GET", "/opendata", Public),
+        ("GET", "/opendata/<path..>", Public),
         ("GET", "/moderation/log.csv", Public),
         ("GET", "/api/v1/moderation/log?<page>", Public),
         ("POST", "/account/sessions/end", Csrf { signed_in: true }),

@@ -334,3 +334,56 @@ fn signed_sums_verify_with_the_published_key_and_catch_a_changed_file() {
         Err(_) => eprintln!("frictionless not installed: data package validation skipped"),
     }
 }
+
+#[test]
+fn the_opendata_page_and_its_files_with_validators() {
+    use common::web::{demo_client, get};
+    use rocket::http::{Header, Status};
+    let store = common::test_store();
+    instance(&store);
+    let c = demo_client(&store, amenda::web::WebConfig::default());
+    let (status, page) = get(&c, "/opendata");
+    assert_eq!(status, Status::Ok);
+    for want in [
+        "Licence Ouverte",
+        "/opendata/datasets/comments.csv",
+        "/opendata/datasets/amendments.json",
+        "moderation_reason",
+        "datapackage.json",
+    ] {
+        assert!(page.contains(want), "no {want:?} on the page");
+    }
+    let res = c.get("/opendata/datasets/comments.csv").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    let etag = res.headers().get_one("ETag").unwrap().to_string();
+    assert!(res
+        .headers()
+        .get_one("Last-Modified")
+        .unwrap()
+        .ends_with("GMT"));
+    assert!(res
+        .content_type()
+        .unwrap()
+        .to_string()
+        .starts_with("text/csv"));
+    let body = res.into_string().unwrap();
+    assert!(body.starts_with("comment,consultation,"));
+    assert!(!body.contains("TEXTE-MASQUE"));
+    let again = c
+        .get("/opendata/datasets/comments.csv")
+        .header(Header::new("If-None-Match", etag))
+        .dispatch();
+    assert_eq!(again.status(), Status::NotModified);
+    // Only the files of the package are served.
+    assert_eq!(
+        c.get("/opendata/nothing.csv").dispatch().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        c.get("/opendata/%2e%2e/amenda.sqlite3").dispatch().status(),
+        Status::NotFound
+    );
+    let (status, sums) = get(&c, "/opendata/SHA256SUMS");
+    assert_eq!(status, Status::Ok);
+    assert!(sums.contains("  datasets/comments.csv\n"));
+}

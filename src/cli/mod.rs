@@ -260,24 +260,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
         } => {
             let store = open_store(&cli)?;
             let key = log_key(&cli.data)?;
-            let ids = match consultation {
-                Some(id) => vec![*id],
-                None => crate::service::voting::closed_logs(&store).map_err(|e| e.to_string())?,
-            };
-            for id in ids {
-                let dir = out_dir.join(format!("consultations/{id}/ballot-log"));
-                let n = crate::service::voting::export(&store, &key, id, &dir)
-                    .map_err(|e| format!("consultation {id}: {e}"))?;
-                println!(
-                    "Consultation {id}: {n} entries written to {}",
-                    dir.display()
-                );
-            }
-            if consultation.is_none() {
-                // Everything else, then the package description and the signed sums
-                // over every file, ballot logs included.
-                let signer = key.signer(crate::service::opendata::SUMS_KEY_NAME);
-                let summary = crate::service::opendata::export(&store, &signer, out_dir)?;
+            let Some(id) = consultation else {
+                // Every closed ballot log, the datasets, the package description and
+                // the signed sums over every file.
+                let summary = crate::service::opendata::export_all(&store, &key, out_dir)?;
                 for (name, rows) in &summary.rows {
                     println!("{name}: {rows} row(s)");
                 }
@@ -286,7 +272,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     summary.files,
                     out_dir.display()
                 );
-            }
+                return Ok(());
+            };
+            let dir = out_dir.join(format!("consultations/{id}/ballot-log"));
+            let n = crate::service::voting::export(&store, &key, *id, &dir)
+                .map_err(|e| format!("consultation {id}: {e}"))?;
+            println!(
+                "Consultation {id}: {n} entries written to {}",
+                dir.display()
+            );
             Ok(())
         }
         Command::Migrate => {

@@ -224,19 +224,29 @@ impl Writers {
 
     fn row(&mut self, row: &Row) -> Result<(), String> {
         self.csv.write_record(row).map_err(|e| e.to_string())?;
-        let mut obj = serde_json::Map::with_capacity(row.len());
-        for (f, v) in self.fields.iter().zip(row) {
+        // Written by hand to keep the columns' order (readers take the first object's
+        // keys as the header).
+        let mut obj = String::from("{");
+        for (i, (f, v)) in self.fields.iter().zip(row).enumerate() {
             let value = match f.kind {
                 _ if v.is_empty() && f.kind != "string" => Value::Null,
                 "integer" => v.parse::<i64>().map(Value::from).unwrap_or(Value::Null),
                 "boolean" => Value::Bool(v == "true"),
                 _ => Value::String(v.clone()),
             };
-            obj.insert(f.name.to_string(), value);
+            if i > 0 {
+                obj.push(',');
+            }
+            obj.push_str(&Value::String(f.name.to_string()).to_string());
+            obj.push(':');
+            obj.push_str(&value.to_string());
         }
+        obj.push('}');
         let sep: &[u8] = if self.rows == 0 { b"\n" } else { b",\n" };
         self.json.write_all(sep).map_err(|e| e.to_string())?;
-        serde_json::to_writer(&mut self.json, &obj).map_err(|e| e.to_string())?;
+        self.json
+            .write_all(obj.as_bytes())
+            .map_err(|e| e.to_string())?;
         self.rows += 1;
         Ok(())
     }
@@ -498,6 +508,22 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
     Ok(summary)
 }
 
+/// The whole open-data folder: the ballot-log export of every closed consultation
+/// (`consultations/ID/ballot-log/`), then [`export`]'s files and the signed sums over
+/// everything.
+pub fn export_all(
+    store: &Store,
+    key: &crate::service::voting::LogKey,
+    out: &Path,
+) -> Result<Summary, String> {
+    for id in crate::service::voting::closed_logs(store).map_err(|e| e.to_string())? {
+        let dir = out.join(format!("consultations/{id}/ballot-log"));
+        crate::service::voting::export(store, key, id, &dir)
+            .map_err(|e| format!("consultation {id}: {e}"))?;
+    }
+    export(store, &key.signer(SUMS_KEY_NAME), out)
+}
+
 /// The files of the package (relative paths with `/`), except the sums themselves.
 fn package_files(out: &Path) -> Result<Vec<String>, String> {
     let mut files = Vec::new();
@@ -578,6 +604,14 @@ fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
                 r["schema"] = json!({"fields": d.fields.iter().map(|f| json!({
                     "name": f.name, "type": f.kind, "description": f.description,
                 })).collect::<Vec<_>>()});
+                if ext == "json" {
+                    // The validator reads JSON tables through a streaming parser that
+                    // cannot count bytes or hash them: SHA256SUMS covers these files.
+                    if let Some(o) = r.as_object_mut() {
+                        o.remove("bytes");
+                        o.remove("hash");
+                    }
+                }
             }
             _ => {
                 r["format"] = json!(ext);

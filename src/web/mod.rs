@@ -10,6 +10,7 @@ pub mod charts;
 pub mod comments;
 pub mod consolidation;
 pub mod consultations;
+pub mod datasets;
 pub mod errors;
 pub mod i18n;
 pub mod moderation;
@@ -140,6 +141,8 @@ pub struct App {
     pub voting: crate::service::voting::Voting,
     /// Ballot-log exports offered for download.
     pub export_dir: std::path::PathBuf,
+    /// The open-data folder served on /opendata.
+    pub opendata: datasets::Cache,
     /// Keeps a temporary export folder alive as long as the app (tests).
     _export_tmp: Option<tempfile::TempDir>,
 }
@@ -180,6 +183,7 @@ impl App {
             voting,
             export_dir,
             _export_tmp: export_tmp,
+            opendata: datasets::Cache::default(),
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
@@ -374,6 +378,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", consolidation::routes())
         .mount("/", comments::routes())
         .mount("/", reports::routes())
+        .mount("/", datasets::routes())
         .mount("/api/v1", reports::api_routes())
         .mount("/", campaigns::routes())
         .mount("/api/v1", comments::api_routes())
