@@ -383,6 +383,8 @@ fn route_table() {
         ("POST", "/moderation/appeals/<seq>", Role("moderator")),
         ("GET", "/moderation/log?<page>", Public),
         ("GET", "/opendata", Public),
+        ("GET", "/feeds/atom.xml", Public),
+        ("GET", "/bills/<slug>/feed.atom", Public),
         ("GET", "/opendata/<path..>", Public),
         ("GET", "/moderation/log.csv", Public),
         ("GET", "/api/v1/moderation/log?<page>", Public),

@@ -387,3 +387,53 @@ fn the_opendata_page_and_its_files_with_validators() {
     assert_eq!(status, Status::Ok);
     assert!(sums.contains("  datasets/comments.csv\n"));
 }
+
+#[test]
+fn atom_feeds_of_the_instance_and_of_a_bill() {
+    use common::web::{demo_client, get};
+    use rocket::http::Status;
+    let store = common::test_store();
+    instance(&store);
+    let c = demo_client(&store, amenda::web::WebConfig::default());
+    let res = c.get("/feeds/atom.xml").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(
+        res.content_type().unwrap().to_string(),
+        "application/atom+xml"
+    );
+    let xml = res.into_string().unwrap();
+    assert!(
+        xml.starts_with("<?xml") && xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">")
+    );
+    for want in [
+        "New consultation — Consultation ouverte",
+        "New amendment — AM-budget-participatif-1",
+        "New amendment — AM-budget-participatif-2",
+        "New version — ",
+        "/bills/budget-participatif/amendments/1\"",
+    ] {
+        assert!(xml.contains(want), "no {want:?} in {xml}");
+    }
+    assert!(!xml.contains("JUSTIFICATION-MASQUEE") && !xml.contains("Héloïse"));
+    assert!(xml.matches("<entry>").count() <= amenda::service::feeds::FEED_LENGTH);
+    // Well-formed, when xmllint is there to say so.
+    if let Ok(mut child) = std::process::Command::new("xmllint")
+        .args(["--noout", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(xml.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "xmllint rejects the feed");
+    }
+    let (status, bill) = get(&c, "/bills/budget-participatif/feed.atom");
+    assert_eq!(status, Status::Ok);
+    assert!(bill.contains("AM-budget-participatif-1"));
+    let (status, _) = get(&c, "/bills/no-such-bill/feed.atom");
+    assert_eq!(status, Status::NotFound);
+}

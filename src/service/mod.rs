@@ -7,6 +7,7 @@ pub mod comments;
 pub mod consolidation;
 pub mod consultation;
 pub mod disposition;
+pub mod feeds;
 pub mod identity;
 pub mod import;
 pub mod moderation;

@@ -340,3 +340,19 @@ pub fn add_revision_after(
         .execute(conn)?;
     Ok(Some(next))
 }
+
+/// The latest amendments filed, newest first, on one bill or on all.
+pub fn latest(
+    conn: &mut DbConnection,
+    bill_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Amendment>, StoreError> {
+    let mut q = amendments::table.into_boxed();
+    if let Some(b) = bill_id {
+        q = q.filter(amendments::bill_id.eq(b));
+    }
+    Ok(q.order(amendments::id.desc())
+        .limit(limit)
+        .select(Amendment::as_select())
+        .load(conn)?)
+}

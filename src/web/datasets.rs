@@ -1,4 +1,5 @@
-//! The open-data page (`/opendata`) and its files (`/opendata/…`): the folder of
+//! Atom feeds (`/feeds/atom.xml`, `/bills/SLUG/feed.atom`), and the open-data page
+//! (`/opendata`) and its files (`/opendata/…`): the folder of
 //! `service::opendata::export_all`, generated on demand and at most every few minutes,
 //! served from disk (streamed, never loaded whole) with `ETag` (the file's SHA-256 from
 //! the signed `SHA256SUMS`) and `Last-Modified` (when the folder was generated).
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 pub fn routes() -> Vec<Route> {
-    routes![page, file]
+    routes![page, file, feed, bill_feed]
 }
 
 /// How long a generated folder is served before the next request makes a new one.
@@ -184,6 +185,17 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                 .replace('Z', " UTC")),
         );
         data.insert("files".into(), json!(g.sums.len()));
+        let bills = {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            crate::store::bills::list(&mut conn).map_err(AppError::store(lang))?
+        };
+        data.insert(
+            "bills".into(),
+            json!(bills
+                .iter()
+                .map(|b| json!({"slug": b.bill.slug, "title": b.bill.meta.title}))
+                .collect::<Vec<_>>()),
+        );
         app.render("opendata", &ctx, t.get("opendata_title"), data)
             .map(RawHtml)
     })
@@ -272,4 +284,57 @@ async fn file(
 /// Where the current folder is, for tests and tools.
 pub fn folder(app: &super::App) -> Result<PathBuf, String> {
     app.opendata.get(app).map(|g| g.dir.clone())
+}
+
+fn atom_response(xml: String) -> (ContentType, String) {
+    (ContentType::new("application", "atom+xml"), xml)
+}
+
+fn feed_of(
+    app: &super::App,
+    lang: super::i18n::Lang,
+    slug: Option<&str>,
+    self_path: &str,
+) -> Result<(ContentType, String), AppError> {
+    let t = lang.tr();
+    let entries = crate::service::feeds::entries(app.reader.store(), slug)
+        .map_err(AppError::store(lang))?
+        .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+    let title = match slug {
+        Some(s) => format!("Amenda — {s}"),
+        None => t.get("feed_title").to_string(),
+    };
+    Ok(atom_response(crate::service::feeds::atom(
+        &app.config.public_url,
+        self_path,
+        &title,
+        &entries,
+        |k| t.get(&format!("feed_{k}")).to_string(),
+    )))
+}
+
+/// New consultations, bill versions, amendments and results of the whole instance.
+#[get("/feeds/atom.xml")]
+async fn feed(app: &State<AppState>, ctx: Ctx) -> Result<(ContentType, String), AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, lang, move |app| {
+        feed_of(app, lang, None, "/feeds/atom.xml")
+    })
+    .await
+}
+
+/// The same, for one bill.
+#[get("/bills/<slug>/feed.atom")]
+async fn bill_feed(
+    app: &State<AppState>,
+    ctx: Ctx,
+    slug: &str,
+) -> Result<(ContentType, String), AppError> {
+    let lang = ctx.lang;
+    let slug = slug.to_string();
+    super::blocking(app, lang, move |app| {
+        let path = format!("/bills/{slug}/feed.atom");
+        feed_of(app, lang, Some(&slug), &path)
+    })
+    .await
 }
