@@ -52,7 +52,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
     let mut out = Vec::new();
     for b in &bills {
         let mut versions = store::versions::list_meta(&mut conn, b.id)?;
-        versions.sort_by(|a, c| c.number.cmp(&a.number));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.number));
         for v in versions.into_iter().take(FEED_LENGTH) {
             out.push(Entry {
                 id: format!("tag:amenda,2026:bill/{}/version/{}", b.slug, v.number),
