@@ -320,7 +320,11 @@ fn route_table() {
         ("POST", "/consultations/<id>/close", Role("staff")),
         ("GET", "/consultations/<id>/results", Public),
         ("GET", "/consultations/<id>/results/public?<page>", Public),
-        ("GET", "/consultations/<id>/vote/settings", Role("staff")),
+        (
+            "GET",
+            "/consultations/<id>/vote/settings?<saved>",
+            Role("staff"),
+        ),
         ("POST", "/consultations/<id>/vote/settings", Role("staff")),
         ("GET", "/consultations/<id>/campaigns", Role("staff")),
         ("GET", "/receipts/check", Public),

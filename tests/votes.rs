@@ -913,6 +913,8 @@ mod pages {
         assert_eq!(s, Status::Ok);
         assert!(public.contains("Camille Martin"), "{public}");
         assert!(!public.contains("Yanis"), "{public}");
+        // One page only: no link to a next one.
+        assert!(!public.contains("rel=\"next\""), "{public}");
         let (_, settings) = get(&claire, &format!("{base}/vote/settings"));
         assert!(settings.contains("settings-locked"), "{settings}");
         assert!(page.contains("<svg class=\"chart\""), "{page}");

@@ -560,14 +560,17 @@ async fn close(
 
 // ---------------------------------------------------------------- what is put to the vote
 
-#[get("/consultations/<id>/vote/settings")]
+#[get("/consultations/<id>/vote/settings?<saved>")]
 async fn settings_page(
     app: &State<AppState>,
     ctx: Ctx,
     _staff: HasRole<Staff>,
     csrf: CsrfToken,
     id: i64,
+    saved: Option<&str>,
 ) -> Result<RawHtml<String>, AppError> {
+    // Redirected here after saving (`?saved`): say so.
+    let saved = saved.is_some();
     let lang = ctx.lang;
     super::blocking(app, lang, move |app| {
         let (c, _) = consultation(app, lang, id)?;
@@ -591,6 +594,7 @@ async fn settings_page(
             json!(settings.revote == crate::ledger::entry::RevotePolicy::LastCounts),
         );
         data.insert("csrf".into(), json!(csrf.0));
+        data.insert("saved".into(), json!(saved));
         let title = lang.tr().get("vote_settings_title").to_string();
         app.render("vote_settings", &ctx, &title, data).map(RawHtml)
     })
@@ -796,7 +800,7 @@ async fn public_votes_page(
             ),
         );
         data.insert(
-            "next".into(),
+            "next_href".into(),
             json!((page < pages)
                 .then(|| format!("/consultations/{id}/results/public?page={}", page + 1))),
         );

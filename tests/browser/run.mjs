@@ -428,6 +428,7 @@ const scenarios = [
         await clickAndWaitForLoad(page, page.locator('#save-vote-settings'), 'the save button');
         expect(page.url().startsWith(`${base}/consultations/1/vote/settings`), `after saving the page is ${page.url()}`);
         expect(await page.locator('#bill-item').isChecked(), 'the bill item is not kept');
+        expect((await page.locator('#settings-saved').count()) === 1, 'no confirmation after saving the settings');
         await page.goto(`${base}/consultations/1`);
         await clickAndWaitForLoad(page, page.locator('#advance-phase'), 'the next-phase button');
         expect((await page.locator('#vote-link').count()) === 1, 'no link to vote once voting is open');
