@@ -9,6 +9,7 @@ pub mod disposition;
 pub mod identity;
 pub mod import;
 pub mod moderation;
+pub mod opendata;
 pub mod reading;
 pub mod voting;
 
