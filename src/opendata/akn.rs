@@ -162,23 +162,24 @@ fn text(s: &str) -> String {
     out
 }
 
-/// The `<meta>` identification of a document whose work and expression URIs are given.
+/// The `<meta>` identification of a document whose work and expression URIs are given,
+/// dated by its work's date and this expression's.
 fn identification(
     out: &mut String,
     work: &str,
     expr: &str,
-    date: &str,
+    (work_date, date): (&str, &str),
     country: &str,
     lang: &str,
     version: Option<i32>,
 ) {
-    let date = iso_date(date);
+    let (work_date, date) = (iso_date(work_date), iso_date(date));
     let (work, expr) = (attr(work), attr(expr));
     let _ = write!(
         out,
         "<identification source=\"#amenda\">\
 <FRBRWork><FRBRthis value=\"{work}/!main\"/><FRBRuri value=\"{work}\"/>\
-<FRBRdate date=\"{date}\" name=\"work\"/><FRBRauthor href=\"#amenda\"/>\
+<FRBRdate date=\"{work_date}\" name=\"work\"/><FRBRauthor href=\"#amenda\"/>\
 <FRBRcountry value=\"{country}\"/></FRBRWork>\
 <FRBRExpression><FRBRthis value=\"{expr}/!main\"/><FRBRuri value=\"{expr}\"/>\
 <FRBRdate date=\"{date}\" name=\"expression\"/><FRBRauthor href=\"#amenda\"/>",
@@ -299,7 +300,7 @@ pub fn bill_version(meta: &VersionMeta<'_>, markdown: &str, units: &[Unit]) -> S
         &mut out,
         &meta.work_uri(),
         &meta.expression_uri(),
-        meta.date,
+        (meta.work_date, meta.date),
         &country(meta.jurisdiction),
         meta.language,
         Some(meta.number),
@@ -405,7 +406,7 @@ pub fn amendment(doc: &AmendmentDoc<'_>) -> String {
         &mut out,
         &work,
         &expr,
-        doc.date,
+        (doc.date, doc.date),
         &country(v.jurisdiction),
         v.language,
         None,
