@@ -6,7 +6,7 @@
 mod common;
 
 use amenda::domain::identity::Level;
-use amenda::domain::similarity::{clusters, Settings};
+use amenda::domain::similarity::{clusters, jaccard, normalise, shingles, Settings};
 use amenda::service::campaigns;
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{
@@ -210,6 +210,54 @@ fn a_planted_campaign_is_one_cluster_among_real_articles() {
     assert_eq!(found[0], *campaign, "the campaign is the largest group");
     // The other groups are the ones of the real articles alone.
     assert_eq!(found.len(), alone.len() + 1);
+}
+
+/// 1,000 real articles no two of which are near-identical by the exact measure (Jaccard
+/// of their shingles below the threshold, checked pair by pair: the brute-force oracle the
+/// MinHash/LSH clustering approximates).
+fn distinct(md: &str, settings: &Settings) -> Vec<String> {
+    let all: Vec<String> = articles(md)
+        .into_iter()
+        .filter(|a| a.split_whitespace().count() >= 20)
+        .collect();
+    let mut kept: Vec<(String, Vec<u64>)> = Vec::new();
+    for a in all {
+        let sh = shingles(&normalise(&a), settings.shingle_words);
+        if kept
+            .iter()
+            .all(|(_, k)| jaccard(k, &sh) < settings.threshold)
+        {
+            kept.push((a, sh));
+            if kept.len() == 1_000 {
+                break;
+            }
+        }
+    }
+    assert_eq!(kept.len(), 1_000, "not enough distinct articles");
+    kept.into_iter().map(|(a, _)| a).collect()
+}
+
+#[test]
+fn no_group_among_varied_articles_and_the_campaign_among_them_is_found() {
+    let Some(dir) = corpus() else { return };
+    let settings = Settings::default();
+    let varied = distinct(&cpi(&dir), &settings);
+    // No false group: none of these pairs is near-identical, and none is put together.
+    assert_eq!(clusters(&varied, &settings), Vec::<Vec<usize>>::new());
+    // With 200 near-identical copies planted among them: exactly one group, the campaign.
+    let mut rng = Rng(0x5eed_0000_0000_0011);
+    let mut texts: Vec<(String, bool)> = varied.iter().map(|v| (v.clone(), false)).collect();
+    for _ in 0..200 {
+        let at = rng.next(texts.len() + 1);
+        texts.insert(at, (edited(CAMPAIGN, &mut rng), true));
+    }
+    let found = clusters(
+        &texts.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        &settings,
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].iter().all(|&i| texts[i].1), "only planted texts");
+    assert!(found[0].len() >= 195, "{} of 200", found[0].len());
 }
 
 // ---------------------------------------------------------------- the staff page
