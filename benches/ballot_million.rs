@@ -64,6 +64,68 @@ fn log_key(data: &Path) -> LogKey {
     LogKey::from_seed(seed)
 }
 
+/// `COMMENTS` comments (default none) on the consultation's first article, written
+/// straight to the store a thousand per transaction: the open-data export's load (issue
+/// 6: 1,000,000 ballots and 100,000 comments).
+fn comments(store: &Store, id: i64, author: &SessionInfo) {
+    let n: u64 = std::env::var("COMMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if n == 0 {
+        return;
+    }
+    let started = Instant::now();
+    let mut conn = store.conn().unwrap();
+    let c = amenda::store::consultations::by_id(&mut conn, id)
+        .unwrap()
+        .unwrap();
+    let wid = amenda::store::units::for_version(&mut conn, c.version_id)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.kind == amenda::text::UnitKind::Article)
+        .unwrap()
+        .wid;
+    drop(conn);
+    let mut done = 0u64;
+    while done < n {
+        let take = 1000.min(n - done);
+        store
+            .transaction(|conn| {
+                for k in done..done + take {
+                    let body = format!(
+                        "Commentaire numéro {k} : le délai de dépôt des projets devrait être \
+                         porté à quarante-cinq jours pour laisser aux associations le temps \
+                         de se réunir."
+                    );
+                    amenda::store::comments::insert(
+                        conn,
+                        &amenda::store::comments::NewComment {
+                            consultation_id: id,
+                            version_id: c.version_id,
+                            article_wid: &wid,
+                            unit_wid: &wid,
+                            amendment_id: None,
+                            parent_id: None,
+                            quote: "",
+                            body: &body,
+                            kind: "comment",
+                            author_id: author.account.id,
+                            disclosure: "pseudonym",
+                            author_label: "Citoyen 7f3a",
+                            author_level: 2,
+                            form_token: &format!("bench-comment-{k:012}"),
+                        },
+                    )?;
+                }
+                Ok::<_, amenda::store::StoreError>(())
+            })
+            .unwrap();
+        done += take;
+    }
+    eprintln!("{n} comments in {:.1} s", started.elapsed().as_secs_f64());
+}
+
 fn main() {
     let data = PathBuf::from(std::env::var("DATA").unwrap_or("/tmp/amenda-million".into()));
     let n: u64 = std::env::var("BALLOTS")
@@ -138,6 +200,7 @@ fn main() {
         )
         .unwrap();
     }
+    comments(&store, id, &author);
     consultation::advance(&store, &staff, id, &voting).unwrap();
 
     let mut conn = store.conn().unwrap();

@@ -10,14 +10,15 @@
 #   benches/million.sh --pg       PostgreSQL (a throwaway cluster, tests/support/pg.sh)
 #
 # Run from the repository root after `cargo build --release`. Env: BALLOTS (default
-# 1000000), DATA (default /tmp/amenda-million), CARGO_TARGET_DIR (default target).
+# 1000000), COMMENTS (default 100000: the open-data export's load, issue 6), DATA
+# (default /tmp/amenda-million), CARGO_TARGET_DIR (default target).
 set -euo pipefail
 
 target=${CARGO_TARGET_DIR:-target}
 bin=$target/release/amenda
 verify=$target/release/amenda-verify
 data=${DATA:-/tmp/amenda-million}
-export BALLOTS=${BALLOTS:-1000000} DATA=$data
+export BALLOTS=${BALLOTS:-1000000} COMMENTS=${COMMENTS:-100000} DATA=$data
 [ -x "$bin" ] && [ -x "$verify" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 
 pgdir=""
@@ -53,6 +54,12 @@ echo "== amenda export"
 read -r kb secs < <(measure "$bin" --data "$data" "${db_args[@]}" export "$out" --consultation "$id")
 dir=$out/consultations/$id/ballot-log
 echo "export: ${secs} s, peak RSS $((kb / 1024)) MB (target < 64 MB); entries.csv $(du -h "$dir/entries.csv" | cut -f1), ballots.csv $(du -h "$dir/ballots.csv" | cut -f1)"
+
+echo "== amenda export: the whole open data (datasets, texts, ballot log, package, signed sums)"
+full=$(mktemp -d /tmp/amenda-million-opendata.XXXXXX)
+read -r kb secs < <(measure "$bin" --data "$data" "${db_args[@]}" export "$full")
+echo "open data export: ${secs} s, peak RSS $((kb / 1024)) MB (target < 64 MB); comments.csv $(du -h "$full/datasets/comments.csv" | cut -f1), $(wc -l < "$full/SHA256SUMS") files"
+rm -rf "$full"
 
 echo "== sha256sum entries.csv against amenda-verify (best of 3 each)"
 best() {
