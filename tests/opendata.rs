@@ -264,6 +264,21 @@ fn exports_reveal_nothing_the_platform_hides() {
     .unwrap();
     assert_eq!(json.as_array().unwrap().len(), 3);
     assert!(json[0]["comment"].is_i64() && json[0]["body"].is_string());
+    // Akoma Ntoso of every version and of every amendment not hidden.
+    assert!(out
+        .path()
+        .join("versions/budget-participatif/3.xml")
+        .is_file());
+    assert!(out
+        .path()
+        .join("amendments/budget-participatif/1.xml")
+        .is_file());
+    assert!(
+        !out.path()
+            .join("amendments/budget-participatif/2.xml")
+            .exists(),
+        "the hidden amendment has no document"
+    );
     let amendments = std::fs::read_to_string(out.path().join("datasets/amendments.csv")).unwrap();
     assert!(amendments.contains("Publicité.") && amendments.contains("Plus clair."));
 }

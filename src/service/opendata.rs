@@ -285,6 +285,8 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
     let data_dir = out.join("datasets");
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let mut summary = Summary::default();
+    // Reads versions for the amendments' Akoma Ntoso, with a small cache.
+    let reader = crate::service::reading::Reader::new(store.clone(), 16 * 1024 * 1024);
     let mut conn = store.conn().map_err(err)?;
     let bills = store::bills::list(&mut conn).map_err(err)?;
     let by_id: HashMap<i64, String> = bills
@@ -317,7 +319,8 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
         let slug = &b.bill.slug;
         let dir = out.join("versions").join(slug);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for m in store::versions::list_meta(&mut conn, b.bill.id).map_err(err)? {
+        let metas = store::versions::list_meta(&mut conn, b.bill.id).map_err(err)?;
+        for m in &metas {
             version_numbers.insert(m.id, m.number);
             let v = store::versions::by_id(&mut conn, m.id)
                 .map_err(err)?
@@ -335,6 +338,14 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                 file,
             ])?;
             let list = store::units::for_version(&mut conn, m.id).map_err(err)?;
+            // The same text in Akoma Ntoso 3.0.
+            let xml = crate::opendata::akn::bill_version(
+                &crate::service::akn::version_meta(&b.bill, &metas, m),
+                &v.markdown,
+                &list,
+            );
+            let xml_file = format!("versions/{slug}/{}.xml", m.number);
+            std::fs::write(out.join(&xml_file), xml).map_err(|e| format!("{xml_file}: {e}"))?;
             for (i, u) in list.iter().enumerate() {
                 units.row(&vec![
                     s(slug),
@@ -393,6 +404,15 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                 offset += page.len() as i64;
                 for a in page {
                     let number = display_number(&slug, a.number);
+                    // Its Akoma Ntoso document (none for a hidden amendment).
+                    if let Some(xml) = crate::service::akn::amendment_xml(&reader, &slug, a.number)
+                        .map_err(|e| e.to_string())?
+                    {
+                        let dir = out.join("amendments").join(&slug);
+                        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                        std::fs::write(dir.join(format!("{}.xml", a.number)), xml)
+                            .map_err(|e| e.to_string())?;
+                    }
                     numbers.insert(a.id, number.clone());
                     let rev =
                         store::amendments::revision(&mut conn, a.id, a.revision).map_err(err)?;
