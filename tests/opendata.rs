@@ -398,6 +398,27 @@ fn the_opendata_page_and_its_files_with_validators() {
         c.get("/opendata/%2e%2e/amenda.sqlite3").dispatch().status(),
         Status::NotFound
     );
+    // Per bill and per consultation: the texts, and each consultation's own files.
+    let id = amenda::store::consultations::for_bill(
+        &mut store.conn().unwrap(),
+        amenda::store::bills::by_slug(&mut store.conn().unwrap(), "budget-participatif")
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .unwrap()[0]
+        .id;
+    for want in [
+        "/opendata/versions/budget-participatif/3.xml".to_string(),
+        format!("/opendata/consultations/{id}/amendments.csv"),
+        format!("/opendata/consultations/{id}/comments.json"),
+    ] {
+        assert!(page.contains(&want), "no {want:?} on the page");
+    }
+    let (status, own) = get(&c, &format!("/opendata/consultations/{id}/comments.csv"));
+    assert_eq!(status, Status::Ok);
+    assert_eq!(own.lines().count(), 1 + 3, "{own}");
+    assert!(!own.contains("TEXTE-MASQUE"));
     let (status, sums) = get(&c, "/opendata/SHA256SUMS");
     assert_eq!(status, Status::Ok);
     assert!(sums.contains("  datasets/comments.csv\n"));

@@ -388,6 +388,11 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                 s(&c.phase),
                 s(&c.created_at),
             ])?;
+            // The consultation's own files, with the same columns.
+            let cdir = out.join(format!("consultations/{}", c.id));
+            std::fs::create_dir_all(&cdir).map_err(|e| format!("{}: {e}", cdir.display()))?;
+            let mut own_amendments = Writers::create(&cdir, &DATASETS[4])?;
+            let mut own_comments = Writers::create(&cdir, &DATASETS[5])?;
             let hidden = moderation::hidden_in(&mut conn, c.id).map_err(err)?;
             let moderation = |kind: Kind, id: i64| match hidden.get(&(kind, id)) {
                 Some(h) => (true, h.rule.clone(), h.reason.clone()),
@@ -421,7 +426,7 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                         (Some(r), false) => (r.operations.clone(), r.justification.clone()),
                         _ => (String::new(), String::new()),
                     };
-                    amendments.row(&vec![
+                    let row = vec![
                         number,
                         s(c.id),
                         s(&slug),
@@ -437,9 +442,12 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                         justification,
                         rule,
                         reason,
-                    ])?;
+                    ];
+                    amendments.row(&row)?;
+                    own_amendments.row(&row)?;
                 }
             }
+            own_amendments.finish()?;
             let mut after = 0;
             loop {
                 let page = store::comments::of_consultation_after(&mut conn, c.id, after, 1000)
@@ -453,7 +461,7 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                     } else {
                         (k.quote.clone(), k.body.clone())
                     };
-                    comments.row(&vec![
+                    let row = vec![
                         s(k.id),
                         s(c.id),
                         opt(version_numbers.get(&k.version_id)),
@@ -470,9 +478,12 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
                         s(&k.created_at),
                         rule,
                         reason,
-                    ])?;
+                    ];
+                    comments.row(&row)?;
+                    own_comments.row(&row)?;
                 }
             }
+            own_comments.finish()?;
         }
     }
     summary
@@ -581,6 +592,24 @@ fn file_sha256(path: &Path) -> Result<String, String> {
     Ok(hex::encode(ctx.finish().as_ref()))
 }
 
+/// The dataset a file holds rows of: `datasets/NAME.{csv,json}`, or a consultation's own
+/// `consultations/ID/{amendments,comments}.{csv,json}`.
+pub fn dataset_of(rel: &str) -> Option<&'static Dataset> {
+    let (dir, file) = rel.rsplit_once('/')?;
+    let (stem, ext) = file.rsplit_once('.')?;
+    if !matches!(ext, "csv" | "json") {
+        return None;
+    }
+    let per_consultation = dir
+        .strip_prefix("consultations/")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    DATASETS.iter().find(|d| {
+        d.name == stem
+            && (dir == "datasets"
+                || (per_consultation && matches!(stem, "amendments" | "comments")))
+    })
+}
+
 /// A Frictionless resource name: lowercase letters, digits, `-`, `_` and `.`.
 fn resource_name(rel: &str) -> String {
     rel.chars()
@@ -598,10 +627,7 @@ fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
         let path = out.join(rel);
         let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
         let hash = file_sha256(&path)?;
-        let dataset = DATASETS.iter().find(|d| {
-            rel == &format!("datasets/{}.csv", d.name)
-                || rel == &format!("datasets/{}.json", d.name)
-        });
+        let dataset = dataset_of(rel);
         let ext = rel.rsplit('.').next().unwrap_or("");
         let mut r = json!({
             "name": resource_name(rel),
@@ -611,7 +637,14 @@ fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
         });
         match (dataset, ext) {
             (Some(d), "csv" | "json") => {
-                r["title"] = json!(d.title);
+                r["title"] = json!(match rel.strip_prefix("consultations/") {
+                    Some(rest) => format!(
+                        "{} — consultation {}",
+                        d.title,
+                        rest.split('/').next().unwrap_or("")
+                    ),
+                    None => d.title.to_string(),
+                });
                 r["description"] = json!(d.description);
                 r["profile"] = json!("tabular-data-resource");
                 r["format"] = json!(ext);

@@ -189,13 +189,52 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
             let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
             crate::store::bills::list(&mut conn).map_err(AppError::store(lang))?
         };
-        data.insert(
-            "bills".into(),
-            json!(bills
-                .iter()
-                .map(|b| json!({"slug": b.bill.slug, "title": b.bill.meta.title}))
-                .collect::<Vec<_>>()),
-        );
+        // For each bill: its texts, its feed, and each consultation's own files.
+        let mut per_bill = Vec::new();
+        {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            for b in &bills {
+                let slug = &b.bill.slug;
+                let versions: Vec<Value> = crate::store::versions::list_meta(&mut conn, b.bill.id)
+                    .map_err(AppError::store(lang))?
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "number": v.number,
+                            "md": format!("/opendata/versions/{slug}/{}.md", v.number),
+                            "xml": format!("/opendata/versions/{slug}/{}.xml", v.number),
+                        })
+                    })
+                    .collect();
+                let mut consultations: Vec<Value> = Vec::new();
+                for c in crate::store::consultations::for_bill(&mut conn, b.bill.id)
+                    .map_err(AppError::store(lang))?
+                {
+                    let dir = format!("consultations/{}", c.id);
+                    if !g.sums.contains_key(&format!("{dir}/amendments.csv")) {
+                        continue;
+                    }
+                    let log = format!("{dir}/ballot-log/entries.csv");
+                    consultations.push(json!({
+                        "id": c.id,
+                        "title": c.title,
+                        "amendments_csv": format!("/opendata/{dir}/amendments.csv"),
+                        "amendments_json": format!("/opendata/{dir}/amendments.json"),
+                        "comments_csv": format!("/opendata/{dir}/comments.csv"),
+                        "comments_json": format!("/opendata/{dir}/comments.json"),
+                        "ballot_log": g.sums.contains_key(&log).then(|| format!("/opendata/{log}")),
+                    }));
+                }
+                per_bill.push(json!({
+                    "slug": slug,
+                    "title": b.bill.meta.title,
+                    "feed": format!("/bills/{slug}/feed.atom"),
+                    "versions": versions,
+                    "consultations": consultations,
+                }));
+            }
+        }
+        data.insert("bills".into(), json!(per_bill));
         app.render("opendata", &ctx, t.get("opendata_title"), data)
             .map(RawHtml)
     })
