@@ -26,6 +26,62 @@ pub struct Config {
     /// Reports, automatic hiding and rate limits (`[moderation]`).
     #[serde(default)]
     pub moderation: ModerationConfig,
+    /// The published data (`[opendata]`).
+    #[serde(default)]
+    pub opendata: OpendataConfig,
+}
+
+/// `[opendata]`: see docs/opendata.md. With none of the three keys, the data is
+/// published under Licence Ouverte 2.0.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpendataConfig {
+    /// Short identifier of the licence (`CC-BY-4.0`, `ODbL-1.0`, `etalab-2.0`…).
+    pub licence: Option<String>,
+    /// Its name in words (default: the identifier).
+    pub licence_title: Option<String>,
+    /// The address of its text.
+    pub licence_url: Option<String>,
+    /// Seconds a generated `/opendata` folder is served before a new one is made in
+    /// the background (default 300).
+    pub refresh: Option<u64>,
+}
+
+impl OpendataConfig {
+    /// The licence to publish under, checked: an identifier and an http(s) address go
+    /// together.
+    pub fn licence(&self) -> Result<crate::service::opendata::Licence, String> {
+        match (&self.licence, &self.licence_url) {
+            (None, None) if self.licence_title.is_none() => {
+                Ok(crate::service::opendata::Licence::default())
+            }
+            (Some(name), Some(url)) => {
+                let name = name.trim();
+                if name.is_empty() || name.chars().any(char::is_whitespace) {
+                    return Err(format!(
+                        "[opendata] licence \"{name}\" must be a short identifier without spaces, e.g. CC-BY-4.0"
+                    ));
+                }
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(format!(
+                        "[opendata] licence_url \"{url}\" must be the http(s) address of the licence's text"
+                    ));
+                }
+                Ok(crate::service::opendata::Licence {
+                    name: name.to_string(),
+                    title: self
+                        .licence_title
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or(name)
+                        .to_string(),
+                    url: url.clone(),
+                })
+            }
+            _ => Err("[opendata] needs both licence (its identifier) and licence_url (the address of its text)".into()),
+        }
+    }
 }
 
 /// `[moderation]`: see docs/moderation.md.
@@ -225,6 +281,7 @@ impl Config {
             ));
         }
         self.moderation.limits()?;
+        self.opendata.licence()?;
         if let Some(u) = &self.public_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
                 return Err(format!(
@@ -393,5 +450,35 @@ absent_acr_level = 0
         assert!(c.providers.is_empty());
         let e = Config::load(&dir.path().join("named.toml"), true).unwrap_err();
         assert!(e.contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn the_open_data_licence_defaults_to_licence_ouverte_and_is_checked() {
+        let none = Config::parse("").unwrap().opendata.licence().unwrap();
+        assert_eq!(none.name, "etalab-2.0");
+        let cc = Config::parse(
+            "[opendata]\nlicence = \"CC-BY-4.0\"\nlicence_url = \"https://creativecommons.org/licenses/by/4.0/\"\n",
+        )
+        .unwrap();
+        let l = cc.opendata.licence().unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.title.as_str()),
+            ("CC-BY-4.0", "CC-BY-4.0")
+        );
+        for (text, says) in [
+            ("[opendata]\nlicence = \"CC-BY-4.0\"\n", "licence_url"),
+            ("[opendata]\nlicence_title = \"Mine\"\n", "licence_url"),
+            (
+                "[opendata]\nlicence = \"CC BY\"\nlicence_url = \"https://x.example/\"\n",
+                "without spaces",
+            ),
+            (
+                "[opendata]\nlicence = \"CC-BY-4.0\"\nlicence_url = \"ftp://x.example/\"\n",
+                "http(s)",
+            ),
+        ] {
+            let e = Config::parse(text).unwrap().check().unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 }

@@ -473,3 +473,152 @@ fn atom_feeds_of_the_instance_and_of_a_bill() {
     let (status, _) = get(&c, "/bills/no-such-bill/feed.atom");
     assert_eq!(status, Status::NotFound);
 }
+
+/// The consultation of [`instance`] and the first article it is about.
+fn consultation_and_article(store: &common::TestStore) -> (i64, String) {
+    let mut conn = store.conn().unwrap();
+    let bill = amenda::store::bills::by_slug(&mut conn, "budget-participatif")
+        .unwrap()
+        .unwrap();
+    let c = amenda::store::consultations::for_bill(&mut conn, bill.id)
+        .unwrap()
+        .remove(0);
+    let wid = amenda::store::units::for_version(&mut conn, c.version_id)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.kind == UnitKind::Article)
+        .unwrap()
+        .wid;
+    (c.id, wid)
+}
+
+#[test]
+fn a_configured_licence_and_a_folder_renewed_behind_the_requests() {
+    use common::web::{demo_client, get};
+    use rocket::http::Status;
+    let store = common::test_store();
+    instance(&store);
+    let licence = amenda::service::opendata::Licence {
+        name: "CC-BY-4.0".into(),
+        title: "Creative Commons Attribution 4.0 International".into(),
+        url: "https://creativecommons.org/licenses/by/4.0/".into(),
+    };
+    // Refreshed at every request: each request is served the folder there is and
+    // starts the next one behind it.
+    let c = demo_client(
+        &store,
+        amenda::web::WebConfig {
+            licence: licence.clone(),
+            opendata_refresh: Some(std::time::Duration::ZERO),
+            ..Default::default()
+        },
+    );
+    let (status, page) = get(&c, "/opendata");
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("Creative Commons Attribution 4.0 International"));
+    assert!(page.contains("href=\"https://creativecommons.org/licenses/by/4.0/\""));
+    assert!(!page.contains("Licence Ouverte"));
+    // Each dataset says when its data last changed: the comments were posted today.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let section = page
+        .split("id=\"dataset-comments\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(
+        section.contains(&format!("<span class=\"latest\">{today}")),
+        "{section}"
+    );
+    let (_, package) = get(&c, "/opendata/datapackage.json");
+    let package: serde_json::Value = serde_json::from_str(&package).unwrap();
+    assert_eq!(package["licenses"][0]["name"], "CC-BY-4.0");
+    assert_eq!(
+        package["licenses"][0]["path"],
+        "https://creativecommons.org/licenses/by/4.0/"
+    );
+
+    // A new comment reaches the served files without any request waiting for it.
+    let (before_status, before) = get(&c, "/opendata/datasets/comments.csv");
+    assert_eq!(before_status, Status::Ok);
+    assert!(!before.contains("Un avis arrivé après."));
+    let (id, wid) = consultation_and_article(&store);
+    let later = person(&store, "oidc-subject-later", "Camille Tardive", 1);
+    comments::post(
+        &store,
+        &KEY,
+        &later,
+        &NewComment {
+            consultation_id: id,
+            target: Target::Unit(&wid),
+            parent: None,
+            quote: "",
+            body: "Un avis arrivé après.",
+            disclosure: Disclosure::Name,
+            form_token: "tok-opendata-later1",
+        },
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, now) = get(&c, "/opendata/datasets/comments.csv");
+        assert_eq!(status, Status::Ok);
+        if now.contains("Un avis arrivé après.") {
+            assert_eq!(now.lines().count(), before.lines().count() + 1);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new comment never reached the served folder"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Folders are replaced, not piled up: the one served and at most the one before.
+    let served = c.rocket().state::<amenda::web::AppState>().unwrap();
+    let root = served.export_dir.join("opendata");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let folders = std::fs::read_dir(&root).unwrap().count();
+    assert!(folders <= 3, "{folders} folders in {}", root.display());
+}
+
+#[test]
+fn the_licence_of_amenda_toml_goes_into_the_exported_package() {
+    let store = common::test_store();
+    instance(&store);
+    std::fs::write(
+        store.data_dir().join("amenda.toml"),
+        "[opendata]\nlicence = \"ODbL-1.0\"\nlicence_title = \"Open Database License 1.0\"\n\
+         licence_url = \"https://opendatacommons.org/licenses/odbl/1-0/\"\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    export(&store, out.path());
+    let package: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("datapackage.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(package["licenses"][0]["name"], "ODbL-1.0");
+    assert_eq!(package["licenses"][0]["title"], "Open Database License 1.0");
+
+    // Half a licence is refused with a clear message, and nothing is written.
+    std::fs::write(
+        store.data_dir().join("amenda.toml"),
+        "[opendata]\nlicence = \"ODbL-1.0\"\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_amenda"))
+        .arg("--data")
+        .arg(store.data_dir())
+        .arg("--database-url")
+        .arg(store.database_url())
+        .arg("export")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("licence_url"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}

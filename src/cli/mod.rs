@@ -75,8 +75,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ConsultationAction,
     },
-    /// Write the open-data files into OUT_DIR: for now the ballot-log export of every
-    /// closed consultation (or of the one given), in OUT_DIR/consultations/ID/ballot-log/.
+    /// Write the open data into OUT_DIR: the datasets, texts, ballot-log exports,
+    /// datapackage.json and the signed SHA256SUMS (docs/opendata.md); with
+    /// --consultation, only that consultation's ballot-log export.
     Export {
         out_dir: PathBuf,
         #[arg(long)]
@@ -262,8 +263,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let key = log_key(&cli.data)?;
             let Some(id) = consultation else {
                 // Every closed ballot log, the datasets, the package description and
-                // the signed sums over every file.
-                let summary = crate::service::opendata::export_all(&store, &key, out_dir)?;
+                // the signed sums over every file, under the licence of amenda.toml.
+                let licence = Config::load(&cli.data.join("amenda.toml"), false)?
+                    .opendata
+                    .licence()?;
+                let summary =
+                    crate::service::opendata::export_all(&store, &key, &licence, out_dir)?;
                 for (name, rows) in &summary.rows {
                     println!("{name}: {rows} row(s)");
                 }
@@ -345,6 +350,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 first_admin: file.first_admin,
                 pseudonym_key: None, // read from the data folder by `serve`
                 publication_window_days: file.publication_window_days,
+                licence: file.opendata.licence()?,
+                opendata_refresh: file.opendata.refresh.map(std::time::Duration::from_secs),
                 moderation: file.moderation,
                 ..WebConfig::default()
             };
@@ -481,6 +488,8 @@ fn serve(
                 let app = r.state::<web::AppState>().cloned();
                 Box::pin(async move {
                     let Some(app) = app else { return };
+                    // The open-data folder is made now, not by the first visitor.
+                    app.opendata.refresh_in_background(&app);
                     rocket::tokio::spawn(async move {
                         loop {
                             let a = app.clone();

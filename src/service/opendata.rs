@@ -181,12 +181,27 @@ pub const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// The licence of the data unless configured otherwise.
-pub const DEFAULT_LICENCE: (&str, &str, &str) = (
-    "etalab-2.0",
-    "Licence Ouverte / Open Licence 2.0",
-    "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-);
+/// The licence the data is published under: `[opendata]` in amenda.toml, Licence
+/// Ouverte 2.0 when not set. Written into `datapackage.json` and shown on `/opendata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Licence {
+    /// A short identifier (an SPDX or Open Definition id such as `etalab-2.0`).
+    pub name: String,
+    /// Its name in words.
+    pub title: String,
+    /// Where its text is published.
+    pub url: String,
+}
+
+impl Default for Licence {
+    fn default() -> Self {
+        Licence {
+            name: "etalab-2.0".into(),
+            title: "Licence Ouverte / Open Licence 2.0".into(),
+            url: "https://www.etalab.gouv.fr/licence-ouverte-open-licence/".into(),
+        }
+    }
+}
 
 /// The key name of the signature on `SHA256SUMS`.
 pub const SUMS_KEY_NAME: &str = "amenda-opendata";
@@ -199,6 +214,8 @@ struct Writers {
     json: std::io::BufWriter<std::fs::File>,
     fields: &'static [Field],
     rows: u64,
+    /// The latest date-time written (ISO 8601 compares as text).
+    latest: String,
 }
 
 impl Writers {
@@ -219,6 +236,7 @@ impl Writers {
             json,
             fields: d.fields,
             rows: 0,
+            latest: String::new(),
         })
     }
 
@@ -228,6 +246,9 @@ impl Writers {
         // keys as the header).
         let mut obj = String::from("{");
         for (i, (f, v)) in self.fields.iter().zip(row).enumerate() {
+            if f.kind == "datetime" && *v > self.latest {
+                self.latest.clone_from(v);
+            }
             let value = match f.kind {
                 _ if v.is_empty() && f.kind != "string" => Value::Null,
                 "integer" => v.parse::<i64>().map(Value::from).unwrap_or(Value::Null),
@@ -251,11 +272,12 @@ impl Writers {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<u64, String> {
+    /// Rows written and the latest date-time among them.
+    fn finish(mut self) -> Result<(u64, String), String> {
         self.csv.flush().map_err(|e| e.to_string())?;
         self.json.write_all(b"\n]\n").map_err(|e| e.to_string())?;
         self.json.flush().map_err(|e| e.to_string())?;
-        Ok(self.rows)
+        Ok((self.rows, self.latest))
     }
 }
 
@@ -272,15 +294,31 @@ fn opt(v: Option<impl ToString>) -> String {
 pub struct Summary {
     /// Rows per dataset.
     pub rows: Vec<(&'static str, u64)>,
+    /// Per dataset, the latest date-time in its rows (its last change), when it has any.
+    pub latest: Vec<(&'static str, String)>,
     /// Every file listed in `SHA256SUMS`.
     pub files: usize,
+}
+
+impl Summary {
+    fn add(&mut self, name: &'static str, (rows, latest): (u64, String)) {
+        self.rows.push((name, rows));
+        if !latest.is_empty() {
+            self.latest.push((name, latest));
+        }
+    }
 }
 
 /// Writes the datasets, the versions' markdown, `datapackage.json`, `SHA256SUMS`, its
 /// signed note `SHA256SUMS.note` and the public key `opendata.vkey` into `out`. Files
 /// already in `out` (the ballot-log exports written before) are described and summed
 /// too.
-pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, String> {
+pub fn export(
+    store: &Store,
+    key: &SigningKey,
+    licence: &Licence,
+    out: &Path,
+) -> Result<Summary, String> {
     let err = |e: store::StoreError| e.to_string();
     let data_dir = out.join("datasets");
     std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
@@ -309,7 +347,7 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
             s(&b.bill.created_at),
         ])?;
     }
-    summary.rows.push(("bills", w.finish()?));
+    summary.add("bills", w.finish()?);
 
     // Versions (with their markdown) and units, one version in memory at a time.
     let mut versions = Writers::create(&data_dir, &DATASETS[1])?;
@@ -362,8 +400,8 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
             }
         }
     }
-    summary.rows.push(("versions", versions.finish()?));
-    summary.rows.push(("units", units.finish()?));
+    summary.add("versions", versions.finish()?);
+    summary.add("units", units.finish()?);
 
     // Consultations, amendments and comments, consultation by consultation.
     let mut consultations = Writers::create(&data_dir, &DATASETS[3])?;
@@ -486,11 +524,9 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
             own_comments.finish()?;
         }
     }
-    summary
-        .rows
-        .push(("consultations", consultations.finish()?));
-    summary.rows.push(("amendments", amendments.finish()?));
-    summary.rows.push(("comments", comments.finish()?));
+    summary.add("consultations", consultations.finish()?);
+    summary.add("amendments", amendments.finish()?);
+    summary.add("comments", comments.finish()?);
     drop(conn);
 
     // The moderation log.
@@ -519,14 +555,14 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
     if let Some(e) = failed {
         return Err(e);
     }
-    summary.rows.push(("moderation_log", log.finish()?));
+    summary.add("moderation_log", log.finish()?);
 
     // The public key, the package description, then the sums over everything.
     let public = key.public_key();
     std::fs::write(out.join("opendata.vkey"), public.to_vkey() + "\n")
         .map_err(|e| e.to_string())?;
     let files = package_files(out)?;
-    write_datapackage(out, &files)?;
+    write_datapackage(out, &files, licence)?;
     let mut sums = String::new();
     let mut all = package_files(out)?;
     all.sort();
@@ -545,6 +581,7 @@ pub fn export(store: &Store, key: &SigningKey, out: &Path) -> Result<Summary, St
 pub fn export_all(
     store: &Store,
     key: &crate::service::voting::LogKey,
+    licence: &Licence,
     out: &Path,
 ) -> Result<Summary, String> {
     for id in crate::service::voting::closed_logs(store).map_err(|e| e.to_string())? {
@@ -552,7 +589,7 @@ pub fn export_all(
         crate::service::voting::export(store, key, id, &dir)
             .map_err(|e| format!("consultation {id}: {e}"))?;
     }
-    export(store, &key.signer(SUMS_KEY_NAME), out)
+    export(store, &key.signer(SUMS_KEY_NAME), licence, out)
 }
 
 /// The files of the package (relative paths with `/`), except the sums themselves.
@@ -621,7 +658,7 @@ fn resource_name(rel: &str) -> String {
         .collect()
 }
 
-fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
+fn write_datapackage(out: &Path, files: &[String], licence: &Licence) -> Result<(), String> {
     let mut resources = Vec::new();
     for rel in files.iter().filter(|r| r.as_str() != "datapackage.json") {
         let path = out.join(rel);
@@ -679,11 +716,10 @@ fn write_datapackage(out: &Path, files: &[String]) -> Result<(), String> {
         }
         resources.push(r);
     }
-    let (name, title, path) = DEFAULT_LICENCE;
     let package = json!({
         "name": "amenda-opendata",
         "title": "Amenda: bills, consultations, amendments, comments, moderation and ballot logs",
-        "licenses": [{"name": name, "title": title, "path": path}],
+        "licenses": [{"name": licence.name, "title": licence.title, "path": licence.url}],
         "resources": resources,
     });
     let text = serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@
 
 use super::errors::AppError;
 use super::{AppState, Ctx};
-use crate::service::opendata::{self, DATASETS, DEFAULT_LICENCE};
+use crate::service::opendata::{self, DATASETS};
 use rocket::fs::NamedFile;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -16,6 +16,7 @@ use rocket::{get, routes, Route, State};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -23,8 +24,9 @@ pub fn routes() -> Vec<Route> {
     routes![page, file, feed, bill_feed]
 }
 
-/// How long a generated folder is served before the next request makes a new one.
-const FRESH_FOR: Duration = Duration::from_secs(300);
+/// How long a generated folder is served before a request starts making a new one,
+/// unless `[opendata] refresh` says otherwise.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
 
 /// One generated folder.
 pub struct Generated {
@@ -33,28 +35,32 @@ pub struct Generated {
     /// Relative path → SHA-256, from `SHA256SUMS` (plus the sums files themselves).
     pub sums: HashMap<String, String>,
     pub rows: Vec<(&'static str, u64)>,
+    /// Per dataset, the latest date-time in its rows.
+    pub latest: Vec<(&'static str, String)>,
 }
 
-/// The latest generated folder, shared by requests.
-#[derive(Default)]
-pub struct Cache {
-    current: Mutex<Option<Arc<Generated>>>,
+/// What a generation needs, owned, so it can run on its own thread.
+struct Job {
+    store: crate::store::Store,
+    key: crate::service::voting::LogKey,
+    licence: opendata::Licence,
+    root: PathBuf,
 }
 
-impl Cache {
-    /// The current folder, generating a new one (and removing the one before) when it is
-    /// missing or older than [`FRESH_FOR`]. One generation at a time: others wait.
-    pub fn get(&self, app: &super::App) -> Result<Arc<Generated>, String> {
-        let mut current = self.current.lock().map_err(|_| "open data lock poisoned")?;
-        if let Some(g) = current.as_ref() {
-            if g.at.elapsed().unwrap_or(FRESH_FOR) < FRESH_FOR {
-                return Ok(g.clone());
-            }
+impl Job {
+    fn of(app: &super::App) -> Job {
+        Job {
+            store: app.reader.store().clone(),
+            key: app.voting.key().clone(),
+            licence: app.config.licence.clone(),
+            root: app.export_dir.join("opendata"),
         }
-        let root = app.export_dir.join("opendata");
-        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-        let tmp = tempfile::tempdir_in(&root).map_err(|e| e.to_string())?;
-        let summary = opendata::export_all(app.reader.store(), app.voting.key(), tmp.path())?;
+    }
+
+    fn run(&self) -> Result<Generated, String> {
+        std::fs::create_dir_all(&self.root).map_err(|e| e.to_string())?;
+        let tmp = tempfile::tempdir_in(&self.root).map_err(|e| e.to_string())?;
+        let summary = opendata::export_all(&self.store, &self.key, &self.licence, tmp.path())?;
         let dir = tmp.keep();
         let mut sums = HashMap::new();
         let text = std::fs::read_to_string(dir.join("SHA256SUMS")).map_err(|e| e.to_string())?;
@@ -67,26 +73,106 @@ impl Cache {
             let bytes = std::fs::read(dir.join(f)).map_err(|e| e.to_string())?;
             sums.insert(f.to_string(), crate::text::hash::sha256_hex(&bytes));
         }
-        let fresh = Arc::new(Generated {
+        Ok(Generated {
             dir,
             at: SystemTime::now(),
             sums,
             rows: summary.rows,
-        });
-        // The folder before stays on disk while a download from it may still be
-        // streaming; the one before that goes.
-        if let Some(old) = current.replace(fresh.clone()) {
-            let keep = old.dir.clone();
-            if let Ok(entries) = std::fs::read_dir(&root) {
+            latest: summary.latest,
+        })
+    }
+}
+
+/// The latest generated folder, shared by requests. A stale folder is still served
+/// while a new one is made on a thread of its own, so only the very first request
+/// after start waits for a generation (the server starts one at liftoff).
+#[derive(Default)]
+pub struct Cache {
+    current: Mutex<Option<Arc<Generated>>>,
+    /// Held while a folder is generated: one generation at a time.
+    generating: Mutex<()>,
+    /// A background generation is under way.
+    busy: AtomicBool,
+}
+
+impl Cache {
+    fn refresh(app: &super::App) -> Duration {
+        app.config.opendata_refresh.unwrap_or(DEFAULT_REFRESH)
+    }
+
+    /// The current folder: generated now if there is none yet; when it is older than
+    /// the refresh interval, served as it is while a new one is generated behind.
+    pub fn get(self: &Arc<Self>, app: &super::App) -> Result<Arc<Generated>, String> {
+        let current = self.current();
+        match current {
+            Some(g) => {
+                if g.at.elapsed().unwrap_or(Duration::MAX) >= Self::refresh(app) {
+                    self.refresh_in_background(app);
+                }
+                Ok(g)
+            }
+            None => {
+                let _one = self
+                    .generating
+                    .lock()
+                    .map_err(|_| "open data lock poisoned")?;
+                // Another request may have made it while this one waited.
+                if let Some(g) = self.current() {
+                    return Ok(g);
+                }
+                let fresh = Arc::new(Job::of(app).run()?);
+                self.install(fresh.clone());
+                Ok(fresh)
+            }
+        }
+    }
+
+    fn current(&self) -> Option<Arc<Generated>> {
+        self.current.lock().ok().and_then(|c| c.clone())
+    }
+
+    /// Starts a generation on its own thread unless one is already running.
+    pub fn refresh_in_background(self: &Arc<Self>, app: &super::App) {
+        if self.busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let job = Job::of(app);
+        let cache = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("opendata".into())
+            .spawn(move || {
+                if let Ok(_one) = cache.generating.lock() {
+                    match job.run() {
+                        Ok(g) => cache.install(Arc::new(g)),
+                        Err(e) => tracing::error!("open data generation failed: {e}"),
+                    }
+                }
+                cache.busy.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.busy.store(false, Ordering::Release);
+        }
+    }
+
+    /// Makes `fresh` the folder served. The folder before stays on disk while a
+    /// download from it may still be streaming; older ones go. Called with
+    /// `generating` held, so no folder being written is removed.
+    fn install(&self, fresh: Arc<Generated>) {
+        let Ok(mut current) = self.current.lock() else {
+            return;
+        };
+        // Folders left by an earlier process go too.
+        let keep = current.replace(fresh.clone()).map(|old| old.dir.clone());
+        if let Some(root) = fresh.dir.parent() {
+            if let Ok(entries) = std::fs::read_dir(root) {
                 for e in entries.flatten() {
                     let p = e.path();
-                    if p != keep && p != fresh.dir {
+                    if p != fresh.dir && Some(&p) != keep.as_ref() {
                         let _ = std::fs::remove_dir_all(p);
                     }
                 }
             }
         }
-        Ok(fresh)
     }
 }
 
@@ -128,8 +214,14 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                     .iter()
                     .find(|(n, _)| *n == d.name)
                     .map_or(0, |(_, r)| *r);
+                let latest = g
+                    .latest
+                    .iter()
+                    .find(|(n, _)| *n == d.name)
+                    .map(|(_, l)| l.replace('T', " ").replace('Z', " UTC"));
                 json!({
                     "name": d.name,
+                    "latest": latest,
                     "title": t.get(&format!("dataset_{}", d.name)),
                     "description": d.description,
                     "rows": rows,
@@ -150,7 +242,7 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
             .cloned()
             .collect();
         ballot_logs.sort();
-        let (_, licence, licence_url) = DEFAULT_LICENCE;
+        let licence = &app.config.licence;
         let mut data = Map::new();
         data.insert("datasets".into(), json!(datasets));
         data.insert(
@@ -170,8 +262,8 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                 })
                 .collect::<Vec<_>>()),
         );
-        data.insert("licence".into(), json!(licence));
-        data.insert("licence_url".into(), json!(licence_url));
+        data.insert("licence".into(), json!(licence.title));
+        data.insert("licence_url".into(), json!(licence.url));
         data.insert(
             "updated".into(),
             json!(time::OffsetDateTime::from(g.at)
@@ -218,6 +310,8 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                     consultations.push(json!({
                         "id": c.id,
                         "title": c.title,
+                        "amendments_size": size(&format!("{dir}/amendments.csv")),
+                        "comments_size": size(&format!("{dir}/comments.csv")),
                         "amendments_csv": format!("/opendata/{dir}/amendments.csv"),
                         "amendments_json": format!("/opendata/{dir}/amendments.json"),
                         "comments_csv": format!("/opendata/{dir}/comments.csv"),
@@ -226,6 +320,7 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                     }));
                 }
                 per_bill.push(json!({
+                    "version_count": versions.len(),
                     "slug": slug,
                     "title": b.bill.meta.title,
                     "feed": format!("/bills/{slug}/feed.atom"),

@@ -60,6 +60,11 @@ pub struct WebConfig {
     pub export_dir: Option<std::path::PathBuf>,
     /// Report threshold and rate limits.
     pub moderation: crate::config::ModerationConfig,
+    /// The licence the open data is published under.
+    pub licence: crate::service::opendata::Licence,
+    /// How long the generated open-data folder is served before a new one is made
+    /// (default five minutes).
+    pub opendata_refresh: Option<std::time::Duration>,
 }
 
 /// Default publication window, in days, after which a consultation key is destroyed.
@@ -143,7 +148,7 @@ pub struct App {
     /// Ballot-log exports offered for download.
     pub export_dir: std::path::PathBuf,
     /// The open-data folder served on /opendata.
-    pub opendata: datasets::Cache,
+    pub opendata: Arc<datasets::Cache>,
     /// Keeps a temporary export folder alive as long as the app (tests).
     _export_tmp: Option<tempfile::TempDir>,
 }
@@ -184,7 +189,7 @@ impl App {
             voting,
             export_dir,
             _export_tmp: export_tmp,
-            opendata: datasets::Cache::default(),
+            opendata: Arc::default(),
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
