@@ -562,6 +562,42 @@ const scenarios = [
     },
   },
   {
+    name: 'open data: datasets, columns, texts and feeds from the footer',
+    async run({ page, base, audit }) {
+      await page.goto(`${base}/`);
+      await clickAndWaitForLoad(page, page.locator('#opendata-link'), 'the open-data link in the footer');
+      await h1Text(page);
+      await audit('09-opendata');
+      // The licence, and each dataset with its columns behind a disclosure (no JS).
+      const licence = page.locator('#opendata-licence a');
+      expect(await licence.count() === 1, 'no licence link on /opendata');
+      const columns = page.locator('#dataset-comments details');
+      expect(!(await columns.locator('table').isVisible()), 'the columns table should start folded');
+      await columns.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      expect(await columns.locator('table').isVisible(), 'Enter on the summary did not show the columns');
+      expect(await columns.locator('th code', { hasText: 'moderation_reason' }).count() === 1,
+        'the comments dataset does not explain moderation_reason');
+      // Every download link of a dataset answers with the file.
+      for (const sel of ['#dataset-comments a[href$=".csv"]', '#dataset-bills a[href$=".json"]']) {
+        const href = await page.locator(sel).first().getAttribute('href');
+        const res = await page.request.get(`${base}${href}`);
+        expect(res.status() === 200, `${href} answered ${res.status()}`);
+        expect(res.headers()['etag'], `${href} has no ETag`);
+      }
+      // The texts of a bill, in markdown and Akoma Ntoso, and its feed.
+      const bill = page.locator('section.bill-data').first();
+      await bill.locator('summary').click();
+      const xml = await bill.locator('a[href$=".xml"]').first().getAttribute('href');
+      const res = await page.request.get(`${base}${xml}`);
+      expect(res.status() === 200, `${xml} answered ${res.status()}`);
+      expect((await res.text()).includes('akomaNtoso'), `${xml} is not Akoma Ntoso`);
+      const feed = await bill.locator('a[href$="feed.atom"]').getAttribute('href');
+      const atom = await page.request.get(`${base}${feed}`);
+      expect(atom.status() === 200 && (await atom.text()).includes('<feed'), `${feed} is not an Atom feed`);
+    },
+  },
+  {
     // Last: it moves the demo consultation on to the voting phase.
     name: 'staff rule, adopt and consolidate; who wrote this',
     async run({ page, context, base, audit }) {
