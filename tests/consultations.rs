@@ -288,6 +288,79 @@ mod pages {
         amenda::web::url_encode(s).replace('/', "%2F")
     }
 
+    /// The bill page says, per article, how many amendments and comments the
+    /// consultation on that version has, links to the article in the consultation, and
+    /// follows new contributions within a second while still served from the cache.
+    #[test]
+    fn the_bill_page_counts_amendments_and_comments_per_article() {
+        use amenda::service::comments::{self, NewComment, Target};
+        let store = common::test_store();
+        let (id, wid, body, sha) = setup(&store);
+        let staff = person(&store, "claire", 1);
+        let camille = person(&store, "camille", 2);
+        let c = client(&store);
+        let page = |uri: &str| {
+            let res = c.get(uri.to_string()).dispatch();
+            assert_eq!(res.status(), Status::Ok);
+            let etag = res.headers().get_one("ETag").unwrap().to_string();
+            (etag, res.into_string().unwrap())
+        };
+        // A draft consultation is not public: no counts, no link.
+        let (_, draft) = page("/bills/budget-participatif?v=3");
+        assert!(!draft.contains("class=\"activity\""));
+        assert!(!draft.contains("id=\"bill-consultation\""));
+
+        consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap();
+        let first_word = body.split_whitespace().next().unwrap().to_string();
+        let edited = body.replacen(&first_word, "Désormais,", 1);
+        consultation::file(
+            &store,
+            &KEY,
+            &camille,
+            &filing(id, &wid, &sha, &edited, "token-counts-00001"),
+        )
+        .unwrap();
+        let comment = |token: &str| {
+            comments::post(
+                &store,
+                &KEY,
+                &camille,
+                &NewComment {
+                    consultation_id: id,
+                    target: Target::Unit(&wid),
+                    parent: None,
+                    quote: "",
+                    body: "Le délai me paraît trop court pour les petites communes.",
+                    disclosure: Disclosure::Name,
+                    form_token: token,
+                },
+            )
+            .unwrap()
+        };
+        comment("token-counts-00002");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let link = format!("<a class=\"activity\" href=\"/consultations/{id}/articles/{wid}\">");
+        let (etag, one) = page("/bills/budget-participatif?v=3");
+        assert!(
+            one.contains(&format!("{link}1 amendment(s) · 1 comment(s)</a>")),
+            "no counts in the table of contents"
+        );
+        assert_eq!(one.matches("class=\"activity\"").count(), 1);
+        assert!(one.contains(&format!("href=\"/consultations/{id}\"")));
+        // Served again from the cache, the same page and ETag.
+        let (again, _) = page("/bills/budget-participatif?v=3");
+        assert_eq!(again, etag);
+
+        comment("token-counts-00003");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let (etag2, two) = page("/bills/budget-participatif?v=3");
+        assert!(two.contains(&format!("{link}1 amendment(s) · 2 comment(s)</a>")));
+        assert_ne!(etag2, etag, "new counts must change the ETag");
+        // Another version, without a consultation, has none.
+        let (_, v2) = page("/bills/budget-participatif?v=2");
+        assert!(!v2.contains("class=\"activity\""));
+    }
+
     /// Staff open a consultation with the form, move it to the amendment phase; a
     /// citizen below the level is offered a step-up; at the level, previews and files.
     #[test]

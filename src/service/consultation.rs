@@ -444,6 +444,52 @@ pub fn file(
 }
 
 /// The display number of an amendment: `AM-<bill>-<n>`.
+/// What has been said about each article of a version, for its bill page: the
+/// amendments and comments of the public consultations on that version, summed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Article `wid` → (amendments, comments on its text, replies and answers included).
+    pub by_article: std::collections::HashMap<String, (i64, i64)>,
+    /// The consultation the counts link to: the newest on the version.
+    pub consultation: Option<i64>,
+}
+
+impl Activity {
+    /// A short digest of the counts, for the page's ETag and cache key; empty when
+    /// there is no consultation on the version (so such pages keep their ETag).
+    pub fn stamp(&self) -> String {
+        let Some(id) = self.consultation else {
+            return String::new();
+        };
+        let mut rows: Vec<_> = self.by_article.iter().collect();
+        rows.sort();
+        let mut text = format!("{id}\n");
+        for (wid, (a, c)) in rows {
+            text.push_str(&format!("{wid} {a} {c}\n"));
+        }
+        crate::text::hash::sha256_hex(text.as_bytes())[..12].to_string()
+    }
+}
+
+/// The [`Activity`] on a version: one query per public consultation on it and kind.
+pub fn activity(store: &Store, version_id: i64) -> Result<Activity, StoreError> {
+    let mut conn = store.conn()?;
+    let consultations = store::consultations::on_version(&mut conn, version_id)?;
+    let mut out = Activity {
+        consultation: consultations.first().map(|c| c.id),
+        ..Activity::default()
+    };
+    for c in &consultations {
+        for (wid, n) in store::amendments::counts_by_article(&mut conn, c.id)? {
+            out.by_article.entry(wid).or_default().0 += n;
+        }
+        for (wid, n) in store::comments::counts_by_article(&mut conn, c.id)? {
+            out.by_article.entry(wid).or_default().1 += n;
+        }
+    }
+    Ok(out)
+}
+
 pub fn display_number(bill_slug: &str, number: i32) -> String {
     format!("AM-{bill_slug}-{number}")
 }

@@ -72,6 +72,19 @@ pub fn for_bill(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<Consultatio
         .load(conn)?)
 }
 
+/// The public consultations (not drafts) on a version, newest first.
+pub fn on_version(
+    conn: &mut DbConnection,
+    version_id: i64,
+) -> Result<Vec<Consultation>, StoreError> {
+    Ok(consultations::table
+        .filter(consultations::version_id.eq(version_id))
+        .filter(consultations::phase.ne("draft"))
+        .order(consultations::id.desc())
+        .select(Consultation::as_select())
+        .load(conn)?)
+}
+
 /// Moves a consultation from phase `from` to `to`; false if it was not in `from`.
 pub fn set_phase(
     conn: &mut DbConnection,

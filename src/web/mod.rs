@@ -33,6 +33,7 @@ use rocket::{Build, Request, Response, Rocket};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// How the server runs.
 #[derive(Debug, Clone, Default)]
@@ -149,11 +150,48 @@ pub struct App {
     pub export_dir: std::path::PathBuf,
     /// The open-data folder served on /opendata.
     pub opendata: Arc<datasets::Cache>,
+    /// Amendments and comments per article of a version, as last read (bill pages).
+    activity: Mutex<HashMap<i64, (Instant, Arc<crate::service::consultation::Activity>)>>,
     /// Keeps a temporary export folder alive as long as the app (tests).
     _export_tmp: Option<tempfile::TempDir>,
 }
 
 pub type AppState = Arc<App>;
+
+impl App {
+    /// The activity on a version as read less than `reading::FRESH_FOR` ago, without
+    /// the database; None when it must be read again.
+    pub fn fresh_activity(
+        &self,
+        version_id: i64,
+    ) -> Option<Arc<crate::service::consultation::Activity>> {
+        let map = self.activity.lock().ok()?;
+        let (at, a) = map.get(&version_id)?;
+        (at.elapsed() < crate::service::reading::FRESH_FOR).then(|| a.clone())
+    }
+
+    /// The activity on a version, read now (and remembered for the next requests).
+    pub fn activity(
+        &self,
+        version_id: i64,
+    ) -> Result<Arc<crate::service::consultation::Activity>, crate::store::StoreError> {
+        if let Some(a) = self.fresh_activity(version_id) {
+            return Ok(a);
+        }
+        let a = Arc::new(crate::service::consultation::activity(
+            self.reader.store(),
+            version_id,
+        )?);
+        if let Ok(mut map) = self.activity.lock() {
+            // Bounded: entries of versions nobody reads any more go.
+            if map.len() >= 4096 {
+                map.retain(|_, (at, _)| at.elapsed() < std::time::Duration::from_secs(60));
+            }
+            map.insert(version_id, (Instant::now(), a.clone()));
+        }
+        Ok(a)
+    }
+}
 
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
@@ -190,6 +228,7 @@ impl App {
             export_dir,
             _export_tmp: export_tmp,
             opendata: Arc::default(),
+            activity: Mutex::default(),
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,

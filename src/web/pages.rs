@@ -7,6 +7,7 @@ use super::views::{self, PageLinks};
 use super::{AppState, Ctx};
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;
+use crate::store::versions::VersionMeta;
 use crate::text::UnitKind;
 use rocket::http::{ContentType, Cookie, CookieJar, Header, SameSite, Status};
 use rocket::response::content::RawHtml;
@@ -97,19 +98,21 @@ impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
 }
 
 /// Serves a page of a bill whose latest version is `latest_sha`: the ETag covers the
-/// bill's versions, the language and this build; `render` runs only on a cache miss.
+/// bill's versions, `stamp` (what else the page shows that may change, or empty), the
+/// language and this build; `render` runs only on a cache miss.
 fn cached_page(
     app: &super::App,
     inm: &IfNoneMatch,
     ctx: &Ctx,
     latest_sha: &str,
+    stamp: &str,
     render: impl FnOnce() -> Result<String, AppError>,
 ) -> CachedResult {
     // Pages for a signed-in person carry their name: rendered for them, not cached.
     if ctx.viewer.is_some() {
         return Ok(CachedPage::Private { body: render()? });
     }
-    let etag = etag(app, ctx.lang, latest_sha);
+    let etag = etag(app, ctx.lang, latest_sha, stamp);
     if inm.matches(&etag) {
         return Ok(CachedPage::NotModified { etag });
     }
@@ -119,14 +122,16 @@ fn cached_page(
     Ok(CachedPage::Page { etag, body })
 }
 
-/// The ETag of a bill's pages: its latest version, the language and this build.
-fn etag(app: &super::App, lang: Lang, latest_sha: &str) -> String {
-    format!(
-        "\"{}-{}-{}\"",
-        &latest_sha[..16.min(latest_sha.len())],
-        lang.code(),
-        app.build_tag
-    )
+/// The ETag of a bill's pages: its latest version, the page's stamp (if any), the
+/// language and this build.
+fn etag(app: &super::App, lang: Lang, latest_sha: &str, stamp: &str) -> String {
+    let sha = &latest_sha[..16.min(latest_sha.len())];
+    let (lang, build) = (lang.code(), &app.build_tag);
+    if stamp.is_empty() {
+        format!("\"{sha}-{lang}-{build}\"")
+    } else {
+        format!("\"{sha}-{stamp}-{lang}-{build}\"")
+    }
 }
 
 fn page_key(path: &str, etag: &str) -> String {
@@ -146,12 +151,21 @@ impl IfNoneMatch {
 /// last checked less than `reading::FRESH_FOR` ago. A page in the cache was rendered
 /// without error for this very path (query included), so the checks of the slow path
 /// have passed for it. None: take the slow path, which also renews the check.
-fn cache_hit(app: &super::App, inm: &IfNoneMatch, ctx: &Ctx, slug: &str) -> Option<CachedPage> {
+/// `stamp` gives the page's stamp from the bill's versions, or None when it is not known
+/// without the database.
+fn cache_hit(
+    app: &super::App,
+    inm: &IfNoneMatch,
+    ctx: &Ctx,
+    slug: &str,
+    stamp: impl FnOnce(&[VersionMeta]) -> Option<String>,
+) -> Option<CachedPage> {
     if ctx.viewer.is_some() {
         return None;
     }
     let versions = app.reader.fresh_versions(slug)?;
-    let etag = etag(app, ctx.lang, &versions.last()?.sha256);
+    let stamp = stamp(&versions)?;
+    let etag = etag(app, ctx.lang, &versions.last()?.sha256, &stamp);
     let body = app.pages.get(&page_key(&ctx.path, &etag))?;
     Some(if inm.matches(&etag) {
         CachedPage::NotModified { etag }
@@ -242,7 +256,15 @@ async fn bill(
 ) -> CachedResult {
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
-    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+    // The page shows counts per article: its stamp is theirs, known without the
+    // database while they were read less than a second ago.
+    let shown = |versions: &[VersionMeta]| match number {
+        Some(n) => versions.iter().find(|v| v.number == n).map(|v| v.id),
+        None => versions.last().map(|v| v.id),
+    };
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |versions| {
+        Some(app.fresh_activity(shown(versions)?)?.stamp())
+    }) {
         return Ok(hit);
     }
     let slug = slug.to_string();
@@ -263,7 +285,8 @@ async fn bill(
                     number,
                 })
             })?;
-        cached_page(app, &inm, &ctx, &latest.sha256, || {
+        let activity = app.activity(meta.id).map_err(AppError::store(lang))?;
+        cached_page(app, &inm, &ctx, &latest.sha256, &activity.stamp(), || {
             let v = app.reader.version(&bill, number).map_err(read)?;
             let links = PageLinks { slug: &slug, tr: t };
             let mut data = Map::new();
@@ -282,7 +305,11 @@ async fn bill(
                 "empty".into(),
                 json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)),
             );
-            data.insert("toc_html".into(), json!(views::toc(&v.units)));
+            data.insert(
+                "toc_html".into(),
+                json!(views::toc(&v.units, Some(&activity), t)),
+            );
+            data.insert("consultation".into(), json!(activity.consultation));
             data.insert(
                 "text_html".into(),
                 json!(views::text(&v.markdown, &v.units, &links)),
@@ -304,7 +331,7 @@ async fn article(
 ) -> CachedResult {
     let lang = ctx.lang;
     let number = parse_number(lang, v)?;
-    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |_| Some(String::new())) {
         return Ok(hit);
     }
     let (slug, wid) = (slug.to_string(), wid.to_string());
@@ -316,7 +343,7 @@ async fn article(
             .last()
             .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
         let latest = latest_meta.number;
-        cached_page(app, &inm, &ctx, &latest_meta.sha256, || {
+        cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
             let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
             let unknown = || {
                 AppError::not_found(
@@ -564,7 +591,7 @@ async fn diff(
     let (from, to) = (parse(from)?, parse(to)?);
     let columns = mode == Some("columns");
     let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
-    if let Some(hit) = cache_hit(app, &inm, &ctx, slug) {
+    if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |_| Some(String::new())) {
         return Ok(hit);
     }
     let slug = slug.to_string();
@@ -578,7 +605,7 @@ async fn diff(
         let latest = latest_meta.number;
         let to = to.unwrap_or(VersionRef { bill: None, number: latest });
         let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
-        cached_page(app, &inm, &ctx, &latest_meta.sha256, || {
+        cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
         let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
         let (body, shown) = views::comparison(&c, columns, changed_only, t);
         let (f, tn) = (from.number, to.number);

@@ -2,6 +2,7 @@
 //! contents, a version's text and a comparison. All text is escaped or sanitized.
 
 use super::i18n::Translations;
+use crate::service::consultation::Activity;
 use crate::service::reading::Comparison;
 use crate::text::diff::{DiffOp, DiffTag, Status};
 use crate::text::render::{diff_html, escape, escape_into, render_units, Links};
@@ -23,8 +24,10 @@ impl Links for PageLinks<'_> {
     }
 }
 
-/// Nested lists of divisions and articles, linking to anchors of the text.
-pub fn toc(units: &[Unit]) -> String {
+/// Nested lists of divisions and articles, linking to anchors of the text. With the
+/// activity of the consultations on the version, each article that has amendments or
+/// comments says how many, linking to its page in the consultation.
+pub fn toc(units: &[Unit], activity: Option<&Activity>, tr: &Translations) -> String {
     let mut out = String::from("<ul>\n");
     let mut open: Vec<u8> = Vec::new();
     for u in units {
@@ -42,7 +45,19 @@ pub fn toc(units: &[Unit]) -> String {
             UnitKind::Article => {
                 let _ = write!(out, "<li><a href=\"#{}\">", escape(&u.eid));
                 escape_into(&mut out, u.heading.as_deref().unwrap_or(""));
-                out.push_str("</a></li>\n");
+                out.push_str("</a>");
+                if let Some((id, &(a, c))) =
+                    activity.and_then(|act| Some((act.consultation?, act.by_article.get(&u.wid)?)))
+                {
+                    let _ = write!(
+                        out,
+                        " <a class=\"activity\" href=\"/consultations/{id}/articles/{}\">",
+                        escape(&u.wid)
+                    );
+                    escape_into(&mut out, &tr.fmt("toc_activity", &[("a", &a), ("c", &c)]));
+                    out.push_str("</a>");
+                }
+                out.push_str("</li>\n");
             }
             UnitKind::Paragraph => {}
         }
