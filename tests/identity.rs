@@ -441,6 +441,18 @@ fn route_table() {
             "/api/v1/consultations/<id>/comments?<article>&<amendment>",
             Public,
         ),
+        ("GET", "/api/v1/consultations/<id>/articles/<wid>", Public),
+        ("POST", "/api/v1/consultations/<id>/amendments", JsonWrite),
+        (
+            "GET",
+            "/api/v1/consultations/<id>/amendments?<article>&<status>&<author>&<page>",
+            Public,
+        ),
+        ("GET", "/api/v1/bills/<slug>/amendments/<number>", Public),
+        ("POST", "/api/v1/bills/<slug>/amendments/<number>/withdraw", JsonWrite),
+        ("POST", "/api/v1/bills/<slug>/amendments/<number>/rectify", JsonWrite),
+        ("POST", "/api/v1/consultations/<id>/comments", JsonWrite),
+        ("POST", "/api/v1/consultations/<id>/answers", JsonWrite),
     ];
     let store = common::test_store();
     let c = client_with(&store, true);

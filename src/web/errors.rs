@@ -185,6 +185,8 @@ pub struct ApiError {
     pub status: Status,
     pub error: &'static str,
     pub message: String,
+    /// Seconds until a rate limit resets (`Retry-After` on 429).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -193,6 +195,20 @@ impl ApiError {
             status,
             error,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A page error (rate limit, store failure) as JSON: 429 keeps its `Retry-After`,
+    /// a server error says no more than that.
+    pub fn from_page(e: AppError) -> Self {
+        match e.status.code {
+            429 => ApiError {
+                retry_after: e.retry_after,
+                ..ApiError::new(e.status, "rate_limited", e.message)
+            },
+            500..=599 => ApiError::new(e.status, "internal", "internal server error"),
+            _ => ApiError::new(e.status, "refused", e.message),
         }
     }
 }
@@ -221,9 +237,12 @@ impl From<ReadError> for ApiError {
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let body = Json(json!({"error": self.error, "message": self.message}));
-        Response::build_from(body.respond_to(req)?)
-            .status(self.status)
-            .ok()
+        let mut res = Response::build_from(body.respond_to(req)?);
+        res.status(self.status);
+        if let Some(secs) = self.retry_after {
+            res.raw_header("Retry-After", secs.max(1).to_string());
+        }
+        res.ok()
     }
 }
 

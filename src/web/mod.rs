@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod charts;
 pub mod comments;
 pub mod consolidation;
+pub mod consultation_api;
 pub mod consultations;
 pub mod datasets;
 pub mod errors;
@@ -428,6 +429,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         .mount("/api/v1", reports::api_routes())
         .mount("/", campaigns::routes())
         .mount("/api/v1", comments::api_routes())
+        .mount("/api/v1", consultation_api::routes())
         .mount("/api/v1", api::routes())
         .mount("/api/v1", votes::api_routes())
         .register("/", errors::html_catchers())

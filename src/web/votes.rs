@@ -1102,13 +1102,7 @@ async fn api_cast(
     })
     .await
     .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-    .map_err(|e| {
-        let mut err = ApiError::new(e.status, "rate_limited", e.message);
-        if e.status != Status::TooManyRequests {
-            err = ApiError::new(e.status, "internal", "internal error");
-        }
-        err
-    })?
+    .map_err(ApiError::from_page)?
     .map_err(api_error)?;
     let receipt = app.voting.submit(prepared).await.map_err(api_error)?;
     Ok((Status::Created, RawJson(receipt.to_json())))
