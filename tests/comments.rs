@@ -447,6 +447,90 @@ mod pages {
             .to_string()
     }
 
+    /// Refusals that are not about the input — the level, the rate limit, the phase —
+    /// also come back on the article page with what was typed, their own status, and a
+    /// way forward when there is one.
+    #[test]
+    fn a_refused_comment_keeps_what_was_typed() {
+        let store = common::test_store();
+        let (id, art) = setup(&store, 3);
+        open(&store, id);
+        let page_url = format!("/consultations/{id}/articles/{}", art.wid);
+        let comments = format!("/consultations/{id}/comments");
+        let typed = "Mon+avis+longuement+m%C3%BBri";
+        let kept = ">Mon avis longuement mûri</textarea>";
+        let c = demo_client(
+            &store,
+            WebConfig {
+                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                moderation: amenda::config::ModerationConfig {
+                    post_limit: "1/600".into(),
+                    ..Default::default()
+                },
+                ..WebConfig::default()
+            },
+        );
+        sign_in(&c, "camille", 2);
+        let (_, page) = get(&c, &page_url);
+        let token = field(&page, "comment-form", "token");
+
+        // The session's level fell below the consultation's: 403, the text kept, and
+        // a link to sign in again at level 2 and come back here.
+        sign_in(&c, "camille", 1);
+        let (status, page, _) = post(
+            &c,
+            &comments,
+            &format!("token={token}&unit={}&body={typed}", art.wid),
+        );
+        assert_eq!(status, Status::Forbidden);
+        assert!(page.contains(kept), "the text was lost");
+        let link = page
+            .split("id=\"comment-error-link\" href=\"")
+            .nth(1)
+            .unwrap();
+        // (Handlebars escapes "=" in attributes; browsers read it back.)
+        assert!(
+            link.starts_with(&format!(
+                "/signin?level&#x3D;2&amp;next&#x3D;/consultations/{id}/articles/{}\"",
+                art.wid
+            )),
+            "{link:.80}"
+        );
+        assert_eq!(count(&store, id, &art.wid), 0);
+
+        // Beyond the posting limit (1 attempt here, the refused one): 429, Retry-After,
+        // the text kept.
+        sign_in(&c, "camille", 2);
+        let res = c
+            .post(comments.clone())
+            .header(ContentType::Form)
+            .body(format!(
+                "csrf={}&token={token}&unit={}&body={typed}",
+                common::web::csrf(&c),
+                art.wid
+            ))
+            .dispatch();
+        assert_eq!(res.status(), Status::TooManyRequests);
+        assert!(res.headers().get_one("Retry-After").is_some());
+        assert!(res.into_string().unwrap().contains(kept));
+        assert_eq!(count(&store, id, &art.wid), 0);
+
+        // Voting has opened: no more comments (409), the text kept.
+        let other = client(&store);
+        sign_in(&other, "yanis", 2);
+        let (_, page) = get(&other, &page_url);
+        let token = field(&page, "comment-form", "token");
+        open(&store, id);
+        let (status, page, _) = post(
+            &other,
+            &comments,
+            &format!("token={token}&unit={}&body={typed}", art.wid),
+        );
+        assert_eq!(status, Status::Conflict);
+        assert!(page.contains(kept));
+        assert_eq!(count(&store, id, &art.wid), 0);
+    }
+
     #[test]
     fn comment_reply_and_answer_through_the_pages() {
         let store = common::test_store();

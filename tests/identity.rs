@@ -449,8 +449,16 @@ fn route_table() {
             Public,
         ),
         ("GET", "/api/v1/bills/<slug>/amendments/<number>", Public),
-        ("POST", "/api/v1/bills/<slug>/amendments/<number>/withdraw", JsonWrite),
-        ("POST", "/api/v1/bills/<slug>/amendments/<number>/rectify", JsonWrite),
+        (
+            "POST",
+            "/api/v1/bills/<slug>/amendments/<number>/withdraw",
+            JsonWrite,
+        ),
+        (
+            "POST",
+            "/api/v1/bills/<slug>/amendments/<number>/rectify",
+            JsonWrite,
+        ),
         ("POST", "/api/v1/consultations/<id>/comments", JsonWrite),
         ("POST", "/api/v1/consultations/<id>/answers", JsonWrite),
     ];

@@ -97,6 +97,9 @@ pub(super) enum FormTarget<'a> {
     Article {
         wid: &'a str,
         paragraphs: Vec<String>,
+        /// A refused comment comes back: show its form, with what was typed, even to
+        /// someone who may not comment now (below the level, voting opened).
+        keep: bool,
     },
     Amendment(i64),
 }
@@ -152,7 +155,8 @@ pub(super) fn comments_json(
         "answer_form": null,
         "reasons": super::reports::reasons_json(lang),
     });
-    if let (true, Some(me)) = (can_comment, viewer) {
+    let keep = matches!(target, FormTarget::Article { keep: true, .. }) && csrf.is_some();
+    if let (true, Some(me)) = (can_comment || keep, viewer) {
         let mut form = json!({
             "token": token(lang)?,
             "name_label": author_label(&app.pseudonym_key, me, bill_slug, Disclosure::Name),
@@ -162,11 +166,15 @@ pub(super) fn comments_json(
             "amendment": null,
             "legend": null,
             "error": null,
+            "error_href": null,
+            "error_link": null,
             "quote": "",
             "body": "",
         });
         match &target {
-            FormTarget::Article { wid, paragraphs } => {
+            FormTarget::Article {
+                wid, paragraphs, ..
+            } => {
                 let mut units = vec![
                     json!({"wid": wid, "name": t.get("comment_whole_article"), "selected": false}),
                 ];
@@ -213,6 +221,9 @@ pub(super) fn comments_json(
 /// What a refused comment form brings back: the reason and the input.
 pub(super) struct Draft {
     pub error: String,
+    /// A way forward after the message (signing in again at a higher level, appealing
+    /// a suspension): (address, label).
+    pub link: Option<(String, String)>,
     pub unit: String,
     pub quote: String,
     pub body: String,
@@ -300,11 +311,16 @@ fn article_html(
             FormTarget::Article {
                 wid: &wid,
                 paragraphs,
+                keep: draft.is_some(),
             },
         )?;
         if let (Some(d), Some(form)) = (draft, comments.get_mut("form")) {
             if form.is_object() {
                 form["error"] = json!(d.error);
+                if let Some((href, label)) = &d.link {
+                    form["error_href"] = json!(href);
+                    form["error_link"] = json!(label);
+                }
                 form["quote"] = json!(d.quote);
                 form["body"] = json!(d.body);
                 form["token"] = json!(d.token);
@@ -383,8 +399,26 @@ fn comment_href(app: &super::App, lang: Lang, c: &Comment) -> Result<String, App
 }
 
 /// A redirect to the new comment, or, for a refused comment on the text, the article
-/// page again with the reason next to the form and the input kept (422).
-type Written = Result<Redirect, (Status, RawHtml<String>)>;
+/// page again with the reason next to the form and the input kept, with the refusal's
+/// status (422 for bad input, 403, 409, 429 with `Retry-After`…).
+type Written = Result<Redirect, Refused>;
+
+pub(super) struct Refused {
+    status: Status,
+    html: String,
+    retry_after: Option<i64>,
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Refused {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let mut res = rocket::Response::build_from(RawHtml(self.html).respond_to(req)?);
+        res.status(self.status);
+        if let Some(secs) = self.retry_after {
+            res.raw_header("Retry-After", secs.max(1).to_string());
+        }
+        res.ok()
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 async fn write(
@@ -406,56 +440,83 @@ async fn write(
     let disclosure = Disclosure::parse(form.disclosure).unwrap_or(Disclosure::Name);
     let (amendment, parent) = (form.amendment, form.parent);
     super::blocking(app, lang, move |app| {
-        super::ratelimit::check(
+        let made = super::ratelimit::check(
             app,
             lang,
             super::ratelimit::Action::Post,
             me.account.id,
             &addr,
-        )?;
-        let new = NewComment {
-            consultation_id: id,
-            target: if amendment > 0 {
-                Target::Amendment(amendment)
+        )
+        .and_then(|()| {
+            let new = NewComment {
+                consultation_id: id,
+                target: if amendment > 0 {
+                    Target::Amendment(amendment)
+                } else {
+                    Target::Unit(&unit)
+                },
+                parent: (parent > 0).then_some(parent),
+                quote: &quote,
+                body: &body,
+                disclosure,
+                form_token: &token,
+            };
+            let store = app.reader.store();
+            let made = if is_answer {
+                svc::answer(store, &app.pseudonym_key, &me, &new)
             } else {
-                Target::Unit(&unit)
-            },
-            parent: (parent > 0).then_some(parent),
-            quote: &quote,
-            body: &body,
-            disclosure,
-            form_token: &token,
+                svc::post(store, &app.pseudonym_key, &me, &new)
+            };
+            made.map_err(|e| match e {
+                // Bad input is the form's to fix: 422, its own message.
+                ConsultationError::Invalid { reason, .. } => AppError::new(
+                    Status::UnprocessableEntity,
+                    lang,
+                    lang.tr().get(reason).into(),
+                ),
+                // Below the level: the way forward is signing in again at that level,
+                // back to this article.
+                ConsultationError::Level { needed, have } if amendment <= 0 => {
+                    let article = store
+                        .conn()
+                        .ok()
+                        .and_then(|mut conn| article_of(&mut conn, id, &unit).ok().flatten());
+                    let back = article.map(|a| format!("/consultations/{id}/articles/{a}"));
+                    super::consultations::level_error(lang, needed, have, back.as_deref())
+                }
+                e => service_error(lang, e),
+            })
+        });
+        let refusal = match made {
+            Ok(made) => return Ok(Ok(Redirect::to(comment_href(app, lang, &made)?))),
+            Err(e) => e,
         };
-        let store = app.reader.store();
-        let made = if is_answer {
-            svc::answer(store, &app.pseudonym_key, &me, &new)
-        } else {
-            svc::post(store, &app.pseudonym_key, &me, &new)
-        };
-        match made {
-            Ok(made) => Ok(Ok(Redirect::to(comment_href(app, lang, &made)?))),
-            Err(ConsultationError::Invalid { reason, .. })
-                if !is_answer && amendment <= 0 && parent <= 0 =>
-            {
-                let article = {
-                    let mut conn = store.conn().map_err(AppError::store(lang))?;
-                    article_of(&mut conn, id, &unit).map_err(AppError::store(lang))?
-                };
-                let Some(article) = article else {
-                    return Err(AppError::bad_request(lang, lang.tr().get(reason).into()));
-                };
-                let draft = Draft {
-                    error: lang.tr().get(reason).into(),
-                    unit: unit.clone(),
-                    quote: quote.clone(),
-                    body: body.clone(),
-                    token: token.clone(),
-                };
-                let html = article_html(app, &ctx, Some(&csrf), id, &article, Some(&draft))?;
-                Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
-            }
-            Err(e) => Err(service_error(lang, e)),
+        // Only a comment on the text comes from the form the page shows again; other
+        // refusals, and server errors, are the error page.
+        if is_answer || amendment > 0 || parent > 0 || refusal.status.code >= 500 {
+            return Err(refusal);
         }
+        let article = {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            article_of(&mut conn, id, &unit).map_err(AppError::store(lang))?
+        };
+        let Some(article) = article else {
+            return Err(refusal);
+        };
+        let draft = Draft {
+            error: refusal.message.clone(),
+            link: refusal.link.clone(),
+            unit: unit.clone(),
+            quote: quote.clone(),
+            body: body.clone(),
+            token: token.clone(),
+        };
+        let html = article_html(app, &ctx, Some(&csrf), id, &article, Some(&draft))?;
+        Ok(Err(Refused {
+            status: refusal.status,
+            html,
+            retry_after: refusal.retry_after,
+        }))
     })
     .await
 }

@@ -101,7 +101,7 @@ pub(super) fn suspended(lang: Lang, until: &str) -> AppError {
 }
 
 /// Too low a level: say so, and offer to sign in again at the level needed (step-up).
-fn level_error(lang: Lang, needed: u8, have: u8, next: Option<&str>) -> AppError {
+pub(super) fn level_error(lang: Lang, needed: u8, have: u8, next: Option<&str>) -> AppError {
     let t = lang.tr();
     let e = AppError::new(
         Status::Forbidden,
