@@ -195,7 +195,37 @@ fn amendments_through_the_json_api_follow_the_rules_of_the_pages() {
     assert_eq!(a["revision"], 1);
     assert!(a["hidden"].is_null());
 
-    // Corrected by its author: one new revision, even when sent twice.
+    // Someone else files the same change: both are listed as identical to each other,
+    // here and on the list page.
+    let other = client(&store, "30/600");
+    sign_in(&other, "yanis", 2);
+    let (status, twin) = send(&other, &uri, filing("api-token-00000007", &edited, &sha));
+    assert_eq!(status, Status::Created, "{twin}");
+    assert_eq!(twin["ref"], "AM-budget-participatif-2");
+    let (_, list) = get(&c, &uri);
+    assert_eq!(list["total"], 2);
+    assert_eq!(
+        list["amendments"][0]["identical"],
+        json!(["AM-budget-participatif-2"])
+    );
+    assert_eq!(
+        list["amendments"][1]["identical"],
+        json!(["AM-budget-participatif-1"])
+    );
+    let page = c
+        .get(format!("/consultations/{id}/amendments"))
+        .dispatch()
+        .into_string()
+        .unwrap();
+    assert_eq!(
+        page.matches("href=\"/bills/budget-participatif/amendments/2\"")
+            .count(),
+        2,
+        "amendment 2 is listed, and named identical to amendment 1"
+    );
+
+    // Corrected by its author: one new revision, even when sent twice; it is no longer
+    // identical to the other.
     let correction = json!({"base_revision": 1, "article_sha256": sha,
         "text": body.replacen(&word, "Dorénavant,", 1), "justification": "Mieux dit."});
     let rectify = format!("{one}/rectify");
@@ -212,9 +242,8 @@ fn amendments_through_the_json_api_follow_the_rules_of_the_pages() {
         "{r}"
     );
     assert_eq!(get(&c, one).1["justification"], "Mieux dit.");
+    assert_eq!(get(&c, &uri).1["amendments"][0]["identical"], json!([]));
     // Nobody else may correct or withdraw it.
-    let other = client(&store, "30/600");
-    sign_in(&other, "yanis", 2);
     let (status, e) = send(
         &other,
         &rectify,
