@@ -13,7 +13,8 @@
 //! - `consolidation/pure` (criterion): the text part — apply the 100 amendments and trace
 //!   their spans (`domain::consolidation::consolidate`), then parse the result and keep
 //!   the work ids (`parse`, `assign_wids`), as the new version needs;
-//! - `consolidation/service` (timed runs, SQLite in a temporary folder): the whole
+//! - `consolidation/service` (timed runs, SQLite in a temporary folder, or the empty
+//!   PostgreSQL database of `AMENDA_BENCH_DATABASE_URL`): the whole
 //!   `service::consolidation::consolidate` call staff make, in one transaction — loading
 //!   the version and the amendments, the above, storing the new version, its units, the
 //!   provenance and the audit entry. Each run is on a fresh consultation with 100 new
@@ -150,9 +151,12 @@ fn main() {
     });
     c.final_summary();
 
-    // The whole service call, on SQLite.
+    // The whole service call, on SQLite, or on the (empty) PostgreSQL database named by
+    // AMENDA_BENCH_DATABASE_URL.
     let data = tempfile::tempdir().unwrap();
-    let store = Store::open(data.path(), None).unwrap();
+    let url = std::env::var("AMENDA_BENCH_DATABASE_URL").ok();
+    let store = Store::open(data.path(), url.as_deref()).unwrap();
+    println!("consolidation/service on {}", store.describe());
     store.migrate().unwrap();
     store
         .transaction(|conn| {

@@ -265,8 +265,73 @@ pub fn locate(body: &str, a: &Anchor) -> Located {
     }
 }
 
+/// Like [`locate`], for a body that other amendments *of the same version* have just
+/// changed (the second of a pair checked for conflict, an adopted amendment after
+/// those before it in consolidation): a repeated quote whose context an edit nearby
+/// changed is taken at the occurrence whose context still agrees the most. Across
+/// versions [`locate`] stays strict, and a rebase it cannot do is proposed to the
+/// author instead.
+pub fn locate_near(body: &str, a: &Anchor) -> Located {
+    match locate(body, a) {
+        Located::Ambiguous if !a.quote.is_empty() => {
+            let hits: Vec<usize> = body.match_indices(&a.quote).map(|(i, _)| i).collect();
+            closest_context(body, a, &hits)
+        }
+        other => other,
+    }
+}
+
+/// Context bytes that must still agree for [`closest_context`] to choose an occurrence.
+const MIN_AGREEMENT: usize = 12;
+
+/// When no occurrence keeps the whole context — a nearby edit, often the other amendment
+/// of a pair being checked, changed part of it — the occurrence whose context agrees
+/// over the most bytes next to the quote, if it is the only one that close and agrees
+/// over at least [`MIN_AGREEMENT`] bytes; else ambiguous.
+fn closest_context(body: &str, a: &Anchor, hits: &[usize]) -> Located {
+    let agreement = |i: usize| {
+        let before = body[..i]
+            .bytes()
+            .rev()
+            .zip(a.before.bytes().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let after = body[i + a.quote.len()..]
+            .bytes()
+            .zip(a.after.bytes())
+            .take_while(|(x, y)| x == y)
+            .count();
+        before + after
+    };
+    let mut scored: Vec<(usize, usize)> = hits.iter().map(|&i| (agreement(i), i)).collect();
+    scored.sort_by_key(|&(score, _)| std::cmp::Reverse(score));
+    match scored.as_slice() {
+        [(best, i), rest @ ..]
+            if *best >= MIN_AGREEMENT && rest.first().is_none_or(|(next, _)| next < best) =>
+        {
+            Located::At(*i, i + a.quote.len())
+        }
+        _ => Located::Ambiguous,
+    }
+}
+
 /// The operations re-anchored on `body` when every quote is found unambiguously.
 pub fn rebase(body: &str, wid: &str, ops: &[Operation]) -> Result<Vec<Operation>, Located> {
+    rebase_with(body, wid, ops, locate)
+}
+
+/// [`rebase`] with [`locate_near`]: on a body other amendments of the same version
+/// changed.
+pub fn rebase_near(body: &str, wid: &str, ops: &[Operation]) -> Result<Vec<Operation>, Located> {
+    rebase_with(body, wid, ops, locate_near)
+}
+
+fn rebase_with(
+    body: &str,
+    wid: &str,
+    ops: &[Operation],
+    locate: fn(&str, &Anchor) -> Located,
+) -> Result<Vec<Operation>, Located> {
     ops.iter()
         .map(|op| {
             let Some(a) = op.anchor() else {
@@ -375,7 +440,7 @@ pub fn conflict<'b>(
         let (pa, pb) = (pick(a), pick(b));
         let then = |first: &[Operation], second: &[Operation]| -> Option<String> {
             let mid = apply(body, first).ok()?;
-            let moved = rebase(&mid, wid, second).ok()?;
+            let moved = rebase_near(&mid, wid, second).ok()?;
             apply(&mid, &moved).ok()
         };
         match (then(&pa, &pb), then(&pb, &pa)) {
@@ -628,6 +693,39 @@ mod tests {
             after: "y".into(),
         };
         assert_eq!(locate(twice, &a), Located::Ambiguous);
+    }
+
+    #[test]
+    fn a_repeated_quote_is_found_by_its_context_when_a_nearby_edit_changed_part_of_it() {
+        let body =
+            "Le conseil municipal de la commune délibère sur le budget de la commune chaque année.";
+        // B: the second "de" (the word appears twice), A: a word 20 bytes before it.
+        let b = derive("a1", body, &body.replace("budget de la", "budget du la")).unwrap();
+        let a = derive("a1", body, &body.replace("délibère", "vote")).unwrap();
+        let after_a = apply(body, &a).unwrap();
+        assert_eq!(
+            rebase(&after_a, "a1", &b),
+            Err(Located::Ambiguous),
+            "strict"
+        );
+        let re = rebase_near(&after_a, "a1", &b).unwrap();
+        assert_eq!(
+            apply(&after_a, &re).unwrap(),
+            "Le conseil municipal de la commune vote sur le budget du la commune chaque année."
+        );
+        // So they commute, as they should: no conflict.
+        assert_eq!(conflict(&a, &b, |_| Some(body)), None);
+        // Two occurrences as close to the context as each other stay ambiguous.
+        let twice = "x la commune y la commune z";
+        let anchor = Anchor {
+            wid: "a1".into(),
+            start: 0,
+            end: 0,
+            quote: "commune".into(),
+            before: "w la ".into(),
+            after: " v".into(),
+        };
+        assert_eq!(locate_near(twice, &anchor), Located::Ambiguous);
     }
 
     #[test]

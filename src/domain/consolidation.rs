@@ -140,7 +140,9 @@ pub fn consolidate(
                 text: article_body(units[i].text(markdown)).to_string(),
                 spans: Vec::new(),
             });
-            let moved = amendment::rebase(&body.text, wid, &ops)
+            // Earlier adopted amendments of the same version may have changed the
+            // context of a repeated quote: found by the context that remains.
+            let moved = amendment::rebase_near(&body.text, wid, &ops)
                 .map_err(|l| ConsolidateError::NotFound(a.id, l))?;
             let text = amendment::apply(&body.text, &moved)
                 .map_err(|e| ConsolidateError::Apply(a.id, e))?;
