@@ -408,6 +408,9 @@ fn the_opendata_page_and_its_files_with_validators() {
     )
     .unwrap()[0]
         .id;
+    // The visible amendment's Akoma Ntoso is offered, the hidden one's is not.
+    assert!(page.contains("href=\"/opendata/amendments/budget-participatif/1.xml\""));
+    assert!(!page.contains("/opendata/amendments/budget-participatif/2.xml"));
     for want in [
         "/opendata/versions/budget-participatif/3.xml".to_string(),
         format!("/opendata/consultations/{id}/amendments.csv"),

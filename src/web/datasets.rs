@@ -6,6 +6,7 @@
 
 use super::errors::AppError;
 use super::{AppState, Ctx};
+use crate::service::consultation::display_number;
 use crate::service::opendata::{self, DATASETS};
 use rocket::fs::NamedFile;
 use rocket::http::{ContentType, Header, Status};
@@ -319,7 +320,26 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                         "ballot_log": g.sums.contains_key(&log).then(|| format!("/opendata/{log}")),
                     }));
                 }
+                // Every visible amendment of the bill, in Akoma Ntoso.
+                let prefix = format!("amendments/{slug}/");
+                let mut amendment_files: Vec<(i64, String)> = g
+                    .sums
+                    .keys()
+                    .filter_map(|k| {
+                        let n = k.strip_prefix(&prefix)?.strip_suffix(".xml")?;
+                        Some((n.parse().ok()?, k.clone()))
+                    })
+                    .collect();
+                amendment_files.sort();
+                let amendments_xml: Vec<Value> = amendment_files
+                    .iter()
+                    .map(|(n, k)| {
+                        json!({"label": display_number(slug, *n as i32), "href": format!("/opendata/{k}")})
+                    })
+                    .collect();
                 per_bill.push(json!({
+                    "amendment_count": amendments_xml.len(),
+                    "amendments_xml": amendments_xml,
                     "version_count": versions.len(),
                     "slug": slug,
                     "title": b.bill.meta.title,
