@@ -254,7 +254,11 @@ fn main() {
     times.sort();
     println!(
         "consolidation/service ({}, 5 runs): median {:.1} ms, min {:.1} ms, max {:.1} ms",
-        if url.is_some() { "PostgreSQL" } else { "SQLite" },
+        if url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         times[2].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3,
         times[4].as_secs_f64() * 1e3

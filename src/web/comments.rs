@@ -105,6 +105,7 @@ pub(super) enum FormTarget<'a> {
 }
 
 /// The data of the `comments` partial: the threads, and the forms the viewer may use.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn comments_json(
     app: &super::App,
     ctx: &Ctx,
@@ -113,6 +114,7 @@ pub(super) fn comments_json(
     bill_slug: &str,
     threads: &[Thread],
     target: FormTarget<'_>,
+    view: &ModerationView,
 ) -> Result<Value, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
@@ -120,10 +122,9 @@ pub(super) fn comments_json(
     let can_comment = viewer.is_some_and(|v| svc::may_comment(c, v)) && csrf.is_some();
     let can_answer = viewer.is_some_and(|v| svc::may_answer(c, v)) && csrf.is_some();
     let count: usize = threads.iter().map(|th| 1 + th.replies.len()).sum();
-    let view = ModerationView::load(app, ctx, csrf, c.id)?;
     let mut items = Vec::with_capacity(threads.len());
     for th in threads {
-        let mut item = comment_json(&th.top, &view);
+        let mut item = comment_json(&th.top, view);
         item["quote"] = json!(th.top.quote);
         item["paragraph"] = json!(th
             .paragraph
@@ -134,7 +135,7 @@ pub(super) fn comments_json(
         item["replies"] = json!(th
             .replies
             .iter()
-            .map(|r| comment_json(r, &view))
+            .map(|r| comment_json(r, view))
             .collect::<Vec<_>>());
         item["reply_token"] = json!(if can_comment {
             Some(token(lang)?)
@@ -313,6 +314,7 @@ fn article_html(
                 paragraphs,
                 keep: draft.is_some(),
             },
+            &ModerationView::load(app, ctx, csrf, c.id)?,
         )?;
         if let (Some(d), Some(form)) = (draft, comments.get_mut("form")) {
             if form.is_object() {

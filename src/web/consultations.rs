@@ -930,6 +930,9 @@ async fn amendment_page(
         }
         let threads = crate::service::comments::for_amendment(app.reader.store(), &a)
             .map_err(|e| service_error(lang, e))?;
+        // What moderation hides in this consultation, read once for the amendment and
+        // its comments.
+        let view = super::comments::ModerationView::load(app, &ctx, csrf.as_ref(), c.id)?;
         let comments = super::comments::comments_json(
             app,
             &ctx,
@@ -938,11 +941,11 @@ async fn amendment_page(
             &bill.slug,
             &threads,
             super::comments::FormTarget::Amendment(a.id),
+            &view,
         )?;
         data.insert("comments".into(), comments);
         // Hidden by moderation: the notice and reason in place of the text, which
         // signed-in people may still open when the rule allows.
-        let view = super::comments::ModerationView::load(app, &ctx, csrf.as_ref(), c.id)?;
         let hidden = view
             .hidden
             .get(&(crate::service::moderation::Kind::Amendment, a.id))
