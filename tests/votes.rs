@@ -965,5 +965,22 @@ mod pages {
             &format!("receipt={}", amenda::web::url_encode(&tampered)),
         );
         assert!(page.contains("check-error"), "{page}");
+        assert!(
+            page.contains("The receipt does not prove its ballot"),
+            "{page}"
+        );
+        // Why, in the reader's language.
+        anon.get("/lang/fr?next=/").dispatch();
+        let (_, page, _) = post(
+            &anon,
+            "/receipts/check",
+            &format!("receipt={}", amenda::web::url_encode(&tampered)),
+        );
+        assert!(
+            page.contains("Le reçu ne prouve pas son bulletin"),
+            "{page}"
+        );
+        let (_, page, _) = post(&anon, "/receipts/check", "receipt=bonjour");
+        assert!(page.contains("pas un reçu Amenda"), "{page}");
     }
 }

@@ -873,7 +873,7 @@ async fn check(
                 data.insert("valid".into(), json!(false));
                 data.insert("facts".into(), json!(null));
                 data.insert("counted".into(), json!(null));
-                data.insert("error".into(), json!(reason));
+                data.insert("error".into(), json!(reason.message(lang)));
             }
         }
         let title = t.get("check_title").to_string();
@@ -882,47 +882,85 @@ async fn check(
     .await
 }
 
+/// Why a receipt does not check: a message key, its values, and a technical detail
+/// (from the parser or the cryptography, in English) when there is one.
+struct Invalid {
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+    detail: Option<String>,
+}
+
+impl Invalid {
+    fn new(key: &'static str) -> Self {
+        Invalid {
+            key,
+            args: Vec::new(),
+            detail: None,
+        }
+    }
+
+    fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    fn detail(mut self, d: impl ToString) -> Self {
+        self.detail = Some(d.to_string());
+        self
+    }
+
+    /// In the reader's language, the detail in parentheses.
+    fn message(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &dyn std::fmt::Display)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+            .collect();
+        let text = lang.tr().fmt(self.key, &args);
+        match &self.detail {
+            Some(d) => format!("{text} ({d})"),
+            None => text,
+        }
+    }
+}
+
 /// `(what the receipt proves, whether it counts)` or why it is not valid.
-fn check_receipt(app: &super::App, text: &str) -> Result<(Value, Option<&'static str>), String> {
-    let r = Receipt::from_json(text).map_err(|e| e.to_string())?;
+fn check_receipt(app: &super::App, text: &str) -> Result<(Value, Option<&'static str>), Invalid> {
+    let unavailable = |e: store::StoreError| Invalid::new("check_unavailable").detail(e);
+    let r = Receipt::from_json(text).map_err(|e| Invalid::new("check_not_receipt").detail(e))?;
     // Which log: the origin names the consultation.
     let origin = r.checkpoint.lines().next().unwrap_or("");
+    let elsewhere = || Invalid::new("check_other_site");
     let id: i64 = origin
         .strip_suffix("/ballots")
         .and_then(|o| o.rsplit('/').next())
         .and_then(|n| n.parse().ok())
-        .ok_or("the checkpoint does not name a consultation of this site")?;
-    let mut conn = app.reader.store().conn().map_err(|e| e.to_string())?;
+        .ok_or_else(elsewhere)?;
+    let mut conn = app.reader.store().conn().map_err(unavailable)?;
     let log = store::ballots::by_consultation(&mut conn, id)
-        .map_err(|e| e.to_string())?
+        .map_err(unavailable)?
         .filter(|l| l.origin == origin)
-        .ok_or("the checkpoint does not name a consultation of this site")?;
+        .ok_or_else(elsewhere)?;
     let key = app.voting.key().signer(&log.origin).public_key();
-    let v = verify_receipt(&r, &key).map_err(|e| e.to_string())?;
+    let v = verify_receipt(&r, &key).map_err(|e| Invalid::new("check_not_proven").detail(e))?;
     let stored = store::ballots::entry(&mut conn, id, r.index as i64)
-        .map_err(|e| e.to_string())?
-        .ok_or("the log holds no entry at this index")?;
+        .map_err(unavailable)?
+        .ok_or_else(|| Invalid::new("check_no_entry").arg("index", r.index))?;
     if stored != r.entry {
-        return Err(format!(
-            "the log holds different bytes at index {}",
-            r.index
-        ));
+        return Err(Invalid::new("check_different_entry").arg("index", r.index));
     }
     // The receipt's checkpoint must describe a prefix of the log as stored.
     let root = app
         .voting
         .root_at(id, v.checkpoint.size)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Invalid::new("check_unavailable").detail(e))?;
     if root != v.checkpoint.root {
-        return Err(format!(
-            "the log's first {} entries do not have the root of the receipt's checkpoint",
-            v.checkpoint.size
-        ));
+        return Err(Invalid::new("check_other_root").arg("size", v.checkpoint.size));
     }
     let counted = match &v.entry {
         crate::ledger::entry::Entry::Ballot(b) if log.closed_at.is_some() => {
             let last = store::ballots::last_ballot_of(&mut conn, id, &b.voter_token)
-                .map_err(|e| e.to_string())?;
+                .map_err(unavailable)?;
             Some(if last.map(|l| l.0) == Some(r.index as i64) {
                 "receipt_counted"
             } else {
