@@ -286,6 +286,14 @@ const scenarios = [
       expect(page.url().includes('author=pseudonym'), `the filter is not in the address: ${page.url()}`);
       expect((await page.locator('#amendments-table tbody tr').count()) >= 1, 'the filtered list is empty');
       await audit('18d-amendment-list');
+      // The bill page (the demo consultation is on its latest version) counts it in its
+      // table of contents, with a link to the article in the consultation.
+      await page.goto(`${base}/bills/budget-participatif`);
+      const activity = page.locator('#toc a.activity').first();
+      expect((await activity.count()) === 1, 'no amendment count in the bill\'s table of contents');
+      expect(/1 (amendement|amendment)/.test(await activity.innerText()), `the count says "${await activity.innerText()}"`);
+      await clickAndWaitForLoad(page, activity, 'the count in the table of contents');
+      expect(/\/consultations\/\d+\/articles\//.test(page.url()), `the count leads to ${page.url()}`);
     },
   },
   {
