@@ -70,6 +70,9 @@ number=$(sed -n 's/^amendment \([0-9]*\)$/\1/p' <<<"$report")
 "$bin" --data "$data" serve --port "$port" "${db_args[@]}" >"$work/amenda.log" 2>&1 &
 amenda_pid=$!
 for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+# The server makes the open-data folder in the background at start-up (about 10 s of
+# CPU here); /opendata answers once it is made, so the measurements do not overlap it.
+curl -sf -o /dev/null --max-time 600 "http://127.0.0.1:$port/opendata"
 
 base=http://127.0.0.1:$port
 pages=(
