@@ -175,7 +175,7 @@ fn read_error(e: ReadError) -> ConsultationError {
 /// Version `version_id` of bill `bill_slug` (a consultation's, or the one an amendment
 /// is anchored on), with its text and units, through the reader's cache: the pages of a
 /// consultation then read neither the text (800 kB for the CPI) nor its units (about
-/// 5,000 rows) from the database on each request (docs/performance.md, issue 4).
+/// 7,600 rows) from the database on each request (docs/performance.md, issue 4).
 pub fn cached_version(
     reader: &Reader,
     bill_slug: &str,

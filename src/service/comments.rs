@@ -317,7 +317,7 @@ pub fn for_article(
 }
 
 /// Like [`for_article`], with the text and units of the consultation's version already
-/// at hand (pages take them from the reader's cache: loading the CPI's 800 kB and 5,000
+/// at hand (pages take them from the reader's cache: loading the CPI's 800 kB and 7,600
 /// units for every request was most of an article page's time, docs/performance.md).
 pub fn for_article_in(
     store: &Store,
