@@ -88,7 +88,7 @@ for p in "${pages[@]}"; do
     read -r name path <<<"$p"
     for _ in $(seq 20); do curl -sf -o "$work/$name.html" "$base$path"; done
     printf '%-10s %8s bytes, %4s comment items  %s\n' "$name" "$(stat -c %s "$work/$name.html")" \
-        "$(grep -o 'id="comment-[0-9]' "$work/$name.html" | wc -l)" "$path"
+        "$(grep -oE 'id="comment-[0-9]+"' "$work/$name.html" | wc -l)" "$path"
 done
 wrk -t2 -c"$conns" -d3s "$base/consultations/$id/articles/$wid" >/dev/null
 
