@@ -8,10 +8,15 @@
 //! never conflict, and a page stays fast with a thousand amendments on the bill.
 
 use crate::domain::amendment::{self, Conflict, Operation};
+use crate::service::consultation::Article;
 use crate::service::consultation::ConsultationError;
 use crate::service::disposition::operations;
+use crate::service::reading::{LoadedVersion, ReadError, Reader};
 use crate::store::{self, amendments::Amendment, amendments::ListFilter, Store};
+use crate::store::{bills::Bill, consultations::Consultation, StoreError};
+use crate::text::UnitKind;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The statuses of an amendment still in play.
 pub const STANDING: [&str; 2] = ["filed", "admissible"];
@@ -155,4 +160,72 @@ pub fn page(
         PER_PAGE,
     )?;
     Ok((list, total))
+}
+
+fn read_error(e: ReadError) -> ConsultationError {
+    match e {
+        ReadError::UnknownBill(_) | ReadError::UnknownVersion { .. } | ReadError::Empty(_) => {
+            ConsultationError::NotFound
+        }
+        ReadError::Store(e) => ConsultationError::Store(e),
+        e => ConsultationError::Store(StoreError::Invalid(e.to_string())),
+    }
+}
+
+/// Version `version_id` of bill `bill_slug` (a consultation's, or the one an amendment
+/// is anchored on), with its text and units, through the reader's cache: the pages of a
+/// consultation then read neither the text (800 kB for the CPI) nor its units (about
+/// 7,600 rows) from the database on each request (docs/performance.md, issue 4).
+pub fn cached_version(
+    reader: &Reader,
+    bill_slug: &str,
+    version_id: i64,
+) -> Result<(Bill, Arc<LoadedVersion>), ConsultationError> {
+    let (bill, versions) = reader.bill(bill_slug).map_err(read_error)?;
+    let number = versions
+        .iter()
+        .find(|m| m.id == version_id)
+        .ok_or(ConsultationError::NotFound)?
+        .number;
+    let version = reader.version(&bill, number).map_err(read_error)?;
+    Ok((bill, version))
+}
+
+/// What `service::consultation::amendment_article` gives (the consultation, its bill's
+/// slug and the unit the amendment targets, in the version it is anchored on), with the
+/// version read through the reader's cache.
+pub fn amendment_article(
+    reader: &Reader,
+    a: &Amendment,
+) -> Result<(Consultation, String, Article), ConsultationError> {
+    let (c, slug) = {
+        let mut conn = reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, a.consultation_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        let slug = store::bills::by_id(&mut conn, c.bill_id)?
+            .ok_or(ConsultationError::NotFound)?
+            .slug;
+        (c, slug)
+    };
+    let (_, version) = cached_version(reader, &slug, a.version_id)?;
+    let u = version
+        .units
+        .iter()
+        .find(|u| {
+            u.wid == a.article_wid && matches!(u.kind, UnitKind::Article | UnitKind::Division)
+        })
+        .ok_or(ConsultationError::NotFound)?;
+    let body = if u.kind == UnitKind::Article {
+        amendment::article_body(u.text(&version.markdown)).to_string()
+    } else {
+        String::new()
+    };
+    let article = Article {
+        wid: u.wid.clone(),
+        num: u.num.clone().unwrap_or_default(),
+        heading: u.heading.clone().unwrap_or_default(),
+        body,
+        sha256: u.sha256.clone(),
+    };
+    Ok((c, slug, article))
 }

@@ -306,6 +306,26 @@ pub fn for_article(
     consultation: &Consultation,
     article_wid: &str,
 ) -> Result<Vec<Thread>, ConsultationError> {
+    let (markdown, units) = {
+        let mut conn = store.conn()?;
+        let version = store::versions::by_id(&mut conn, consultation.version_id)?
+            .ok_or(ConsultationError::NotFound)?;
+        let units = store::units::for_version(&mut conn, version.meta.id)?;
+        (version.markdown, units)
+    };
+    for_article_in(store, consultation, article_wid, &markdown, &units)
+}
+
+/// Like [`for_article`], with the text and units of the consultation's version already
+/// at hand (pages take them from the reader's cache: loading the CPI's 800 kB and 7,600
+/// units for every request was most of an article page's time, docs/performance.md).
+pub fn for_article_in(
+    store: &Store,
+    consultation: &Consultation,
+    article_wid: &str,
+    markdown: &str,
+    units: &[crate::text::Unit],
+) -> Result<Vec<Thread>, ConsultationError> {
     let mut conn = store.conn()?;
     let list = store::comments::for_article(&mut conn, consultation.id, article_wid)?;
     if list.is_empty() {
@@ -315,9 +335,7 @@ pub fn for_article(
         .into_iter()
         .map(|m| (m.id, m.number))
         .collect();
-    let version = store::versions::by_id(&mut conn, consultation.version_id)?
-        .ok_or(ConsultationError::NotFound)?;
-    let units = store::units::for_version(&mut conn, version.meta.id)?;
+    drop(conn);
     let article = units.iter().position(|u| u.wid == article_wid);
     let paragraphs: Vec<&crate::text::Unit> = units
         .iter()
@@ -333,7 +351,7 @@ pub fn for_article(
             } else {
                 paragraph.map(|i| paragraphs[i])
             };
-            let here = unit.is_some_and(|u| quote_in(&top.quote, u.text(&version.markdown)));
+            let here = unit.is_some_and(|u| quote_in(&top.quote, u.text(markdown)));
             Thread {
                 paragraph: paragraph.map(|i| i + 1),
                 earlier: (!here).then_some(made_on),

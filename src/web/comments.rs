@@ -265,22 +265,16 @@ fn article_html(
         let c = store::consultations::by_id(&mut conn, id)
             .map_err(AppError::store(lang))?
             .ok_or_else(nf)?;
-        let version = store::versions::by_id(&mut conn, c.version_id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
         let slug = store::bills::by_id(&mut conn, c.bill_id)
             .map_err(AppError::store(lang))?
             .ok_or_else(nf)?
             .slug;
         drop(conn);
-        let (bill, _) = app
-            .reader
-            .bill(&slug)
-            .map_err(|e| AppError::from_read(lang, e))?;
-        let loaded = app
-            .reader
-            .version(&bill, version.meta.number)
-            .map_err(|e| AppError::from_read(lang, e))?;
+        // The version's text and units from the reader's cache, never from the database
+        // on each request (docs/performance.md, issue 4).
+        let (bill, loaded) =
+            crate::service::amendments::cached_version(&app.reader, &slug, c.version_id)
+                .map_err(|e| service_error(lang, e))?;
         let idx = loaded
             .unit_index(&wid)
             .filter(|&i| loaded.units[i].kind == UnitKind::Article)
@@ -299,8 +293,14 @@ fn article_html(
             .iter()
             .map(|u| u.wid.clone())
             .collect();
-        let threads =
-            svc::for_article(app.reader.store(), &c, &wid).map_err(|e| service_error(lang, e))?;
+        let threads = svc::for_article_in(
+            app.reader.store(),
+            &c,
+            &wid,
+            &loaded.markdown,
+            &loaded.units,
+        )
+        .map_err(|e| service_error(lang, e))?;
         let heading = loaded.units[idx].heading.clone().unwrap_or_default();
         let mut comments = comments_json(
             app,
@@ -338,7 +338,7 @@ fn article_html(
         data.insert(
             "bill".into(),
             json!({"slug": bill.slug, "title": bill.meta.title, "language": bill.meta.language,
-                   "version": version.meta.number}),
+                   "version": loaded.meta.number}),
         );
         data.insert("wid".into(), json!(wid));
         data.insert("heading".into(), json!(heading));
@@ -600,10 +600,19 @@ async fn api_comments(
             .map_err(store_err)?
             .ok_or_else(nf)?;
         let (threads, subject) = match (article, amendment) {
-            (Some(w), None) => (
-                svc::for_article(app.reader.store(), &c, &w).map_err(svc_err)?,
-                json!({"article": w}),
-            ),
+            (Some(w), None) => {
+                let (_, v) = crate::service::amendments::cached_version(
+                    &app.reader,
+                    &bill.slug,
+                    c.version_id,
+                )
+                .map_err(svc_err)?;
+                (
+                    svc::for_article_in(app.reader.store(), &c, &w, &v.markdown, &v.units)
+                        .map_err(svc_err)?,
+                    json!({"article": w}),
+                )
+            }
             (None, Some(n)) => {
                 let a = store::amendments::by_number(&mut conn, bill.id, n)
                     .map_err(store_err)?

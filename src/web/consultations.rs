@@ -784,7 +784,7 @@ async fn amendment_page(
             .map_err(AppError::store(lang))?
             .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
         drop(conn);
-        let (c, _, art) = svc::amendment_article(app.reader.store(), &a)
+        let (c, _, art) = listing::amendment_article(&app.reader, &a)
             .map_err(|e| service_error(lang, e))?;
         let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
             .map_err(|e| AppError::internal(lang, e.to_string()))?;
@@ -1089,9 +1089,11 @@ async fn amendments_list(
         let bill = store::bills::by_id(&mut conn, c.bill_id)
             .map_err(AppError::store(lang))?
             .ok_or_else(nf)?;
-        let units = store::units::for_version(&mut conn, c.version_id)
-            .map_err(AppError::store(lang))?;
         drop(conn);
+        // The version's units from the reader's cache, not the database (issue 4).
+        let (_, version) = listing::cached_version(&app.reader, &bill.slug, c.version_id)
+            .map_err(|e| service_error(lang, e))?;
+        let units = &version.units;
         let headings: std::collections::HashMap<&str, &str> = units
             .iter()
             .map(|u| (u.wid.as_str(), u.heading.as_deref().unwrap_or(u.wid.as_str())))
