@@ -799,6 +799,19 @@ mod related {
         assert!(p.contains(&format!("AM-budget-participatif-{}<", b1.number)));
         assert!(p.contains("2 amendment(s) — 1 to 2, page 1 of 1") && !p.contains("rel=\"next\""));
         assert!(p.contains(&format!("<option value=\"{}\" selected>", other.wid)));
+        // The article choices are the articles that have amendments: these two.
+        let choices = p
+            .split("id=\"filter-article\"")
+            .nth(1)
+            .unwrap()
+            .split("</select>")
+            .next()
+            .unwrap();
+        assert_eq!(
+            choices.matches("<option value=\"").count(),
+            1 + 2,
+            "{choices}"
+        );
         // By status, and the page links keep the filters.
         let (_, p) = get(&anon, &format!("{base}?status=withdrawn"));
         assert_eq!(rows(&p), 1);

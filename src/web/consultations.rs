@@ -1124,10 +1124,20 @@ async fn amendments_list(
                 })
             })
             .collect();
-        // The choices of the form, the current ones selected.
+        // The choices of the form, the current ones selected: only the articles (and
+        // divisions) that have amendments — a CPI-sized bill has thousands of others.
+        let amended: std::collections::HashSet<String> = {
+            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            store::amendments::counts_by_article(&mut conn, id)
+                .map_err(AppError::store(lang))?
+                .into_iter()
+                .map(|(wid, _)| wid)
+                .collect()
+        };
         let articles: Vec<Value> = units
             .iter()
             .filter(|u| u.kind == UnitKind::Article || u.kind == UnitKind::Division)
+            .filter(|u| amended.contains(&u.wid) || article.as_deref() == Some(u.wid.as_str()))
             .map(|u| json!({"value": u.wid, "name": u.heading.as_deref().unwrap_or(&u.wid),
                             "selected": article.as_deref() == Some(u.wid.as_str())}))
             .collect();
