@@ -347,7 +347,8 @@ async fn one(app: &State<AppState>, slug: &str, number: i32) -> ApiResult {
                 let ops: Vec<Operation> = serde_json::from_str(&rev.operations).map_err(|e| {
                     ApiError::new(Status::InternalServerError, "internal", e.to_string())
                 })?;
-                let (_, _, art) = svc::amendment_article(store, &a).map_err(refusal)?;
+                // The version's text through the reader's cache, as the amendment page does.
+                let (_, _, art) = listing::amendment_article(&app.reader, &a).map_err(refusal)?;
                 out["operations"] = operations_json(&art, &ops);
                 out["justification"] = json!(rev.justification);
                 out["hidden"] = Value::Null;
