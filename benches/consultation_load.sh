@@ -21,7 +21,12 @@
 # DATA (default /tmp/amenda-consultation-load), PORT (default 8440), DURATION (default
 # 15s), CONNECTIONS (default 32), AMENDMENTS / BUSY / COMMENTS (the generator's, default
 # 1000 / 30 / 10000), AMENDA_CORPUS (default ../shared/corpus), CARGO_TARGET_DIR
-# (default target), SKIP_GENERATE=1 to reuse DATA as a previous SQLite run left it.
+# (default target), SKIP_GENERATE=1 to reuse DATA as a previous SQLite run left it,
+# LIVE_PAGES_MS (the server's `live_pages_ms`; 0 renders every request, to measure the
+# rendering itself; default: the server's default, one second), WRITES_PER_S (during
+# the measurements, that many write requests a second — anonymous comment forms, refused
+# and sent to sign in, which empty the server's page cache as any write does — to see
+# the cost of pages rendered again after every write; default 0).
 set -euo pipefail
 
 target=${CARGO_TARGET_DIR:-target}
@@ -67,6 +72,11 @@ wid=$(sed -n 's/^article \(.*\)$/\1/p' <<<"$report")
 number=$(sed -n 's/^amendment \([0-9]*\)$/\1/p' <<<"$report")
 [ -n "$id" ] && [ -n "$wid" ] && [ -n "$number" ] || { echo "the generator printed no consultation, article or amendment" >&2; exit 1; }
 
+if [ -n "${LIVE_PAGES_MS:-}" ]; then
+    echo "live_pages_ms = $LIVE_PAGES_MS" >"$work/amenda.toml"
+    export AMENDA_CONFIG=$work/amenda.toml
+    echo "== live_pages_ms = $LIVE_PAGES_MS"
+fi
 "$bin" --data "$data" serve --port "$port" "${db_args[@]}" >"$work/amenda.log" 2>&1 &
 amenda_pid=$!
 for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -105,6 +115,16 @@ measure() {
     echo "$rps $p50 $p99 ${errors:+($errors)}"
 }
 
+writer_pid=""
+if [ "${WRITES_PER_S:-0}" != 0 ]; then
+    pause=$(awk -v n="$WRITES_PER_S" 'BEGIN {printf "%.4f", 1 / n}')
+    while true; do
+        curl -s -o /dev/null -X POST -d 'body=x' "$base/consultations/$id/comments"
+        sleep "$pause"
+    done &
+    writer_pid=$!
+    echo "== with $WRITES_PER_S write requests a second in the background"
+fi
 echo "== wrk -t2 -c$conns -d$duration --timeout 30s --latency (target: p99 < 50 ms)"
 printf '%-10s %12s %10s %10s\n' page 'requests/s' p50 p99
 for p in "${pages[@]}"; do
@@ -113,4 +133,5 @@ for p in "${pages[@]}"; do
     read -r rps p50 p99 err < <(measure "$base$path")
     printf '%-10s %12s %10s %10s %s\n' "$name" "$rps" "$p50" "$p99" "$err"
 done
+if [ -n "$writer_pid" ]; then kill "$writer_pid" 2>/dev/null || true; fi
 echo "amenda RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$amenda_pid/status)"

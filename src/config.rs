@@ -21,6 +21,9 @@ pub struct Config {
     /// Days a consultation key is kept after its vote closes, after which voter tokens
     /// can no longer be tied to accounts (default 30).
     pub publication_window_days: Option<u32>,
+    /// Milliseconds an anonymous visitor's consultation page may be served as rendered
+    /// (default 1000; 0 renders it for every request).
+    pub live_pages_ms: Option<u64>,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
     /// Reports, automatic hiding and rate limits (`[moderation]`).

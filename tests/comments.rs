@@ -435,6 +435,100 @@ mod pages {
         )
     }
 
+    /// A server for anonymous reading that renders every request: the writes of these
+    /// tests go through other servers (clients), which it would otherwise show up to a
+    /// second late (see `an_anonymous_page_is_shared_for_a_moment`).
+    pub fn reader(store: &common::TestStore) -> Client {
+        demo_client(
+            store,
+            WebConfig {
+                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                live_pages: Some(std::time::Duration::ZERO),
+                ..WebConfig::default()
+            },
+        )
+    }
+
+    /// An anonymous visitor's consultation page is one rendering shared by every visitor
+    /// for a moment (`live_pages`, one second by default): a comment made through another
+    /// server shows when it has passed, and after any write this server answers the next
+    /// visitor gets a new rendering. A signed-in person's page is always rendered for them.
+    #[test]
+    fn an_anonymous_page_is_shared_for_a_moment() {
+        use rocket::http::Header;
+        let store = common::test_store();
+        let (id, art) = setup(&store, 3);
+        open(&store, id);
+        let page_url = format!("/consultations/{id}/articles/{}", art.wid);
+        // Server A keeps its pages an hour, so that nothing below depends on timing.
+        let a = demo_client(
+            &store,
+            WebConfig {
+                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                live_pages: Some(std::time::Duration::from_secs(3600)),
+                ..WebConfig::default()
+            },
+        );
+        let res = a.get(page_url.as_str()).dispatch();
+        assert_eq!(res.status(), Status::Ok);
+        assert_eq!(res.headers().get_one("Cache-Control"), Some("no-cache"));
+        let etag = res.headers().get_one("ETag").expect("an ETag").to_string();
+        let before = res.into_string().unwrap();
+        assert!(before.contains("id=\"no-comments\""));
+        // A shared page carries nobody's CSRF token, though the visitor got one.
+        let token = a
+            .cookies()
+            .get_private("amenda_csrf")
+            .expect("a CSRF cookie");
+        assert!(!before.contains(token.value()));
+
+        // Server B: Camille comments, and sees it at once on a page made for her.
+        let b = client(&store);
+        sign_in(&b, "camille", 2);
+        let (_, page) = get(&b, &page_url);
+        let form = field(&page, "comment-form", "token");
+        let para = &art.paragraphs[0].0;
+        let (status, _, _) = post(
+            &b,
+            &format!("/consultations/{id}/comments"),
+            &format!("token={form}&unit={para}&quote=&disclosure=name&body=Un+avis+partag%C3%A9"),
+        );
+        assert_eq!(status, Status::SeeOther);
+        let res = b.get(page_url.as_str()).dispatch();
+        assert_eq!(
+            res.headers().get_one("Cache-Control"),
+            Some("private, no-store")
+        );
+        assert!(res.into_string().unwrap().contains("Un avis partagé"));
+
+        // On A, anonymous visitors share the earlier rendering meanwhile: same bytes,
+        // and 304 to a revalidation.
+        let (_, again) = get(&a, &page_url);
+        assert_eq!(again, before);
+        let res = a
+            .get(page_url.as_str())
+            .header(Header::new("If-None-Match", etag.clone()))
+            .dispatch();
+        assert_eq!(res.status(), Status::NotModified);
+
+        // Any write A answers makes its pages stale (here an anonymous form, sent to
+        // sign in, nothing written): the next visitor gets the page as it is now.
+        let res = a
+            .post(format!("/consultations/{id}/comments"))
+            .header(ContentType::Form)
+            .body(format!("unit={para}&body=Faux"))
+            .dispatch();
+        assert_eq!(res.status(), Status::SeeOther);
+        assert_eq!(count(&store, id, &art.wid), 1);
+        let res = a
+            .get(page_url.as_str())
+            .header(Header::new("If-None-Match", etag.clone()))
+            .dispatch();
+        assert_eq!(res.status(), Status::Ok);
+        assert_ne!(res.headers().get_one("ETag"), Some(etag.as_str()));
+        assert!(res.into_string().unwrap().contains("Un avis partagé"));
+    }
+
     /// The value of hidden field `name` in the form with `id`.
     fn field(page: &str, form_id: &str, name: &str) -> String {
         page.split(&format!("id=\"{form_id}\""))
@@ -539,7 +633,7 @@ mod pages {
         let page_url = format!("/consultations/{id}/articles/{}", art.wid);
 
         // Anonymous: the comments, and a way to sign in; no form.
-        let anon = client(&store);
+        let anon = reader(&store);
         let (status, page) = get(&anon, &page_url);
         assert_eq!(status, Status::Ok);
         assert!(page.contains("id=\"no-comments\"") && page.contains("id=\"comments-refusal\""));

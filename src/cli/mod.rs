@@ -352,6 +352,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 publication_window_days: file.publication_window_days,
                 licence: file.opendata.licence()?,
                 opendata_refresh: file.opendata.refresh.map(std::time::Duration::from_secs),
+                live_pages: file.live_pages_ms.map(std::time::Duration::from_millis),
                 moderation: file.moderation,
                 ..WebConfig::default()
             };

@@ -6,6 +6,7 @@ use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
 use super::consultations::service_error;
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
+use super::pages::{CachedPage, IfNoneMatch};
 use super::views::PageLinks;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
@@ -237,13 +238,13 @@ async fn article_page(
     app: &State<AppState>,
     ctx: Ctx,
     csrf: Option<CsrfToken>,
+    inm: IfNoneMatch,
     id: i64,
     wid: &str,
-) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
+) -> Result<CachedPage, AppError> {
     let wid = wid.to_string();
-    super::blocking(app, lang, move |app| {
-        article_html(app, &ctx, csrf.as_ref(), id, &wid, None).map(RawHtml)
+    super::live::page(app, ctx, csrf, inm, move |app, ctx, csrf| {
+        article_html(app, ctx, csrf, id, &wid, None)
     })
     .await
 }

@@ -5,6 +5,7 @@
 use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
 use super::errors::AppError;
 use super::i18n::Lang;
+use super::pages::{CachedPage, IfNoneMatch};
 use super::{AppState, Ctx};
 use crate::domain::amendment::{self, Operation, Wording};
 use crate::domain::consolidation::effect;
@@ -314,12 +315,13 @@ async fn page(
     app: &State<AppState>,
     ctx: Ctx,
     csrf: Option<CsrfToken>,
+    inm: IfNoneMatch,
     id: i64,
     page: Option<i64>,
-) -> Result<RawHtml<String>, AppError> {
+) -> Result<CachedPage, AppError> {
     let lang = ctx.lang;
     let page = page.unwrap_or(1).max(1);
-    super::blocking(app, lang, move |app| {
+    super::live::page(app, ctx, csrf, inm, move |app, ctx, csrf| {
         let t = lang.tr();
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         let c = store::consultations::by_id(&mut conn, id)
@@ -425,8 +427,8 @@ async fn page(
         data.insert("consolidated".into(), json!(consolidated));
         data.insert("staff".into(), json!(staff && next_phase.is_some()));
         data.insert("next_phase".into(), json!(next_phase));
-        data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
-        app.render("consultation", &ctx, &c.title, data).map(RawHtml)
+        data.insert("csrf".into(), json!(csrf.map(|c| c.0.clone())));
+        app.render("consultation", ctx, &c.title, data)
     })
     .await
 }
@@ -771,12 +773,13 @@ async fn amendment_page(
     app: &State<AppState>,
     ctx: Ctx,
     csrf: Option<CsrfToken>,
+    inm: IfNoneMatch,
     slug: &str,
     number: i32,
-) -> Result<RawHtml<String>, AppError> {
+) -> Result<CachedPage, AppError> {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::live::page(app, ctx, csrf, inm, move |app, ctx, csrf| {
         let t = lang.tr();
         let (bill, a) = find_amendment(app, lang, &slug, number)?;
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
@@ -932,11 +935,11 @@ async fn amendment_page(
             .map_err(|e| service_error(lang, e))?;
         // What moderation hides in this consultation, read once for the amendment and
         // its comments.
-        let view = super::comments::ModerationView::load(app, &ctx, csrf.as_ref(), c.id)?;
+        let view = super::comments::ModerationView::load(app, ctx, csrf, c.id)?;
         let comments = super::comments::comments_json(
             app,
-            &ctx,
-            csrf.as_ref(),
+            ctx,
+            csrf,
             &c,
             &bill.slug,
             &threads,
@@ -966,8 +969,8 @@ async fn amendment_page(
             json!(csrf.is_some() && ctx.viewer.as_ref().is_some_and(|v| v.account.id != a.author_id)),
         );
         data.insert("id".into(), json!(a.id));
-        data.insert("csrf".into(), json!(csrf.map(|c| c.0)));
-        app.render("amendment", &ctx, &number_text, data).map(RawHtml)
+        data.insert("csrf".into(), json!(csrf.map(|c| c.0.clone())));
+        app.render("amendment", ctx, &number_text, data)
     })
     .await
 }
@@ -1051,12 +1054,13 @@ async fn rule(
 async fn amendments_list(
     app: &State<AppState>,
     ctx: Ctx,
+    inm: IfNoneMatch,
     id: i64,
     article: Option<&str>,
     status: Option<&str>,
     author: Option<&str>,
     page: Option<&str>,
-) -> Result<RawHtml<String>, AppError> {
+) -> Result<CachedPage, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
     let bad = |p: &str| AppError::bad_request(lang, t.fmt("err_list_filter", &[("param", &p)]));
@@ -1074,7 +1078,7 @@ async fn amendments_list(
         filter.status.map(str::to_string),
         filter.disclosure.map(str::to_string),
     );
-    super::blocking(app, lang, move |app| {
+    super::live::page(app, ctx, None, inm, move |app, ctx, _| {
         let t = lang.tr();
         let filter = store::amendments::ListFilter {
             article_wid: article.as_deref(),
@@ -1173,7 +1177,7 @@ async fn amendments_list(
         data.insert("prev_href".into(), json!((page > 1).then(|| href(page - 1))));
         data.insert("next_href".into(), json!((page < pages).then(|| href(page + 1))));
         let title = t.fmt("amendments_list_title", &[("title", &c.title)]);
-        app.render("amendments", &ctx, &title, data).map(RawHtml)
+        app.render("amendments", ctx, &title, data)
     })
     .await
 }

@@ -14,6 +14,7 @@ pub mod consultations;
 pub mod datasets;
 pub mod errors;
 pub mod i18n;
+pub mod live;
 pub mod moderation;
 pub mod oidc;
 pub mod opendata;
@@ -67,6 +68,9 @@ pub struct WebConfig {
     /// How long the generated open-data folder is served before a new one is made
     /// (default five minutes).
     pub opendata_refresh: Option<std::time::Duration>,
+    /// How long an anonymous visitor's consultation page may be served as rendered
+    /// (default one second; zero renders every request). See [`live`].
+    pub live_pages: Option<std::time::Duration>,
 }
 
 /// Default publication window, in days, after which a consultation key is destroyed.
@@ -139,6 +143,8 @@ pub struct App {
     pub pseudonym_key: Vec<u8>,
     /// Rendered pages of immutable versions.
     pub pages: FragmentCache,
+    /// Anonymous visitors' consultation pages, as rendered less than a second ago.
+    pub live: live::LiveCache,
     /// Identifies this build's templates and strings, so ETags change with them.
     pub build_tag: String,
     pub sign_in_limiter: ratelimit::Limiter,
@@ -196,6 +202,7 @@ impl App {
 
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+        let live_pages = config.live_pages.unwrap_or(live::FRESH_FOR);
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
         let pseudonym_key = match &config.pseudonym_key {
             Some(k) => k.0.clone(),
@@ -236,6 +243,7 @@ impl App {
             oidc,
             pseudonym_key,
             pages: FragmentCache::new(32 * 1024 * 1024),
+            live: live::LiveCache::new(32 * 1024 * 1024, live_pages),
             build_tag: templates::build_tag(),
             blocking_permits: rocket::tokio::sync::Semaphore::new(BLOCKING_PERMITS),
             sign_in_limiter: ratelimit::Limiter::new(
@@ -414,6 +422,7 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(Arc::new(app))
         .attach(SecurityHeaders::new(&origins))
+        .attach(live::ExpireOnWrite)
         .mount("/", pages::routes())
         .mount("/", account::routes())
         .mount("/", admin::routes())
