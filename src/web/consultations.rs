@@ -1051,6 +1051,7 @@ async fn rule(
 /// choices, or a page that is not a number from 1, is a 400 naming the parameter; a
 /// page after the last is a 404.
 #[get("/consultations/<id>/amendments?<article>&<status>&<author>&<page>")]
+#[allow(clippy::too_many_arguments)] // Rocket passes each guard and parameter
 async fn amendments_list(
     app: &State<AppState>,
     ctx: Ctx,
