@@ -191,9 +191,9 @@ pub fn cached_version(
     Ok((bill, version))
 }
 
-/// What `service::consultation::amendment_article` gives (the consultation, its bill's
-/// slug and the unit the amendment targets, in the version it is anchored on), with the
-/// version read through the reader's cache.
+/// The consultation of an amendment, its bill's slug and the unit the amendment targets,
+/// in the version it is anchored on (which stays the one it was written on when a rebase
+/// left it to redraft), the version read through the reader's cache.
 pub fn amendment_article(
     reader: &Reader,
     a: &Amendment,

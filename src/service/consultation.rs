@@ -218,18 +218,6 @@ fn unit(
     unit_in(&mut conn, c, version_id, wid, divisions)
 }
 
-/// The unit an amendment targets, in the version it is anchored on (which stays the
-/// one it was written on when a rebase left it to redraft).
-pub fn amendment_article(
-    store: &Store,
-    a: &Amendment,
-) -> Result<(Consultation, String, Article), ConsultationError> {
-    let mut conn = store.conn()?;
-    let c = store::consultations::by_id(&mut conn, a.consultation_id)?
-        .ok_or(ConsultationError::NotFound)?;
-    unit_in(&mut conn, c, a.version_id, &a.article_wid, true)
-}
-
 fn unit_in(
     conn: &mut store::DbConnection,
     c: Consultation,

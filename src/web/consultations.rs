@@ -1203,7 +1203,7 @@ async fn rectify_page(
         let t = lang.tr();
         let (bill, a) = find_amendment(app, lang, &slug, number)?;
         let (c, slug, art) =
-            svc::amendment_article(app.reader.store(), &a).map_err(|e| service_error(lang, e))?;
+            listing::amendment_article(&app.reader, &a).map_err(|e| service_error(lang, e))?;
         svc::may_rectify(&me, &a, &c).map_err(|e| service_error(lang, e))?;
         let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
         let rev = store::amendments::revision(&mut conn, a.id, a.revision)
@@ -1357,7 +1357,7 @@ async fn rectify(
             Status::Ok
         };
         let (c, slug, art) =
-            svc::amendment_article(store, &a).map_err(|e| service_error(lang, e))?;
+            listing::amendment_article(&app.reader, &a).map_err(|e| service_error(lang, e))?;
         let html = amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d)?;
         Ok(Err((status, RawHtml(html))))
     })
