@@ -5,6 +5,7 @@ use super::parse::normalize_num;
 use super::units::{Unit, UnitKind};
 use rustc_hash::FxHashMap as HashMap;
 use similar::{capture_diff_slices, Algorithm, DiffOp, DiffableStr, TextDiff};
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -41,18 +42,24 @@ impl WidAllocator {
 const SIMILAR: f32 = 0.5;
 
 /// A text and its words as `similar` splits them for `diff_unicode_words`, split once
-/// per unit rather than once per pair compared.
+/// per unit rather than once per pair compared, and only once a pair passes the length
+/// test (the word segmentation is slow).
 struct Words<'a> {
     text: &'a str,
-    words: Vec<&'a str>,
+    words: OnceCell<Vec<&'a str>>,
 }
 
 impl<'a> Words<'a> {
     fn new(text: &'a str) -> Self {
         Words {
             text,
-            words: text.tokenize_unicode_words(),
+            words: OnceCell::new(),
         }
+    }
+
+    fn words(&self) -> &[&'a str] {
+        self.words
+            .get_or_init(|| self.text.tokenize_unicode_words())
     }
 }
 
@@ -61,6 +68,18 @@ impl<'a> Words<'a> {
 /// (lengths, then words in common regardless of order) reject most pairs before the
 /// Myers diff, without changing which pairs pass.
 fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
+    similarity(a, b, false)
+}
+
+/// Whether the ratio of `similar_enough` reaches `SIMILAR`, for callers that need no
+/// more: a pair whose common first and last words alone reach it passes without the
+/// Myers diff, which always counts those words as equal (even past its deadline), so no
+/// answer changes.
+fn is_similar(a: &Words, b: &Words) -> bool {
+    similarity(a, b, true).is_some()
+}
+
+fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
     let (la, lb) = (a.text.len() as f32, b.text.len() as f32);
     if la.min(lb) < 0.3 * la.max(lb) {
         return None;
@@ -68,7 +87,8 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     if a.text == b.text {
         return Some(1.0);
     }
-    let (na, nb) = (a.words.len(), b.words.len());
+    let (aw, bw) = (a.words(), b.words());
+    let (na, nb) = (aw.len(), bw.len());
     // The ratio is 2·matches / (na + nb); matches ≤ min(na, nb), and ≤ the multiset
     // intersection. Division and product by positive numbers keep the order, so a bound
     // below SIMILAR means the ratio is below too.
@@ -76,11 +96,19 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     if na + nb == 0 || below(na.min(nb)) {
         return (na + nb == 0).then_some(1.0);
     }
-    let (small, large) = if na <= nb {
-        (&a.words, &b.words)
-    } else {
-        (&b.words, &a.words)
-    };
+    if enough {
+        let prefix = aw.iter().zip(bw).take_while(|(x, y)| x == y).count();
+        let suffix = aw[prefix..]
+            .iter()
+            .rev()
+            .zip(bw[prefix..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        if !below(prefix + suffix) {
+            return Some(SIMILAR);
+        }
+    }
+    let (small, large) = if na <= nb { (aw, bw) } else { (bw, aw) };
     let mut counts: HashMap<&str, u32> = HashMap::default();
     for w in small {
         *counts.entry(w).or_default() += 1;
@@ -100,7 +128,7 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     let ratio = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .deadline(Instant::now() + Duration::from_millis(20))
-        .diff_slices(&a.words, &b.words)
+        .diff_slices(aw, bw)
         .ratio();
     (ratio >= SIMILAR).then_some(ratio)
 }
@@ -120,6 +148,16 @@ pub fn assign_wids(
     new: &mut [Unit],
     alloc: &mut WidAllocator,
 ) {
+    assign_wids_matched(prev, new_md, new, alloc);
+}
+
+/// `assign_wids`, returning for each unit of `new` the index of its match in `prev`.
+pub(crate) fn assign_wids_matched(
+    prev: Option<(&str, &[Unit])>,
+    new_md: &str,
+    new: &mut [Unit],
+    alloc: &mut WidAllocator,
+) -> Vec<Option<usize>> {
     let mut matched: Vec<Option<usize>> = vec![None; new.len()];
     if let Some((old_md, old)) = prev {
         match_units(old_md, old, new_md, new, &mut matched);
@@ -134,6 +172,7 @@ pub fn assign_wids(
             u.wid = alloc.mint(u.kind);
         }
     }
+    matched
 }
 
 fn match_units(
@@ -151,7 +190,9 @@ fn match_units(
 
     // Articles by number and identical text first, so that when a number appears twice
     // the copy that did not change keeps its id; then by number, occurrence by occurrence.
-    // Normalized once per article (empty for other units), not once per pass.
+    // Normalized once per article (empty for other units), not once per pass. Texts are
+    // compared rather than digests (the same test), so that matching does not wait for
+    // the hashing (see `pipeline`).
     let num_keys = |units: &[Unit]| -> Vec<String> {
         units
             .iter()
@@ -162,27 +203,26 @@ fn match_units(
             .collect()
     };
     let (old_nums, new_nums) = (num_keys(old), num_keys(new));
-    let mut by_num_text: HashMap<(&str, &str), VecDeque<usize>> = HashMap::default();
+    // One queue of old articles per number, in order: the first pass takes, for each new
+    // article, the first queued one with the same text; the second the first left. The
+    // texts are compared only within a number, and not hashed whole.
+    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            by_num_text
-                .entry((old_nums[i].as_str(), u.sha256.as_str()))
-                .or_default()
-                .push_back(i);
+            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let key = (new_nums[j].as_str(), u.sha256.as_str());
-            if let Some(i) = by_num_text.get_mut(&key).and_then(|q| q.pop_front()) {
-                take(j, i, matched, &mut used);
+            let Some(q) = by_num.get_mut(new_nums[j].as_str()) else {
+                continue;
+            };
+            let text = u.text(new_md);
+            if let Some(k) = q.iter().position(|&i| old[i].text(old_md) == text) {
+                if let Some(i) = q.remove(k) {
+                    take(j, i, matched, &mut used);
+                }
             }
-        }
-    }
-    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
-    for (i, u) in old.iter().enumerate() {
-        if u.kind == UnitKind::Article && !used[i] {
-            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
@@ -300,8 +340,8 @@ fn match_units(
         let Some(old_kids) = old_children.get(&old_parent) else {
             continue;
         };
-        let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].sha256.as_str()).collect();
-        let nh: Vec<&str> = kids.iter().map(|&j| new[j].sha256.as_str()).collect();
+        let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].text(old_md)).collect();
+        let nh: Vec<&str> = kids.iter().map(|&j| new[j].text(new_md)).collect();
         if oh == nh {
             for (&j, &i) in kids.iter().zip(old_kids) {
                 take(j, i, matched, &mut used);
@@ -339,7 +379,7 @@ fn match_units(
                         for o in from..old_index + old_len {
                             let ot = old_words[o - old_index]
                                 .get_or_insert_with(|| Words::new(old[old_kids[o]].text(old_md)));
-                            if similar_enough(ot, &nt).is_some() {
+                            if is_similar(ot, &nt) {
                                 take(kids[n], old_kids[o], matched, &mut used);
                                 from = o + 1;
                                 break;
