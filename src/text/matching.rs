@@ -125,12 +125,54 @@ fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
     if below(common) {
         return None;
     }
+    if enough {
+        // The least number of common words that reaches SIMILAR (`below` is monotone).
+        let mut need = ((na + nb) / 4).saturating_sub(1);
+        while below(need) {
+            need += 1;
+        }
+        return lcs_at_least(aw, bw, need).then_some(SIMILAR);
+    }
     let ratio = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .deadline(Instant::now() + Duration::from_millis(20))
         .diff_slices(aw, bw)
         .ratio();
     (ratio >= SIMILAR).then_some(ratio)
+}
+
+/// Whether `a` and `b` have a common subsequence of `need` words: Myers' greedy search
+/// for the shortest edit script (length n + m − 2·LCS), given up past the length that
+/// `need` allows. A pair that fails stops there, where the full diff would go on.
+fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
+    let (n, m) = (a.len(), b.len());
+    if need > n.min(m) {
+        return false;
+    }
+    let max_d = n + m - 2 * need;
+    let off = max_d as isize + 1;
+    // v[k + off]: the furthest x reached on diagonal k = x − y.
+    let mut v = vec![0usize; 2 * max_d + 3];
+    for d in 0..=max_d as isize {
+        for k in (-d..=d).step_by(2) {
+            let i = (k + off) as usize;
+            let mut x = if k == -d || (k != d && v[i - 1] < v[i + 1]) {
+                v[i + 1]
+            } else {
+                v[i - 1] + 1
+            };
+            let mut y = (x as isize - k) as usize;
+            while x < n && y < m && a[x] == b[y] {
+                x += 1;
+                y += 1;
+            }
+            v[i] = x;
+            if x >= n && y >= m {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
@@ -465,6 +507,33 @@ mod tests {
         let u1 = version(v1, None, &mut alloc);
         let u2 = version(v2, Some((v1, &u1)), &mut alloc);
         assert_eq!(u2[0].wid, u1[2].wid);
+    }
+
+    #[test]
+    fn lcs_bound_agrees_with_the_diff_ratio() {
+        let texts = [
+            "Le délai est de trois mois à compter de la publication.",
+            "Le délai est de six mois à compter de la notification de l'acte.",
+            "Le maire publie le budget de la commune chaque année.",
+            "La commune publie chaque année son budget.",
+            "Un texte sans aucun rapport avec les autres.",
+            "",
+            "délai mois publication",
+        ];
+        for a in texts {
+            for b in texts {
+                let (wa, wb) = (a.tokenize_unicode_words(), b.tokenize_unicode_words());
+                let ratio = TextDiff::configure()
+                    .algorithm(Algorithm::Myers)
+                    .diff_slices(&wa, &wb)
+                    .ratio();
+                let lcs = ((ratio * (wa.len() + wb.len()) as f32) / 2.0).round() as usize;
+                assert!(lcs_at_least(&wa, &wb, lcs), "{a:?} / {b:?}");
+                assert!(!lcs_at_least(&wa, &wb, lcs + 1), "{a:?} / {b:?}");
+                let (x, y) = (Words::new(a), Words::new(b));
+                assert_eq!(is_similar(&x, &y), similar_enough(&x, &y).is_some());
+            }
+        }
     }
 
     #[test]
