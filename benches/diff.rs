@@ -12,12 +12,15 @@
 //! Benchmarks:
 //! - `cpi_2006/full`: read both files, parse both, assign wids (the old version from
 //!   scratch, the new one by matching against it) and compare_versions: everything from
-//!   two markdown files to a full per-unit word diff.
+//!   two markdown files to a full per-unit word diff, through `text::compare_texts`
+//!   (both texts parsed at once, the hashing beside the matching and diff).
+//! - `cpi_2006/full_versions`: the same through `text::parse_version` twice (the path of
+//!   an import, one version after the other) and compare_versions.
 //! - `cpi_2006/compare_only`: compare_versions on already parsed and matched units.
 //! - `cpi_2006/parse_one` and `cpi_2006/match_new`: the other parts, for the breakdown.
 
 use amenda::text::diff::compare_versions;
-use amenda::text::{assign_wids, parse, Unit, WidAllocator};
+use amenda::text::{assign_wids, compare_texts, parse, parse_version, Unit, WidAllocator};
 use criterion::Criterion;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -123,7 +126,17 @@ fn main() {
         b.iter(|| {
             let old_md = std::fs::read_to_string(&old_path).unwrap();
             let new_md = std::fs::read_to_string(&new_path).unwrap();
-            let (old, new) = versions(&old_md, &new_md);
+            let mut alloc = WidAllocator::new(1);
+            black_box(compare_texts(&old_md, &new_md, &mut alloc));
+        })
+    });
+    g.bench_function("full_versions", |b| {
+        b.iter(|| {
+            let old_md = std::fs::read_to_string(&old_path).unwrap();
+            let new_md = std::fs::read_to_string(&new_path).unwrap();
+            let mut alloc = WidAllocator::new(1);
+            let old = parse_version(None, &old_md, &mut alloc).units;
+            let new = parse_version(Some((&old_md, &old)), &new_md, &mut alloc).units;
             black_box(compare_versions(&old_md, &old, &new_md, &new));
         })
     });

@@ -5,7 +5,7 @@
 use super::Progress;
 use crate::domain::bill::{check_markdown, validate_slug, BillManifest, InputError};
 use crate::store::{self, DbConnection, Store, StoreError};
-use crate::text::{assign_wids, hash::sha256_hex, parse, Unit, WidAllocator};
+use crate::text::{hash::sha256_hex, parse_version, Unit, WidAllocator};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -128,16 +128,15 @@ impl BillWriter {
         summary: &mut ImportSummary,
     ) -> Result<(), ImportError> {
         let sha = sha256_hex(input.markdown.as_bytes());
-        let parsed = parse(&input.markdown);
-        let mut units = parsed.units;
-        assign_wids(
+        // Units unchanged since the previous version take its digests (no rehashing).
+        let parsed = parse_version(
             self.prev
                 .as_ref()
                 .map(|(_, md, u)| (md.as_str(), u.as_slice())),
             &input.markdown,
-            &mut units,
             &mut self.alloc,
         );
+        let units = parsed.units;
         let number = self.prev.as_ref().map_or(1, |(n, _, _)| n + 1);
         let warnings: Vec<String> = parsed.warnings.iter().map(|w| w.to_string()).collect();
         for w in &warnings {

@@ -170,18 +170,35 @@ pub fn compare_versions(
         .enumerate()
         .map(|(i, u)| (u.wid.as_str(), i))
         .collect();
-    let new_wids: HashMap<&str, usize> = new_units
+    // For each new unit, the old unit with its wid: looked up once, and no map of the new
+    // wids (an old unit survives when a new unit has its wid).
+    let old_of: Vec<Option<usize>> = new_units
         .iter()
-        .enumerate()
-        .map(|(i, u)| (u.wid.as_str(), i))
+        .map(|u| old_by_wid.get(u.wid.as_str()).copied())
         .collect();
+    let mut kept = vec![false; old_units.len()];
+    for &i in old_of.iter().flatten() {
+        kept[i] = true;
+    }
+    // Wids are unique within a version, so an old unit is its wid's entry; should one
+    // repeat, the map's entry for it stands for all its units.
+    let unique = old_by_wid.len() == old_units.len();
+    let entry = |i: usize| {
+        if unique {
+            i
+        } else {
+            old_by_wid[old_units[i].wid.as_str()]
+        }
+    };
 
-    // Removed units, grouped by the surviving unit they follow (None = before everything).
-    let mut removed_after: HashMap<Option<&str>, Vec<usize>> = HashMap::default();
-    let mut anchor: Option<&str> = None;
-    for (i, u) in old_units.iter().enumerate() {
-        if new_wids.contains_key(u.wid.as_str()) {
-            anchor = Some(u.wid.as_str());
+    // Removed units, grouped by the entry of the surviving unit they follow (None =
+    // before everything).
+    let mut removed_after: HashMap<Option<usize>, Vec<usize>> = HashMap::default();
+    let mut anchor: Option<usize> = None;
+    for i in 0..old_units.len() {
+        let e = entry(i);
+        if kept[e] {
+            anchor = Some(e);
         } else {
             removed_after.entry(anchor).or_default().push(i);
         }
@@ -210,10 +227,12 @@ pub fn compare_versions(
         removed(i, &mut changes, &mut summary);
     }
     for (j, u) in new_units.iter().enumerate() {
-        let change = match old_by_wid.get(u.wid.as_str()) {
-            Some(&i) => {
+        let change = match old_of[j] {
+            Some(i) => {
                 let o = &old_units[i];
-                let status = if o.sha256 == u.sha256 {
+                // The texts rather than the digests, which may not be computed yet (see
+                // `pipeline`): equal texts are equal digests.
+                let status = if o.text(old_md) == u.text(new_md) {
                     Status::Unchanged
                 } else {
                     Status::Modified
@@ -225,8 +244,8 @@ pub fn compare_versions(
                     }
                 }
                 let (a, b) = (own_text(old_md, o), own_text(new_md, u));
-                // Equal digests mean equal units, so equal own texts: no need to compare
-                // them byte by byte (most units of a new version are unchanged).
+                // Equal units have equal own texts: no need to compare these again (most
+                // units of a new version are unchanged).
                 let same = status == Status::Unchanged || a == b;
                 UnitChange {
                     kind: u.kind,
@@ -260,7 +279,10 @@ pub fn compare_versions(
             }
         };
         changes.push(change);
-        if let Some(list) = removed_after.get(&Some(u.wid.as_str())) {
+        if removed_after.is_empty() || old_of[j].is_none() {
+            continue;
+        }
+        if let Some(list) = removed_after.get(&old_of[j]) {
             for &i in list {
                 removed(i, &mut changes, &mut summary);
             }

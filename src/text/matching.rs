@@ -5,6 +5,7 @@ use super::parse::normalize_num;
 use super::units::{Unit, UnitKind};
 use rustc_hash::FxHashMap as HashMap;
 use similar::{capture_diff_slices, Algorithm, DiffOp, DiffableStr, TextDiff};
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -41,18 +42,24 @@ impl WidAllocator {
 const SIMILAR: f32 = 0.5;
 
 /// A text and its words as `similar` splits them for `diff_unicode_words`, split once
-/// per unit rather than once per pair compared.
+/// per unit rather than once per pair compared, and only once a pair passes the length
+/// test (the word segmentation is slow).
 struct Words<'a> {
     text: &'a str,
-    words: Vec<&'a str>,
+    words: OnceCell<Vec<&'a str>>,
 }
 
 impl<'a> Words<'a> {
     fn new(text: &'a str) -> Self {
         Words {
             text,
-            words: text.tokenize_unicode_words(),
+            words: OnceCell::new(),
         }
+    }
+
+    fn words(&self) -> &[&'a str] {
+        self.words
+            .get_or_init(|| self.text.tokenize_unicode_words())
     }
 }
 
@@ -61,6 +68,18 @@ impl<'a> Words<'a> {
 /// (lengths, then words in common regardless of order) reject most pairs before the
 /// Myers diff, without changing which pairs pass.
 fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
+    similarity(a, b, false)
+}
+
+/// Whether the ratio of `similar_enough` reaches `SIMILAR`, for callers that need no
+/// more: a pair whose common first and last words alone reach it passes without the
+/// Myers diff, which always counts those words as equal (even past its deadline), so no
+/// answer changes.
+fn is_similar(a: &Words, b: &Words) -> bool {
+    similarity(a, b, true).is_some()
+}
+
+fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
     let (la, lb) = (a.text.len() as f32, b.text.len() as f32);
     if la.min(lb) < 0.3 * la.max(lb) {
         return None;
@@ -68,7 +87,8 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     if a.text == b.text {
         return Some(1.0);
     }
-    let (na, nb) = (a.words.len(), b.words.len());
+    let (aw, bw) = (a.words(), b.words());
+    let (na, nb) = (aw.len(), bw.len());
     // The ratio is 2·matches / (na + nb); matches ≤ min(na, nb), and ≤ the multiset
     // intersection. Division and product by positive numbers keep the order, so a bound
     // below SIMILAR means the ratio is below too.
@@ -76,11 +96,19 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     if na + nb == 0 || below(na.min(nb)) {
         return (na + nb == 0).then_some(1.0);
     }
-    let (small, large) = if na <= nb {
-        (&a.words, &b.words)
-    } else {
-        (&b.words, &a.words)
-    };
+    if enough {
+        let prefix = aw.iter().zip(bw).take_while(|(x, y)| x == y).count();
+        let suffix = aw[prefix..]
+            .iter()
+            .rev()
+            .zip(bw[prefix..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        if !below(prefix + suffix) {
+            return Some(SIMILAR);
+        }
+    }
+    let (small, large) = if na <= nb { (aw, bw) } else { (bw, aw) };
     let mut counts: HashMap<&str, u32> = HashMap::default();
     for w in small {
         *counts.entry(w).or_default() += 1;
@@ -97,12 +125,54 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
     if below(common) {
         return None;
     }
+    if enough {
+        // The least number of common words that reaches SIMILAR (`below` is monotone).
+        let mut need = ((na + nb) / 4).saturating_sub(1);
+        while below(need) {
+            need += 1;
+        }
+        return lcs_at_least(aw, bw, need).then_some(SIMILAR);
+    }
     let ratio = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .deadline(Instant::now() + Duration::from_millis(20))
-        .diff_slices(&a.words, &b.words)
+        .diff_slices(aw, bw)
         .ratio();
     (ratio >= SIMILAR).then_some(ratio)
+}
+
+/// Whether `a` and `b` have a common subsequence of `need` words: Myers' greedy search
+/// for the shortest edit script (length n + m − 2·LCS), given up past the length that
+/// `need` allows. A pair that fails stops there, where the full diff would go on.
+fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
+    let (n, m) = (a.len(), b.len());
+    if need > n.min(m) {
+        return false;
+    }
+    let max_d = n + m - 2 * need;
+    let off = max_d as isize + 1;
+    // v[k + off]: the furthest x reached on diagonal k = x − y.
+    let mut v = vec![0usize; 2 * max_d + 3];
+    for d in 0..=max_d as isize {
+        for k in (-d..=d).step_by(2) {
+            let i = (k + off) as usize;
+            let mut x = if k == -d || (k != d && v[i - 1] < v[i + 1]) {
+                v[i + 1]
+            } else {
+                v[i - 1] + 1
+            };
+            let mut y = (x as isize - k) as usize;
+            while x < n && y < m && a[x] == b[y] {
+                x += 1;
+                y += 1;
+            }
+            v[i] = x;
+            if x >= n && y >= m {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
@@ -120,6 +190,16 @@ pub fn assign_wids(
     new: &mut [Unit],
     alloc: &mut WidAllocator,
 ) {
+    assign_wids_matched(prev, new_md, new, alloc);
+}
+
+/// `assign_wids`, returning for each unit of `new` the index of its match in `prev`.
+pub(crate) fn assign_wids_matched(
+    prev: Option<(&str, &[Unit])>,
+    new_md: &str,
+    new: &mut [Unit],
+    alloc: &mut WidAllocator,
+) -> Vec<Option<usize>> {
     let mut matched: Vec<Option<usize>> = vec![None; new.len()];
     if let Some((old_md, old)) = prev {
         match_units(old_md, old, new_md, new, &mut matched);
@@ -134,6 +214,7 @@ pub fn assign_wids(
             u.wid = alloc.mint(u.kind);
         }
     }
+    matched
 }
 
 fn match_units(
@@ -151,7 +232,9 @@ fn match_units(
 
     // Articles by number and identical text first, so that when a number appears twice
     // the copy that did not change keeps its id; then by number, occurrence by occurrence.
-    // Normalized once per article (empty for other units), not once per pass.
+    // Normalized once per article (empty for other units), not once per pass. Texts are
+    // compared rather than digests (the same test), so that matching does not wait for
+    // the hashing (see `pipeline`).
     let num_keys = |units: &[Unit]| -> Vec<String> {
         units
             .iter()
@@ -162,27 +245,26 @@ fn match_units(
             .collect()
     };
     let (old_nums, new_nums) = (num_keys(old), num_keys(new));
-    let mut by_num_text: HashMap<(&str, &str), VecDeque<usize>> = HashMap::default();
+    // One queue of old articles per number, in order: the first pass takes, for each new
+    // article, the first queued one with the same text; the second the first left. The
+    // texts are compared only within a number, and not hashed whole.
+    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            by_num_text
-                .entry((old_nums[i].as_str(), u.sha256.as_str()))
-                .or_default()
-                .push_back(i);
+            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let key = (new_nums[j].as_str(), u.sha256.as_str());
-            if let Some(i) = by_num_text.get_mut(&key).and_then(|q| q.pop_front()) {
-                take(j, i, matched, &mut used);
+            let Some(q) = by_num.get_mut(new_nums[j].as_str()) else {
+                continue;
+            };
+            let text = u.text(new_md);
+            if let Some(k) = q.iter().position(|&i| old[i].text(old_md) == text) {
+                if let Some(i) = q.remove(k) {
+                    take(j, i, matched, &mut used);
+                }
             }
-        }
-    }
-    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
-    for (i, u) in old.iter().enumerate() {
-        if u.kind == UnitKind::Article && !used[i] {
-            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
         }
     }
     for (j, u) in new.iter().enumerate() {
@@ -300,8 +382,8 @@ fn match_units(
         let Some(old_kids) = old_children.get(&old_parent) else {
             continue;
         };
-        let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].sha256.as_str()).collect();
-        let nh: Vec<&str> = kids.iter().map(|&j| new[j].sha256.as_str()).collect();
+        let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].text(old_md)).collect();
+        let nh: Vec<&str> = kids.iter().map(|&j| new[j].text(new_md)).collect();
         if oh == nh {
             for (&j, &i) in kids.iter().zip(old_kids) {
                 take(j, i, matched, &mut used);
@@ -339,7 +421,7 @@ fn match_units(
                         for o in from..old_index + old_len {
                             let ot = old_words[o - old_index]
                                 .get_or_insert_with(|| Words::new(old[old_kids[o]].text(old_md)));
-                            if similar_enough(ot, &nt).is_some() {
+                            if is_similar(ot, &nt) {
                                 take(kids[n], old_kids[o], matched, &mut used);
                                 from = o + 1;
                                 break;
@@ -425,6 +507,33 @@ mod tests {
         let u1 = version(v1, None, &mut alloc);
         let u2 = version(v2, Some((v1, &u1)), &mut alloc);
         assert_eq!(u2[0].wid, u1[2].wid);
+    }
+
+    #[test]
+    fn lcs_bound_agrees_with_the_diff_ratio() {
+        let texts = [
+            "Le délai est de trois mois à compter de la publication.",
+            "Le délai est de six mois à compter de la notification de l'acte.",
+            "Le maire publie le budget de la commune chaque année.",
+            "La commune publie chaque année son budget.",
+            "Un texte sans aucun rapport avec les autres.",
+            "",
+            "délai mois publication",
+        ];
+        for a in texts {
+            for b in texts {
+                let (wa, wb) = (a.tokenize_unicode_words(), b.tokenize_unicode_words());
+                let ratio = TextDiff::configure()
+                    .algorithm(Algorithm::Myers)
+                    .diff_slices(&wa, &wb)
+                    .ratio();
+                let lcs = ((ratio * (wa.len() + wb.len()) as f32) / 2.0).round() as usize;
+                assert!(lcs_at_least(&wa, &wb, lcs), "{a:?} / {b:?}");
+                assert!(!lcs_at_least(&wa, &wb, lcs + 1), "{a:?} / {b:?}");
+                let (x, y) = (Words::new(a), Words::new(b));
+                assert_eq!(is_similar(&x, &y), similar_enough(&x, &y).is_some());
+            }
+        }
     }
 
     #[test]

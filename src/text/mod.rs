@@ -6,10 +6,12 @@ pub mod diff;
 pub mod hash;
 pub mod matching;
 pub mod parse;
+pub mod pipeline;
 pub mod render;
 pub mod units;
 
 pub use diff::{apply_ops, word_diff, DiffOp, DiffTag};
 pub use matching::{assign_wids, WidAllocator};
 pub use parse::{parse, ParseWarning, ParsedVersion};
+pub use pipeline::{compare_texts, parse_version, TextComparison};
 pub use units::{Unit, UnitKind};
