@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Target 1 of docs/performance.md: the reference, `git diff --no-index --word-diff` of the
-# same two CPI versions as benches/diff.rs, with hyperfine; then the criterion bench.
+# same two CPI versions as benches/diff.rs, with hyperfine, beside `amenda diff` on the
+# same files; then the criterion bench.
 #
 #   benches/diff.sh
 #
@@ -22,7 +23,20 @@ git --git-dir "$work/cpi.git" show "$new:$file" >"$work/new.md"
 wc -c "$work/old.md" "$work/new.md"
 echo "word-diff output: $(git diff --no-index --word-diff "$work/old.md" "$work/new.md" | wc -l) lines"
 
-# git diff exits 1 when the files differ: -i keeps hyperfine going.
-hyperfine -N -i --warmup 3 --runs 30 "git diff --no-index --word-diff $work/old.md $work/new.md"
+# git diff exits 1 when the files differ: -i keeps hyperfine going. Then the same from
+# the command line, process to process: `amenda-diff` and `amenda diff` (the same
+# text::compare_texts and output; the second starts the server's binary) beside
+# `git diff`, when a release build is there.
+bin=${CARGO_TARGET_DIR:-target}/release/amenda
+if [ -x "$bin" ] && [ -x "$bin-diff" ]; then
+    echo "amenda diff output: $("$bin-diff" "$work/old.md" "$work/new.md" | wc -l) lines"
+    hyperfine -N -i --warmup 3 --runs 30 \
+        "git diff --no-index --word-diff $work/old.md $work/new.md" \
+        "$bin-diff $work/old.md $work/new.md" \
+        "$bin --data $work/none diff $work/old.md $work/new.md"
+else
+    echo "no $bin: cargo build --release to time amenda diff beside git" >&2
+    hyperfine -N -i --warmup 3 --runs 30 "git diff --no-index --word-diff $work/old.md $work/new.md"
+fi
 
 AMENDA_CORPUS=$corpus AMENDA_DIFF_OLD=$old AMENDA_DIFF_NEW=$new cargo bench --bench diff

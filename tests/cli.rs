@@ -134,3 +134,149 @@ fn a_bad_database_url_is_reported_without_fallback() {
         "never falls back to SQLite"
     );
 }
+
+/// `amenda diff OLD NEW` (and `amenda-diff`): the changed units with their word diff and
+/// the counts of articles, the same as comparing the versions unit by unit through the
+/// library; no database or data folder; bad files get a one-sentence error naming them.
+#[test]
+fn diff_of_two_files_without_a_database() {
+    use amenda::text::diff::{compare_versions, Status};
+    use amenda::text::{assign_wids, parse, WidAllocator};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("never-made");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_amenda"))
+            .arg("--data")
+            .arg(&data)
+            .arg("diff")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (v1, v2) = (
+        format!("{root}/laws/budget-participatif/v1.md"),
+        format!("{root}/laws/budget-participatif/v2.md"),
+    );
+    let out = run(&[&v1, &v2]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+
+    // The reference: parse, give wids, compare, one version after the other.
+    let (old_md, new_md) = (
+        std::fs::read_to_string(&v1).unwrap(),
+        std::fs::read_to_string(&v2).unwrap(),
+    );
+    let mut alloc = WidAllocator::new(1);
+    let mut old = parse(&old_md).units;
+    assign_wids(None, &old_md, &mut old, &mut alloc);
+    let mut new = parse(&new_md).units;
+    assign_wids(Some((&old_md, &old)), &new_md, &mut new, &mut alloc);
+    let diff = compare_versions(&old_md, &old, &new_md, &new);
+    let s = diff.summary;
+    assert!(
+        s.modified + s.added + s.removed > 0,
+        "the bill's v2 changes v1"
+    );
+    let last = shown.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "articles: {} added, {} removed, {} modified, {} unchanged",
+            s.added, s.removed, s.modified, s.unchanged
+        )
+    );
+    let changed = diff
+        .changes
+        .iter()
+        .filter(|c| c.status != Status::Unchanged)
+        .count();
+    assert_eq!(
+        shown.matches("\n@@ ").count() + usize::from(shown.starts_with("@@ ")),
+        changed
+    );
+    // Every changed paragraph's words are marked, and applying the marks gives the text.
+    for c in diff.changes.iter().filter(|c| c.status == Status::Modified) {
+        let Some(i) = c.new else { continue };
+        let u = &new[i];
+        if u.num.is_some() {
+            continue;
+        }
+        let header = format!("@@ modified {} (", u.eid);
+        let block = shown
+            .split(&header)
+            .nth(1)
+            .expect("each modified paragraph shown");
+        let line = block.lines().nth(1).unwrap();
+        assert!(line.contains("[-") || line.contains("{+"), "{line}");
+        let kept: String = strip_marks(line, true);
+        assert_eq!(kept, u.text(&new_md), "insertions kept, deletions dropped");
+        let was = &old[c.old.expect("a modified unit has an old one")];
+        assert_eq!(
+            strip_marks(line, false),
+            was.text(&old_md),
+            "and the other way"
+        );
+    }
+    // `amenda-diff`, the program of its own: the same output.
+    let own = Command::new(env!("CARGO_BIN_EXE_amenda-diff"))
+        .args([&v1, &v2])
+        .output()
+        .unwrap();
+    assert!(own.status.success());
+    assert_eq!(text(&own.stdout), shown);
+    let usage = Command::new(env!("CARGO_BIN_EXE_amenda-diff"))
+        .arg(&v1)
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(text(&usage.stderr).contains("usage: amenda-diff"));
+
+    // --stat: the counts only.
+    let out = run(&["--stat", &v1, &v2]);
+    assert_eq!(text(&out.stdout).trim_end(), last);
+    assert!(!data.exists(), "no data folder made");
+
+    // The same file twice: nothing changed.
+    let out = run(&[&v1, &v1]);
+    let same = text(&out.stdout);
+    assert!(!same.contains("@@"), "{same}");
+
+    // Bad input: one sentence naming the file, exit status 1.
+    let bad = dir.path().join("latin1.md");
+    std::fs::write(&bad, b"# Article 1\n\nD\xe9cret\n").unwrap();
+    let out = run(&[&v1, bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("latin1.md") && err.contains("UTF-8"), "{err}");
+    let out = run(&[&v1, "/nonexistent/v9.md"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("/nonexistent/v9.md"));
+}
+
+/// A line of `amenda diff` with its marks resolved: the new text (`new`) or the old one.
+fn strip_marks(line: &str, new: bool) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let del = rest.find("[-");
+        let ins = rest.find("{+");
+        let (at, open, close, keep) = match (del, ins) {
+            (Some(d), Some(i)) if d < i => (d, "[-", "-]", !new),
+            (Some(d), None) => (d, "[-", "-]", !new),
+            (_, Some(i)) => (i, "{+", "+}", new),
+            (None, None) => {
+                out.push_str(rest);
+                break;
+            }
+        };
+        out.push_str(&rest[..at]);
+        let inner = &rest[at + open.len()..];
+        let end = inner.find(close).expect("closed mark");
+        if keep {
+            out.push_str(&inner[..end]);
+        }
+        rest = &inner[end + close.len()..];
+    }
+    out
+}

@@ -49,6 +49,16 @@ pub enum Command {
         #[arg(long, env = "AMENDA_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Compare two markdown files of a bill word by word, unit by unit (articles matched
+    /// as an import would): the changed units with their word diff, then the counts.
+    /// Touches no database.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Only the counts of articles added, removed, modified and unchanged.
+        #[arg(long)]
+        stat: bool,
+    },
     /// Apply database migrations.
     Migrate,
     /// Import bills from a laws/-style folder (idempotent).
@@ -209,6 +219,82 @@ fn open_store(cli: &Cli) -> Result<Store, String> {
     Ok(store)
 }
 
+/// `amenda diff OLD NEW` (and `amenda-diff`, the same without the server's start-up):
+/// reads and checks both files (UTF-8, size), writes their comparison to stdout.
+pub fn diff_files(old: &Path, new: &Path, stat: bool) -> Result<(), String> {
+    let read = |p: &Path| {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        crate::domain::bill::check_markdown(&p.display().to_string(), bytes)
+            .map_err(|e| e.to_string())
+    };
+    let (old_md, new_md) = (read(old)?, read(new)?);
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+    match write_diff(&old_md, &new_md, stat, &mut out)
+        .and_then(|()| std::io::Write::flush(&mut out))
+    {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// Each changed unit as `@@ STATUS EID` (for a paragraph, with its article)
+/// and its text with deletions as `[-…-]` and insertions as `{+…+}` (the markers of
+/// `git diff --word-diff=plain`), then the counts of articles.
+pub fn write_diff(
+    old_md: &str,
+    new_md: &str,
+    stat_only: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    use crate::text::diff::Status;
+    use crate::text::DiffTag;
+    let cmp = crate::text::compare_texts(old_md, new_md, &mut crate::text::WidAllocator::new(1));
+    if !stat_only {
+        for change in cmp
+            .diff
+            .changes
+            .iter()
+            .filter(|c| c.status != Status::Unchanged)
+        {
+            let (units, md, i) = match (change.new, change.old) {
+                (Some(i), _) => (&cmp.new.units, new_md, i),
+                (None, Some(i)) => (&cmp.old.units, old_md, i),
+                (None, None) => continue,
+            };
+            let unit = &units[i];
+            write!(out, "@@ {} {}", change.status.as_str(), unit.eid)?;
+            if let Some(article) = unit
+                .parent
+                .map(|p| &units[p])
+                .filter(|_| unit.num.is_none())
+            {
+                let heading = article.heading.as_deref().unwrap_or(&article.eid);
+                write!(out, " ({heading})")?;
+            }
+            writeln!(out)?;
+            for op in &change.ops {
+                match op.tag {
+                    DiffTag::Equal => write!(out, "{}", op.text)?,
+                    DiffTag::Delete => write!(out, "[-{}-]", op.text)?,
+                    DiffTag::Insert => write!(out, "{{+{}+}}", op.text)?,
+                }
+            }
+            if change.ops.is_empty() {
+                // An article whose own heading kept its words: its paragraphs follow.
+                write!(out, "{}", crate::text::diff::own_text(md, unit))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    let s = cmp.diff.summary;
+    writeln!(
+        out,
+        "articles: {} added, {} removed, {} modified, {} unchanged",
+        s.added, s.removed, s.modified, s.unchanged
+    )
+}
+
 fn print_summary(s: &ImportSummary) {
     for w in &s.warnings {
         eprintln!("warning: {w}");
@@ -299,6 +385,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Diff { old, new, stat } => diff_files(old, new, *stat),
         Command::Import { path } => {
             let store = open_store(&cli)?;
             let s = import_folder(&store, path, &Bar(ProgressBar::new(0)))
