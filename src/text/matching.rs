@@ -144,7 +144,11 @@ fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
 /// Whether `a` and `b` have a common subsequence of `need` words: Myers' greedy search
 /// for the shortest edit script (length n + m − 2·LCS), given up past the length that
 /// `need` allows. A pair that fails stops there, where the full diff would go on.
+/// Quadratic at worst (two long paragraphs with the same words in another order): like
+/// the diff it replaces, it gives up after `DEADLINE` and answers "not similar" (the
+/// paragraph then gets a new id), so no input can stall an import or a consolidation.
 fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
+    const DEADLINE: Duration = Duration::from_millis(20);
     let (n, m) = (a.len(), b.len());
     if need > n.min(m) {
         return false;
@@ -153,7 +157,12 @@ fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
     let off = max_d as isize + 1;
     // v[k + off]: the furthest x reached on diagonal k = x − y.
     let mut v = vec![0usize; 2 * max_d + 3];
+    let started = Instant::now();
     for d in 0..=max_d as isize {
+        // The clock is read every 64 rounds only.
+        if d % 64 == 63 && started.elapsed() > DEADLINE {
+            return false;
+        }
         for k in (-d..=d).step_by(2) {
             let i = (k + off) as usize;
             let mut x = if k == -d || (k != d && v[i - 1] < v[i + 1]) {
