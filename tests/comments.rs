@@ -424,12 +424,19 @@ mod pages {
     use common::web::{demo_client, get, post, sign_in};
     use rocket::http::{ContentType, Status};
     use rocket::local::blocking::Client;
+    use std::time::Duration;
 
     pub fn client(store: &common::TestStore) -> Client {
+        client_keeping(store, None)
+    }
+
+    /// A server whose anonymous pages are kept `live_pages` (None: the default).
+    fn client_keeping(store: &common::TestStore, live_pages: Option<Duration>) -> Client {
         demo_client(
             store,
             WebConfig {
                 pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
+                live_pages,
                 ..WebConfig::default()
             },
         )
@@ -439,14 +446,7 @@ mod pages {
     /// tests go through other servers (clients), which it would otherwise show up to a
     /// second late (see `an_anonymous_page_is_shared_for_a_moment`).
     pub fn reader(store: &common::TestStore) -> Client {
-        demo_client(
-            store,
-            WebConfig {
-                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
-                live_pages: Some(std::time::Duration::ZERO),
-                ..WebConfig::default()
-            },
-        )
+        client_keeping(store, Some(Duration::ZERO))
     }
 
     /// An anonymous visitor's consultation page is one rendering shared by every visitor
@@ -461,14 +461,7 @@ mod pages {
         open(&store, id);
         let page_url = format!("/consultations/{id}/articles/{}", art.wid);
         // Server A keeps its pages an hour, so that nothing below depends on timing.
-        let a = demo_client(
-            &store,
-            WebConfig {
-                pseudonym_key: Some(PseudonymKey(KEY.to_vec())),
-                live_pages: Some(std::time::Duration::from_secs(3600)),
-                ..WebConfig::default()
-            },
-        );
+        let a = client_keeping(&store, Some(Duration::from_secs(3600)));
         let res = a.get(page_url.as_str()).dispatch();
         assert_eq!(res.status(), Status::Ok);
         assert_eq!(res.headers().get_one("Cache-Control"), Some("no-cache"));

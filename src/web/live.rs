@@ -122,6 +122,14 @@ impl LiveCache {
         let body = Arc::new(body);
         if let Ok(mut guard) = self.inner.lock() {
             let inner = &mut *guard;
+            // Two renderings raced (a cold start): the one that read later stays.
+            if inner
+                .map
+                .get(&key)
+                .is_some_and(|e| e.generation > generation)
+            {
+                return (body, etag);
+            }
             if let Some(old) = inner.map.remove(&key) {
                 inner.bytes -= old.body.len();
                 inner.order.retain(|k| *k != key);
@@ -313,6 +321,9 @@ mod tests {
         cache.store("k".into(), "old".into(), t0, generation);
         assert!(served(cache.lookup("k", t0)).is_none());
         cache.store("k".into(), "new".into(), t0, g2);
+        assert_eq!(served(cache.lookup("k", t0)).as_deref(), Some("new"));
+        // One begun before the write and finished after a newer one does not replace it.
+        cache.store("k".into(), "older".into(), t0, generation);
         assert_eq!(served(cache.lookup("k", t0)).as_deref(), Some("new"));
     }
 
