@@ -12,15 +12,15 @@
 //! Benchmarks:
 //! - `cpi_2006/full`: read both files, parse both, assign wids (the old version from
 //!   scratch, the new one by matching against it) and compare_versions: everything from
-//!   two markdown files to a full per-unit word diff, through `text::compare_texts`
-//!   (both texts parsed at once, the hashing beside the matching and diff).
+//!   two markdown files to a full per-unit word diff, through `text::diff_sources` as
+//!   `amenda diff` (each file read and parsed on its own core; no digests).
 //! - `cpi_2006/full_versions`: the same through `text::parse_version` twice (the path of
 //!   an import, one version after the other) and compare_versions.
 //! - `cpi_2006/compare_only`: compare_versions on already parsed and matched units.
 //! - `cpi_2006/parse_one` and `cpi_2006/match_new`: the other parts, for the breakdown.
 
 use amenda::text::diff::compare_versions;
-use amenda::text::{assign_wids, compare_texts, parse, parse_version, Unit, WidAllocator};
+use amenda::text::{assign_wids, diff_sources, parse, parse_version, Unit, WidAllocator};
 use criterion::Criterion;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -124,10 +124,8 @@ fn main() {
     let mut g = c.benchmark_group("cpi_2006");
     g.bench_function("full", |b| {
         b.iter(|| {
-            let old_md = std::fs::read_to_string(&old_path).unwrap();
-            let new_md = std::fs::read_to_string(&new_path).unwrap();
-            let mut alloc = WidAllocator::new(1);
-            black_box(compare_texts(&old_md, &new_md, &mut alloc));
+            let read = |p: &Path| std::fs::read_to_string(p);
+            black_box(diff_sources(|| read(&old_path), || read(&new_path)).unwrap());
         })
     });
     g.bench_function("full_versions", |b| {

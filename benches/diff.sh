@@ -25,7 +25,7 @@ echo "word-diff output: $(git diff --no-index --word-diff "$work/old.md" "$work/
 
 # git diff exits 1 when the files differ: -i keeps hyperfine going. Then the same from
 # the command line, process to process: `amenda-diff` and `amenda diff` (the same
-# text::compare_texts and output; the second starts the server's binary) beside
+# text::diff_sources and output; the second starts the server's binary) beside
 # `git diff`, when a release build is there.
 bin=${CARGO_TARGET_DIR:-target}/release/amenda
 if [ -x "$bin" ] && [ -x "$bin-diff" ]; then

@@ -45,10 +45,18 @@ pub fn check_markdown(what: &str, bytes: Vec<u8>) -> Result<String, InputError> 
             max: MAX_VERSION_BYTES,
         });
     }
-    String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
-        what: what.to_string(),
-        offset: e.utf8_error().valid_up_to(),
-    })
+    // French text breaks the ASCII fast path of the standard library's check, which then
+    // runs at about 1 GB/s (a tenth of `amenda diff` on the CPI); simdutf8 checks the
+    // same rules several times faster.
+    if simdutf8::basic::from_utf8(&bytes).is_err() {
+        // The slower check once more, only to say where the text goes wrong.
+        return Err(InputError::NotUtf8 {
+            what: what.to_string(),
+            offset: std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), |s| s.len()),
+        });
+    }
+    // SAFETY: simdutf8 has just checked that `bytes` is valid UTF-8.
+    Ok(unsafe { String::from_utf8_unchecked(bytes) })
 }
 
 /// `3` or `bill-slug@3`: a version of a bill, possibly of another bill than the page's.
@@ -180,6 +188,33 @@ mod tests {
                 offset: 1
             }
         );
+        // Long enough for the vectorised path, accents included: every malformed sequence
+        // (overlong, surrogate, beyond U+10FFFF, stray continuation, cut at the end) is
+        // refused at its offset, as the standard library's check would.
+        let french = "L'auteur d'une œuvre de l'esprit jouit sur cette œuvre, du seul fait de sa création, d'un droit de propriété incorporelle exclusif.\n".repeat(40);
+        assert_eq!(
+            check_markdown("f", french.clone().into_bytes()).unwrap(),
+            french
+        );
+        for bad in [
+            &[0xc0, 0xaf][..],
+            &[0xed, 0xa0, 0x80],
+            &[0xf4, 0x90, 0x80, 0x80],
+            &[0x80],
+            &[0xe2, 0x82],
+        ] {
+            let mut bytes = french.clone().into_bytes();
+            bytes.extend_from_slice(bad);
+            bytes.extend_from_slice(if bad == [0xe2, 0x82] { b"" } else { b" fin" });
+            assert_eq!(
+                check_markdown("f", bytes).unwrap_err(),
+                InputError::NotUtf8 {
+                    what: "f".into(),
+                    offset: french.len()
+                },
+                "{bad:x?}"
+            );
+        }
         let big = vec![b'a'; MAX_VERSION_BYTES + 1];
         assert!(matches!(
             check_markdown("f", big),

@@ -226,6 +226,8 @@ pub fn compare_versions(
     for &i in removed_after.get(&None).into_iter().flatten() {
         removed(i, &mut changes, &mut summary);
     }
+    // (change, old text, new text) of every unit whose own text changed.
+    let mut pending: Vec<(usize, &str, &str)> = Vec::new();
     for (j, u) in new_units.iter().enumerate() {
         let change = match old_of[j] {
             Some(i) => {
@@ -247,6 +249,10 @@ pub fn compare_versions(
                 // Equal units have equal own texts: no need to compare these again (most
                 // units of a new version are unchanged).
                 let same = status == Status::Unchanged || a == b;
+                if !same {
+                    // This change's index: it is pushed right below.
+                    pending.push((changes.len(), a, b));
+                }
                 UnitChange {
                     kind: u.kind,
                     wid: u.wid.clone(),
@@ -257,8 +263,9 @@ pub fn compare_versions(
                     },
                     old: Some(i),
                     new: Some(j),
-                    // Unchanged text needs no operations (and no copy).
-                    ops: if same { Vec::new() } else { word_diff(a, b) },
+                    // Unchanged text needs no operations (and no copy); the word diffs
+                    // of changed texts are made below, all at once.
+                    ops: Vec::new(),
                 }
             }
             None => {
@@ -288,7 +295,48 @@ pub fn compare_versions(
             }
         }
     }
+    for (k, ops) in word_diffs(&pending) {
+        changes[k].ops = ops;
+    }
     VersionDiff { summary, changes }
+}
+
+/// Above this many bytes of changed text, the word diffs are shared between two cores.
+const PARALLEL_DIFF_MIN: usize = 32 * 1024;
+
+/// The word diffs of `pending` (change index, old text, new text), made on two threads
+/// when there is enough text: each takes the next unit left, so a long one does not hold
+/// the other thread up.
+fn word_diffs(pending: &[(usize, &str, &str)]) -> Vec<(usize, Vec<DiffOp>)> {
+    let bytes: usize = pending.iter().map(|(_, a, b)| a.len() + b.len()).sum();
+    if bytes < PARALLEL_DIFF_MIN {
+        return pending
+            .iter()
+            .map(|&(k, a, b)| (k, word_diff(a, b)))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(k, a, b)) = pending.get(n) else {
+                return done;
+            };
+            done.push((k, word_diff(a, b)));
+        }
+    };
+    std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mut done = work();
+        // A panic of the other thread is a bug: pass it on.
+        done.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        done
+    })
 }
 
 #[cfg(test)]
@@ -310,6 +358,35 @@ mod tests {
             .any(|o| o.tag == DiffTag::Insert && o.text.contains("six")));
         for w in ops.windows(2) {
             assert_ne!(w[0].tag, w[1].tag);
+        }
+    }
+
+    #[test]
+    fn word_diffs_on_two_cores_are_those_of_one() {
+        let texts: Vec<(String, String)> = (0..400)
+            .map(|i| {
+                (
+                    format!("Le délai de recours est de {i} jours à compter de la publication de l'acte."),
+                    format!("Le délai de recours contentieux est de {} jours à compter de sa notification.", i + 1),
+                )
+            })
+            .collect();
+        let pending: Vec<(usize, &str, &str)> = texts
+            .iter()
+            .enumerate()
+            .map(|(k, (a, b))| (3 * k, a.as_str(), b.as_str()))
+            .collect();
+        let bytes: usize = pending.iter().map(|(_, a, b)| a.len() + b.len()).sum();
+        assert!(bytes >= PARALLEL_DIFF_MIN, "the threaded path runs");
+        let mut got = word_diffs(&pending);
+        got.sort_by_key(|(k, _)| *k);
+        let want: Vec<(usize, Vec<DiffOp>)> = pending
+            .iter()
+            .map(|&(k, a, b)| (k, word_diff(a, b)))
+            .collect();
+        assert_eq!(got, want);
+        for ((_, a, b), (_, ops)) in pending.iter().zip(&got) {
+            assert_eq!(apply_ops(a, ops).unwrap(), *b);
         }
     }
 

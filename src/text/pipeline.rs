@@ -1,9 +1,10 @@
-//! Markdown to units with wids and digests, with less hashing and on two cores. The
-//! SHA-256 of every unit is the largest part of parsing (an article is hashed over its
-//! whole span, which its paragraphs cover again, and the stored digests must stay those),
-//! but matching and comparing need only the texts: so a unit whose text equals that of
-//! its match in the previous version takes its digest, and the rest are hashed on a
-//! second thread while this one matches and compares.
+//! Markdown to units with wids (and digests, for storage), with less hashing and on two
+//! cores. The SHA-256 of every unit is the largest part of parsing (an article is hashed
+//! over its whole span, which its paragraphs cover again, and the stored digests must
+//! stay those), but matching and comparing need only the texts: so an import's unit whose
+//! text equals that of its match in the previous version takes its digest, a first
+//! version is hashed on two cores, and a comparison for reading (`diff_texts`) hashes
+//! nothing.
 
 use super::diff::{compare_versions, VersionDiff};
 use super::hash::sha256_hex;
@@ -28,13 +29,8 @@ fn spans(units: &[Unit]) -> Vec<(usize, usize)> {
     units.iter().map(|u| (u.start, u.end)).collect()
 }
 
-/// The digests of `spans` of `markdown`, hashed on a second thread while `work` runs on
-/// this one, which then helps with the spans left.
-fn hash_while<R>(
-    markdown: &str,
-    spans: &[(usize, usize)],
-    work: impl FnOnce() -> R,
-) -> (Vec<String>, R) {
+/// The digests of `spans` of `markdown`, hashed on two threads.
+fn hash_two_cores(markdown: &str, spans: &[(usize, usize)]) -> Vec<String> {
     let bytes = markdown.as_bytes();
     let next = AtomicUsize::new(0);
     let chunks = spans.len().div_ceil(CHUNK);
@@ -54,15 +50,14 @@ fn hash_while<R>(
             ));
         }
     };
-    let (mut parts, r) = std::thread::scope(|s| {
+    let mut parts = std::thread::scope(|s| {
         let other = s.spawn(hash);
-        let r = work();
         let mut parts = hash();
         parts.extend(join(other));
-        (parts, r)
+        parts
     });
     parts.sort_unstable_by_key(|&(c, _)| c);
-    (parts.into_iter().flat_map(|(_, d)| d).collect(), r)
+    parts.into_iter().flat_map(|(_, d)| d).collect()
 }
 
 /// Sets the digests of `units`: that of the matched previous unit when the texts are
@@ -96,7 +91,7 @@ pub fn parse_version(
 ) -> ParsedVersion {
     let mut parsed = parse_unhashed(markdown);
     if prev.is_none() && markdown.len() >= PARALLEL_MIN {
-        let (digests, ()) = hash_while(markdown, &spans(&parsed.units), || ());
+        let digests = hash_two_cores(markdown, &spans(&parsed.units));
         for (u, d) in parsed.units.iter_mut().zip(digests) {
             u.sha256 = d;
         }
@@ -111,55 +106,57 @@ pub fn parse_version(
 /// Two versions of a text compared from their markdown alone.
 #[derive(Debug, Clone)]
 pub struct TextComparison {
+    /// Units without digests (`sha256` empty): a comparison shows none.
     pub old: ParsedVersion,
     pub new: ParsedVersion,
     pub diff: VersionDiff,
 }
 
-/// Parses both texts, gives the old one fresh wids and the new one wids matched against
-/// it, and compares them: the same as `parse`, `assign_wids` twice and
-/// `compare_versions`, with the two texts parsed at once, the old one hashed beside the
-/// matching and the diff, and the new one's unchanged units taking the old digests.
-pub fn compare_texts(old_md: &str, new_md: &str, alloc: &mut WidAllocator) -> TextComparison {
-    let parallel = old_md.len().max(new_md.len()) >= PARALLEL_MIN;
-    let (mut old, mut new) = if parallel {
-        std::thread::scope(|s| {
-            let other = s.spawn(|| parse_unhashed(old_md));
-            let new = parse_unhashed(new_md);
-            (join(other), new)
-        })
-    } else {
-        (parse_unhashed(old_md), parse_unhashed(new_md))
+/// Compares two texts for reading (`amenda diff`): the old one gets fresh wids from 1,
+/// the new one wids matched against it, then `compare_versions` — the same units, wids
+/// and diff as `parse`, `assign_wids` twice and `compare_versions`, but without the
+/// SHA-256 of every unit, which only storage needs. The two texts are parsed on two
+/// cores, the old one's wids minted on its core.
+pub fn diff_texts(old_md: &str, new_md: &str) -> TextComparison {
+    let loaded: Result<_, std::convert::Infallible> = diff_sources(|| Ok(old_md), || Ok(new_md));
+    let Ok((_, _, cmp)) = loaded;
+    cmp
+}
+
+/// `diff_texts` of two texts that `load_old` and `load_new` read (from files, say): each
+/// is read and parsed on its own core. Returns both texts with their comparison, or the
+/// first error of a loader.
+pub fn diff_sources<T, E>(
+    load_old: impl FnOnce() -> Result<T, E> + Send,
+    load_new: impl FnOnce() -> Result<T, E>,
+) -> Result<(T, T, TextComparison), E>
+where
+    T: AsRef<str> + Send,
+    E: Send,
+{
+    let old_side = || {
+        let md = load_old()?;
+        let mut parsed = parse_unhashed(md.as_ref());
+        let mut alloc = WidAllocator::new(1);
+        assign_wids_matched(None, md.as_ref(), &mut parsed.units, &mut alloc);
+        Ok((md, parsed, alloc))
     };
-    let old_spans = if parallel {
-        spans(&old.units)
-    } else {
-        Vec::new()
+    let new_side = || {
+        let md = load_new()?;
+        let parsed = parse_unhashed(md.as_ref());
+        Ok((md, parsed))
     };
-    let (old_units, new_units) = (&mut old.units, &mut new.units);
-    let mut work = || {
-        assign_wids_matched(None, old_md, old_units, alloc);
-        let matched = assign_wids_matched(Some((old_md, old_units)), new_md, new_units, alloc);
-        let diff = compare_versions(old_md, old_units, new_md, new_units);
-        (matched, diff)
-    };
-    let (digests, (matched, diff)) = if parallel {
-        hash_while(old_md, &old_spans, work)
-    } else {
-        let r = work();
-        (
-            old_units
-                .iter()
-                .map(|u| sha256_hex(u.text(old_md).as_bytes()))
-                .collect(),
-            r,
-        )
-    };
-    for (u, d) in old.units.iter_mut().zip(digests) {
-        u.sha256 = d;
-    }
-    fill_digests(Some((old_md, &old.units)), new_md, &mut new.units, &matched);
-    TextComparison { old, new, diff }
+    let (old_side, new_side) = std::thread::scope(|s| {
+        let other = s.spawn(old_side);
+        let new_side = new_side();
+        (join(other), new_side)
+    });
+    let (old_md, old, mut alloc) = old_side?;
+    let (new_md, mut new) = new_side?;
+    let (o, n) = (old_md.as_ref(), new_md.as_ref());
+    assign_wids_matched(Some((o, &old.units)), n, &mut new.units, &mut alloc);
+    let diff = compare_versions(o, &old.units, n, &new.units);
+    Ok((old_md, new_md, TextComparison { old, new, diff }))
 }
 
 #[cfg(test)]
@@ -181,6 +178,8 @@ mod tests {
 
     #[test]
     fn same_units_as_parse_then_assign_wids() {
+        // diff_texts: the same units without digests, the same diff; parse_version: the
+        // same units with the same digests and the same next wid.
         let old_md = big("version une");
         let new_md = big("version deux").replace("## Article 7\n", "## Article 7 bis\n");
         assert!(old_md.len() >= PARALLEL_MIN);
@@ -191,16 +190,19 @@ mod tests {
         assign_wids(Some((&old_md, &old)), &new_md, &mut new, &mut a);
         let want = compare_versions(&old_md, &old, &new_md, &new);
 
-        let mut b = WidAllocator::new(1);
-        let c = compare_texts(&old_md, &new_md, &mut b);
-        assert_eq!(c.old.units, old);
-        assert_eq!(c.new.units, new);
+        let c = diff_texts(&old_md, &new_md);
+        let unhashed = |units: &[Unit]| {
+            let mut units = units.to_vec();
+            units.iter_mut().for_each(|u| u.sha256.clear());
+            units
+        };
+        assert_eq!(c.old.units, unhashed(&old));
+        assert_eq!(c.new.units, unhashed(&new));
         assert_eq!(c.diff.summary, want.summary);
         assert_eq!(c.diff.changes.len(), want.changes.len());
         for (x, y) in c.diff.changes.iter().zip(&want.changes) {
             assert_eq!((&x.wid, x.status, &x.ops), (&y.wid, y.status, &y.ops));
         }
-        assert_eq!(a.next_value(), b.next_value());
 
         let mut b = WidAllocator::new(1);
         let o = parse_version(None, &old_md, &mut b);
