@@ -254,34 +254,41 @@ fn match_units(
             .collect()
     };
     let (old_nums, new_nums) = (num_keys(old), num_keys(new));
-    // One queue of old articles per number, in order: the first pass takes, for each new
-    // article, the first queued one with the same text; the second the first left. The
-    // texts are compared only within a number, and not hashed whole.
-    let mut by_num: HashMap<&str, VecDeque<usize>> = HashMap::default();
+    // The old articles of each number, in order, as a chain (first of the number, then
+    // each one's next): the first pass takes, for each new article, the first one not
+    // taken with the same text; the second the first left. The texts are compared only
+    // within a number, and not hashed whole. (A chain, not a queue per number: one
+    // allocation instead of one per article.)
+    let mut first_of: HashMap<&str, usize> = HashMap::default();
+    let mut next_of: Vec<Option<usize>> = vec![None; old.len()];
+    let mut last_of: HashMap<&str, usize> = HashMap::default();
     for (i, u) in old.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            by_num.entry(old_nums[i].as_str()).or_default().push_back(i);
+            let key = old_nums[i].as_str();
+            match last_of.insert(key, i) {
+                Some(prev) => next_of[prev] = Some(i),
+                None => {
+                    first_of.insert(key, i);
+                }
+            }
         }
     }
+    let chain = |key: &str| std::iter::successors(first_of.get(key).copied(), |&i| next_of[i]);
+    // New articles whose text is that of their match: their paragraphs are too.
+    let mut identical = vec![false; new.len()];
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article {
-            let Some(q) = by_num.get_mut(new_nums[j].as_str()) else {
-                continue;
-            };
             let text = u.text(new_md);
-            if let Some(k) = q.iter().position(|&i| old[i].text(old_md) == text) {
-                if let Some(i) = q.remove(k) {
-                    take(j, i, matched, &mut used);
-                }
+            if let Some(i) = chain(&new_nums[j]).find(|&i| !used[i] && old[i].text(old_md) == text)
+            {
+                take(j, i, matched, &mut used);
+                identical[j] = true;
             }
         }
     }
     for (j, u) in new.iter().enumerate() {
         if u.kind == UnitKind::Article && matched[j].is_none() {
-            if let Some(i) = by_num
-                .get_mut(new_nums[j].as_str())
-                .and_then(|q| q.pop_front())
-            {
+            if let Some(i) = chain(&new_nums[j]).find(|&i| !used[i]) {
                 take(j, i, matched, &mut used);
             }
         }
@@ -391,6 +398,14 @@ fn match_units(
         let Some(old_kids) = old_children.get(&old_parent) else {
             continue;
         };
+        // Same article text, same paragraphs: no need to compare them again (most
+        // articles of a new version did not change).
+        if parent.is_some_and(|p| identical[p]) && kids.len() == old_kids.len() {
+            for (&j, &i) in kids.iter().zip(old_kids) {
+                take(j, i, matched, &mut used);
+            }
+            continue;
+        }
         let oh: Vec<&str> = old_kids.iter().map(|&i| old[i].text(old_md)).collect();
         let nh: Vec<&str> = kids.iter().map(|&j| new[j].text(new_md)).collect();
         if oh == nh {
