@@ -30,10 +30,14 @@ echo "word-diff output: $(git diff --no-index --word-diff "$work/old.md" "$work/
 bin=${CARGO_TARGET_DIR:-target}/release/amenda
 if [ -x "$bin" ] && [ -x "$bin-diff" ]; then
     echo "amenda diff output: $("$bin-diff" "$work/old.md" "$work/new.md" | wc -l) lines"
-    hyperfine -N -i --warmup 3 --runs 30 \
+    # 100 runs and the medians too: on a shared machine a few runs are slowed by others.
+    hyperfine -N -i --warmup 5 --runs 100 --export-json "$work/runs.json" \
         "git diff --no-index --word-diff $work/old.md $work/new.md" \
         "$bin-diff $work/old.md $work/new.md" \
         "$bin --data $work/none diff $work/old.md $work/new.md"
+    python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("median %.2f ms  %s" % (r["median"] * 1000, r["command"].split(" /")[0]))' "$work/runs.json"
 else
     echo "no $bin: cargo build --release to time amenda diff beside git" >&2
     hyperfine -N -i --warmup 3 --runs 30 "git diff --no-index --word-diff $work/old.md $work/new.md"
