@@ -13,5 +13,5 @@ pub mod units;
 pub use diff::{apply_ops, word_diff, DiffOp, DiffTag};
 pub use matching::{assign_wids, WidAllocator};
 pub use parse::{parse, ParseWarning, ParsedVersion};
-pub use pipeline::{diff_sources, diff_texts, parse_version, TextComparison};
+pub use pipeline::{diff_sources, parse_version, TextComparison};
 pub use units::{Unit, UnitKind};

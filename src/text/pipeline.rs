@@ -3,7 +3,7 @@
 //! over its whole span, which its paragraphs cover again, and the stored digests must
 //! stay those), but matching and comparing need only the texts: so an import's unit whose
 //! text equals that of its match in the previous version takes its digest, a first
-//! version is hashed on two cores, and a comparison for reading (`diff_texts`) hashes
+//! version is hashed on two cores, and a comparison for reading (`diff_sources`) hashes
 //! nothing.
 
 use super::diff::{compare_versions, VersionDiff};
@@ -112,20 +112,13 @@ pub struct TextComparison {
     pub diff: VersionDiff,
 }
 
-/// Compares two texts for reading (`amenda diff`): the old one gets fresh wids from 1,
-/// the new one wids matched against it, then `compare_versions` — the same units, wids
-/// and diff as `parse`, `assign_wids` twice and `compare_versions`, but without the
-/// SHA-256 of every unit, which only storage needs. The two texts are parsed on two
-/// cores, the old one's wids minted on its core.
-pub fn diff_texts(old_md: &str, new_md: &str) -> TextComparison {
-    let loaded: Result<_, std::convert::Infallible> = diff_sources(|| Ok(old_md), || Ok(new_md));
-    let Ok((_, _, cmp)) = loaded;
-    cmp
-}
-
-/// `diff_texts` of two texts that `load_old` and `load_new` read (from files, say): each
-/// is read and parsed on its own core. Returns both texts with their comparison, or the
-/// first error of a loader.
+/// Compares two texts for reading (`amenda diff`), which `load_old` and `load_new` read
+/// (from files, say), each read and parsed on its own core: the old one gets fresh wids
+/// from 1 (minted on its core), the new one wids matched against it, then
+/// `compare_versions` — the same units, wids and diff as `parse`, `assign_wids` twice and
+/// `compare_versions`, but without the SHA-256 of every unit, which only storage needs.
+/// Returns both texts with their comparison, or the first error of a loader (the old
+/// one's when both fail).
 pub fn diff_sources<T, E>(
     load_old: impl FnOnce() -> Result<T, E> + Send,
     load_new: impl FnOnce() -> Result<T, E>,
@@ -178,7 +171,7 @@ mod tests {
 
     #[test]
     fn same_units_as_parse_then_assign_wids() {
-        // diff_texts: the same units without digests, the same diff; parse_version: the
+        // diff_sources: the same units without digests, the same diff; parse_version: the
         // same units with the same digests and the same next wid.
         let old_md = big("version une");
         let new_md = big("version deux").replace("## Article 7\n", "## Article 7 bis\n");
@@ -190,7 +183,7 @@ mod tests {
         assign_wids(Some((&old_md, &old)), &new_md, &mut new, &mut a);
         let want = compare_versions(&old_md, &old, &new_md, &new);
 
-        let c = diff_texts(&old_md, &new_md);
+        let (_, _, c) = diff_sources(|| Ok::<_, ()>(&old_md), || Ok(&new_md)).unwrap();
         let unhashed = |units: &[Unit]| {
             let mut units = units.to_vec();
             units.iter_mut().for_each(|u| u.sha256.clear());
@@ -210,5 +203,16 @@ mod tests {
         assert_eq!(o.units, old);
         assert_eq!(n.units, new);
         assert_eq!(a.next_value(), b.next_value());
+    }
+
+    #[test]
+    fn a_loader_error_is_returned_the_old_ones_first() {
+        let fail = |what: &'static str| move || Err::<&str, _>(what);
+        let ok = || Ok("## Article 1er\n\nTexte.\n");
+        assert_eq!(diff_sources(fail("old"), fail("new")).unwrap_err(), "old");
+        assert_eq!(diff_sources(ok, fail("new")).unwrap_err(), "new");
+        assert_eq!(diff_sources(fail("old"), ok).unwrap_err(), "old");
+        let (_, _, c) = diff_sources(ok, ok).unwrap();
+        assert_eq!(c.diff.summary.unchanged, 1);
     }
 }
