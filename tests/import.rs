@@ -302,3 +302,83 @@ fn git_errors_are_clear_and_write_nothing() {
     assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     assert_eq!(counts(&s), (0, 0, 0));
 }
+
+/// Whether the index `units (wid, version_id)` is there (on either backend).
+fn wid_index_present(s: &store::Store) -> bool {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = s.conn().unwrap();
+    let sql = match conn.backend() {
+        store::Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'units_wid'"
+        }
+        store::Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'units_wid'"
+        }
+    };
+    diesel::sql_query(sql)
+        .get_result::<Found>(&mut *conn)
+        .unwrap()
+        .n
+        == 1
+}
+
+#[test]
+fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure() {
+    // On PostgreSQL an import of BULK_VERSIONS versions or more drops the index of units
+    // by wid and builds it again at its end; a failed one must get it back too.
+    let s = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "texte"]);
+    let n = store::units::BULK_VERSIONS + 2;
+    for i in 0..n {
+        let text = format!(
+            "# Titre Ier\n\n## Article 1er\n\nLe délai est de {} jours.\n\n## Article 2\n\nLe maire publie le budget.\n",
+            i + 1
+        );
+        let date = format!("2001-01-01T00:00:{:02}+01:00", i % 60);
+        commit(r, "code.md", &text, &date, &format!("v{}", i + 1));
+    }
+    let summary = import_code(&s, r).unwrap();
+    assert_eq!(summary.versions_added, n);
+    assert!(wid_index_present(&s));
+    let bill = store::bills::by_slug(&mut s.conn().unwrap(), "code-test")
+        .unwrap()
+        .unwrap();
+    // The wids were kept across the whole history (the same units, one text changed).
+    let versions = store::versions::list_meta(&mut s.conn().unwrap(), bill.id).unwrap();
+    assert_eq!(versions.len(), n);
+    let units = |id| store::units::for_version(&mut s.conn().unwrap(), id).unwrap();
+    let (a, b) = (units(versions[0].id), units(versions[n - 1].id));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.wid, y.wid);
+    }
+    let before = counts(&s);
+
+    // Another bulk history whose last version is not UTF-8: nothing written, index there.
+    let repo2 = tempfile::tempdir().unwrap();
+    let r2 = repo2.path();
+    git(r2, &["init", "-q", "-b", "texte"]);
+    for i in 0..n {
+        let text = format!("## Article 1\n\nVersion {}.\n", i + 1);
+        commit(r2, "code.md", &text, "2002-01-01T00:00:00+01:00", "v");
+    }
+    std::fs::write(r2.join("code.md"), b"## Article 1\n\n\xff\n").unwrap();
+    git(r2, &["commit", "-q", "-am", "cassée"]);
+    let path2 = r2.display().to_string();
+    let err = import_git(&s, &path2, "code.md", "autre", None, None, &Silent).unwrap_err();
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    assert_eq!(counts(&s), before);
+    assert!(wid_index_present(&s));
+
+    // Run again: nothing new, nothing dropped.
+    let again = import_code(&s, r).unwrap();
+    assert_eq!(again.versions_added, 0);
+    assert!(wid_index_present(&s));
+}

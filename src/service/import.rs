@@ -457,6 +457,14 @@ pub fn import_git(
             },
             &mut summary,
         )?;
+        let mut new_commits = 0;
+        for c in &commits {
+            if store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none() {
+                new_commits += 1;
+            }
+        }
+        let suspended =
+            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
         for c in &commits {
             progress.advance(&c.date);
             if store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_some() {
@@ -482,6 +490,9 @@ pub fn import_git(
                 },
                 &mut summary,
             )?;
+        }
+        if suspended {
+            store::units::restore_wid_index(conn)?;
         }
         Ok::<_, ImportError>(summary)
     });
