@@ -457,17 +457,17 @@ pub fn import_git(
             },
             &mut summary,
         )?;
-        let mut new_commits = 0;
+        // Which commits are new, looked up once: their number decides a bulk import.
+        let mut is_new = Vec::with_capacity(commits.len());
         for c in &commits {
-            if store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none() {
-                new_commits += 1;
-            }
+            is_new.push(store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none());
         }
+        let new_commits = is_new.iter().filter(|&&n| n).count();
         let suspended =
             new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
-        for c in &commits {
+        for (c, &new) in commits.iter().zip(&is_new) {
             progress.advance(&c.date);
-            if store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_some() {
+            if !new {
                 summary.versions_unchanged += 1;
                 continue;
             }
