@@ -11,6 +11,11 @@
 use crate::text::diff::{word_diff, DiffTag};
 use serde::{Deserialize, Serialize};
 
+/// How an amendment is named everywhere: `AM-<bill slug>-<number>`.
+pub fn display_number(bill_slug: &str, number: i32) -> String {
+    format!("AM-{bill_slug}-{number}")
+}
+
 /// Context kept on each side of a quote (bytes, widened to a char boundary).
 const CONTEXT: usize = 40;
 

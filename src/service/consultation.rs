@@ -478,9 +478,8 @@ pub fn activity(store: &Store, version_id: i64) -> Result<Activity, StoreError> 
     Ok(out)
 }
 
-pub fn display_number(bill_slug: &str, number: i32) -> String {
-    format!("AM-{bill_slug}-{number}")
-}
+/// Kept here too: the pages and tests name amendments through this module.
+pub use crate::domain::amendment::display_number;
 
 /// The demo's consultation: on the latest version of the participatory-budget bill of
 /// `laws/`, open for amendments for 30 days from `today`, opened by the demo's staff

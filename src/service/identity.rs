@@ -493,6 +493,23 @@ fn minutes_ago(minutes: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A refused sign-in, kept in the audit log without personal data: the provider and a
+/// short reason (`state_mismatch`, `invalid_id_token`…).
+pub fn record_refused_sign_in(
+    store: &Store,
+    provider: &str,
+    reason: &'static str,
+) -> Result<(), StoreError> {
+    let mut conn = store.conn()?;
+    store::audit::record(
+        &mut conn,
+        None,
+        "sign_in_refused",
+        None,
+        &json!({"provider": provider, "reason": reason}),
+    )
+}
+
 /// Keeps a sign-in sent to a provider until its answer comes back.
 pub fn begin_flow(store: &Store, flow: &crate::oidc::PendingFlow) -> Result<(), StoreError> {
     let mut conn = store.conn()?;

@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
+use crate::domain::amendment::display_number;
 use crate::domain::identity::Role;
 use crate::domain::moderation::{
     self as rules, Action, ChainCheck, ChainError, LogRecord, Reason, RULE_REPORTS,
 };
-use crate::service::consultation::display_number;
 use crate::service::identity::{now, now_plus_hours, SessionInfo};
 use crate::store::moderation::{self as db, Appeal, Item, LogRow, Private, QueueFilter, Report};
 use crate::store::{self, DbConnection, Store, StoreError};

@@ -193,7 +193,7 @@ pub fn open_log(
     for (i, a) in standing.iter().enumerate() {
         let rev =
             store::amendments::revision(conn, a.id, a.revision)?.ok_or(VoteError::NotFound)?;
-        let id = crate::service::consultation::display_number(&bill.slug, a.number);
+        let id = crate::domain::amendment::display_number(&bill.slug, a.number);
         amendments.push(AmendmentRef {
             id: id.clone(),
             revision: a.revision as u32,
@@ -368,7 +368,7 @@ pub fn vote_settings(store: &Store, id: i64) -> Result<(VoteSettings, Vec<Candid
         .into_iter()
         .map(|a| Candidate {
             number: a.number,
-            id: crate::service::consultation::display_number(&bill.slug, a.number),
+            id: crate::domain::amendment::display_number(&bill.slug, a.number),
             chosen: settings
                 .amendments
                 .as_ref()

@@ -1,13 +1,14 @@
 //! Signing in and out, and the account page (level, roles, sessions).
 
 use super::auth::{self, CsrfToken, SignedIn};
+use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::{AppState, Ctx};
 use crate::domain::identity::Level;
 use crate::service::identity::{self, DEMO_PEOPLE};
 use crate::store;
-use rocket::form::{Form, FromForm};
-use rocket::http::CookieJar;
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
@@ -98,44 +99,36 @@ fn signin_page(
 
 #[derive(FromForm)]
 struct DemoSignIn<'r> {
-    csrf: &'r str,
     person: &'r str,
     level: u8,
     next: Option<&'r str>,
 }
 
 /// The demo sign-in: exists only in demo mode (which only runs on loopback).
-#[post("/signin/demo", data = "<form>")]
+#[post("/signin/demo", format = "form", data = "<form>")]
 async fn demo_signin(
     app: &State<AppState>,
-    ctx: Ctx,
-    csrf: CsrfToken,
     jar: &CookieJar<'_>,
     form: Form<DemoSignIn<'_>>,
     ua: UserAgent,
     _limit: super::ratelimit::SignInAttempt,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
     if !app.config.demo {
-        return Err(AppError::not_found(
-            lang,
-            lang.tr().get("err_not_found").to_string(),
-        ));
+        return Err(AppError::key(Status::NotFound, "err_not_found"));
     }
-    auth::check_form(lang, &csrf, form.csrf)?;
     let person = DEMO_PEOPLE
         .iter()
         .find(|p| p.key == form.person)
-        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_demo_person").to_string()))?;
+        .ok_or_else(|| AppError::key(Status::BadRequest, "err_demo_person"))?;
     let level = Level::new(i64::from(form.level))
         .filter(|l| *l >= Level::LOW)
-        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_demo_level").to_string()))?;
+        .ok_or_else(|| AppError::key(Status::BadRequest, "err_demo_level"))?;
     let next = safe_next(form.next);
     let secure = app.config.secure_cookies;
-    let token = super::blocking(app, lang, move |app| {
+    let token = super::blocking(app, move |app| {
         identity::demo_sign_in(app.reader.store(), person, level, &ua.0)
             .map(|(token, _)| token)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+            .map_err(|e| AppError::internal(e.to_string()))
     })
     .await?;
     auth::set_session(jar, token, secure);
@@ -171,16 +164,16 @@ async fn account_page(
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let me = me.0;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let mut conn = app
             .reader
             .store()
             .conn()
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let sessions =
             store::sessions::active_for_account(&mut conn, me.account.id, &identity::now())
-                .map_err(|e| AppError::internal(lang, e.to_string()))?;
+                .map_err(|e| AppError::internal(e.to_string()))?;
         let sessions: Vec<Value> = sessions
             .iter()
             .map(|s| {
@@ -230,7 +223,7 @@ async fn account_page(
         );
         data.insert("sessions".into(), json!(sessions));
         let pseudonyms: Vec<Value> = store::bills::list(&mut conn)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?
+            .map_err(|e| AppError::internal(e.to_string()))?
             .into_iter()
             .map(|b| {
                 json!({
@@ -250,37 +243,29 @@ async fn account_page(
 
 #[derive(FromForm)]
 struct SessionForm<'r> {
-    csrf: &'r str,
     session: Option<&'r str>,
 }
 
-#[post("/account/sessions/end", data = "<form>")]
+#[post("/account/sessions/end", format = "form", data = "<form>")]
 async fn end_session(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     jar: &CookieJar<'_>,
     form: Form<SessionForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let id = form
         .session
-        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_no_session").to_string()))?
+        .ok_or_else(|| AppError::key(Status::BadRequest, "err_no_session"))?
         .to_string();
     let me = me.0;
     let current = id == me.session_id;
-    let ended = super::blocking(app, lang, move |app| {
+    let ended = super::blocking(app, move |app| {
         identity::end_session(app.reader.store(), &me, &id)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+            .map_err(|e| AppError::internal(e.to_string()))
     })
     .await?;
     if !ended {
-        return Err(AppError::not_found(
-            lang,
-            lang.tr().get("err_no_session").to_string(),
-        ));
+        return Err(AppError::key(Status::NotFound, "err_no_session"));
     }
     if current {
         auth::clear_session(jar);
@@ -289,47 +274,38 @@ async fn end_session(
     Ok(Redirect::to("/account"))
 }
 
-#[post("/account/sessions/end-all", data = "<form>")]
+#[post("/account/sessions/end-all", format = "form", data = "<_csrf>")]
 async fn end_all(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     jar: &CookieJar<'_>,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         identity::end_all_sessions(app.reader.store(), &me)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+            .map_err(|e| AppError::internal(e.to_string()))
     })
     .await?;
     auth::clear_session(jar);
     Ok(Redirect::to("/"))
 }
 
-#[post("/signout", data = "<form>")]
+#[post("/signout", format = "form", data = "<_csrf>")]
 async fn signout(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     jar: &CookieJar<'_>,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
     let id = me.session_id.clone();
     let provider = me.provider.clone();
-    let id_token = super::blocking(app, lang, move |app| {
+    let id_token = super::blocking(app, move |app| {
         let store = app.reader.store();
         let id_token = identity::session_id_token(store, &id)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
-        identity::end_session(store, &me, &id)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        identity::end_session(store, &me, &id).map_err(|e| AppError::internal(e.to_string()))?;
         Ok(id_token)
     })
     .await?;

@@ -1,12 +1,13 @@
 //! Administration: roles of accounts, and the audit log (admins only).
 
-use super::auth::{self, Admin, CsrfToken, HasRole};
+use super::auth::{Admin, CsrfToken, HasRole};
+use super::csrf::Form;
 use super::errors::AppError;
 use super::{AppState, Ctx};
 use crate::domain::identity::Role;
 use crate::service::identity::{self, RoleError};
 use crate::store;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -25,12 +26,12 @@ async fn admin_page(
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let mut conn = app.reader.store().conn()?;
         let mut rows = Vec::new();
-        for a in store::accounts::list(&mut conn).map_err(AppError::store(lang))? {
-            let roles = store::accounts::roles(&mut conn, a.id).map_err(AppError::store(lang))?;
+        for a in store::accounts::list(&mut conn)? {
+            let roles = store::accounts::roles(&mut conn, a.id)?;
             let names: Vec<&str> = roles.iter().map(|r| t.get(&format!("role_{}", r.as_str()))).collect();
             rows.push(json!({
                 "id": a.id,
@@ -55,51 +56,35 @@ async fn admin_page(
 
 #[derive(FromForm)]
 struct RoleForm<'r> {
-    csrf: &'r str,
     account: i64,
     role: &'r str,
     action: &'r str,
 }
 
-#[post("/admin/roles", data = "<form>")]
+#[post("/admin/roles", format = "form", data = "<form>")]
 async fn set_role(
     app: &State<AppState>,
-    ctx: Ctx,
     admin: HasRole<Admin>,
-    csrf: CsrfToken,
     form: Form<RoleForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    let t = lang.tr();
-    auth::check_form(lang, &csrf, form.csrf)?;
-    let role = Role::parse(form.role)
-        .ok_or_else(|| AppError::bad_request(lang, t.get("err_role").to_string()))?;
+    let role =
+        Role::parse(form.role).ok_or_else(|| AppError::key(Status::BadRequest, "err_role"))?;
     let grant = match form.action {
         "grant" => true,
         "revoke" => false,
-        _ => return Err(AppError::bad_request(lang, t.get("err_role").to_string())),
+        _ => return Err(AppError::key(Status::BadRequest, "err_role")),
     };
     let (account, actor) = (form.account, admin.0.account.id);
-    super::blocking(app, lang, move |app| {
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        if store::accounts::by_id(&mut conn, account)
-            .map_err(AppError::store(lang))?
-            .is_none()
-        {
-            return Err(AppError::not_found(
-                lang,
-                t.get("err_unknown_account").to_string(),
-            ));
+    super::blocking(app, move |app| {
+        let mut conn = app.reader.store().conn()?;
+        if store::accounts::by_id(&mut conn, account)?.is_none() {
+            return Err(AppError::key(Status::NotFound, "err_unknown_account"));
         }
         drop(conn);
         match identity::set_role(app.reader.store(), Some(actor), account, role, grant) {
             Ok(_) => Ok(Redirect::to("/admin")),
-            Err(RoleError::LastAdmin) => Err(AppError::new(
-                Status::Conflict,
-                lang,
-                t.get("err_last_admin").to_string(),
-            )),
-            Err(e) => Err(AppError::internal(lang, e.to_string())),
+            Err(RoleError::LastAdmin) => Err(AppError::key(Status::Conflict, "err_last_admin")),
+            Err(e) => Err(AppError::internal(e.to_string())),
         }
     })
     .await
@@ -112,11 +97,10 @@ async fn audit_page(
     _admin: HasRole<Admin>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let entries: Vec<Value> = store::audit::latest(&mut conn, 500)
-            .map_err(AppError::store(lang))?
+        let mut conn = app.reader.store().conn()?;
+        let entries: Vec<Value> = store::audit::latest(&mut conn, 500)?
             .into_iter()
             .map(|e| {
                 json!({

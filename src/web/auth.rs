@@ -1,8 +1,6 @@
 //! Who is asking: the session cookie, CSRF tokens, and the request guards that every
 //! route uses ("signed in", "level ≥ n", "role r").
 
-use super::errors::AppError;
-use super::i18n::Lang;
 use super::AppState;
 use crate::domain::identity::Role;
 use crate::service::identity::{self, SessionInfo};
@@ -164,24 +162,6 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// JSON writes carry the token in `X-CSRF-Token`; a missing or wrong one gets 403.
-pub struct CsrfHeader;
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for CsrfHeader {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let expected = req
-            .cookies()
-            .get_private(CSRF_COOKIE)
-            .map(|c| CsrfToken(c.value().to_string()));
-        match (expected, req.headers().get_one("X-CSRF-Token")) {
-            (Some(t), Some(given)) if t.verify(given) => Outcome::Success(CsrfHeader),
-            _ => Outcome::Error((Status::Forbidden, ())),
-        }
-    }
-}
-
 /// Whether cookies get the `Secure` flag (configured when served behind TLS).
 pub fn secure(req: &Request<'_>) -> bool {
     req.rocket()
@@ -197,27 +177,6 @@ pub fn set_session(jar: &CookieJar<'_>, token: String, secure: bool) {
 
 pub fn clear_session(jar: &CookieJar<'_>) {
     jar.remove_private(Cookie::build(SESSION_COOKIE).path("/"));
-}
-
-/// A form that carries nothing but its CSRF token (buttons: sign out, advance, close…).
-/// The default lets a forged form without the field reach the check and get its 403.
-#[derive(rocket::form::FromForm)]
-pub struct CsrfForm<'r> {
-    #[field(default = "")]
-    pub csrf: &'r str,
-}
-
-/// A form's token checked against the cookie's; a mismatch is a 403 page.
-pub fn check_form(lang: Lang, expected: &CsrfToken, given: &str) -> Result<(), AppError> {
-    if expected.verify(given) {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            Status::Forbidden,
-            lang,
-            lang.tr().get("err_csrf").to_string(),
-        ))
-    }
 }
 
 /// What the page header shows about the viewer (and the token of its sign-out form).

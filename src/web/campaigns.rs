@@ -3,7 +3,6 @@
 //! to those of the other contributions. The rules are in `service::campaigns`.
 
 use super::auth::{HasRole, Staff};
-use super::consultations::service_error;
 use super::errors::AppError;
 use super::{AppState, Ctx};
 use crate::service::campaigns;
@@ -41,13 +40,11 @@ async fn campaigns_page(
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let store = app.reader.store();
-        let found = campaigns::clusters(store, &staff.0, id).map_err(|e| service_error(lang, e))?;
-        let mut conn = store.conn().map_err(AppError::store(lang))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, lang.tr().get("err_not_found").into()))?;
+        let found = campaigns::clusters(store, &staff.0, id)?;
+        let mut conn = store.conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(AppError::not_found)?;
         let t = lang.tr();
         let clusters: Vec<Value> = found
             .clusters

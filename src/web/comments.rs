@@ -2,11 +2,11 @@
 //! forms to comment, reply and answer), the comment threads of the amendment page, the
 //! forms' targets, and the JSON read endpoint. The rules are in `service::comments`.
 
-use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
-use super::consultations::service_error;
+use super::auth::{CsrfToken, HasRole, SignedIn, Staff};
+use super::conditional::{CachedPage, IfNoneMatch};
+use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
-use super::pages::{CachedPage, IfNoneMatch};
 use super::views::PageLinks;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
@@ -15,7 +15,7 @@ use crate::service::identity::SessionInfo;
 use crate::service::moderation::Kind;
 use crate::store::{self, comments::Comment, consultations::Consultation};
 use crate::text::{render, UnitKind};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -36,8 +36,8 @@ fn shown_time(at: &str) -> String {
     at.replace('T', " ").trim_end_matches('Z').to_string()
 }
 
-fn token(lang: Lang) -> Result<String, AppError> {
-    crate::service::identity::random_token().map_err(|e| AppError::internal(lang, e.to_string()))
+fn token() -> Result<String, AppError> {
+    crate::service::identity::random_token().map_err(|e| AppError::internal(e.to_string()))
 }
 
 fn comment_json(c: &Comment, view: &ModerationView) -> Value {
@@ -75,13 +75,8 @@ impl ModerationView {
         csrf: Option<&CsrfToken>,
         consultation_id: i64,
     ) -> Result<Self, AppError> {
-        let mut conn = app
-            .reader
-            .store()
-            .conn()
-            .map_err(AppError::store(ctx.lang))?;
-        let hidden = crate::service::moderation::hidden_in(&mut conn, consultation_id)
-            .map_err(AppError::store(ctx.lang))?;
+        let mut conn = app.reader.store().conn()?;
+        let hidden = crate::service::moderation::hidden_in(&mut conn, consultation_id)?;
         Ok(ModerationView {
             lang: ctx.lang,
             hidden,
@@ -138,12 +133,8 @@ pub(super) fn comments_json(
             .iter()
             .map(|r| comment_json(r, view))
             .collect::<Vec<_>>());
-        item["reply_token"] = json!(if can_comment {
-            Some(token(lang)?)
-        } else {
-            None
-        });
-        item["answer_token"] = json!(if can_answer { Some(token(lang)?) } else { None });
+        item["reply_token"] = json!(if can_comment { Some(token()?) } else { None });
+        item["answer_token"] = json!(if can_answer { Some(token()?) } else { None });
         items.push(item);
     }
     let mut data = json!({
@@ -160,7 +151,7 @@ pub(super) fn comments_json(
     let keep = matches!(target, FormTarget::Article { keep: true, .. }) && csrf.is_some();
     if let (true, Some(me)) = (can_comment || keep, viewer) {
         let mut form = json!({
-            "token": token(lang)?,
+            "token": token()?,
             "name_label": author_label(&app.pseudonym_key, me, bill_slug, Disclosure::Name),
             "pseudonym_label": author_label(&app.pseudonym_key, me, bill_slug, Disclosure::Pseudonym),
             "level": me.level().get(),
@@ -215,7 +206,7 @@ pub(super) fn comments_json(
         ));
     }
     if let (true, FormTarget::Amendment(id)) = (can_answer, &target) {
-        data["answer_form"] = json!({"token": token(lang)?, "amendment": id});
+        data["answer_form"] = json!({"token": token()?, "amendment": id});
     }
     Ok(data)
 }
@@ -261,21 +252,17 @@ fn article_html(
     let wid = wid.to_string();
     {
         let t = lang.tr();
-        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let slug = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(AppError::store(lang))?
+        let nf = || AppError::not_found();
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(nf)?;
+        let slug = store::bills::by_id(&mut conn, c.bill_id)?
             .ok_or_else(nf)?
             .slug;
         drop(conn);
         // The version's text and units from the reader's cache, never from the database
         // on each request (docs/performance.md, issue 4).
         let (bill, loaded) =
-            crate::service::amendments::cached_version(&app.reader, &slug, c.version_id)
-                .map_err(|e| service_error(lang, e))?;
+            crate::service::amendments::cached_version(&app.reader, &slug, c.version_id)?;
         let idx = loaded
             .unit_index(&wid)
             .filter(|&i| loaded.units[i].kind == UnitKind::Article)
@@ -300,8 +287,7 @@ fn article_html(
             &wid,
             &loaded.markdown,
             &loaded.units,
-        )
-        .map_err(|e| service_error(lang, e))?;
+        )?;
         let heading = loaded.units[idx].heading.clone().unwrap_or_default();
         let mut comments = comments_json(
             app,
@@ -357,9 +343,7 @@ fn article_html(
 
 #[derive(FromForm)]
 struct CommentForm<'r> {
-    // Defaults, so that a forged or truncated form reaches the CSRF check (403).
-    #[field(default = "")]
-    csrf: &'r str,
+    // Defaults, so that a truncated form gets the page's own message, not a 422.
     #[field(default = "")]
     token: &'r str,
     #[field(default = "")]
@@ -377,7 +361,7 @@ struct CommentForm<'r> {
 }
 
 /// Where a comment is shown: its article page or its amendment page, at the comment.
-fn comment_href(app: &super::App, lang: Lang, c: &Comment) -> Result<String, AppError> {
+fn comment_href(app: &super::App, c: &Comment) -> Result<String, AppError> {
     let anchor = c.parent_id.unwrap_or(c.id);
     match c.amendment_id {
         None => Ok(format!(
@@ -385,14 +369,10 @@ fn comment_href(app: &super::App, lang: Lang, c: &Comment) -> Result<String, App
             c.consultation_id, c.article_wid
         )),
         Some(a) => {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-            let nf = || AppError::not_found(lang, lang.tr().get("err_not_found").into());
-            let a = store::amendments::by_id(&mut conn, a)
-                .map_err(AppError::store(lang))?
-                .ok_or_else(nf)?;
-            let bill = store::bills::by_id(&mut conn, a.bill_id)
-                .map_err(AppError::store(lang))?
-                .ok_or_else(nf)?;
+            let mut conn = app.reader.store().conn()?;
+            let nf = || AppError::not_found();
+            let a = store::amendments::by_id(&mut conn, a)?.ok_or_else(nf)?;
+            let bill = store::bills::by_id(&mut conn, a.bill_id)?.ok_or_else(nf)?;
             Ok(format!(
                 "/bills/{}/amendments/{}#comment-{anchor}",
                 bill.slug, a.number
@@ -434,7 +414,6 @@ async fn write(
     is_answer: bool,
     addr: super::ratelimit::ClientAddr,
 ) -> Result<Written, AppError> {
-    let lang = ctx.lang;
     let take = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     let token = take(form.token, 65);
     let unit = take(form.unit, 64);
@@ -442,56 +421,51 @@ async fn write(
     let body = take(form.body, crate::domain::comment::MAX_BODY_BYTES + 1);
     let disclosure = Disclosure::parse(form.disclosure).unwrap_or(Disclosure::Name);
     let (amendment, parent) = (form.amendment, form.parent);
-    super::blocking(app, lang, move |app| {
-        let made = super::ratelimit::check(
-            app,
-            lang,
-            super::ratelimit::Action::Post,
-            me.account.id,
-            &addr,
-        )
-        .and_then(|()| {
-            let new = NewComment {
-                consultation_id: id,
-                target: if amendment > 0 {
-                    Target::Amendment(amendment)
-                } else {
-                    Target::Unit(&unit)
-                },
-                parent: (parent > 0).then_some(parent),
-                quote: &quote,
-                body: &body,
-                disclosure,
-                form_token: &token,
-            };
-            let store = app.reader.store();
-            let made = if is_answer {
-                svc::answer(store, &app.pseudonym_key, &me, &new)
-            } else {
-                svc::post(store, &app.pseudonym_key, &me, &new)
-            };
-            made.map_err(|e| match e {
-                // Bad input is the form's to fix: 422, its own message.
-                ConsultationError::Invalid { reason, .. } => AppError::new(
-                    Status::UnprocessableEntity,
-                    lang,
-                    lang.tr().get(reason).into(),
-                ),
-                // Below the level: the way forward is signing in again at that level,
-                // back to this article.
-                ConsultationError::Level { needed, have } if amendment <= 0 => {
-                    let article = store
-                        .conn()
-                        .ok()
-                        .and_then(|mut conn| article_of(&mut conn, id, &unit).ok().flatten());
-                    let back = article.map(|a| format!("/consultations/{id}/articles/{a}"));
-                    super::consultations::level_error(lang, needed, have, back.as_deref())
-                }
-                e => service_error(lang, e),
-            })
-        });
+    super::blocking(app, move |app| {
+        let made =
+            super::ratelimit::check(app, super::ratelimit::Action::Post, me.account.id, &addr)
+                .and_then(|()| {
+                    let new = NewComment {
+                        consultation_id: id,
+                        target: if amendment > 0 {
+                            Target::Amendment(amendment)
+                        } else {
+                            Target::Unit(&unit)
+                        },
+                        parent: (parent > 0).then_some(parent),
+                        quote: &quote,
+                        body: &body,
+                        disclosure,
+                        form_token: &token,
+                    };
+                    let store = app.reader.store();
+                    let made = if is_answer {
+                        svc::answer(store, &app.pseudonym_key, &me, &new)
+                    } else {
+                        svc::post(store, &app.pseudonym_key, &me, &new)
+                    };
+                    made.map_err(|e| match e {
+                        // Bad input is the form's to fix: 422, its own message.
+                        ConsultationError::Invalid { reason, .. } => {
+                            AppError::key(Status::UnprocessableEntity, reason)
+                        }
+                        // Below the level: the way forward is signing in again at that level,
+                        // back to this article.
+                        ConsultationError::Level { needed, have } if amendment <= 0 => {
+                            let article = store.conn().ok().and_then(|mut conn| {
+                                article_of(&mut conn, id, &unit).ok().flatten()
+                            });
+                            let back = article.map(|a| format!("/consultations/{id}/articles/{a}"));
+                            match back {
+                                Some(back) => AppError::level(needed, have).step_up_from(&back),
+                                None => AppError::level(needed, have),
+                            }
+                        }
+                        e => AppError::from(e),
+                    })
+                });
         let refusal = match made {
-            Ok(made) => return Ok(Ok(Redirect::to(comment_href(app, lang, &made)?))),
+            Ok(made) => return Ok(Ok(Redirect::to(comment_href(app, &made)?))),
             Err(e) => e,
         };
         // Only a comment on the text comes from the form the page shows again; other
@@ -500,15 +474,15 @@ async fn write(
             return Err(refusal);
         }
         let article = {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-            article_of(&mut conn, id, &unit).map_err(AppError::store(lang))?
+            let mut conn = app.reader.store().conn()?;
+            article_of(&mut conn, id, &unit)?
         };
         let Some(article) = article else {
             return Err(refusal);
         };
         let draft = Draft {
-            error: refusal.message.clone(),
-            link: refusal.link.clone(),
+            error: refusal.message(ctx.lang),
+            link: refusal.link(ctx.lang),
             unit: unit.clone(),
             quote: quote.clone(),
             body: body.clone(),
@@ -545,7 +519,7 @@ fn article_of(
 }
 
 /// A person comments on a unit or an amendment, or replies to a comment.
-#[post("/consultations/<id>/comments", data = "<form>")]
+#[post("/consultations/<id>/comments", format = "form", data = "<form>")]
 async fn comment(
     app: &State<AppState>,
     ctx: Ctx,
@@ -555,12 +529,11 @@ async fn comment(
     addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
-    auth::check_form(ctx.lang, &csrf, form.csrf)?;
     write(app, ctx, csrf, me.0, id, form, false, addr).await
 }
 
 /// Staff answer a comment or an amendment publicly, as the institution.
-#[post("/consultations/<id>/answers", data = "<form>")]
+#[post("/consultations/<id>/answers", format = "form", data = "<form>")]
 async fn answer(
     app: &State<AppState>,
     ctx: Ctx,
@@ -570,7 +543,6 @@ async fn answer(
     addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
-    auth::check_form(ctx.lang, &csrf, form.csrf)?;
     write(app, ctx, csrf, staff.0, id, form, true, addr).await
 }
 

@@ -3,15 +3,16 @@
 //! reads "who wrote this" for a consolidated version. The rules are in
 //! `service::consolidation`.
 
-use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
-use super::consultations::{find_amendment, service_error};
+use super::auth::{HasRole, SignedIn, Staff};
+use super::consultations::find_amendment;
+use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::{AppState, Ctx};
 use crate::service::consolidation as svc;
 use crate::service::consultation::display_number;
 use crate::store;
 use crate::text::{render, UnitKind};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -26,33 +27,22 @@ pub fn routes() -> Vec<Route> {
 #[derive(FromForm)]
 struct RebaseForm<'r> {
     #[field(default = "")]
-    csrf: &'r str,
-    #[field(default = "")]
     version: &'r str,
 }
 
 /// Staff publish the consolidated text (a new version of the bill).
-#[post("/consultations/<id>/consolidate", data = "<form>")]
+#[post("/consultations/<id>/consolidate", format = "form", data = "<_csrf>")]
 async fn consolidate(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     id: i64,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    super::blocking(app, lang, move |app| {
-        let number = svc::consolidate(app.reader.store(), &staff.0, id)
-            .map_err(|e| service_error(lang, e))?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, lang.tr().get("err_not_found").into()))?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, lang.tr().get("err_not_found").into()))?;
+    super::blocking(app, move |app| {
+        let number = svc::consolidate(app.reader.store(), &staff.0, id)?;
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(AppError::not_found)?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or_else(AppError::not_found)?;
         Ok(Redirect::to(format!(
             "/bills/{}/versions/{number}/provenance",
             bill.slug
@@ -62,50 +52,39 @@ async fn consolidate(
 }
 
 /// Staff move a consultation to a newer version; pending amendments follow.
-#[post("/consultations/<id>/rebase", data = "<form>")]
+#[post("/consultations/<id>/rebase", format = "form", data = "<form>")]
 async fn rebase(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     id: i64,
     form: Form<RebaseForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let version: i32 = form.version.trim().parse().unwrap_or(-1);
-    super::blocking(app, lang, move |app| {
-        svc::rebase(app.reader.store(), &staff.0, id, version)
-            .map_err(|e| service_error(lang, e))?;
+    super::blocking(app, move |app| {
+        svc::rebase(app.reader.store(), &staff.0, id, version)?;
         Ok(Redirect::to(format!("/consultations/{id}")))
     })
     .await
 }
 
 /// The author accepts the rebase proposed for their amendment.
-#[post("/bills/<slug>/amendments/<number>/accept-rebase", data = "<form>")]
+#[post(
+    "/bills/<slug>/amendments/<number>/accept-rebase",
+    format = "form",
+    data = "<_csrf>"
+)]
 async fn accept_rebase(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     slug: &str,
     number: i32,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
-        let (_, a) = find_amendment(app, lang, &slug, number)?;
-        if !svc::accept_rebase(app.reader.store(), &me.0, a.id)
-            .map_err(|e| service_error(lang, e))?
-        {
-            return Err(AppError::new(
-                Status::Conflict,
-                lang,
-                lang.tr().get("err_no_rebase").into(),
-            ));
+    super::blocking(app, move |app| {
+        let (_, a) = find_amendment(app, &slug, number)?;
+        if !svc::accept_rebase(app.reader.store(), &me.0, a.id)? {
+            return Err(AppError::key(Status::Conflict, "err_no_rebase"));
         }
         Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
     })
@@ -123,33 +102,22 @@ async fn provenance(
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let bill = store::bills::by_slug(&mut conn, &slug)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let v = store::versions::by_number(&mut conn, bill.id, n)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let cons = store::consolidations::for_version(&mut conn, v.meta.id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let consultation = store::consultations::by_id(&mut conn, cons.consultation_id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(nf)?;
-        let spans =
-            store::consolidations::spans(&mut conn, v.meta.id).map_err(AppError::store(lang))?;
-        let units =
-            store::units::for_version(&mut conn, v.meta.id).map_err(AppError::store(lang))?;
+        let nf = || AppError::not_found();
+        let mut conn = app.reader.store().conn()?;
+        let bill = store::bills::by_slug(&mut conn, &slug)?.ok_or_else(nf)?;
+        let v = store::versions::by_number(&mut conn, bill.id, n)?.ok_or_else(nf)?;
+        let cons = store::consolidations::for_version(&mut conn, v.meta.id)?.ok_or_else(nf)?;
+        let consultation =
+            store::consultations::by_id(&mut conn, cons.consultation_id)?.ok_or_else(nf)?;
+        let spans = store::consolidations::spans(&mut conn, v.meta.id)?;
+        let units = store::units::for_version(&mut conn, v.meta.id)?;
         // The amendments, once each.
         let mut amendments: HashMap<i64, store::amendments::Amendment> = HashMap::new();
         for s in &spans {
             if !amendments.contains_key(&s.amendment_id) {
-                if let Some(a) = store::amendments::by_id(&mut conn, s.amendment_id)
-                    .map_err(AppError::store(lang))?
-                {
+                if let Some(a) = store::amendments::by_id(&mut conn, s.amendment_id)? {
                     amendments.insert(a.id, a);
                 }
             }

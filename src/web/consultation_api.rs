@@ -3,7 +3,7 @@
 //! Writes need the session cookie and the CSRF token in `X-CSRF-Token`; refusals are
 //! `{error, message}` with the status the page would give.
 
-use super::auth::{CsrfHeader, Viewer};
+use super::auth::Viewer;
 use super::errors::ApiError;
 use super::i18n::Lang;
 use super::ratelimit::{self, Action, ClientAddr};
@@ -70,13 +70,13 @@ fn refusal(e: ConsultationError) -> ApiError {
         ConsultationError::Amend(AmendError::Empty) => Some("text"),
         _ => None,
     };
-    let page = super::consultations::service_error(Lang::En, e);
+    let page = super::errors::AppError::from(e);
     if page.status.code >= 500 {
         return ApiError::new(page.status, "internal", "internal server error");
     }
     let message = match field {
-        Some(f) => format!("{f}: {}", page.message),
-        None => page.message,
+        Some(f) => format!("{f}: {}", page.message(Lang::En)),
+        None => page.message(Lang::En),
     };
     ApiError::new(page.status, code, message)
 }
@@ -171,7 +171,6 @@ struct NewAmendment {
 async fn file(
     app: &State<AppState>,
     viewer: Viewer,
-    _csrf: CsrfHeader,
     addr: ClientAddr,
     id: i64,
     body: Json<NewAmendment>,
@@ -205,8 +204,7 @@ async fn file(
                 })),
             ));
         }
-        ratelimit::check(app, Lang::En, Action::Post, me.account.id, &addr)
-            .map_err(ApiError::from_page)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
         let (a, slug) = svc::file(store, &app.pseudonym_key, &me, &filing).map_err(refusal)?;
         Ok((
             Status::Created,
@@ -361,13 +359,7 @@ async fn one(app: &State<AppState>, slug: &str, number: i32) -> ApiResult {
 
 /// Its author withdraws an amendment while amendments are open.
 #[post("/bills/<slug>/amendments/<number>/withdraw")]
-async fn withdraw(
-    app: &State<AppState>,
-    viewer: Viewer,
-    _csrf: CsrfHeader,
-    slug: &str,
-    number: i32,
-) -> ApiResult {
+async fn withdraw(app: &State<AppState>, viewer: Viewer, slug: &str, number: i32) -> ApiResult {
     let me = signed_in(viewer)?;
     let slug = slug.to_string();
     blocking(app, move |app| {
@@ -410,7 +402,6 @@ struct Correction {
 async fn rectify(
     app: &State<AppState>,
     viewer: Viewer,
-    _csrf: CsrfHeader,
     addr: ClientAddr,
     slug: &str,
     number: i32,
@@ -422,8 +413,7 @@ async fn rectify(
     let slug = slug.to_string();
     blocking(app, move |app| {
         let (_, a) = find(app, &slug, number)?;
-        ratelimit::check(app, Lang::En, Action::Post, me.account.id, &addr)
-            .map_err(ApiError::from_page)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
         let (a, _, revision) = svc::rectify(
             app.reader.store(),
             &me,
@@ -515,8 +505,7 @@ async fn write(
             disclosure,
             form_token: &body.token,
         };
-        ratelimit::check(app, Lang::En, Action::Post, me.account.id, &addr)
-            .map_err(ApiError::from_page)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
         let made = if is_answer {
             comments_svc::answer(store, &app.pseudonym_key, &me, &new)
         } else {
@@ -548,7 +537,6 @@ async fn write(
 async fn post_comment(
     app: &State<AppState>,
     viewer: Viewer,
-    _csrf: CsrfHeader,
     addr: ClientAddr,
     id: i64,
     body: Json<NewComment>,
@@ -561,7 +549,6 @@ async fn post_comment(
 async fn post_answer(
     app: &State<AppState>,
     viewer: Viewer,
-    _csrf: CsrfHeader,
     addr: ClientAddr,
     id: i64,
     body: Json<NewComment>,

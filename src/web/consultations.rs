@@ -2,10 +2,11 @@
 //! citizens propose amendments by editing an article (preview, then file); anyone reads
 //! the consultation and each amendment. The rules are in `service::consultation`.
 
-use super::auth::{self, CsrfToken, HasRole, SignedIn, Staff};
+use super::auth::{CsrfToken, HasRole, SignedIn, Staff};
+use super::conditional::{CachedPage, IfNoneMatch};
+use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::i18n::Lang;
-use super::pages::{CachedPage, IfNoneMatch};
 use super::{AppState, Ctx};
 use crate::domain::amendment::{self, Operation, Wording};
 use crate::domain::consolidation::effect;
@@ -18,7 +19,7 @@ use crate::service::disposition::{self, Ruling};
 use crate::service::identity::SessionInfo;
 use crate::store;
 use crate::text::{render, word_diff, UnitKind};
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -46,78 +47,6 @@ pub fn routes() -> Vec<Route> {
 /// Amendments shown per page of a consultation.
 const PER_PAGE: i64 = listing::PER_PAGE;
 
-pub(super) fn service_error(lang: Lang, e: ConsultationError) -> AppError {
-    let t = lang.tr();
-    match e {
-        ConsultationError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
-        ConsultationError::NotOpen(phase) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt(
-                "err_not_open",
-                &[("phase", &t.get(&format!("phase_{phase}")))],
-            ),
-        ),
-        ConsultationError::Level { needed, have } => level_error(lang, needed, have, None),
-        ConsultationError::Stale => {
-            AppError::new(Status::Conflict, lang, t.get("err_stale").into())
-        }
-        ConsultationError::Amend(amendment::AmendError::Empty) => {
-            AppError::bad_request(lang, t.get("err_empty_amendment").into())
-        }
-        ConsultationError::Amend(_) => AppError::bad_request(lang, t.get("err_quote").into()),
-        ConsultationError::Invalid { reason, .. } => {
-            AppError::bad_request(lang, t.get(reason).into())
-        }
-        ConsultationError::State(key @ "err_not_author") => {
-            AppError::new(Status::Forbidden, lang, t.get(key).into())
-        }
-        ConsultationError::State(key) => AppError::new(Status::Conflict, lang, t.get(key).into()),
-        ConsultationError::Consolidate(detail) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt("err_consolidation", &[("detail", &detail)]),
-        ),
-        ConsultationError::Forbidden => {
-            AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
-        }
-        ConsultationError::Suspended(until) => suspended(lang, &until),
-        ConsultationError::Store(e) => AppError::internal(lang, e.to_string()),
-        ConsultationError::Vote(e) => super::votes::vote_error(lang, e, None),
-    }
-}
-
-/// A suspended account: say until when, and where to appeal.
-pub(super) fn suspended(lang: Lang, until: &str) -> AppError {
-    let t = lang.tr();
-    AppError::new(
-        Status::Forbidden,
-        lang,
-        t.fmt("err_suspended", &[("until", &until.replace('T', " "))]),
-    )
-    .with_link(
-        "/account/moderation".into(),
-        t.get("my_moderation_title").into(),
-    )
-}
-
-/// Too low a level: say so, and offer to sign in again at the level needed (step-up).
-pub(super) fn level_error(lang: Lang, needed: u8, have: u8, next: Option<&str>) -> AppError {
-    let t = lang.tr();
-    let e = AppError::new(
-        Status::Forbidden,
-        lang,
-        t.fmt("err_level_needed", &[("wanted", &needed), ("got", &have)]),
-    );
-    match next {
-        Some(next) => e.with_link(
-            format!("/signin?level={needed}&next={}", super::url_encode(next)),
-            t.fmt("step_up_link", &[("level", &needed)]),
-        ),
-        None => e,
-    }
-}
-
 fn phase_json(lang: Lang, phase: &str) -> Value {
     json!({"code": phase, "name": lang.tr().get(&format!("phase_{phase}"))})
 }
@@ -129,15 +58,11 @@ fn phase_json(lang: Lang, phase: &str) -> Value {
 async fn list(app: &State<AppState>, ctx: Ctx, slug: &str) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let (bill, _) = app
-            .reader
-            .bill(&slug)
-            .map_err(|e| AppError::from_read(lang, e))?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let items: Vec<Value> = store::consultations::for_bill(&mut conn, bill.id)
-            .map_err(AppError::store(lang))?
+        let (bill, _) = app.reader.bill(&slug)?;
+        let mut conn = app.reader.store().conn()?;
+        let items: Vec<Value> = store::consultations::for_bill(&mut conn, bill.id)?
             .iter()
             .map(|c| {
                 json!({"id": c.id, "title": c.title, "phase": phase_json(lang, &c.phase),
@@ -181,10 +106,7 @@ fn new_form(
 ) -> Result<String, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let (bill, versions) = app
-        .reader
-        .bill(slug)
-        .map_err(|e| AppError::from_read(lang, e))?;
+    let (bill, versions) = app.reader.bill(slug)?;
     let latest = versions.iter().map(|v| v.number).max().unwrap_or(0);
     let chosen: i32 = d.version.parse().unwrap_or(latest);
     let versions: Vec<Value> = versions
@@ -232,9 +154,8 @@ async fn new_page(
     csrf: CsrfToken,
     slug: &str,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         new_form(app, &ctx, &csrf, &slug, &ConsultationDraft::default()).map(RawHtml)
     })
     .await
@@ -242,7 +163,6 @@ async fn new_page(
 
 #[derive(FromForm)]
 struct ConsultationForm<'r> {
-    csrf: &'r str,
     version: &'r str,
     title: &'r str,
     description: &'r str,
@@ -253,7 +173,7 @@ struct ConsultationForm<'r> {
     level_vote: &'r str,
 }
 
-#[post("/bills/<slug>/consultations", data = "<form>")]
+#[post("/bills/<slug>/consultations", format = "form", data = "<form>")]
 async fn create(
     app: &State<AppState>,
     ctx: Ctx,
@@ -263,7 +183,6 @@ async fn create(
     form: Form<ConsultationForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let take = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     let mut d = ConsultationDraft {
         version: take(form.version, 10),
@@ -279,7 +198,7 @@ async fn create(
         error: None,
     };
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let levels = d.levels.clone().map(|l| l.parse::<i64>().unwrap_or(-1));
         let outcome = svc::open(
@@ -302,7 +221,7 @@ async fn create(
                 let html = new_form(app, &ctx, &csrf, &slug, &d)?;
                 Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
             }
-            Err(e) => Err(service_error(lang, e)),
+            Err(e) => Err(e.into()),
         }
     })
     .await
@@ -323,29 +242,23 @@ async fn page(
     let page = page.unwrap_or(1).max(1);
     super::live::page(app, ctx, csrf, inm, move |app, ctx, csrf| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
-        let version = store::versions::by_id(&mut conn, c.version_id)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?
+            .ok_or_else(AppError::not_found)?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)?
+            .ok_or_else(AppError::not_found)?;
+        let version = store::versions::by_id(&mut conn, c.version_id)?
+            .ok_or_else(AppError::not_found)?;
         let counts: std::collections::HashMap<String, i64> =
-            store::amendments::counts_by_article(&mut conn, id)
-                .map_err(AppError::store(lang))?
+            store::amendments::counts_by_article(&mut conn, id)?
                 .into_iter()
                 .collect();
         let comment_counts: std::collections::HashMap<String, i64> =
-            store::comments::counts_by_article(&mut conn, id)
-                .map_err(AppError::store(lang))?
+            store::comments::counts_by_article(&mut conn, id)?
                 .into_iter()
                 .collect();
         let open = c.phase == "amendments";
-        let articles: Vec<Value> = store::units::for_version(&mut conn, version.meta.id)
-            .map_err(AppError::store(lang))?
+        let articles: Vec<Value> = store::units::for_version(&mut conn, version.meta.id)?
             .iter()
             .filter(|u| u.kind == UnitKind::Article)
             .map(|u| {
@@ -364,8 +277,7 @@ async fn page(
             None,
             (page - 1) * PER_PAGE,
             PER_PAGE + 1,
-        )
-        .map_err(AppError::store(lang))?;
+        )?;
         let more = list.len() as i64 > PER_PAGE;
         let amendments: Vec<Value> = list
             .iter()
@@ -403,19 +315,16 @@ async fn page(
         data.insert("prev_page".into(), json!((page > 1).then_some(page - 1)));
         data.insert("next_page".into(), json!(more.then_some(page + 1)));
         // Consolidated text, or staff's ways to make it / move to a newer version.
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let consolidated = match store::consolidations::for_consultation(&mut conn, c.id)
-            .map_err(AppError::store(lang))?
+        let mut conn = app.reader.store().conn()?;
+        let consolidated = match store::consolidations::for_consultation(&mut conn, c.id)?
         {
-            Some(k) => store::versions::by_id(&mut conn, k.version_id)
-                .map_err(AppError::store(lang))?
+            Some(k) => store::versions::by_id(&mut conn, k.version_id)?
                 .map(|v| json!({"number": v.meta.number,
                     "href": format!("/bills/{}?v={}", bill.slug, v.meta.number),
                     "provenance": format!("/bills/{}/versions/{}/provenance", bill.slug, v.meta.number)})),
             None => None,
         };
-        let newer: Vec<i32> = store::versions::list_meta(&mut conn, bill.id)
-            .map_err(AppError::store(lang))?
+        let newer: Vec<i32> = store::versions::list_meta(&mut conn, bill.id)?
             .iter()
             .map(|m| m.number)
             .filter(|n| *n > version.meta.number)
@@ -433,20 +342,15 @@ async fn page(
     .await
 }
 
-#[post("/consultations/<id>/phase", data = "<form>")]
+#[post("/consultations/<id>/phase", format = "form", data = "<_csrf>")]
 async fn advance(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     id: i64,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    super::blocking(app, lang, move |app| {
-        svc::advance(app.reader.store(), &staff.0, id, &app.voting)
-            .map_err(|e| service_error(lang, e))?;
+    super::blocking(app, move |app| {
+        svc::advance(app.reader.store(), &staff.0, id, &app.voting)?;
         Ok(Redirect::to(format!("/consultations/{id}")))
     })
     .await
@@ -570,25 +474,23 @@ async fn amend_page(
     id: i64,
     wid: &str,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     let wid = wid.to_string();
     let me = me.0;
-    super::blocking(app, lang, move |app| {
-        let (c, slug, art) =
-            svc::article(app.reader.store(), id, &wid).map_err(|e| service_error(lang, e))?;
+    super::blocking(app, move |app| {
+        let (c, slug, art) = svc::article(app.reader.store(), id, &wid)?;
         if c.phase != "amendments" {
-            return Err(service_error(lang, ConsultationError::NotOpen(c.phase)));
+            return Err(ConsultationError::NotOpen(c.phase).into());
         }
         let needed = u8::try_from(c.level_amend).unwrap_or(3);
         if me.level().get() < needed {
-            return Err(level_error(lang, needed, me.level().get(), Some(&ctx.path)));
+            return Err(AppError::level(needed, me.level().get()).step_up_from(&ctx.path));
         }
         let d = AmendDraft {
             text: art.body.clone(),
             justification: String::new(),
             disclosure: Disclosure::Name,
             kind: FilingKind::Edit,
-            token: random_token().map_err(|e| AppError::internal(lang, e))?,
+            token: random_token().map_err(AppError::internal)?,
             sha: art.sha256.clone(),
             preview: None,
             error: None,
@@ -601,10 +503,8 @@ async fn amend_page(
 
 #[derive(FromForm)]
 struct AmendForm<'r> {
-    // Defaults, so that a forged or truncated form reaches the CSRF check (403) rather
+    // Defaults, so that a truncated form gets the page's own message rather
     // than failing to parse.
-    #[field(default = "")]
-    csrf: &'r str,
     #[field(default = "")]
     sha: &'r str,
     #[field(default = "")]
@@ -625,7 +525,11 @@ struct AmendForm<'r> {
 /// input comes back on any refusal.
 // A route's guards are its arguments.
 #[allow(clippy::too_many_arguments)]
-#[post("/consultations/<id>/articles/<wid>/amend", data = "<form>")]
+#[post(
+    "/consultations/<id>/articles/<wid>/amend",
+    format = "form",
+    data = "<form>"
+)]
 async fn amend(
     app: &State<AppState>,
     ctx: Ctx,
@@ -637,7 +541,6 @@ async fn amend(
     form: Form<AmendForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
     let wid = wid.to_string();
     let mut d = AmendDraft {
@@ -656,15 +559,9 @@ async fn amend(
         rectify: None,
     };
     let file = form.action == "file";
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         if file {
-            super::ratelimit::check(
-                app,
-                lang,
-                super::ratelimit::Action::Post,
-                me.account.id,
-                &addr,
-            )?;
+            super::ratelimit::check(app, super::ratelimit::Action::Post, me.account.id, &addr)?;
         }
         let store = app.reader.store();
         let filing = Filing {
@@ -698,7 +595,7 @@ async fn amend(
         } else {
             Status::Ok
         };
-        let (c, slug, art) = svc::article(store, id, &wid).map_err(|e| service_error(lang, e))?;
+        let (c, slug, art) = svc::article(store, id, &wid)?;
         let html = amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d)?;
         Ok(Err((status, RawHtml(html))))
     })
@@ -711,7 +608,7 @@ fn preview(
     art: &svc::Article,
     ops: &[Operation],
 ) -> Result<(String, Vec<String>), AppError> {
-    let (old, new) = effect(&art.body, ops).map_err(|e| AppError::internal(lang, e.to_string()))?;
+    let (old, new) = effect(&art.body, ops).map_err(|e| AppError::internal(e.to_string()))?;
     let diff = render::diff_html(&word_diff(&old, &new));
     let wording = ops
         .iter()
@@ -730,25 +627,20 @@ fn form_error(lang: Lang, e: ConsultationError) -> Result<String, AppError> {
         }
         ConsultationError::Invalid { reason, .. } => Ok(t.get(reason).into()),
         ConsultationError::State(key @ "err_rectify_nothing") => Ok(t.get(key).into()),
-        e => Err(service_error(lang, e)),
+        e => Err(e.into()),
     }
 }
 
 /// The bill and amendment `AM-<slug>-<number>`, or a 404 page.
 pub(super) fn find_amendment(
     app: &super::App,
-    lang: Lang,
     slug: &str,
     number: i32,
 ) -> Result<(store::bills::Bill, store::amendments::Amendment), AppError> {
-    let nf = || AppError::not_found(lang, lang.tr().get("err_not_found").into());
-    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-    let bill = store::bills::by_slug(&mut conn, slug)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(nf)?;
-    let a = store::amendments::by_number(&mut conn, bill.id, number)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(nf)?;
+    let nf = || AppError::not_found();
+    let mut conn = app.reader.store().conn()?;
+    let bill = store::bills::by_slug(&mut conn, slug)?.ok_or_else(nf)?;
+    let a = store::amendments::by_number(&mut conn, bill.id, number)?.ok_or_else(nf)?;
     Ok((bill, a))
 }
 
@@ -781,18 +673,16 @@ async fn amendment_page(
     let slug = slug.to_string();
     super::live::page(app, ctx, csrf, inm, move |app, ctx, csrf| {
         let t = lang.tr();
-        let (bill, a) = find_amendment(app, lang, &slug, number)?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let rev = store::amendments::revision(&mut conn, a.id, a.revision)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+        let (bill, a) = find_amendment(app, &slug, number)?;
+        let mut conn = app.reader.store().conn()?;
+        let rev = store::amendments::revision(&mut conn, a.id, a.revision)?
+            .ok_or_else(AppError::not_found)?;
         drop(conn);
-        let (c, _, art) = listing::amendment_article(&app.reader, &a)
-            .map_err(|e| service_error(lang, e))?;
+        let (c, _, art) = listing::amendment_article(&app.reader, &a)?;
         let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let (old, new) = effect(&art.body, &ops)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let wording: Vec<String> = ops
             .iter()
             .map(|op| amendment::wording(wording_lang(lang), &art.num, &art.body, op))
@@ -803,9 +693,8 @@ async fn amendment_page(
         data.insert("revision".into(), json!(a.revision));
         // "Rectifié": a revision written by its author, not one a rebase wrote.
         let rebased = {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-            store::rebases::latest(&mut conn, a.id)
-                .map_err(AppError::store(lang))?
+            let mut conn = app.reader.store().conn()?;
+            store::rebases::latest(&mut conn, a.id)?
                 .is_some_and(|r| {
                     matches!(r.outcome.as_str(), "carried" | "accepted")
                         && r.to_version_id == a.version_id
@@ -834,8 +723,7 @@ async fn amendment_page(
             .is_some_and(|v| svc::may_rectify(v, &a, &c).is_ok());
         data.insert("rectify_href".into(), json!(can_rectify.then(|| format!("/bills/{}/amendments/{}/rectify", bill.slug, a.number))));
         // The standing amendments on the same unit it conflicts with, or is identical to.
-        let related = listing::related(app.reader.store(), &a, &art.body)
-            .map_err(|e| service_error(lang, e))?;
+        let related = listing::related(app.reader.store(), &a, &art.body)?;
         let link = |o: &store::amendments::Amendment| {
             json!({"number": display_number(&bill.slug, o.number),
                    "href": format!("/bills/{}/amendments/{}", bill.slug, o.number)})
@@ -853,9 +741,8 @@ async fn amendment_page(
         data.insert("conflicts".into(), json!(conflicts));
         data.insert("identical".into(), json!(related.identical.iter().map(link).collect::<Vec<_>>()));
         // Every revision, the earlier ones with their diff.
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let revisions: Vec<Value> = store::amendments::revisions(&mut conn, a.id)
-            .map_err(AppError::store(lang))?
+        let mut conn = app.reader.store().conn()?;
+        let revisions: Vec<Value> = store::amendments::revisions(&mut conn, a.id)?
             .iter()
             .filter(|r| r.revision != a.revision)
             .rev()
@@ -875,13 +762,11 @@ async fn amendment_page(
         data.insert("revisions".into(), json!(revisions));
         data.insert("withdraw_href".into(), json!(format!("/bills/{}/amendments/{}/withdraw", bill.slug, a.number)));
         // The ruling (its reason is public), and what made it fall.
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        if let Some(d) = store::dispositions::for_amendment(&mut conn, a.id)
-            .map_err(AppError::store(lang))?
+        let mut conn = app.reader.store().conn()?;
+        if let Some(d) = store::dispositions::for_amendment(&mut conn, a.id)?
         {
             let fallen_by = match d.fallen_by {
-                Some(id) => store::amendments::by_id(&mut conn, id)
-                    .map_err(AppError::store(lang))?
+                Some(id) => store::amendments::by_id(&mut conn, id)?
                     .map(|f| json!({"number": display_number(&bill.slug, f.number),
                                     "href": format!("/bills/{}/amendments/{}", bill.slug, f.number)})),
                 None => None,
@@ -892,9 +777,8 @@ async fn amendment_page(
                 "decided_at": d.decided_at.replace('T', " ").trim_end_matches('Z'),
             }));
         }
-        if let Some(r) = store::rebases::latest(&mut conn, a.id).map_err(AppError::store(lang))? {
-            let to = store::versions::by_id(&mut conn, r.to_version_id)
-                .map_err(AppError::store(lang))?
+        if let Some(r) = store::rebases::latest(&mut conn, a.id)? {
+            let to = store::versions::by_id(&mut conn, r.to_version_id)?
                 .map_or(0, |v| v.meta.number);
             let mut rebase = json!({
                 "outcome": r.outcome,
@@ -903,9 +787,8 @@ async fn amendment_page(
             if r.outcome == "proposed" {
                 // The proposed wording on the new version, and the author's button.
                 let ops: Vec<Operation> = serde_json::from_str(&r.operations)
-                    .map_err(|e| AppError::internal(lang, e.to_string()))?;
-                let bodies = crate::service::disposition::bodies(&mut conn, r.to_version_id)
-                    .map_err(AppError::store(lang))?;
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                let bodies = crate::service::disposition::bodies(&mut conn, r.to_version_id)?;
                 if let Some(body) = bodies.get(&a.article_wid) {
                     if let Ok(new) = amendment::apply(body, &ops) {
                         rebase["diff"] = json!(render::diff_html(&word_diff(body, &new)));
@@ -931,8 +814,7 @@ async fn amendment_page(
             data.insert("rulings".into(), json!(rulings));
             data.insert("rule_href".into(), json!(format!("/bills/{}/amendments/{}/rule", bill.slug, a.number)));
         }
-        let threads = crate::service::comments::for_amendment(app.reader.store(), &a)
-            .map_err(|e| service_error(lang, e))?;
+        let threads = crate::service::comments::for_amendment(app.reader.store(), &a)?;
         // What moderation hides in this consultation, read once for the amendment and
         // its comments.
         let view = super::comments::ModerationView::load(app, ctx, csrf, c.id)?;
@@ -976,28 +858,23 @@ async fn amendment_page(
 }
 
 /// The author withdraws their amendment.
-#[post("/bills/<slug>/amendments/<number>/withdraw", data = "<form>")]
+#[post(
+    "/bills/<slug>/amendments/<number>/withdraw",
+    format = "form",
+    data = "<_csrf>"
+)]
 async fn withdraw(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     slug: &str,
     number: i32,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
-        let t = lang.tr();
-        let (_, a) = find_amendment(app, lang, &slug, number)?;
-        if !svc::withdraw(app.reader.store(), &me.0, a.id).map_err(|e| service_error(lang, e))? {
-            return Err(AppError::new(
-                Status::Conflict,
-                lang,
-                t.get("err_cannot_withdraw").into(),
-            ));
+    super::blocking(app, move |app| {
+        let (_, a) = find_amendment(app, &slug, number)?;
+        if !svc::withdraw(app.reader.store(), &me.0, a.id)? {
+            return Err(AppError::key(Status::Conflict, "err_cannot_withdraw"));
         }
         Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
     })
@@ -1006,9 +883,7 @@ async fn withdraw(
 
 #[derive(FromForm)]
 struct RuleForm<'r> {
-    // Defaults, so that a forged form reaches the CSRF check (403).
-    #[field(default = "")]
-    csrf: &'r str,
+    // Defaults, so that a truncated form gets the page's own message, not a 422.
     #[field(default = "")]
     ruling: &'r str,
     #[field(default = "")]
@@ -1017,28 +892,26 @@ struct RuleForm<'r> {
 
 /// Staff rule on an amendment: admissible, inadmissible (with a public reason), adopted
 /// (the amendments conflicting with it fall) or rejected.
-#[post("/bills/<slug>/amendments/<number>/rule", data = "<form>")]
+#[post(
+    "/bills/<slug>/amendments/<number>/rule",
+    format = "form",
+    data = "<form>"
+)]
 async fn rule(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     slug: &str,
     number: i32,
     form: Form<RuleForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let slug = slug.to_string();
     let ruling = form.ruling.to_string();
     let reason: String = form.reason.chars().take(svc::MAX_JUSTIFICATION).collect();
-    super::blocking(app, lang, move |app| {
-        let t = lang.tr();
-        let (_, a) = find_amendment(app, lang, &slug, number)?;
+    super::blocking(app, move |app| {
+        let (_, a) = find_amendment(app, &slug, number)?;
         let ruling = Ruling::parse(&ruling, &reason)
-            .ok_or_else(|| AppError::bad_request(lang, t.get("err_ruling").into()))?;
-        disposition::rule(app.reader.store(), &staff.0, a.id, ruling)
-            .map_err(|e| service_error(lang, e))?;
+            .ok_or_else(|| AppError::key(Status::BadRequest, "err_ruling"))?;
+        disposition::rule(app.reader.store(), &staff.0, a.id, ruling)?;
         Ok(Redirect::to(format!("/bills/{slug}/amendments/{number}")))
     })
     .await
@@ -1063,8 +936,12 @@ async fn amendments_list(
     page: Option<&str>,
 ) -> Result<CachedPage, AppError> {
     let lang = ctx.lang;
-    let t = lang.tr();
-    let bad = |p: &str| AppError::bad_request(lang, t.fmt("err_list_filter", &[("param", &p)]));
+    let bad = |p: &str| {
+        let p = p.to_string();
+        AppError::new(Status::BadRequest, move |t| {
+            t.fmt("err_list_filter", &[("param", &p)])
+        })
+    };
     let filter = listing::parse_filter(article, status, author).map_err(bad)?;
     let page: i64 = match page.map(str::trim).filter(|p| !p.is_empty()) {
         None => 1,
@@ -1086,31 +963,26 @@ async fn amendments_list(
             status: status.as_deref(),
             disclosure: author.as_deref(),
         };
-        let nf = || AppError::not_found(lang, t.get("err_not_found").into());
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(AppError::store(lang))?
+        let nf = || AppError::not_found();
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?
             .ok_or_else(nf)?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(AppError::store(lang))?
+        let bill = store::bills::by_id(&mut conn, c.bill_id)?
             .ok_or_else(nf)?;
         drop(conn);
         // The version's units from the reader's cache, not the database (issue 4).
-        let (_, version) = listing::cached_version(&app.reader, &bill.slug, c.version_id)
-            .map_err(|e| service_error(lang, e))?;
+        let (_, version) = listing::cached_version(&app.reader, &bill.slug, c.version_id)?;
         let units = &version.units;
         let headings: std::collections::HashMap<&str, &str> = units
             .iter()
             .map(|u| (u.wid.as_str(), u.heading.as_deref().unwrap_or(u.wid.as_str())))
             .collect();
-        let (list, total) = listing::page(app.reader.store(), id, &filter, page)
-            .map_err(|e| service_error(lang, e))?;
+        let (list, total) = listing::page(app.reader.store(), id, &filter, page)?;
         let pages = ((total + listing::PER_PAGE - 1) / listing::PER_PAGE).max(1);
         if page > pages {
             return Err(nf());
         }
-        let identical = listing::identical_numbers(app.reader.store(), &list)
-            .map_err(|e| service_error(lang, e))?;
+        let identical = listing::identical_numbers(app.reader.store(), &list)?;
         let amendments: Vec<Value> = list
             .iter()
             .zip(identical)
@@ -1132,9 +1004,8 @@ async fn amendments_list(
         // The choices of the form, the current ones selected: only the articles (and
         // divisions) that have amendments — a CPI-sized bill has thousands of others.
         let amended: std::collections::HashSet<String> = {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-            store::amendments::counts_by_article(&mut conn, id)
-                .map_err(AppError::store(lang))?
+            let mut conn = app.reader.store().conn()?;
+            store::amendments::counts_by_article(&mut conn, id)?
                 .into_iter()
                 .map(|(wid, _)| wid)
                 .collect()
@@ -1196,22 +1067,18 @@ async fn rectify_page(
     slug: &str,
     number: i32,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     let slug = slug.to_string();
     let me = me.0;
-    super::blocking(app, lang, move |app| {
-        let t = lang.tr();
-        let (bill, a) = find_amendment(app, lang, &slug, number)?;
-        let (c, slug, art) =
-            listing::amendment_article(&app.reader, &a).map_err(|e| service_error(lang, e))?;
-        svc::may_rectify(&me, &a, &c).map_err(|e| service_error(lang, e))?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let rev = store::amendments::revision(&mut conn, a.id, a.revision)
-            .map_err(AppError::store(lang))?
-            .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+    super::blocking(app, move |app| {
+        let (bill, a) = find_amendment(app, &slug, number)?;
+        let (c, slug, art) = listing::amendment_article(&app.reader, &a)?;
+        svc::may_rectify(&me, &a, &c)?;
+        let mut conn = app.reader.store().conn()?;
+        let rev = store::amendments::revision(&mut conn, a.id, a.revision)?
+            .ok_or_else(AppError::not_found)?;
         drop(conn);
-        let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        let ops: Vec<Operation> =
+            serde_json::from_str(&rev.operations).map_err(|e| AppError::internal(e.to_string()))?;
         let (kind, text) = if ops
             .iter()
             .any(|o| matches!(o, Operation::RepealUnit { .. }))
@@ -1230,8 +1097,8 @@ async fn rectify_page(
                 .collect();
             (FilingKind::InsertAfter, md.join("\n\n"))
         } else {
-            let text = amendment::apply(&art.body, &ops)
-                .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            let text =
+                amendment::apply(&art.body, &ops).map_err(|e| AppError::internal(e.to_string()))?;
             (FilingKind::Edit, text)
         };
         let d = AmendDraft {
@@ -1256,9 +1123,7 @@ async fn rectify_page(
 
 #[derive(FromForm)]
 struct RectifyForm<'r> {
-    // Defaults, so that a forged or truncated form reaches the CSRF check (403).
-    #[field(default = "")]
-    csrf: &'r str,
+    // Defaults, so that a truncated form gets the page's own message, not a 422.
     #[field(default = "")]
     sha: &'r str,
     #[field(default = "")]
@@ -1277,7 +1142,11 @@ struct RectifyForm<'r> {
 /// input comes back on any refusal the person can fix in the form.
 // A route's guards are its arguments.
 #[allow(clippy::too_many_arguments)]
-#[post("/bills/<slug>/amendments/<number>/rectify", data = "<form>")]
+#[post(
+    "/bills/<slug>/amendments/<number>/rectify",
+    format = "form",
+    data = "<form>"
+)]
 async fn rectify(
     app: &State<AppState>,
     ctx: Ctx,
@@ -1289,7 +1158,6 @@ async fn rectify(
     form: Form<RectifyForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let me = me.0;
     let slug = slug.to_string();
     let base: i32 = form.base.parse().unwrap_or(0);
@@ -1309,18 +1177,12 @@ async fn rectify(
         rectify: None,
     };
     let file = form.action == "file";
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         if file {
-            super::ratelimit::check(
-                app,
-                lang,
-                super::ratelimit::Action::Post,
-                me.account.id,
-                &addr,
-            )?;
+            super::ratelimit::check(app, super::ratelimit::Action::Post, me.account.id, &addr)?;
         }
         let store = app.reader.store();
-        let (bill, a) = find_amendment(app, lang, &slug, number)?;
+        let (bill, a) = find_amendment(app, &slug, number)?;
         d.disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);
         d.rectify = Some(RectifyTarget {
             number: display_number(&bill.slug, a.number),
@@ -1356,8 +1218,7 @@ async fn rectify(
         } else {
             Status::Ok
         };
-        let (c, slug, art) =
-            listing::amendment_article(&app.reader, &a).map_err(|e| service_error(lang, e))?;
+        let (c, slug, art) = listing::amendment_article(&app.reader, &a)?;
         let html = amend_form(app, &ctx, &csrf, &me, &c, &slug, &art, &d)?;
         Ok(Err((status, RawHtml(html))))
     })

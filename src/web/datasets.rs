@@ -4,13 +4,14 @@
 //! served from disk (streamed, never loaded whole) with `ETag` (the file's SHA-256 from
 //! the signed `SHA256SUMS`) and `Last-Modified` (when the folder was generated).
 
+use super::conditional::IfNoneMatch;
 use super::errors::AppError;
 use super::{AppState, Ctx};
 use crate::service::consultation::display_number;
 use crate::service::opendata::{self, DATASETS};
 use rocket::fs::NamedFile;
 use rocket::http::{ContentType, Header, Status};
-use rocket::request::{FromRequest, Outcome, Request};
+use rocket::request::Request;
 use rocket::response::content::RawHtml;
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
@@ -196,12 +197,12 @@ fn human_size(bytes: u64) -> String {
 #[get("/opendata")]
 async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let g = app
             .opendata
             .get(app)
-            .map_err(|e| AppError::internal(lang, e))?;
+            .map_err(AppError::internal)?;
         let size = |rel: &str| {
             std::fs::metadata(g.dir.join(rel))
                 .map(|m| human_size(m.len()))
@@ -279,17 +280,16 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
         );
         data.insert("files".into(), json!(g.sums.len()));
         let bills = {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-            crate::store::bills::list(&mut conn).map_err(AppError::store(lang))?
+            let mut conn = app.reader.store().conn()?;
+            crate::store::bills::list(&mut conn)?
         };
         // For each bill: its texts, its feed, and each consultation's own files.
         let mut per_bill = Vec::new();
         {
-            let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+            let mut conn = app.reader.store().conn()?;
             for b in &bills {
                 let slug = &b.bill.slug;
-                let versions: Vec<Value> = crate::store::versions::list_meta(&mut conn, b.bill.id)
-                    .map_err(AppError::store(lang))?
+                let versions: Vec<Value> = crate::store::versions::list_meta(&mut conn, b.bill.id)?
                     .iter()
                     .map(|v| {
                         json!({
@@ -300,8 +300,7 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
                     })
                     .collect();
                 let mut consultations: Vec<Value> = Vec::new();
-                for c in crate::store::consultations::for_bill(&mut conn, b.bill.id)
-                    .map_err(AppError::store(lang))?
+                for c in crate::store::consultations::for_bill(&mut conn, b.bill.id)?
                 {
                     let dir = format!("consultations/{}", c.id);
                     if !g.sums.contains_key(&format!("{dir}/amendments.csv")) {
@@ -356,28 +355,15 @@ async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppErr
     .await
 }
 
-/// `If-None-Match` of the request, if any.
-pub struct IfNoneMatch(Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for IfNoneMatch {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_string),
-        ))
-    }
-}
-
 /// A file of the folder, with its validators; 304 when the client has it.
-pub struct Download {
+pub struct FileDownload {
     file: Option<NamedFile>,
     kind: ContentType,
     etag: String,
     modified: String,
 }
 
-impl<'r> Responder<'r, 'static> for Download {
+impl<'r> Responder<'r, 'static> for FileDownload {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let mut res = match self.file {
             Some(f) => f.respond_to(req)?,
@@ -394,18 +380,13 @@ impl<'r> Responder<'r, 'static> for Download {
 #[get("/opendata/<path..>", rank = 2)]
 async fn file(
     app: &State<AppState>,
-    ctx: Ctx,
     path: PathBuf,
     if_none_match: IfNoneMatch,
-) -> Result<Download, AppError> {
-    let lang = ctx.lang;
+) -> Result<FileDownload, AppError> {
     let rel = path.to_string_lossy().replace('\\', "/");
-    let not_found = move || AppError::not_found(lang, lang.tr().get("err_not_found").into());
-    let (full, etag, modified) = super::blocking(app, lang, move |app| {
-        let g = app
-            .opendata
-            .get(app)
-            .map_err(|e| AppError::internal(lang, e))?;
+    let not_found = move || AppError::not_found();
+    let (full, etag, modified) = super::blocking(app, move |app| {
+        let g = app.opendata.get(app).map_err(AppError::internal)?;
         // Only the files of the package: the signed list is the whitelist.
         let hash = g.sums.get(&rel).ok_or_else(not_found)?;
         Ok((g.dir.join(&rel), format!("\"{hash}\""), http_date(g.at)))
@@ -418,8 +399,8 @@ async fn file(
         Some("xml") => ContentType::XML,
         _ => ContentType::Text,
     };
-    if if_none_match.0.as_deref() == Some(etag.as_str()) {
-        return Ok(Download {
+    if if_none_match.matches(&etag) {
+        return Ok(FileDownload {
             file: None,
             kind,
             etag,
@@ -427,7 +408,7 @@ async fn file(
         });
     }
     let f = NamedFile::open(&full).await.map_err(|_| not_found())?;
-    Ok(Download {
+    Ok(FileDownload {
         file: Some(f),
         kind,
         etag,
@@ -451,9 +432,8 @@ fn feed_of(
     self_path: &str,
 ) -> Result<(ContentType, String), AppError> {
     let t = lang.tr();
-    let entries = crate::service::feeds::entries(app.reader.store(), slug)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(|| AppError::not_found(lang, t.get("err_not_found").into()))?;
+    let entries = crate::service::feeds::entries(app.reader.store(), slug)?
+        .ok_or_else(AppError::not_found)?;
     let title = match slug {
         Some(s) => format!("Amenda — {s}"),
         None => t.get("feed_title").to_string(),
@@ -471,10 +451,7 @@ fn feed_of(
 #[get("/feeds/atom.xml")]
 async fn feed(app: &State<AppState>, ctx: Ctx) -> Result<(ContentType, String), AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
-        feed_of(app, lang, None, "/feeds/atom.xml")
-    })
-    .await
+    super::blocking(app, move |app| feed_of(app, lang, None, "/feeds/atom.xml")).await
 }
 
 /// The same, for one bill.
@@ -486,7 +463,7 @@ async fn bill_feed(
 ) -> Result<(ContentType, String), AppError> {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let path = format!("/bills/{slug}/feed.atom");
         feed_of(app, lang, Some(&slug), &path)
     })

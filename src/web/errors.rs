@@ -1,8 +1,13 @@
 //! Errors as pages in the user's language, or as JSON `{error, message}` under /api.
 
-use super::i18n::Lang;
+use super::i18n::{Lang, Translations};
 use super::AppState;
+use crate::domain::amendment::AmendError;
+use crate::service::consultation::ConsultationError;
+use crate::service::identity::VerifyError;
+use crate::service::moderation::ModerationError;
 use crate::service::reading::ReadError;
+use crate::service::voting::VoteError;
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
@@ -10,75 +15,235 @@ use rocket::{catch, catchers, Catcher, Request, Response};
 use serde_json::{json, Map, Value};
 use std::io::Cursor;
 
-/// An error shown to a person: a status, a localized title and message.
-#[derive(Debug)]
+/// A message not yet put into words: it is said in the reader's language when the
+/// response is made.
+type Say = Box<dyn Fn(&Translations) -> String + Send + Sync>;
+
+/// An error shown to a person: a status, and what to say (in their language, chosen in
+/// [`Responder::respond_to`] from the request), so that every lower error converts with `?`.
 pub struct AppError {
     pub status: Status,
-    pub lang: Lang,
-    pub message: String,
+    say: Say,
     /// A way forward shown under the message: (address, label).
-    pub link: Option<(String, String)>,
+    link: Option<(String, Say)>,
+    /// The level a refusal for too low a level asked for (see [`AppError::step_up_from`]).
+    step_up: Option<u8>,
     /// Seconds until a rate limit resets (a `Retry-After` header on 429).
     pub retry_after: Option<i64>,
 }
 
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AppError({}: {})", self.status, self.message(Lang::En))
+    }
+}
+
 impl AppError {
-    pub fn new(status: Status, lang: Lang, message: String) -> Self {
+    /// An error whose message is put into words by `say`, in the reader's language.
+    pub fn new(
+        status: Status,
+        say: impl Fn(&Translations) -> String + Send + Sync + 'static,
+    ) -> Self {
         AppError {
             status,
-            lang,
-            message,
+            say: Box::new(say),
             link: None,
+            step_up: None,
             retry_after: None,
         }
     }
 
-    pub fn with_link(mut self, href: String, label: String) -> Self {
-        self.link = Some((href, label));
-        self
+    /// An error whose message is one string of the translations.
+    pub fn key(status: Status, key: &'static str) -> Self {
+        Self::new(status, move |t| t.get(key).to_string())
     }
 
-    pub fn not_found(lang: Lang, message: String) -> Self {
-        Self::new(Status::NotFound, lang, message)
-    }
-
-    pub fn bad_request(lang: Lang, message: String) -> Self {
-        Self::new(Status::BadRequest, lang, message)
+    /// "Not found", with the generic message.
+    pub fn not_found() -> Self {
+        Self::key(Status::NotFound, "err_not_found")
     }
 
     /// An unexpected failure: logged in full, shown as a generic message.
-    pub fn internal(lang: Lang, detail: String) -> Self {
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(%detail, "internal error");
-        Self::new(
-            Status::InternalServerError,
-            lang,
-            lang.tr().get("err_server").to_string(),
-        )
+        Self::key(Status::InternalServerError, "err_server")
     }
 
-    /// Maps a storage failure to an internal error page (for `map_err`).
-    pub fn store(lang: Lang) -> impl Fn(crate::store::StoreError) -> AppError {
-        move |e| AppError::internal(lang, e.to_string())
+    /// Too low a level: what was needed and what the person has.
+    pub fn level(needed: u8, have: u8) -> Self {
+        let mut e = Self::new(Status::Forbidden, move |t| {
+            t.fmt("err_level_needed", &[("wanted", &needed), ("got", &have)])
+        });
+        e.step_up = Some(needed);
+        e
     }
 
-    pub fn from_read(lang: Lang, e: ReadError) -> Self {
-        let t = lang.tr();
-        match e {
-            ReadError::UnknownBill(slug) => {
-                Self::not_found(lang, t.fmt("err_unknown_bill", &[("slug", &slug)]))
-            }
-            ReadError::UnknownVersion { bill, number } => Self::not_found(
-                lang,
-                t.fmt("err_unknown_version", &[("slug", &bill), ("n", &number)]),
+    /// A suspended account: until when, and where to appeal.
+    pub fn suspended(until: &str) -> Self {
+        let until = until.replace('T', " ");
+        Self::new(Status::Forbidden, move |t| {
+            t.fmt("err_suspended", &[("until", &until)])
+        })
+        .with_link("/account/moderation", |t| {
+            t.get("my_moderation_title").to_string()
+        })
+    }
+
+    /// The same error with a way forward under the message.
+    pub fn with_link(
+        mut self,
+        href: impl Into<String>,
+        label: impl Fn(&Translations) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.link = Some((href.into(), Box::new(label)));
+        self
+    }
+
+    /// A refusal for too low a level offers to sign in again at that level and come
+    /// back to `next`; any other error is unchanged.
+    pub fn step_up_from(self, next: &str) -> Self {
+        match self.step_up {
+            Some(level) => self.with_link(
+                format!("/signin?level={level}&next={}", super::url_encode(next)),
+                move |t| t.fmt("step_up_link", &[("level", &level)]),
             ),
-            ReadError::Empty(slug) => {
-                Self::not_found(lang, t.fmt("err_empty_bill", &[("slug", &slug)]))
+            None => self,
+        }
+    }
+
+    /// The message in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        (self.say)(lang.tr())
+    }
+
+    /// The way forward in `lang`: (address, label).
+    pub fn link(&self, lang: Lang) -> Option<(String, String)> {
+        self.link
+            .as_ref()
+            .map(|(href, label)| (href.clone(), label(lang.tr())))
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<ReadError> for AppError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::UnknownBill(slug) => Self::new(Status::NotFound, move |t| {
+                t.fmt("err_unknown_bill", &[("slug", &slug)])
+            }),
+            ReadError::UnknownVersion { bill, number } => Self::new(Status::NotFound, move |t| {
+                t.fmt("err_unknown_version", &[("slug", &bill), ("n", &number)])
+            }),
+            ReadError::Empty(slug) => Self::new(Status::NotFound, move |t| {
+                t.fmt("err_empty_bill", &[("slug", &slug)])
+            }),
+            ReadError::CrossBill(a, b) => Self::new(Status::BadRequest, move |t| {
+                t.fmt("err_cross_bill", &[("a", &a), ("b", &b)])
+            }),
+            ReadError::Store(e) => Self::internal(e),
+            ReadError::Internal(e) => Self::internal(e),
+        }
+    }
+}
+
+/// The name of a consultation phase in the reader's language.
+fn phase_name(t: &Translations, phase: &str) -> String {
+    t.get(&format!("phase_{phase}")).to_string()
+}
+
+impl From<ConsultationError> for AppError {
+    fn from(e: ConsultationError) -> Self {
+        match e {
+            ConsultationError::NotFound => Self::not_found(),
+            ConsultationError::NotOpen(phase) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_not_open", &[("phase", &phase_name(t, &phase))])
+            }),
+            ConsultationError::Level { needed, have } => Self::level(needed, have),
+            ConsultationError::Stale => Self::key(Status::Conflict, "err_stale"),
+            ConsultationError::Amend(AmendError::Empty) => {
+                Self::key(Status::BadRequest, "err_empty_amendment")
             }
-            ReadError::CrossBill(a, b) => {
-                Self::bad_request(lang, t.fmt("err_cross_bill", &[("a", &a), ("b", &b)]))
-            }
-            ReadError::Store(e) => Self::internal(lang, e.to_string()),
-            ReadError::Internal(e) => Self::internal(lang, e.to_string()),
+            ConsultationError::Amend(_) => Self::key(Status::BadRequest, "err_quote"),
+            ConsultationError::Invalid { reason, .. } => Self::key(Status::BadRequest, reason),
+            ConsultationError::State(key @ "err_not_author") => Self::key(Status::Forbidden, key),
+            ConsultationError::State(key) => Self::key(Status::Conflict, key),
+            ConsultationError::Consolidate(detail) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_consolidation", &[("detail", &detail)])
+            }),
+            ConsultationError::Forbidden => Self::key(Status::Forbidden, "err_forbidden"),
+            ConsultationError::Suspended(until) => Self::suspended(&until),
+            ConsultationError::Store(e) => Self::internal(e),
+            ConsultationError::Vote(e) => e.into(),
+        }
+    }
+}
+
+impl From<VoteError> for AppError {
+    fn from(e: VoteError) -> Self {
+        match e {
+            VoteError::NotFound => Self::not_found(),
+            VoteError::Suspended(until) => Self::suspended(&until),
+            VoteError::NotVoting(phase) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_not_voting", &[("phase", &phase_name(t, &phase))])
+            }),
+            VoteError::Level { needed, have } => Self::level(needed, have),
+            VoteError::NotYet(d) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_vote_not_yet", &[("day", &d)])
+            }),
+            VoteError::Ended(d) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_vote_ended", &[("day", &d)])
+            }),
+            VoteError::Invalid(key) => Self::key(Status::BadRequest, key),
+            VoteError::AlreadyVoted => Self::key(Status::Conflict, "err_already_voted"),
+            VoteError::Closed => Self::key(Status::Conflict, "err_log_closed"),
+            VoteError::ClosingDayPassed(d) => Self::new(Status::Conflict, move |t| {
+                t.fmt("err_closing_day_passed", &[("day", &d)])
+            }),
+            VoteError::NotYours => Self::key(Status::Forbidden, "err_not_yours"),
+            VoteError::NotClosed => Self::key(Status::Conflict, "err_not_closed"),
+            VoteError::KeyDestroyed => Self::key(Status::Gone, "err_key_destroyed"),
+            VoteError::NothingToVote => Self::key(Status::BadRequest, "err_nothing_to_vote"),
+            VoteError::SettingsLocked(phase) => Self::new(Status::Conflict, move |t| {
+                t.fmt(
+                    "err_vote_settings_locked",
+                    &[("phase", &phase_name(t, &phase))],
+                )
+            }),
+            VoteError::StaffOnly => Self::key(Status::Forbidden, "err_forbidden"),
+            e => Self::internal(e),
+        }
+    }
+}
+
+impl From<ModerationError> for AppError {
+    fn from(e: ModerationError) -> Self {
+        match e {
+            ModerationError::NotFound => Self::not_found(),
+            ModerationError::Invalid { reason, .. } => Self::key(Status::BadRequest, reason),
+            ModerationError::AlreadyReported => Self::key(Status::Conflict, "err_already_reported"),
+            ModerationError::ModeratorsOnly => Self::key(Status::Forbidden, "err_forbidden"),
+            ModerationError::OwnDecision => Self::key(Status::Forbidden, "err_own_decision"),
+            ModerationError::NotYours => Self::key(Status::Forbidden, "err_not_your_decision"),
+            ModerationError::AlreadyAppealed => Self::key(Status::Conflict, "err_already_appealed"),
+            ModerationError::NotAppealable => Self::key(Status::Conflict, "err_not_appealable"),
+            ModerationError::AlreadyDecided => Self::key(Status::Conflict, "err_appeal_decided"),
+            ModerationError::Suspended(until) => Self::suspended(&until),
+            ModerationError::Store(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<VerifyError> for AppError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Rule(r) => Self::key(Status::Conflict, r.key()),
+            VerifyError::NotFound => Self::key(Status::NotFound, "err_unknown_verification"),
+            VerifyError::Store(e) => Self::internal(e),
         }
     }
 }
@@ -124,10 +289,12 @@ fn error_page_with(
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let lang = Lang::of(req);
         let link = self
-            .link
+            .link(lang)
             .map(|(href, label)| json!({"href": href, "label": label}));
-        let (status, body) = error_page_with(req, self.status, self.lang, &self.message, link);
+        let message = self.message(lang);
+        let (status, body) = error_page_with(req, self.status, lang, &message, link);
         let mut res = Response::build();
         res.status(status)
             .header(ContentType::HTML)
@@ -165,6 +332,7 @@ fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, Str
         return (status, (ContentType::HTML, body));
     }
     let message = match status.code {
+        403 if super::csrf::refused(req) => lang.tr().get("err_csrf").to_string(),
         404 => lang.tr().get("err_not_found").to_string(),
         403 => lang.tr().get("err_forbidden").to_string(),
         429 => lang.tr().get("err_too_many").to_string(),
@@ -202,14 +370,26 @@ impl ApiError {
     /// A page error (rate limit, store failure) as JSON: 429 keeps its `Retry-After`,
     /// a server error says no more than that.
     pub fn from_page(e: AppError) -> Self {
+        let message = e.message(Lang::En);
         match e.status.code {
             429 => ApiError {
                 retry_after: e.retry_after,
-                ..ApiError::new(e.status, "rate_limited", e.message)
+                ..ApiError::new(e.status, "rate_limited", message)
             },
             500..=599 => ApiError::new(e.status, "internal", "internal server error"),
-            _ => ApiError::new(e.status, "refused", e.message),
+            _ => ApiError::new(e.status, "refused", message),
         }
+    }
+}
+
+impl From<super::WorkerFailed> for ApiError {
+    fn from(e: super::WorkerFailed) -> Self {
+        tracing::error!(detail = %e, "internal error");
+        ApiError::new(
+            Status::InternalServerError,
+            "internal",
+            "internal server error",
+        )
     }
 }
 
@@ -246,8 +426,12 @@ impl<'r> Responder<'r, 'static> for ApiError {
     }
 }
 
+/// The message of a JSON write refused for its CSRF token.
+pub const CSRF_REFUSED: &str =
+    "missing or wrong CSRF token: send this browser's token (GET /api/v1/me) in X-CSRF-Token";
+
 #[catch(default)]
-fn api_default(status: Status, _req: &Request<'_>) -> (Status, Json<serde_json::Value>) {
+fn api_default(status: Status, req: &Request<'_>) -> (Status, Json<serde_json::Value>) {
     let error = match status.code {
         401 => "unauthorized",
         403 => "forbidden",
@@ -256,10 +440,12 @@ fn api_default(status: Status, _req: &Request<'_>) -> (Status, Json<serde_json::
         400..=499 => "bad_request",
         _ => "internal",
     };
-    (
-        status,
-        Json(json!({"error": error, "message": status.reason_lossy()})),
-    )
+    let message = if status.code == 403 && super::csrf::refused(req) {
+        CSRF_REFUSED
+    } else {
+        status.reason_lossy()
+    };
+    (status, Json(json!({"error": error, "message": message})))
 }
 
 pub fn api_catchers() -> Vec<Catcher> {

@@ -16,8 +16,8 @@
 //! another process shows (several servers on one PostgreSQL database, the command line).
 
 use super::auth::CsrfToken;
+use super::conditional::{CachedPage, IfNoneMatch};
 use super::errors::AppError;
-use super::pages::{CachedPage, IfNoneMatch};
 use super::{App, AppState, Ctx};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Method;
@@ -215,14 +215,14 @@ pub async fn page(
 ) -> Result<CachedPage, AppError> {
     let lang = ctx.lang;
     if ctx.viewer.is_some() {
-        let body = super::blocking(app, lang, move |app| render(app, &ctx, csrf.as_ref())).await?;
+        let body = super::blocking(app, move |app| render(app, &ctx, csrf.as_ref())).await?;
         return Ok(CachedPage::Private { body });
     }
     let key = format!("{}|{}", lang.code(), ctx.path);
     let (body, etag) = match app.live.lookup(&key, Instant::now()) {
         Lookup::Serve { body, etag } => (body, etag),
         Lookup::Render { generation } => {
-            super::blocking(app, lang, move |app| {
+            super::blocking(app, move |app| {
                 let started = Instant::now();
                 match render(app, &ctx, None) {
                     Ok(body) => Ok(app.live.store(key, body, started, generation)),

@@ -8,9 +8,11 @@ pub mod auth;
 pub mod campaigns;
 pub mod charts;
 pub mod comments;
+pub mod conditional;
 pub mod consolidation;
 pub mod consultation_api;
 pub mod consultations;
+pub mod csrf;
 pub mod datasets;
 pub mod errors;
 pub mod i18n;
@@ -273,39 +275,47 @@ impl App {
         data.insert("demo".into(), json!(self.config.demo));
         self.hb
             .render(template, &Value::Object(data))
-            .map_err(|e| errors::AppError::internal(lang, format!("template {template}: {e}")))
+            .map_err(|e| errors::AppError::internal(format!("template {template}: {e}")))
     }
 }
 
 /// Blocking jobs run at once (the SQLite pool has 8 connections, PostgreSQL's 10).
 const BLOCKING_PERMITS: usize = 8;
 
+/// Blocking work that could not start or did not finish (its thread panicked).
+#[derive(Debug, thiserror::Error)]
+#[error("blocking work failed: {0}")]
+pub struct WorkerFailed(String);
+
+impl From<WorkerFailed> for errors::AppError {
+    fn from(e: WorkerFailed) -> Self {
+        errors::AppError::internal(e)
+    }
+}
+
 /// Runs blocking work (database, rendering of large texts) off the async workers,
 /// at most `BLOCKING_PERMITS` at a time.
 pub async fn run_blocking<T: Send + 'static>(
     app: &AppState,
     f: impl FnOnce(&App) -> T + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, WorkerFailed> {
     let _permit = app
         .blocking_permits
         .acquire()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| WorkerFailed(e.to_string()))?;
     let app = app.clone();
     rocket::tokio::task::spawn_blocking(move || f(&app))
         .await
-        .map_err(|e| format!("worker failed: {e}"))
+        .map_err(|e| WorkerFailed(e.to_string()))
 }
 
 /// [`run_blocking`] for pages: errors are pages in the user's language.
 pub async fn blocking<T: Send + 'static>(
     app: &AppState,
-    lang: Lang,
     f: impl FnOnce(&App) -> Result<T, errors::AppError> + Send + 'static,
 ) -> Result<T, errors::AppError> {
-    run_blocking(app, f)
-        .await
-        .map_err(|e| errors::AppError::internal(lang, e))?
+    run_blocking(app, f).await?
 }
 
 /// Percent-encodes a path and query for use as a query parameter value.
@@ -419,28 +429,35 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         ..Default::default()
     }
     .provider_origins();
-    rocket::custom(figment)
+    let mut rocket = rocket::custom(figment)
         .manage(Arc::new(app))
         .attach(SecurityHeaders::new(&origins))
-        .attach(live::ExpireOnWrite)
-        .mount("/", pages::routes())
-        .mount("/", account::routes())
-        .mount("/", admin::routes())
-        .mount("/", moderation::routes())
-        .mount("/", oidc::routes())
-        .mount("/", consultations::routes())
-        .mount("/", opendata::routes())
-        .mount("/", votes::routes())
-        .mount("/", consolidation::routes())
-        .mount("/", comments::routes())
-        .mount("/", reports::routes())
-        .mount("/", datasets::routes())
-        .mount("/api/v1", reports::api_routes())
-        .mount("/", campaigns::routes())
-        .mount("/api/v1", comments::api_routes())
-        .mount("/api/v1", consultation_api::routes())
-        .mount("/api/v1", api::routes())
-        .mount("/api/v1", votes::api_routes())
+        .attach(live::ExpireOnWrite);
+    // Every route is mounted through the CSRF shield: an unsafe one cannot be reached
+    // without this browser's token, whether or not its handler thinks of it.
+    for (base, routes) in [
+        ("/", pages::routes()),
+        ("/", account::routes()),
+        ("/", admin::routes()),
+        ("/", moderation::routes()),
+        ("/", oidc::routes()),
+        ("/", consultations::routes()),
+        ("/", opendata::routes()),
+        ("/", votes::routes()),
+        ("/", consolidation::routes()),
+        ("/", comments::routes()),
+        ("/", reports::routes()),
+        ("/", datasets::routes()),
+        ("/api/v1", reports::api_routes()),
+        ("/", campaigns::routes()),
+        ("/api/v1", comments::api_routes()),
+        ("/api/v1", consultation_api::routes()),
+        ("/api/v1", api::routes()),
+        ("/api/v1", votes::api_routes()),
+    ] {
+        rocket = rocket.mount(base, csrf::shield(routes));
+    }
+    rocket
         .register("/", errors::html_catchers())
         .register("/api", errors::api_catchers())
 }

@@ -1,14 +1,14 @@
 //! Moderation: finding a person and recording, confirming or revoking identity
 //! verifications (moderators only; every act is in the audit log).
 
-use super::auth::{self, CsrfToken, HasRole, Moderator};
+use super::auth::{CsrfToken, HasRole, Moderator};
+use super::csrf::Form;
 use super::errors::AppError;
-use super::i18n::Lang;
 use super::{AppState, Ctx};
 use crate::domain::identity::Method;
 use crate::service::identity::{self, SessionInfo, VerifyError};
 use crate::store;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -36,12 +36,11 @@ async fn people(
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let q = q.unwrap_or("").trim().chars().take(100).collect::<String>();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
+        let mut conn = app.reader.store().conn()?;
         let needle = q.to_lowercase();
-        let rows: Vec<Value> = store::accounts::list(&mut conn)
-            .map_err(AppError::store(lang))?
+        let rows: Vec<Value> = store::accounts::list(&mut conn)?
             .into_iter()
             .filter(|a| {
                 needle.is_empty()
@@ -83,12 +82,10 @@ fn person_page(
 ) -> Result<String, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-    let account = store::accounts::by_id(&mut conn, id)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(|| AppError::not_found(lang, t.get("err_unknown_account").to_string()))?;
-    let list: Vec<Value> = store::verifications::for_account(&mut conn, id)
-        .map_err(AppError::store(lang))?
+    let mut conn = app.reader.store().conn()?;
+    let account = store::accounts::by_id(&mut conn, id)?
+        .ok_or_else(|| AppError::key(Status::NotFound, "err_unknown_account"))?;
+    let list: Vec<Value> = store::verifications::for_account(&mut conn, id)?
         .iter()
         .map(|v| {
             let status = identity::status(v);
@@ -107,8 +104,7 @@ fn person_page(
             })
         })
         .collect();
-    let verified = identity::verified_level(&mut conn, id, &identity::today())
-        .map_err(AppError::store(lang))?;
+    let verified = identity::verified_level(&mut conn, id, &identity::today())?;
     let (error_field, error) = match &draft.error {
         Some((f, m)) => (json!(f), json!(m)),
         None => (Value::Null, Value::Null),
@@ -140,8 +136,7 @@ async fn person(
     csrf: CsrfToken,
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         person_page(app, &ctx, &m.0, &csrf, id, Draft::default()).map(RawHtml)
     })
     .await
@@ -149,7 +144,6 @@ async fn person(
 
 #[derive(FromForm)]
 struct RecordForm<'r> {
-    csrf: &'r str,
     level: &'r str,
     method: &'r str,
     verified_on: &'r str,
@@ -158,7 +152,11 @@ struct RecordForm<'r> {
 
 /// Records a verification; a rule broken re-shows the form with the input kept and the
 /// error next to its field.
-#[post("/moderation/people/<id>/verifications", data = "<form>")]
+#[post(
+    "/moderation/people/<id>/verifications",
+    format = "form",
+    data = "<form>"
+)]
 async fn record(
     app: &State<AppState>,
     ctx: Ctx,
@@ -168,7 +166,6 @@ async fn record(
     form: Form<RecordForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let mut draft = Draft {
         level: form.level.chars().take(4).collect(),
         method: form.method.chars().take(20).collect(),
@@ -176,7 +173,7 @@ async fn record(
         expires_on: form.expires_on.chars().take(20).collect(),
         error: None,
     };
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let Some(method) = Method::parse(&draft.method) else {
             draft.error = Some(("method", t.get("err_verify_method").to_string()));
@@ -205,11 +202,10 @@ async fn record(
                 let html = person_page(app, &ctx, &m.0, &csrf, id, draft)?;
                 Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
             }
-            Err(VerifyError::NotFound) => Err(AppError::not_found(
-                lang,
-                t.get("err_unknown_account").to_string(),
-            )),
-            Err(VerifyError::Store(e)) => Err(AppError::internal(lang, e.to_string())),
+            Err(VerifyError::NotFound) => {
+                Err(AppError::key(Status::NotFound, "err_unknown_account"))
+            }
+            Err(VerifyError::Store(e)) => Err(AppError::internal(e.to_string())),
         }
     })
     .await
@@ -217,64 +213,47 @@ async fn record(
 
 #[derive(FromForm)]
 struct ActForm<'r> {
-    csrf: &'r str,
     account: i64,
     reason: Option<&'r str>,
 }
 
-fn verify_error(lang: Lang, e: VerifyError) -> AppError {
-    let t = lang.tr();
-    match e {
-        VerifyError::Rule(r) => AppError::new(Status::Conflict, lang, t.get(r.key()).to_string()),
-        VerifyError::NotFound => {
-            AppError::not_found(lang, t.get("err_unknown_verification").to_string())
-        }
-        VerifyError::Store(e) => AppError::internal(lang, e.to_string()),
-    }
-}
-
-#[post("/moderation/verifications/<vid>/confirm", data = "<form>")]
+#[post(
+    "/moderation/verifications/<vid>/confirm",
+    format = "form",
+    data = "<form>"
+)]
 async fn confirm(
     app: &State<AppState>,
-    ctx: Ctx,
     m: HasRole<Moderator>,
-    csrf: CsrfToken,
     vid: i64,
     form: Form<ActForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let account = form.account;
-    super::blocking(app, lang, move |app| {
-        identity::confirm_verification(app.reader.store(), &m.0, vid)
-            .map_err(|e| verify_error(lang, e))?;
+    super::blocking(app, move |app| {
+        identity::confirm_verification(app.reader.store(), &m.0, vid)?;
         Ok(Redirect::to(format!("/moderation/people/{account}")))
     })
     .await
 }
 
-#[post("/moderation/verifications/<vid>/revoke", data = "<form>")]
+#[post(
+    "/moderation/verifications/<vid>/revoke",
+    format = "form",
+    data = "<form>"
+)]
 async fn revoke(
     app: &State<AppState>,
-    ctx: Ctx,
     m: HasRole<Moderator>,
-    csrf: CsrfToken,
     vid: i64,
     form: Form<ActForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let reason: String = form.reason.unwrap_or("").trim().chars().take(500).collect();
     if reason.is_empty() {
-        return Err(AppError::bad_request(
-            lang,
-            lang.tr().get("err_revoke_reason").to_string(),
-        ));
+        return Err(AppError::key(Status::BadRequest, "err_revoke_reason"));
     }
     let account = form.account;
-    super::blocking(app, lang, move |app| {
-        identity::revoke_verification(app.reader.store(), &m.0, vid, &reason)
-            .map_err(|e| verify_error(lang, e))?;
+    super::blocking(app, move |app| {
+        identity::revoke_verification(app.reader.store(), &m.0, vid, &reason)?;
         Ok(Redirect::to(format!("/moderation/people/{account}")))
     })
     .await
@@ -291,9 +270,8 @@ fn reidentify_view(
 ) -> Result<String, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-    let bills: Vec<Value> = store::bills::list(&mut conn)
-        .map_err(AppError::store(lang))?
+    let mut conn = app.reader.store().conn()?;
+    let bills: Vec<Value> = store::bills::list(&mut conn)?
         .into_iter()
         .map(|b| json!({"slug": b.bill.slug, "title": b.bill.meta.title, "selected": b.bill.slug == form.0}))
         .collect();
@@ -317,8 +295,7 @@ async fn reidentify_page(
     _m: HasRole<Moderator>,
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         reidentify_view(app, &ctx, &csrf, ("", "", ""), None, None).map(RawHtml)
     })
     .await
@@ -326,14 +303,13 @@ async fn reidentify_page(
 
 #[derive(FromForm)]
 struct ReidentifyForm<'r> {
-    csrf: &'r str,
     bill: &'r str,
     pseudonym: &'r str,
     reason: &'r str,
 }
 
 /// Re-identifies a pseudonym: a logged moderator act that needs a reason.
-#[post("/moderation/reidentify", data = "<form>")]
+#[post("/moderation/reidentify", format = "form", data = "<form>")]
 async fn reidentify(
     app: &State<AppState>,
     ctx: Ctx,
@@ -342,11 +318,10 @@ async fn reidentify(
     form: Form<ReidentifyForm<'_>>,
 ) -> Result<(Status, RawHtml<String>), AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let bill: String = form.bill.chars().take(100).collect();
     let pseudonym: String = form.pseudonym.trim().chars().take(20).collect();
     let reason: String = form.reason.trim().chars().take(500).collect();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let input = (bill.as_str(), pseudonym.as_str(), reason.as_str());
         let outcome = identity::reidentify(
@@ -380,7 +355,7 @@ async fn reidentify(
                 None,
             ),
             Err(identity::ReidentifyError::Store(e)) => {
-                return Err(AppError::internal(lang, e.to_string()))
+                return Err(AppError::internal(e.to_string()))
             }
         };
         let html = reidentify_view(app, &ctx, &csrf, input, error, result)?;

@@ -5,15 +5,12 @@
 use super::account::{safe_next, UserAgent};
 use super::auth;
 use super::errors::AppError;
-use super::i18n::Lang;
-use super::{AppState, Ctx};
+use super::AppState;
 use crate::oidc::{OidcError, PendingFlow};
 use crate::service::identity;
-use crate::store;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
-use serde_json::json;
 
 pub fn routes() -> Vec<Route> {
     routes![start, callback]
@@ -27,25 +24,23 @@ pub const FLOW_COOKIE: &str = "amenda_oidc";
 #[get("/signin/<provider>?<next>&<level>", rank = 2)]
 async fn start(
     app: &State<AppState>,
-    ctx: Ctx,
     jar: &CookieJar<'_>,
     provider: &str,
     next: Option<&str>,
     level: Option<u8>,
     _limit: super::ratelimit::SignInAttempt,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    let name = provider_name(app, lang, provider)?;
+    let name = provider_name(app, provider)?;
     let level = level.unwrap_or(0).min(3);
     let (url, flow) = app
         .oidc
         .start(provider, level, safe_next(next))
         .await
-        .map_err(|e| oidc_error(lang, &name, e))?;
+        .map_err(|e| oidc_error(&name, e))?;
     let state = flow.state.clone();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         identity::begin_flow(app.reader.store(), &flow)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+            .map_err(|e| AppError::internal(e.to_string()))
     })
     .await?;
     jar.add_private(
@@ -68,7 +63,6 @@ async fn start(
 #[get("/signin/<provider>/callback?<code>&<state>&<iss>&<error>&<error_description>")]
 async fn callback(
     app: &State<AppState>,
-    ctx: Ctx,
     jar: &CookieJar<'_>,
     provider: &str,
     code: Option<&str>,
@@ -80,22 +74,24 @@ async fn callback(
 ) -> Result<Redirect, AppError> {
     // No rate limit here: an answer is only accepted for a flow that a (rate-limited)
     // start stored, once.
-    let lang = ctx.lang;
-    let t = lang.tr();
-    let name = provider_name(app, lang, provider)?;
+    let name = provider_name(app, provider)?;
     let cookie_state = jar.get_private(FLOW_COOKIE).map(|c| c.value().to_string());
     jar.remove_private(Cookie::build(FLOW_COOKIE).path("/signin"));
-    let invalid_state =
-        || AppError::bad_request(lang, t.fmt("err_oidc_state", &[("provider", &name)]));
+    let invalid_state = || {
+        let name = name.clone();
+        AppError::new(Status::BadRequest, move |t| {
+            t.fmt("err_oidc_state", &[("provider", &name)])
+        })
+    };
     let state = state.ok_or_else(invalid_state)?.to_string();
     if cookie_state.as_deref() != Some(state.as_str()) {
         refused(app, provider, "state_mismatch").await;
         return Err(invalid_state());
     }
     let taken = state.clone();
-    let flow = super::blocking(app, lang, move |app| {
+    let flow = super::blocking(app, move |app| {
         identity::take_flow(app.reader.store(), &taken)
-            .map_err(|e| AppError::internal(lang, e.to_string()))
+            .map_err(|e| AppError::internal(e.to_string()))
     })
     .await?;
     let Some(flow) = flow.filter(|f| f.provider == provider) else {
@@ -114,13 +110,13 @@ async fn callback(
         Ok(who) => who,
         Err(e) => {
             refused(app, provider, reason(&e)).await;
-            return Err(oidc_error(lang, &name, e));
+            return Err(oidc_error(&name, e));
         }
     };
     let secure = app.config.secure_cookies;
     let provider_id = provider.to_string();
     let PendingFlow { next, .. } = flow;
-    let token = super::blocking(app, lang, move |app| {
+    let token = super::blocking(app, move |app| {
         let store = app.reader.store();
         let (token, info) = identity::sign_in(
             store,
@@ -135,9 +131,9 @@ async fn callback(
                 id_token: Some(&who.id_token),
             },
         )
-        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+        .map_err(|e| AppError::internal(e.to_string()))?;
         identity::grant_first_admin(store, &info, app.config.first_admin.as_deref())
-            .map_err(|e| AppError::internal(lang, e.to_string()))?;
+            .map_err(|e| AppError::internal(e.to_string()))?;
         Ok(token)
     })
     .await?;
@@ -145,12 +141,15 @@ async fn callback(
     Ok(Redirect::to(next))
 }
 
-fn provider_name(app: &AppState, lang: Lang, id: &str) -> Result<String, AppError> {
+fn provider_name(app: &AppState, id: &str) -> Result<String, AppError> {
     app.oidc
         .provider(id)
         .map(|p| p.name.clone())
         .ok_or_else(|| {
-            AppError::not_found(lang, lang.tr().fmt("err_unknown_provider", &[("id", &id)]))
+            let id = id.to_string();
+            AppError::new(Status::NotFound, move |t| {
+                t.fmt("err_unknown_provider", &[("id", &id)])
+            })
         })
 }
 
@@ -174,52 +173,43 @@ async fn refused(app: &AppState, provider: &str, why: &'static str) {
     tracing::warn!(provider, why, "sign-in refused");
     let provider = provider.to_string();
     let _ = super::run_blocking(app, move |app| {
-        let mut conn = app.reader.store().conn()?;
-        store::audit::record(
-            &mut conn,
-            None,
-            "sign_in_refused",
-            None,
-            &json!({"provider": provider, "reason": why}),
-        )
+        identity::record_refused_sign_in(app.reader.store(), &provider, why)
     })
     .await;
 }
 
 /// The page a person sees when a sign-in fails: what happened, in their language.
-fn oidc_error(lang: Lang, provider: &str, e: OidcError) -> AppError {
-    let t = lang.tr();
-    let p: &dyn std::fmt::Display = &provider;
+fn oidc_error(provider: &str, e: OidcError) -> AppError {
+    let p = provider.to_string();
     match e {
-        OidcError::UnknownProvider(id) => {
-            AppError::not_found(lang, t.fmt("err_unknown_provider", &[("id", &id)]))
-        }
+        OidcError::UnknownProvider(id) => AppError::new(Status::NotFound, move |t| {
+            t.fmt("err_unknown_provider", &[("id", &id)])
+        }),
         OidcError::Unavailable(detail) => {
             tracing::warn!(%detail, "identity provider unavailable");
-            AppError::new(
-                Status::BadGateway,
-                lang,
-                t.fmt("err_oidc_unavailable", &[("provider", p)]),
-            )
+            AppError::new(Status::BadGateway, move |t| {
+                t.fmt("err_oidc_unavailable", &[("provider", &p)])
+            })
         }
         OidcError::Refused { error, .. } if error == "access_denied" => {
-            AppError::bad_request(lang, t.fmt("err_oidc_cancelled", &[("provider", p)]))
+            AppError::new(Status::BadRequest, move |t| {
+                t.fmt("err_oidc_cancelled", &[("provider", &p)])
+            })
         }
-        OidcError::Refused { error, .. } => AppError::bad_request(
-            lang,
-            t.fmt("err_oidc_refused", &[("provider", p), ("error", &error)]),
-        ),
-        OidcError::LevelTooLow { got, wanted } => AppError::new(
-            Status::Forbidden,
-            lang,
+        OidcError::Refused { error, .. } => AppError::new(Status::BadRequest, move |t| {
+            t.fmt("err_oidc_refused", &[("provider", &p), ("error", &error)])
+        }),
+        OidcError::LevelTooLow { got, wanted } => AppError::new(Status::Forbidden, move |t| {
             t.fmt(
                 "err_oidc_level",
-                &[("provider", p), ("got", &got), ("wanted", &wanted)],
-            ),
-        ),
+                &[("provider", &p), ("got", &got), ("wanted", &wanted)],
+            )
+        }),
         other => {
             tracing::warn!(detail = %other, "sign-in answer failed a check");
-            AppError::bad_request(lang, t.fmt("err_oidc_invalid", &[("provider", p)]))
+            AppError::new(Status::BadRequest, move |t| {
+                t.fmt("err_oidc_invalid", &[("provider", &p)])
+            })
         }
     }
 }

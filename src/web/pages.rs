@@ -15,7 +15,6 @@ use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -31,71 +30,10 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+use super::conditional::{CachedPage, IfNoneMatch};
+
 type PageResult = Result<RawHtml<String>, AppError>;
 type CachedResult = Result<CachedPage, AppError>;
-
-/// The `If-None-Match` header of a request, if any.
-pub struct IfNoneMatch(Option<String>);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for IfNoneMatch {
-    type Error = std::convert::Infallible;
-    async fn from_request(
-        req: &'r rocket::Request<'_>,
-    ) -> rocket::request::Outcome<Self, Self::Error> {
-        rocket::request::Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_string),
-        ))
-    }
-}
-
-/// A page derived only from a bill's (immutable, append-only) versions: served from the
-/// page cache with an ETag, or as `304 Not Modified`.
-pub enum CachedPage {
-    Page { etag: String, body: Arc<String> },
-    NotModified { etag: String },
-    Private { body: String },
-}
-
-/// Lets a shared page be the body of many responses without copying it.
-struct SharedBody(Arc<String>);
-
-impl AsRef<[u8]> for SharedBody {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
-}
-
-impl<'r> rocket::response::Responder<'r, 'static> for CachedPage {
-    fn respond_to(self, _req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        let mut res = rocket::Response::build();
-        if let CachedPage::Private { body } = self {
-            return res
-                .header(ContentType::HTML)
-                .header(Header::new("Cache-Control", "private, no-store"))
-                .sized_body(body.len(), std::io::Cursor::new(body))
-                .ok();
-        }
-        let etag = match self {
-            CachedPage::Page { etag, body } => {
-                res.header(ContentType::HTML)
-                    .sized_body(body.len(), std::io::Cursor::new(SharedBody(body)))
-                    // Rocket writes 4 KiB at a time by default: 640 writes for the CPI.
-                    .max_chunk_size(256 * 1024);
-                etag
-            }
-            CachedPage::NotModified { etag } => {
-                res.status(Status::NotModified);
-                etag
-            }
-            CachedPage::Private { .. } => unreachable!("handled above"),
-        };
-        res.header(Header::new("ETag", etag))
-            .header(Header::new("Cache-Control", "no-cache"))
-            .header(Header::new("Vary", "Accept-Language, Cookie"))
-            .ok()
-    }
-}
 
 /// Serves a page of a bill whose latest version is `latest_sha`: the ETag covers the
 /// bill's versions, `stamp` (what else the page shows that may change, or empty), the
@@ -138,14 +76,6 @@ fn page_key(path: &str, etag: &str) -> String {
     format!("{path}|{etag}")
 }
 
-impl IfNoneMatch {
-    pub(super) fn matches(&self, etag: &str) -> bool {
-        self.0
-            .as_deref()
-            .is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    }
-}
-
 /// A cache hit served on the async worker, without the blocking pool or the database:
 /// an anonymous request for a page already rendered at the bill's latest version, as
 /// last checked less than `reading::FRESH_FOR` ago. A page in the cache was rendered
@@ -174,33 +104,29 @@ fn cache_hit(
     })
 }
 
-fn parse_number(lang: Lang, v: Option<&str>) -> Result<Option<i32>, AppError> {
+fn parse_number(v: Option<&str>) -> Result<Option<i32>, AppError> {
     match v {
         None | Some("") => Ok(None),
         Some(s) => s
             .parse::<VersionRef>()
             .map(|r| Some(r.number))
-            .map_err(|_| bad_version(lang, s)),
+            .map_err(|_| bad_version(s)),
     }
 }
 
-fn bad_version(lang: Lang, value: &str) -> AppError {
+fn bad_version(value: &str) -> AppError {
     let shown: String = value.chars().take(40).collect();
-    AppError::bad_request(
-        lang,
-        lang.tr().fmt("err_bad_version_ref", &[("value", &shown)]),
-    )
+    AppError::new(Status::BadRequest, move |t| {
+        t.fmt("err_bad_version_ref", &[("value", &shown)])
+    })
 }
 
 #[get("/")]
 async fn home(app: &State<AppState>, ctx: Ctx) -> PageResult {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let bills = app
-            .reader
-            .bills()
-            .map_err(|e| AppError::from_read(lang, e))?;
+        let bills = app.reader.bills()?;
         let list: Vec<Value> = bills
             .iter()
             .map(|b| {
@@ -255,7 +181,7 @@ async fn bill(
     inm: IfNoneMatch,
 ) -> CachedResult {
     let lang = ctx.lang;
-    let number = parse_number(lang, v)?;
+    let number = parse_number(v)?;
     // The page shows counts per article: its stamp is theirs, known without the
     // database while they were read less than a second ago.
     let shown = |versions: &[VersionMeta]| match number {
@@ -268,9 +194,9 @@ async fn bill(
         return Ok(hit);
     }
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let read = |e| AppError::from_read(lang, e);
+        let read = AppError::from;
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
         let latest = versions
             .last()
@@ -285,7 +211,7 @@ async fn bill(
                     number,
                 })
             })?;
-        let activity = app.activity(meta.id).map_err(AppError::store(lang))?;
+        let activity = app.activity(meta.id)?;
         cached_page(app, &inm, &ctx, &latest.sha256, &activity.stamp(), || {
             let v = app.reader.version(&bill, number).map_err(read)?;
             let links = PageLinks { slug: &slug, tr: t };
@@ -330,14 +256,14 @@ async fn article(
     inm: IfNoneMatch,
 ) -> CachedResult {
     let lang = ctx.lang;
-    let number = parse_number(lang, v)?;
+    let number = parse_number(v)?;
     if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |_| Some(String::new())) {
         return Ok(hit);
     }
     let (slug, wid) = (slug.to_string(), wid.to_string());
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let read = |e| AppError::from_read(lang, e);
+        let read = AppError::from;
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
         let latest_meta = versions
             .last()
@@ -346,10 +272,10 @@ async fn article(
         cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
             let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
             let unknown = || {
-                AppError::not_found(
-                    lang,
-                    t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
-                )
+                let (slug, wid) = (slug.clone(), wid.clone());
+                AppError::new(Status::NotFound, move |t| {
+                    t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)])
+                })
             };
             if history.iter().all(|h| h.kind != UnitKind::Article) {
                 return Err(unknown());
@@ -449,21 +375,19 @@ async fn article(
 #[get("/bills/<slug>/units/<wid>")]
 async fn unit_permalink(
     app: &State<AppState>,
-    lang: Lang,
     slug: &str,
     wid: &str,
 ) -> Result<Redirect, AppError> {
     let (slug, wid) = (slug.to_string(), wid.to_string());
-    super::blocking(app, lang, move |app| {
-        let t = lang.tr();
-        let read = |e| AppError::from_read(lang, e);
+    super::blocking(app, move |app| {
+        let read = AppError::from;
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
         let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
         let unknown = || {
-            AppError::not_found(
-                lang,
-                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)]),
-            )
+            let (slug, wid) = (slug.clone(), wid.clone());
+            AppError::new(Status::NotFound, move |t| {
+                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)])
+            })
         };
         let last = history.last().ok_or_else(unknown)?;
         let loaded = app.reader.version(&bill, last.number).map_err(read)?;
@@ -489,12 +413,9 @@ async fn unit_permalink(
 async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
     let lang = ctx.lang;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let (bill, versions) = app
-            .reader
-            .bill(&slug)
-            .map_err(|e| AppError::from_read(lang, e))?;
+        let (bill, versions) = app.reader.bill(&slug)?;
         let n = versions.len();
         let list: Vec<Value> = versions
             .iter()
@@ -529,36 +450,35 @@ async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
 #[get("/bills/<slug>/versions/<file>")]
 async fn version_markdown(
     app: &State<AppState>,
-    lang: Lang,
     slug: &str,
     file: &str,
     inm: IfNoneMatch,
-) -> Result<super::opendata::Download, AppError> {
+) -> Result<super::conditional::Download, AppError> {
     let (number, xml) = match (file.strip_suffix(".md"), file.strip_suffix(".xml")) {
         (Some(n), _) => (n, false),
         (_, Some(n)) => (n, true),
-        _ => return Err(bad_version(lang, file)),
+        _ => return Err(bad_version(file)),
     };
     let number = number
         .parse::<i32>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| bad_version(lang, file))?;
+        .ok_or_else(|| bad_version(file))?;
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
-        let read = |e| AppError::from_read(lang, e);
+    super::blocking(app, move |app| {
+        let read = AppError::from;
         let (bill, _) = app.reader.bill(&slug).map_err(read)?;
         let v = app.reader.version(&bill, number).map_err(read)?;
         let sha = &v.meta.sha256[..32.min(v.meta.sha256.len())];
         if xml {
             let etag = format!("\"{sha}-akn-{}\"", app.build_tag);
-            super::opendata::Download::new(super::opendata::akn_xml(), etag, &inm, || {
+            super::conditional::Download::new(super::conditional::akn_xml(), etag, &inm, || {
                 crate::service::akn::version_xml(&app.reader, &slug, number)
                     .map(|(x, _)| x)
                     .map_err(read)
             })
         } else {
-            super::opendata::Download::new(
+            super::conditional::Download::new(
                 ContentType::new("text", "markdown").with_params(("charset", "utf-8")),
                 format!("\"{sha}\""),
                 &inm,
@@ -585,7 +505,7 @@ async fn diff(
     let parse = |v: Option<&str>| -> Result<Option<VersionRef>, AppError> {
         match v {
             None | Some("") => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| bad_version(lang, s)),
+            Some(s) => s.parse().map(Some).map_err(|_| bad_version(s)),
         }
     };
     let (from, to) = (parse(from)?, parse(to)?);
@@ -595,9 +515,9 @@ async fn diff(
         return Ok(hit);
     }
     let slug = slug.to_string();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let read = |e| AppError::from_read(lang, e);
+        let read = AppError::from;
         let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
         let latest_meta = versions
             .last()

@@ -90,7 +90,6 @@ pub enum Action {
 /// saying how long to wait, with `Retry-After`. Call from blocking code.
 pub fn check(
     app: &super::App,
-    lang: super::i18n::Lang,
     action: Action,
     account: i64,
     addr: &ClientAddr,
@@ -101,8 +100,7 @@ pub fn check(
         Action::Report => ("report", &m.report_limit),
         Action::Vote => ("vote", &m.vote_limit),
     };
-    let limit =
-        crate::config::parse_limit(spec).map_err(|e| super::errors::AppError::internal(lang, e))?;
+    let limit = crate::config::parse_limit(spec).map_err(super::errors::AppError::internal)?;
     match crate::service::moderation::rate_limit(
         app.reader.store(),
         what,
@@ -113,19 +111,17 @@ pub fn check(
         Ok(Ok(())) => Ok(()),
         Ok(Err(wait)) => {
             tracing::warn!(what, "rate limit reached");
-            let t = lang.tr();
-            let mut e = super::errors::AppError::new(
-                Status::TooManyRequests,
-                lang,
+            let max = limit.max;
+            let mut e = super::errors::AppError::new(Status::TooManyRequests, move |t| {
                 t.fmt(
                     &format!("err_rate_{what}"),
-                    &[("n", &limit.max), ("seconds", &wait)],
-                ),
-            );
+                    &[("n", &max), ("seconds", &wait)],
+                )
+            });
             e.retry_after = Some(wait);
             Err(e)
         }
-        Err(e) => Err(super::errors::AppError::internal(lang, e.to_string())),
+        Err(e) => Err(super::errors::AppError::internal(e.to_string())),
     }
 }
 

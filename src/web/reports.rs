@@ -3,16 +3,17 @@
 //! appeals, a person's own moderation decisions, and the public hash-chained log (page,
 //! CSV and JSON).
 
-use super::auth::{self, CsrfToken, HasRole, Moderator, SignedIn};
+use super::auth::{CsrfToken, HasRole, Moderator, SignedIn};
+use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
 use super::ratelimit::{self, ClientAddr};
 use super::{AppState, Ctx};
 use crate::domain::moderation::{Action, Reason, RULE_REPORTS};
-use crate::service::moderation::{self as svc, Kind, ModerationError, Verdict};
+use crate::service::moderation::{self as svc, Kind, Verdict};
 use crate::store::moderation::{LogRow, QueueFilter};
 use crate::text::render;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{ContentType, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
@@ -37,41 +38,6 @@ pub fn routes() -> Vec<Route> {
 
 pub fn api_routes() -> Vec<Route> {
     routes![api_log]
-}
-
-pub(super) fn moderation_error(lang: Lang, e: ModerationError) -> AppError {
-    let t = lang.tr();
-    match e {
-        ModerationError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
-        ModerationError::Invalid { reason, .. } => {
-            AppError::bad_request(lang, t.get(reason).into())
-        }
-        ModerationError::AlreadyReported => {
-            AppError::new(Status::Conflict, lang, t.get("err_already_reported").into())
-        }
-        ModerationError::ModeratorsOnly => {
-            AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
-        }
-        ModerationError::OwnDecision => {
-            AppError::new(Status::Forbidden, lang, t.get("err_own_decision").into())
-        }
-        ModerationError::NotYours => AppError::new(
-            Status::Forbidden,
-            lang,
-            t.get("err_not_your_decision").into(),
-        ),
-        ModerationError::AlreadyAppealed => {
-            AppError::new(Status::Conflict, lang, t.get("err_already_appealed").into())
-        }
-        ModerationError::NotAppealable => {
-            AppError::new(Status::Conflict, lang, t.get("err_not_appealable").into())
-        }
-        ModerationError::AlreadyDecided => {
-            AppError::new(Status::Conflict, lang, t.get("err_appeal_decided").into())
-        }
-        ModerationError::Suspended(until) => super::consultations::suspended(lang, &until),
-        ModerationError::Store(e) => AppError::internal(lang, e.to_string()),
-    }
 }
 
 fn shown_time(at: &str) -> String {
@@ -115,8 +81,6 @@ fn log_row_json(lang: Lang, r: &LogRow) -> Value {
 #[derive(FromForm)]
 struct ReportForm<'r> {
     #[field(default = "")]
-    csrf: &'r str,
-    #[field(default = "")]
     kind: &'r str,
     #[field(default = 0)]
     id: i64,
@@ -126,35 +90,24 @@ struct ReportForm<'r> {
     detail: &'r str,
 }
 
-#[post("/reports", data = "<form>")]
+#[post("/reports", format = "form", data = "<form>")]
 async fn report(
     app: &State<AppState>,
     ctx: Ctx,
     who: SignedIn,
-    csrf: CsrfToken,
     addr: ClientAddr,
     form: Form<ReportForm<'_>>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let t = lang.tr();
-    let bad = || AppError::bad_request(lang, t.get("err_bad_form").into());
+    let bad = || AppError::key(Status::BadRequest, "err_bad_form");
     let kind = Kind::parse(form.kind).ok_or_else(bad)?;
     let Some(reason) = Reason::parse(form.reason) else {
-        return Err(AppError::bad_request(
-            lang,
-            t.get("err_report_reason").into(),
-        ));
+        return Err(AppError::key(Status::BadRequest, "err_report_reason"));
     };
     let (id, detail) = (form.id, form.detail.to_string());
-    super::blocking(app, lang, move |app| {
-        ratelimit::check(
-            app,
-            lang,
-            ratelimit::Action::Report,
-            who.0.account.id,
-            &addr,
-        )?;
+    super::blocking(app, move |app| {
+        ratelimit::check(app, ratelimit::Action::Report, who.0.account.id, &addr)?;
         let store = app.reader.store();
         let done = svc::report(
             store,
@@ -164,12 +117,10 @@ async fn report(
             reason,
             &detail,
             app.config.moderation.report_threshold,
-        )
-        .map_err(|e| moderation_error(lang, e))?;
+        )?;
         let href = {
-            let mut conn = store.conn().map_err(AppError::store(lang))?;
-            svc::content(&mut conn, kind, id)
-                .map_err(|e| moderation_error(lang, e))?
+            let mut conn = store.conn()?;
+            svc::content(&mut conn, kind, id)?
                 .map(|c| c.href)
                 .unwrap_or_else(|| "/".into())
         };
@@ -211,23 +162,21 @@ async fn queue_page(
     let kind = match kind.filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(
-            Kind::parse(k)
-                .ok_or_else(|| AppError::bad_request(lang, t.get("err_bad_filter").into()))?,
+            Kind::parse(k).ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_filter"))?,
         ),
     };
     let page = page.unwrap_or(1);
     if page < 1 {
-        return Err(AppError::bad_request(lang, t.get("err_bad_filter").into()));
+        return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
     }
     let hidden = hidden.unwrap_or(false);
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let filter = QueueFilter {
             kind: kind.map(Kind::as_str),
             consultation,
             hidden_only: hidden,
         };
-        let (entries, total) = svc::queue(app.reader.store(), &m.0, &filter, page)
-            .map_err(|e| moderation_error(lang, e))?;
+        let (entries, total) = svc::queue(app.reader.store(), &m.0, &filter, page)?;
         let items: Vec<Value> = entries
             .iter()
             .map(|e| {
@@ -300,8 +249,6 @@ async fn queue_page(
 
 #[derive(FromForm)]
 struct DecideForm<'r> {
-    #[field(default = "")]
-    csrf: &'r str,
     /// hide | restore
     #[field(default = "")]
     verdict: &'r str,
@@ -311,33 +258,31 @@ struct DecideForm<'r> {
     reason: &'r str,
 }
 
-#[post("/moderation/items/<kind>/<id>/decide", data = "<form>")]
+#[post(
+    "/moderation/items/<kind>/<id>/decide",
+    format = "form",
+    data = "<form>"
+)]
 async fn decide(
     app: &State<AppState>,
-    ctx: Ctx,
     m: HasRole<Moderator>,
-    csrf: CsrfToken,
     kind: &str,
     id: i64,
     form: Form<DecideForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    let t = lang.tr();
-    let bad = || AppError::bad_request(lang, t.get("err_bad_form").into());
+    let bad = || AppError::key(Status::BadRequest, "err_bad_form");
     let kind = Kind::parse(kind).ok_or_else(bad)?;
     let verdict = match form.verdict {
         "hide" => Verdict::Hide(
             Reason::parse(form.rule)
-                .ok_or_else(|| AppError::bad_request(lang, t.get("err_rule_required").into()))?,
+                .ok_or_else(|| AppError::key(Status::BadRequest, "err_rule_required"))?,
         ),
         "restore" => Verdict::Restore,
         _ => return Err(bad()),
     };
     let reason = form.reason.to_string();
-    super::blocking(app, lang, move |app| {
-        let entry = svc::decide(app.reader.store(), &m.0, kind, id, verdict, &reason)
-            .map_err(|e| moderation_error(lang, e))?;
+    super::blocking(app, move |app| {
+        let entry = svc::decide(app.reader.store(), &m.0, kind, id, verdict, &reason)?;
         Ok(Redirect::to(format!(
             "/moderation/queue?done={}",
             entry.seq
@@ -348,32 +293,29 @@ async fn decide(
 
 #[derive(FromForm)]
 struct SuspendForm<'r> {
-    #[field(default = "")]
-    csrf: &'r str,
     #[field(default = 0)]
     days: u32,
     #[field(default = "")]
     reason: &'r str,
 }
 
-#[post("/moderation/items/<kind>/<id>/suspend", data = "<form>")]
+#[post(
+    "/moderation/items/<kind>/<id>/suspend",
+    format = "form",
+    data = "<form>"
+)]
 async fn suspend(
     app: &State<AppState>,
-    ctx: Ctx,
     m: HasRole<Moderator>,
-    csrf: CsrfToken,
     kind: &str,
     id: i64,
     form: Form<SuspendForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    let kind = Kind::parse(kind)
-        .ok_or_else(|| AppError::bad_request(lang, lang.tr().get("err_bad_form").into()))?;
+    let kind =
+        Kind::parse(kind).ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_form"))?;
     let (days, reason) = (form.days, form.reason.to_string());
-    super::blocking(app, lang, move |app| {
-        let entry = svc::suspend_author(app.reader.store(), &m.0, kind, id, days, &reason)
-            .map_err(|e| moderation_error(lang, e))?;
+    super::blocking(app, move |app| {
+        let entry = svc::suspend_author(app.reader.store(), &m.0, kind, id, days, &reason)?;
         Ok(Redirect::to(format!(
             "/moderation/queue?done={}",
             entry.seq
@@ -393,10 +335,9 @@ async fn appeals_page(
     done: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let list = svc::pending_appeals(app.reader.store(), &m.0)
-            .map_err(|e| moderation_error(lang, e))?;
+        let list = svc::pending_appeals(app.reader.store(), &m.0)?;
         let items: Vec<Value> = list
             .iter()
             .map(|a| {
@@ -426,8 +367,6 @@ async fn appeals_page(
 
 #[derive(FromForm)]
 struct AppealDecisionForm<'r> {
-    #[field(default = "")]
-    csrf: &'r str,
     /// uphold | overturn
     #[field(default = "")]
     outcome: &'r str,
@@ -435,31 +374,21 @@ struct AppealDecisionForm<'r> {
     answer: &'r str,
 }
 
-#[post("/moderation/appeals/<seq>", data = "<form>")]
+#[post("/moderation/appeals/<seq>", format = "form", data = "<form>")]
 async fn decide_appeal(
     app: &State<AppState>,
-    ctx: Ctx,
     m: HasRole<Moderator>,
-    csrf: CsrfToken,
     seq: i64,
     form: Form<AppealDecisionForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let uphold = match form.outcome {
         "uphold" => true,
         "overturn" => false,
-        _ => {
-            return Err(AppError::bad_request(
-                lang,
-                lang.tr().get("err_bad_form").into(),
-            ))
-        }
+        _ => return Err(AppError::key(Status::BadRequest, "err_bad_form")),
     };
     let answer = form.answer.to_string();
-    super::blocking(app, lang, move |app| {
-        let entry = svc::decide_appeal(app.reader.store(), &m.0, seq, uphold, &answer)
-            .map_err(|e| moderation_error(lang, e))?;
+    super::blocking(app, move |app| {
+        let entry = svc::decide_appeal(app.reader.store(), &m.0, seq, uphold, &answer)?;
         Ok(Redirect::to(format!(
             "/moderation/appeals?done={}",
             entry.seq
@@ -479,11 +408,11 @@ async fn my_moderation(
     appealed: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let store = app.reader.store();
-        let list = svc::my_decisions(store, &who.0).map_err(|e| moderation_error(lang, e))?;
-        let suspended = svc::my_suspension(store, &who.0).map_err(AppError::store(lang))?;
+        let list = svc::my_decisions(store, &who.0)?;
+        let suspended = svc::my_suspension(store, &who.0)?;
         let items: Vec<Value> = list
             .iter()
             .map(|(row, appeal)| {
@@ -518,26 +447,19 @@ async fn my_moderation(
 #[derive(FromForm)]
 struct AppealForm<'r> {
     #[field(default = "")]
-    csrf: &'r str,
-    #[field(default = "")]
     body: &'r str,
 }
 
-#[post("/account/moderation/<seq>/appeal", data = "<form>")]
+#[post("/account/moderation/<seq>/appeal", format = "form", data = "<form>")]
 async fn appeal(
     app: &State<AppState>,
-    ctx: Ctx,
     who: SignedIn,
-    csrf: CsrfToken,
     seq: i64,
     form: Form<AppealForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
     let body = form.body.to_string();
-    super::blocking(app, lang, move |app| {
-        svc::appeal(app.reader.store(), &who.0, seq, &body)
-            .map_err(|e| moderation_error(lang, e))?;
+    super::blocking(app, move |app| {
+        svc::appeal(app.reader.store(), &who.0, seq, &body)?;
         Ok(Redirect::to(format!("/account/moderation?appealed={seq}")))
     })
     .await
@@ -554,16 +476,13 @@ async fn log_page(
     let lang = ctx.lang;
     let page = page.unwrap_or(1);
     if page < 1 {
-        return Err(AppError::bad_request(
-            lang,
-            lang.tr().get("err_bad_filter").into(),
-        ));
+        return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
     }
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let store = app.reader.store();
-        let (rows, size) = svc::log_page(store, page).map_err(AppError::store(lang))?;
-        let check = svc::verify_log(store).map_err(AppError::store(lang))?;
+        let (rows, size) = svc::log_page(store, page)?;
+        let check = svc::verify_log(store)?;
         let pages = (size + svc::LOG_PAGE - 1) / svc::LOG_PAGE;
         let mut data = Map::new();
         data.insert(
@@ -608,12 +527,10 @@ async fn log_page(
 }
 
 #[get("/moderation/log.csv")]
-async fn log_csv(app: &State<AppState>, ctx: Ctx) -> Result<(ContentType, Vec<u8>), AppError> {
-    let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+async fn log_csv(app: &State<AppState>) -> Result<(ContentType, Vec<u8>), AppError> {
+    super::blocking(app, move |app| {
         let mut out = Vec::new();
-        svc::write_log_csv(app.reader.store(), &mut out)
-            .map_err(|e| AppError::internal(lang, e))?;
+        svc::write_log_csv(app.reader.store(), &mut out).map_err(AppError::internal)?;
         Ok((
             ContentType::new("text", "csv").with_params(("charset", "utf-8")),
             out,
@@ -661,8 +578,7 @@ async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<Value>
             "entries": entries,
         })))
     })
-    .await
-    .map_err(|e| ApiError::new(Status::InternalServerError, "internal", e))?
+    .await?
 }
 
 /// What a hidden contribution shows in place of itself: the notice, the public reason,

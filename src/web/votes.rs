@@ -3,7 +3,8 @@
 //! results with SVG charts, checking a receipt, and the JSON API of the log. The rules
 //! are in `service::voting`.
 
-use super::auth::{self, CsrfHeader, CsrfToken, HasRole, SignedIn, Staff, Viewer};
+use super::auth::{CsrfToken, HasRole, SignedIn, Staff, Viewer};
+use super::csrf::{Form, NoFields};
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
 use super::{charts, AppState, Ctx};
@@ -12,7 +13,7 @@ use crate::ledger::export::hex_hash;
 use crate::ledger::receipt::{verify_receipt, Receipt};
 use crate::service::voting::{self, Choice, VoteError};
 use crate::store;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::fs::NamedFile;
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::content::{RawHtml, RawText};
@@ -52,81 +53,6 @@ pub fn api_routes() -> Vec<Route> {
     ]
 }
 
-/// A refusal as a page in the person's language.
-pub fn vote_error(lang: Lang, e: VoteError, next: Option<&str>) -> AppError {
-    let t = lang.tr();
-    match e {
-        VoteError::NotFound => AppError::not_found(lang, t.get("err_not_found").into()),
-        VoteError::Suspended(until) => super::consultations::suspended(lang, &until),
-        VoteError::NotVoting(phase) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt(
-                "err_not_voting",
-                &[("phase", &t.get(&format!("phase_{phase}")))],
-            ),
-        ),
-        VoteError::Level { needed, have } => {
-            let e = AppError::new(
-                Status::Forbidden,
-                lang,
-                t.fmt("err_level_needed", &[("wanted", &needed), ("got", &have)]),
-            );
-            match next {
-                Some(next) => e.with_link(
-                    format!("/signin?level={needed}&next={}", super::url_encode(next)),
-                    t.fmt("step_up_link", &[("level", &needed)]),
-                ),
-                None => e,
-            }
-        }
-        VoteError::NotYet(d) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt("err_vote_not_yet", &[("day", &d)]),
-        ),
-        VoteError::Ended(d) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt("err_vote_ended", &[("day", &d)]),
-        ),
-        VoteError::Invalid(key) => AppError::bad_request(lang, t.get(key).into()),
-        VoteError::AlreadyVoted => {
-            AppError::new(Status::Conflict, lang, t.get("err_already_voted").into())
-        }
-        VoteError::Closed => AppError::new(Status::Conflict, lang, t.get("err_log_closed").into()),
-        VoteError::ClosingDayPassed(d) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt("err_closing_day_passed", &[("day", &d)]),
-        ),
-        VoteError::NotYours => {
-            AppError::new(Status::Forbidden, lang, t.get("err_not_yours").into())
-        }
-        VoteError::NotClosed => {
-            AppError::new(Status::Conflict, lang, t.get("err_not_closed").into())
-        }
-        VoteError::KeyDestroyed => {
-            AppError::new(Status::Gone, lang, t.get("err_key_destroyed").into())
-        }
-        VoteError::NothingToVote => {
-            AppError::bad_request(lang, t.get("err_nothing_to_vote").into())
-        }
-        VoteError::SettingsLocked(phase) => AppError::new(
-            Status::Conflict,
-            lang,
-            t.fmt(
-                "err_vote_settings_locked",
-                &[("phase", &t.get(&format!("phase_{phase}")))],
-            ),
-        ),
-        VoteError::StaffOnly => {
-            AppError::new(Status::Forbidden, lang, t.get("err_forbidden").into())
-        }
-        e => AppError::internal(lang, e.to_string()),
-    }
-}
-
 /// A refusal as JSON.
 fn api_error(e: VoteError) -> ApiError {
     let (status, code) = match &e {
@@ -156,10 +82,6 @@ fn api_error(e: VoteError) -> ApiError {
         _ => e.to_string(),
     };
     ApiError::new(status, code, message)
-}
-
-fn not_found(lang: Lang) -> AppError {
-    AppError::not_found(lang, lang.tr().get("err_not_found").into())
 }
 
 /// The items of a manifest as the pages show them.
@@ -198,16 +120,11 @@ fn items_json(
 /// Consultation, its bill's slug, and its phase.
 fn consultation(
     app: &super::App,
-    lang: Lang,
     id: i64,
 ) -> Result<(store::consultations::Consultation, String), AppError> {
-    let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-    let c = store::consultations::by_id(&mut conn, id)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(|| not_found(lang))?;
-    let bill = store::bills::by_id(&mut conn, c.bill_id)
-        .map_err(AppError::store(lang))?
-        .ok_or_else(|| not_found(lang))?;
+    let mut conn = app.reader.store().conn()?;
+    let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(AppError::not_found)?;
+    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or_else(AppError::not_found)?;
     Ok((c, bill.slug))
 }
 
@@ -223,24 +140,17 @@ async fn vote_page(
     cast: Option<u64>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let path = format!("/consultations/{id}/vote");
-        let (c, slug) = consultation(app, lang, id)?;
+        let (c, slug) = consultation(app, id)?;
         let needed = c.level_vote as u8;
         if me.0.level().get() < needed {
-            return Err(vote_error(
-                lang,
-                VoteError::Level {
-                    needed,
-                    have: me.0.level().get(),
-                },
-                Some(&path),
-            ));
+            return Err(AppError::level(needed, me.0.level().get()).step_up_from(&path));
         }
         let view = app
             .voting
             .voter(&me.0, id)
-            .map_err(|e| vote_error(lang, e, Some(&path)))?;
+            .map_err(|e| AppError::from(e).step_up_from(&path))?;
         let chosen: HashMap<u16, u8> = view
             .last
             .as_ref()
@@ -281,8 +191,6 @@ async fn vote_page(
 #[derive(FromForm)]
 struct VoteForm {
     #[field(default = String::new())]
-    csrf: String,
-    #[field(default = String::new())]
     disclosure: String,
     /// `answer[ITEM]=OPTION`; an empty value leaves the item unanswered.
     #[field(default = HashMap::new())]
@@ -310,43 +218,29 @@ fn choice_of(form: &VoteForm) -> Result<Choice, VoteError> {
     })
 }
 
-#[post("/consultations/<id>/vote", data = "<form>")]
+#[post("/consultations/<id>/vote", format = "form", data = "<form>")]
 async fn vote(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
-    csrf: CsrfToken,
     id: i64,
     addr: super::ratelimit::ClientAddr,
     form: Form<VoteForm>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, &form.csrf)?;
     let path = format!("/consultations/{id}/vote");
     // A ballot refused for its content sends back to the ballot (as last cast).
     let back = |e: AppError| match e.status {
-        Status::BadRequest => e.with_link(path.clone(), lang.tr().get("back_to_ballot").into()),
+        Status::BadRequest => e.with_link(path.clone(), |t| t.get("back_to_ballot").to_string()),
         _ => e,
     };
-    let choice = choice_of(&form).map_err(|e| back(vote_error(lang, e, None)))?;
+    let choice = choice_of(&form).map_err(|e| back(AppError::from(e)))?;
     let prepared = super::run_blocking(app, move |app| {
-        super::ratelimit::check(
-            app,
-            lang,
-            super::ratelimit::Action::Vote,
-            me.0.account.id,
-            &addr,
-        )
-        .map(|()| app.voting.prepare(&me.0, id, &choice, voting::today()))
+        super::ratelimit::check(app, super::ratelimit::Action::Vote, me.0.account.id, &addr)
+            .map(|()| app.voting.prepare(&me.0, id, &choice, voting::today()))
     })
     .await
-    .map_err(|e| AppError::internal(lang, e))??
-    .map_err(|e| back(vote_error(lang, e, Some(&path))))?;
-    let receipt = app
-        .voting
-        .submit(prepared)
-        .await
-        .map_err(|e| vote_error(lang, e, None))?;
+    .map_err(AppError::internal)??
+    .map_err(|e| back(AppError::from(e).step_up_from(&path)))?;
+    let receipt = app.voting.submit(prepared).await?;
     Ok(Redirect::to(format!(
         "/consultations/{id}/vote?cast={}",
         receipt.index
@@ -380,17 +274,12 @@ impl ReceiptFile {
 #[get("/consultations/<id>/receipts/<index>")]
 async fn receipt(
     app: &State<AppState>,
-    ctx: Ctx,
     me: SignedIn,
     id: i64,
     index: u64,
 ) -> Result<ReceiptFile, AppError> {
-    let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
-        let r = app
-            .voting
-            .receipt(&me.0, id, index)
-            .map_err(|e| vote_error(lang, e, None))?;
+    super::blocking(app, move |app| {
+        let r = app.voting.receipt(&me.0, id, index)?;
         Ok(ReceiptFile::new(id, &r))
     })
     .await
@@ -401,11 +290,11 @@ async fn receipt(
 #[get("/consultations/<id>/ballots")]
 async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
-        let (c, _) = consultation(app, lang, id)?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let log = store::ballots::by_consultation(&mut conn, id).map_err(AppError::store(lang))?;
-        let checkpoints = store::ballots::checkpoints(&mut conn, id).map_err(AppError::store(lang))?;
+    super::blocking(app, move |app| {
+        let (c, _) = consultation(app, id)?;
+        let mut conn = app.reader.store().conn()?;
+        let log = store::ballots::by_consultation(&mut conn, id)?;
+        let checkpoints = store::ballots::checkpoints(&mut conn, id)?;
         drop(conn);
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
@@ -440,20 +329,19 @@ async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<St
 
 /// Writes the export of a closed log once (it never changes afterwards) and returns its
 /// folder.
-fn export_folder(app: &super::App, lang: Lang, id: i64) -> Result<std::path::PathBuf, AppError> {
+fn export_folder(app: &super::App, id: i64) -> Result<std::path::PathBuf, AppError> {
     let dir = app.export_dir.join(format!("consultation-{id}"));
     if dir.join("checkpoint.txt").is_file() {
         return Ok(dir);
     }
-    std::fs::create_dir_all(&app.export_dir)
-        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+    std::fs::create_dir_all(&app.export_dir).map_err(|e| AppError::internal(e.to_string()))?;
     // Written aside, then renamed: a reader never sees half an export.
-    let tmp = tempfile::tempdir_in(&app.export_dir)
-        .map_err(|e| AppError::internal(lang, e.to_string()))?;
+    let tmp =
+        tempfile::tempdir_in(&app.export_dir).map_err(|e| AppError::internal(e.to_string()))?;
     match voting::export(app.reader.store(), app.voting.key(), id, tmp.path()) {
         Ok(_) => {}
-        Err(VoteError::NotClosed) => return Err(not_found(lang)),
-        Err(e) => return Err(vote_error(lang, e, None)),
+        Err(VoteError::NotClosed) => return Err(AppError::not_found()),
+        Err(e) => return Err(AppError::from(e)),
     }
     let tmp = tmp.keep();
     if std::fs::rename(&tmp, &dir).is_err() {
@@ -467,22 +355,19 @@ fn export_folder(app: &super::App, lang: Lang, id: i64) -> Result<std::path::Pat
 #[get("/consultations/<id>/ballots/<file>", rank = 2)]
 async fn log_file(
     app: &State<AppState>,
-    ctx: Ctx,
     id: i64,
     file: &str,
 ) -> Result<(ContentType, NamedFile), AppError> {
-    let lang = ctx.lang;
     let kind = match file {
         "entries.csv" | "ballots.csv" | "result.csv" => ContentType::CSV,
         "checkpoint.txt" | "log.vkey" => ContentType::Text,
-        _ => return Err(not_found(lang)),
+        _ => return Err(AppError::not_found()),
     };
     let name = file.to_string();
-    let path = super::blocking(app, lang, move |app| {
-        Ok(export_folder(app, lang, id)?.join(name))
-    })
-    .await?;
-    let f = NamedFile::open(path).await.map_err(|_| not_found(lang))?;
+    let path = super::blocking(app, move |app| Ok(export_folder(app, id)?.join(name))).await?;
+    let f = NamedFile::open(path)
+        .await
+        .map_err(|_| AppError::not_found())?;
     Ok((kind, f))
 }
 
@@ -490,23 +375,20 @@ async fn log_file(
 #[get("/consultations/<id>/ballots/checkpoints/<size>")]
 async fn log_checkpoint_file(
     app: &State<AppState>,
-    ctx: Ctx,
     id: i64,
     size: &str,
 ) -> Result<RawText<String>, AppError> {
-    let lang = ctx.lang;
     let size: i64 = size
         .strip_suffix(".txt")
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| not_found(lang))?;
-    super::blocking(app, lang, move |app| {
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        store::ballots::checkpoints(&mut conn, id)
-            .map_err(AppError::store(lang))?
+        .ok_or_else(AppError::not_found)?;
+    super::blocking(app, move |app| {
+        let mut conn = app.reader.store().conn()?;
+        store::ballots::checkpoints(&mut conn, id)?
             .into_iter()
             .find(|(s, _, _)| *s == size)
             .map(|(_, note, _)| RawText(note))
-            .ok_or_else(|| not_found(lang))
+            .ok_or_else(AppError::not_found)
     })
     .await
 }
@@ -522,10 +404,10 @@ async fn close_page(
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
-        let (c, _) = consultation(app, lang, id)?;
-        let mut conn = app.reader.store().conn().map_err(AppError::store(lang))?;
-        let log = store::ballots::by_consultation(&mut conn, id).map_err(AppError::store(lang))?;
+    super::blocking(app, move |app| {
+        let (c, _) = consultation(app, id)?;
+        let mut conn = app.reader.store().conn()?;
+        let log = store::ballots::by_consultation(&mut conn, id)?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert("voting".into(), json!(c.phase == "voting"));
@@ -538,21 +420,16 @@ async fn close_page(
     .await
 }
 
-#[post("/consultations/<id>/close", data = "<form>")]
+#[post("/consultations/<id>/close", format = "form", data = "<_csrf>")]
 async fn close(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     id: i64,
-    form: Form<auth::CsrfForm<'_>>,
+    _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         app.voting
-            .close(Some(staff.0.account.id), id, voting::today())
-            .map_err(|e| vote_error(lang, e, None))?;
+            .close(Some(staff.0.account.id), id, voting::today())?;
         Ok(Redirect::to(format!("/consultations/{id}/results")))
     })
     .await
@@ -572,10 +449,9 @@ async fn settings_page(
     // Redirected here after saving (`?saved`): say so.
     let saved = saved.is_some();
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
-        let (c, _) = consultation(app, lang, id)?;
-        let (settings, candidates) =
-            voting::vote_settings(app.reader.store(), id).map_err(|e| vote_error(lang, e, None))?;
+    super::blocking(app, move |app| {
+        let (c, _) = consultation(app, id)?;
+        let (settings, candidates) = voting::vote_settings(app.reader.store(), id)?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert(
@@ -603,8 +479,6 @@ async fn settings_page(
 
 #[derive(FromForm)]
 struct SettingsForm<'r> {
-    #[field(default = "")]
-    csrf: &'r str,
     /// "all": every amendment still standing; "chosen": those ticked.
     #[field(default = "all")]
     which: &'r str,
@@ -619,33 +493,27 @@ struct SettingsForm<'r> {
     revote: &'r str,
 }
 
-#[post("/consultations/<id>/vote/settings", data = "<form>")]
+#[post("/consultations/<id>/vote/settings", format = "form", data = "<form>")]
 async fn save_settings(
     app: &State<AppState>,
-    ctx: Ctx,
     staff: HasRole<Staff>,
-    csrf: CsrfToken,
     id: i64,
     form: Form<SettingsForm<'_>>,
 ) -> Result<Redirect, AppError> {
-    let lang = ctx.lang;
-    auth::check_form(lang, &csrf, form.csrf)?;
-    let t = lang.tr();
     let settings = voting::VoteSettings {
         amendments: match form.which {
             "all" => None,
             "chosen" => Some(form.amendment.clone()),
-            _ => return Err(AppError::bad_request(lang, t.get("err_bad_form").into())),
+            _ => return Err(AppError::key(Status::BadRequest, "err_bad_form")),
         },
         bill_item: !form.bill_item.is_empty(),
         options: voting::OptionSet::parse(form.options)
-            .ok_or_else(|| AppError::bad_request(lang, t.get("err_bad_form").into()))?,
+            .ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_form"))?,
         revote: voting::parse_revote(form.revote)
-            .ok_or_else(|| AppError::bad_request(lang, t.get("err_bad_form").into()))?,
+            .ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_form"))?,
     };
-    super::blocking(app, lang, move |app| {
-        voting::save_vote_settings(app.reader.store(), &staff.0, id, &settings)
-            .map_err(|e| vote_error(lang, e, None))?;
+    super::blocking(app, move |app| {
+        voting::save_vote_settings(app.reader.store(), &staff.0, id, &settings)?;
         Ok(Redirect::to(format!(
             "/consultations/{id}/vote/settings?saved"
         )))
@@ -662,11 +530,10 @@ async fn results_page(
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let (c, slug) = consultation(app, lang, id)?;
-        let results =
-            voting::results(app.reader.store(), id).map_err(|e| vote_error(lang, e, None))?;
+        let (c, slug) = consultation(app, id)?;
+        let results = voting::results(app.reader.store(), id)?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert("published".into(), json!(results.is_some()));
@@ -749,9 +616,9 @@ async fn public_votes_page(
     page: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
-        let (c, slug) = consultation(app, lang, id)?;
+        let (c, slug) = consultation(app, id)?;
         let page = page.unwrap_or(1).max(1);
         let (total, votes) = voting::public_votes(
             app.reader.store(),
@@ -760,14 +627,10 @@ async fn public_votes_page(
             PUBLIC_PAGE,
         )
         .map_err(|e| match e {
-            VoteError::NotClosed => {
-                AppError::new(Status::Conflict, lang, t.get("public_votes_not_yet").into())
-            }
-            e => vote_error(lang, e, None),
+            VoteError::NotClosed => AppError::key(Status::Conflict, "public_votes_not_yet"),
+            e => AppError::from(e),
         })?;
-        let results = voting::results(app.reader.store(), id)
-            .map_err(|e| vote_error(lang, e, None))?
-            .ok_or_else(|| not_found(lang))?;
+        let results = voting::results(app.reader.store(), id)?.ok_or_else(AppError::not_found)?;
         let m = &results.manifest;
         let items: Vec<Value> = items_json(&slug, m, &HashMap::new());
         let rows: Vec<Value> = votes
@@ -832,13 +695,11 @@ async fn check_page(
 #[derive(FromForm)]
 struct CheckForm {
     #[field(default = String::new())]
-    csrf: String,
-    #[field(default = String::new())]
     receipt: String,
 }
 
 /// Checks a pasted receipt: its signature and proof, then against the log as stored.
-#[post("/receipts/check", data = "<form>")]
+#[post("/receipts/check", format = "form", data = "<form>")]
 async fn check(
     app: &State<AppState>,
     ctx: Ctx,
@@ -846,17 +707,12 @@ async fn check(
     form: Form<CheckForm>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    auth::check_form(lang, &csrf, &form.csrf)?;
     if form.receipt.len() > 256 * 1024 {
-        return Err(AppError::new(
-            Status::PayloadTooLarge,
-            lang,
-            lang.tr().get("err_too_long").into(),
-        ));
+        return Err(AppError::key(Status::PayloadTooLarge, "err_too_long"));
     }
     let text = form.receipt.clone();
     let token = csrf.0.clone();
-    super::blocking(app, lang, move |app| {
+    super::blocking(app, move |app| {
         let t = lang.tr();
         let outcome = check_receipt(app, &text);
         let mut data = Map::new();
@@ -1103,7 +959,6 @@ struct ApiAnswer {
 async fn api_cast(
     app: &State<AppState>,
     viewer: Viewer,
-    _csrf: CsrfHeader,
     id: i64,
     addr: super::ratelimit::ClientAddr,
     body: Json<ApiBallot>,
@@ -1127,13 +982,7 @@ async fn api_cast(
         disclosure,
     };
     let prepared = super::run_blocking(app, move |app| {
-        match super::ratelimit::check(
-            app,
-            super::i18n::Lang::En,
-            super::ratelimit::Action::Vote,
-            me.account.id,
-            &addr,
-        ) {
+        match super::ratelimit::check(app, super::ratelimit::Action::Vote, me.account.id, &addr) {
             Ok(()) => Ok(app.voting.prepare(&me, id, &choice, voting::today())),
             Err(e) => Err(e),
         }
