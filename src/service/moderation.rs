@@ -748,13 +748,9 @@ pub fn write_log_csv(store: &Store, out: impl std::io::Write) -> Result<(), Stri
     w.flush().map_err(|e| e.to_string())
 }
 
-/// A rate limit: at most `max` actions per `window_secs`, per account; an address gets
-/// `ADDRESS_FACTOR` times as many (several people may share one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub max: u32,
-    pub window_secs: i64,
-}
+/// A rate limit (a pure type of `domain`, where `config` reads it; named here too, where
+/// it is counted).
+pub use crate::domain::moderation::Limit;
 
 pub const ADDRESS_FACTOR: u32 = 10;
 

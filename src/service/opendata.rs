@@ -181,27 +181,9 @@ pub const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// The licence the data is published under: `[opendata]` in amenda.toml, Licence
-/// Ouverte 2.0 when not set. Written into `datapackage.json` and shown on `/opendata`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Licence {
-    /// A short identifier (an SPDX or Open Definition id such as `etalab-2.0`).
-    pub name: String,
-    /// Its name in words.
-    pub title: String,
-    /// Where its text is published.
-    pub url: String,
-}
-
-impl Default for Licence {
-    fn default() -> Self {
-        Licence {
-            name: "etalab-2.0".into(),
-            title: "Licence Ouverte / Open Licence 2.0".into(),
-            url: "https://www.etalab.gouv.fr/licence-ouverte-open-licence/".into(),
-        }
-    }
-}
+/// The licence the data is published under (a pure type of `domain`, where `config`
+/// reads it; named here too, where it is written).
+pub use crate::domain::licence::Licence;
 
 /// The key name of the signature on `SHA256SUMS`.
 pub const SUMS_KEY_NAME: &str = "amenda-opendata";
