@@ -186,6 +186,8 @@ pub enum ChainError {
     Hash { seq: i64 },
 }
 
+impl std::error::Error for ChainError {}
+
 impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
