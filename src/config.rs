@@ -2,11 +2,163 @@
 //! `AMENDA_CONFIG`), with environment overrides for what should not sit in a file.
 //! Every key is optional: with no file, Amenda serves with no identity provider.
 //! See docs/configuration.md.
+//!
+//! It depends on `domain` only (for the pure types it reads settings into), so that every
+//! layer above may read the configuration.
 
+use crate::domain::licence::Licence;
+use crate::domain::moderation::{Limit, LimitError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration cannot be used: one sentence for the person starting the
+/// server, naming the setting (and the file, for what is read from one); [`Self::key`]
+/// gives the setting, [`Self::path`] the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read (a missing amenda.toml is only an error when named).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not TOML, an unknown key, a missing one or a value of the wrong kind, with where
+    /// the TOML reader stopped (when it says).
+    #[error("{}", syntax_message(path.as_deref(), message, key.as_deref(), *line))]
+    Syntax {
+        /// The file, when read from one.
+        path: Option<PathBuf>,
+        /// The line, from 1.
+        line: Option<usize>,
+        /// The key on that line, with its table (`moderation.report_threshold`).
+        key: Option<String>,
+        /// The TOML reader's message.
+        message: String,
+    },
+    #[error(
+        "AMENDA_REPORT_THRESHOLD \"{0}\" must be a whole number (0 turns automatic hiding off)"
+    )]
+    ReportThreshold(String),
+    /// `post_limit`, `report_limit` or `vote_limit` of `[moderation]` (or its
+    /// `AMENDA_*_LIMIT` override).
+    #[error("{source}")]
+    Limit {
+        key: &'static str,
+        source: LimitError,
+    },
+    #[error(
+        "[opendata] licence \"{0}\" must be a short identifier without spaces, e.g. CC-BY-4.0"
+    )]
+    LicenceName(String),
+    #[error("[opendata] licence_url \"{0}\" must be the http(s) address of the licence's text")]
+    LicenceUrl(String),
+    #[error(
+        "[opendata] needs both licence (its identifier) and licence_url (the address of its text)"
+    )]
+    LicenceIncomplete,
+    #[error("public_url \"{0}\" must start with https:// (or http://) and not end with /")]
+    PublicUrl(String),
+    #[error("first_admin \"{0}\" must be PROVIDER:SUBJECT, e.g. franceconnect:1234")]
+    FirstAdmin(String),
+    #[error("provider id \"{0}\" must be 1–32 lowercase letters, digits or -, and not \"demo\"")]
+    ProviderId(String),
+    #[error("provider id \"{0}\" is given twice")]
+    ProviderTwice(String),
+    #[error("provider \"{provider}\": issuer \"{issuer}\" is not an http(s) URL")]
+    Issuer { provider: String, issuer: String },
+    #[error("provider \"{provider}\": acr \"{acr}\" maps to level {level}; levels are 1, 2 or 3")]
+    AcrLevel {
+        provider: String,
+        acr: String,
+        level: u8,
+    },
+    #[error("provider \"{provider}\": default_acr_values names \"{value}\", which is not in its acr map")]
+    DefaultAcrValue { provider: String, value: String },
+    #[error("provider \"{0}\": absent_acr_level must be 0 to 3")]
+    AbsentAcrLevel(String),
+}
+
+impl ConfigError {
+    /// The setting at fault, as a dotted key of the file (`moderation.post_limit`,
+    /// `provider.issuer`); `None` when the file could not be read or the TOML reader
+    /// did not say where it stopped.
+    pub fn key(&self) -> Option<&str> {
+        Some(match self {
+            ConfigError::Read { .. } => return None,
+            ConfigError::Syntax { key, .. } => return key.as_deref(),
+            ConfigError::ReportThreshold(_) => "moderation.report_threshold",
+            ConfigError::Limit { key, .. } => *key,
+            ConfigError::LicenceName(_) => "opendata.licence",
+            ConfigError::LicenceUrl(_) | ConfigError::LicenceIncomplete => "opendata.licence_url",
+            ConfigError::PublicUrl(_) => "public_url",
+            ConfigError::FirstAdmin(_) => "first_admin",
+            ConfigError::ProviderId(_) | ConfigError::ProviderTwice(_) => "provider.id",
+            ConfigError::Issuer { .. } => "provider.issuer",
+            ConfigError::AcrLevel { .. } => "provider.acr",
+            ConfigError::DefaultAcrValue { .. } => "provider.default_acr_values",
+            ConfigError::AbsentAcrLevel(_) => "provider.absent_acr_level",
+        })
+    }
+
+    /// The file, for an error in reading or parsing one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigError::Read { path, .. } => Some(path),
+            ConfigError::Syntax { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// `FILE: MESSAGE`, and the key and line when the message does not name the key (the
+/// TOML reader names an unknown or missing key, not the key of a value of the wrong
+/// kind).
+fn syntax_message(
+    path: Option<&Path>,
+    message: &str,
+    key: Option<&str>,
+    line: Option<usize>,
+) -> String {
+    let mut out = match path {
+        Some(p) => format!("{}: {message}", p.display()),
+        None => message.to_string(),
+    };
+    if let (Some(key), Some(line)) = (key, line) {
+        let last = key.rsplit('.').next().unwrap_or(key);
+        if !message.contains(&format!("`{last}`")) {
+            out.push_str(&format!(" (in `{key}`, line {line})"));
+        }
+    }
+    out
+}
+
+/// The line (from 1) holding byte `at` of `text`, and the key written on it with its
+/// table: `[moderation]` then `post_limit = 3` is `moderation.post_limit`.
+fn locate(text: &str, at: usize) -> (usize, Option<String>) {
+    let before = text.get(..at).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let unquote = |k: &str| k.trim().trim_matches('"').to_string();
+    let name = line
+        .split_once('=')
+        .map(|(k, _)| unquote(k))
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.starts_with('#'));
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(|l| l.trim_start_matches('[').split(']').next())
+        .map(unquote);
+    let key = match (table, name) {
+        (Some(t), Some(n)) => Some(format!("{t}.{n}")),
+        (None, n) => n,
+        (Some(_), None) => None,
+    };
+    (before.matches('\n').count() + 1, key)
+}
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -53,24 +205,18 @@ pub struct OpendataConfig {
 impl OpendataConfig {
     /// The licence to publish under, checked: an identifier and an http(s) address go
     /// together.
-    pub fn licence(&self) -> Result<crate::service::opendata::Licence, String> {
+    pub fn licence(&self) -> Result<Licence, ConfigError> {
         match (&self.licence, &self.licence_url) {
-            (None, None) if self.licence_title.is_none() => {
-                Ok(crate::service::opendata::Licence::default())
-            }
+            (None, None) if self.licence_title.is_none() => Ok(Licence::default()),
             (Some(name), Some(url)) => {
                 let name = name.trim();
                 if name.is_empty() || name.chars().any(char::is_whitespace) {
-                    return Err(format!(
-                        "[opendata] licence \"{name}\" must be a short identifier without spaces, e.g. CC-BY-4.0"
-                    ));
+                    return Err(ConfigError::LicenceName(name.to_string()));
                 }
                 if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(format!(
-                        "[opendata] licence_url \"{url}\" must be the http(s) address of the licence's text"
-                    ));
+                    return Err(ConfigError::LicenceUrl(url.clone()));
                 }
-                Ok(crate::service::opendata::Licence {
+                Ok(Licence {
                     name: name.to_string(),
                     title: self
                         .licence_title
@@ -82,7 +228,7 @@ impl OpendataConfig {
                     url: url.clone(),
                 })
             }
-            _ => Err("[opendata] needs both licence (its identifier) and licence_url (the address of its text)".into()),
+            _ => Err(ConfigError::LicenceIncomplete),
         }
     }
 }
@@ -117,25 +263,24 @@ impl Default for ModerationConfig {
     }
 }
 
-/// A rate limit read from `COUNT/SECONDS`.
-pub fn parse_limit(s: &str) -> Result<crate::service::moderation::Limit, String> {
-    let bad = || format!("rate limit \"{s}\" must be COUNT/SECONDS, e.g. 30/600");
-    let (n, w) = s.split_once('/').ok_or_else(bad)?;
-    let max: u32 = n.trim().parse().map_err(|_| bad())?;
-    let window_secs: i64 = w.trim().parse().map_err(|_| bad())?;
-    if max == 0 || window_secs <= 0 {
-        return Err(bad());
-    }
-    Ok(crate::service::moderation::Limit { max, window_secs })
+/// A rate limit read from `COUNT/SECONDS`: [`Limit::parse`], its error as text.
+///
+/// Transitional, for `web/ratelimit.rs` until the web side has its own error type;
+/// new code calls [`Limit::parse`] (or [`ModerationConfig::limits`]).
+pub fn parse_limit(s: &str) -> Result<Limit, String> {
+    Limit::parse(s).map_err(|e| e.to_string())
 }
 
 impl ModerationConfig {
     /// The three limits (post, report, vote), checked by [`Config::check`].
-    pub fn limits(&self) -> Result<[crate::service::moderation::Limit; 3], String> {
+    pub fn limits(&self) -> Result<[Limit; 3], ConfigError> {
+        let read = |key: &'static str, spec: &str| {
+            Limit::parse(spec).map_err(|source| ConfigError::Limit { key, source })
+        };
         Ok([
-            parse_limit(&self.post_limit)?,
-            parse_limit(&self.report_limit)?,
-            parse_limit(&self.vote_limit)?,
+            read("moderation.post_limit", &self.post_limit)?,
+            read("moderation.report_limit", &self.report_limit)?,
+            read("moderation.vote_limit", &self.vote_limit)?,
         ])
     }
 }
@@ -225,19 +370,43 @@ impl ProviderConfig {
 impl Config {
     /// Reads the configuration: `path` if it exists (an explicitly named file must
     /// exist), then the environment overrides, then checks it.
-    pub fn load(path: &Path, required: bool) -> Result<Config, String> {
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
         let mut config = match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+            Ok(text) => Self::from_toml(&text, Some(path))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Config::default(),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         };
         config.apply_env(|k| std::env::var(k).ok());
         config.check()?;
         Ok(config)
     }
 
-    pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.message().to_string())
+    /// Reads the text of a file (not checked: see [`Config::check`]).
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        Self::from_toml(text, None)
+    }
+
+    fn from_toml(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let (line, key) = match e.span() {
+                Some(span) => {
+                    let (line, key) = locate(text, span.start);
+                    (Some(line), key)
+                }
+                None => (None, None),
+            };
+            ConfigError::Syntax {
+                path: path.map(Path::to_path_buf),
+                line,
+                key,
+                message: e.message().to_string(),
+            }
+        })
     }
 
     /// `AMENDA_PUBLIC_URL`, `AMENDA_FIRST_ADMIN` and `AMENDA_PROVIDER_<ID>_CLIENT_SECRET`
@@ -277,26 +446,20 @@ impl Config {
     }
 
     /// Rejects what would fail later in a confusing way.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(v) = &self.moderation.threshold_error {
-            return Err(format!(
-                "AMENDA_REPORT_THRESHOLD \"{v}\" must be a whole number (0 turns automatic hiding off)"
-            ));
+            return Err(ConfigError::ReportThreshold(v.clone()));
         }
         self.moderation.limits()?;
         self.opendata.licence()?;
         if let Some(u) = &self.public_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
-                return Err(format!(
-                    "public_url \"{u}\" must start with https:// (or http://) and not end with /"
-                ));
+                return Err(ConfigError::PublicUrl(u.clone()));
             }
         }
         if let Some(a) = &self.first_admin {
             if !a.contains(':') {
-                return Err(format!(
-                    "first_admin \"{a}\" must be PROVIDER:SUBJECT, e.g. franceconnect:1234"
-                ));
+                return Err(ConfigError::FirstAdmin(a.clone()));
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -308,41 +471,36 @@ impl Config {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !ok_id {
-                return Err(format!(
-                    "provider id \"{}\" must be 1–32 lowercase letters, digits or -, and not \"demo\"",
-                    p.id
-                ));
+                return Err(ConfigError::ProviderId(p.id.clone()));
             }
             if !seen.insert(p.id.as_str()) {
-                return Err(format!("provider id \"{}\" is given twice", p.id));
+                return Err(ConfigError::ProviderTwice(p.id.clone()));
             }
             if !(p.issuer.starts_with("https://") || p.issuer.starts_with("http://")) {
-                return Err(format!(
-                    "provider \"{}\": issuer \"{}\" is not an http(s) URL",
-                    p.id, p.issuer
-                ));
+                return Err(ConfigError::Issuer {
+                    provider: p.id.clone(),
+                    issuer: p.issuer.clone(),
+                });
             }
             if let Some((k, l)) = p.acr.iter().find(|(_, l)| !(1..=3).contains(*l)) {
-                return Err(format!(
-                    "provider \"{}\": acr \"{k}\" maps to level {l}; levels are 1, 2 or 3",
-                    p.id
-                ));
+                return Err(ConfigError::AcrLevel {
+                    provider: p.id.clone(),
+                    acr: k.clone(),
+                    level: *l,
+                });
             }
             if let Some(v) = p
                 .default_acr_values
                 .iter()
                 .find(|v| !p.acr.contains_key(*v))
             {
-                return Err(format!(
-                    "provider \"{}\": default_acr_values names \"{v}\", which is not in its acr map",
-                    p.id
-                ));
+                return Err(ConfigError::DefaultAcrValue {
+                    provider: p.id.clone(),
+                    value: v.clone(),
+                });
             }
             if p.absent_acr_level > 3 {
-                return Err(format!(
-                    "provider \"{}\": absent_acr_level must be 0 to 3",
-                    p.id
-                ));
+                return Err(ConfigError::AbsentAcrLevel(p.id.clone()));
             }
         }
         Ok(())
@@ -423,6 +581,7 @@ absent_acr_level = 0
             let text = format!("{SAMPLE}\n{extra}");
             Config::parse(&text).and_then(|c| c.check().map(|_| c))
         };
+        let bad = |extra: &str| bad(extra).map_err(|e| e.to_string());
         let e = bad("[[provider]]\nid = \"city\"\nname = \"x\"\nissuer = \"https://x\"\nclient_id = \"y\"\n")
             .unwrap_err();
         assert!(e.contains("given twice"), "{e}");
@@ -432,17 +591,22 @@ absent_acr_level = 0
         let e = bad("[[provider]]\nid = \"z\"\nname = \"x\"\nissuer = \"https://x\"\nclient_id = \"y\"\nacr = { a = 4 }\n")
             .unwrap_err();
         assert!(e.contains("levels are 1, 2 or 3"), "{e}");
-        let e = Config::parse("colour = 1").unwrap_err();
+        let e = Config::parse("colour = 1").unwrap_err().to_string();
         assert!(e.contains("unknown field"), "{e}");
         let e = Config::parse("public_url = \"ftp://x\"")
             .unwrap()
             .check()
             .unwrap_err();
-        assert!(e.contains("https://"), "{e}");
+        assert_eq!(e.key(), Some("public_url"));
+        assert_eq!(
+            e.to_string(),
+            "public_url \"ftp://x\" must start with https:// (or http://) and not end with /"
+        );
         let e = Config::parse("first_admin = \"bob\"")
             .unwrap()
             .check()
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("PROVIDER:SUBJECT"), "{e}");
     }
 
@@ -451,8 +615,14 @@ absent_acr_level = 0
         let dir = tempfile::tempdir().unwrap();
         let c = Config::load(&dir.path().join("amenda.toml"), false).unwrap();
         assert!(c.providers.is_empty());
-        let e = Config::load(&dir.path().join("named.toml"), true).unwrap_err();
-        assert!(e.contains("cannot read"), "{e}");
+        let named = dir.path().join("named.toml");
+        let e = Config::load(&named, true).unwrap_err();
+        assert_eq!(e.path(), Some(named.as_path()));
+        let e = e.to_string();
+        assert!(
+            e.starts_with(&format!("cannot read {}: ", named.display())),
+            "{e}"
+        );
     }
 
     #[test]
@@ -481,7 +651,87 @@ absent_acr_level = 0
             ),
         ] {
             let e = Config::parse(text).unwrap().check().unwrap_err();
-            assert!(e.contains(says), "{text}: {e}");
+            assert!(e.key().is_some_and(|k| k.starts_with("opendata.")), "{e}");
+            assert!(e.to_string().contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_file_is_named_with_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("amenda.toml");
+        // A value of the wrong kind: the TOML reader's message does not name the key.
+        std::fs::write(
+            &path,
+            "public_url = \"https://x.example\"\n\n[moderation]\nreport_threshold = \"three\"\n",
+        )
+        .unwrap();
+        let e = Config::load(&path, false).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Syntax { line: Some(4), .. }),
+            "{e:?}"
+        );
+        assert_eq!(e.key(), Some("moderation.report_threshold"));
+        assert_eq!(e.path(), Some(path.as_path()));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: invalid type: string \"three\", expected u32 (in `moderation.report_threshold`, line 4)",
+                path.display()
+            )
+        );
+        // An unknown key: named by the reader already, the message is as it says.
+        std::fs::write(&path, "[[provider]]\nid = \"a\"\ncolour = 1\n").unwrap();
+        let e = Config::load(&path, false).unwrap_err();
+        assert_eq!(e.key(), Some("provider.colour"));
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("{}: unknown field `colour`", path.display())),
+            "{text}"
+        );
+        assert!(!text.contains("(in `"), "{text}");
+    }
+
+    #[test]
+    fn rate_limits_and_the_threshold_name_their_setting() {
+        let mut c = Config::default();
+        c.apply_env(|k| match k {
+            "AMENDA_REPORT_LIMIT" => Some("often".into()),
+            _ => None,
+        });
+        let e = c.check().unwrap_err();
+        assert_eq!(e.key(), Some("moderation.report_limit"));
+        assert_eq!(
+            e.to_string(),
+            "rate limit \"often\" must be COUNT/SECONDS, e.g. 30/600"
+        );
+        assert_eq!(parse_limit("often").unwrap_err(), e.to_string());
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "AMENDA_REPORT_THRESHOLD").then(|| "x".into()));
+        let e = c.check().unwrap_err();
+        assert_eq!(e.key(), Some("moderation.report_threshold"));
+        assert_eq!(
+            e.to_string(),
+            "AMENDA_REPORT_THRESHOLD \"x\" must be a whole number (0 turns automatic hiding off)"
+        );
+    }
+
+    /// `config` sits just above `domain` (docs/ARCHITECTURE.md): it names no other layer
+    /// of the crate, so every layer may read it.
+    #[test]
+    fn config_depends_on_domain_only() {
+        let source = include_str!("config.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap()];
+        for (i, line) in code.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                rest = &rest[at + "crate::".len()..];
+                assert!(
+                    rest.starts_with("domain::"),
+                    "src/config.rs:{}: only crate::domain may be used: {line}",
+                    i + 1
+                );
+            }
         }
     }
 }

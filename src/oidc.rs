@@ -49,6 +49,21 @@ pub enum OidcError {
     UserInfo(String),
 }
 
+/// Why the relying party cannot be set up at start.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcConfigError {
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// Transitional, for `web::App::new` (which returns its error as text) until the web
+/// side has its own error type: `?` there keeps the message.
+impl From<OidcConfigError> for String {
+    fn from(e: OidcConfigError) -> String {
+        e.to_string()
+    }
+}
+
 /// A sign-in that was sent to a provider and not yet answered. The web layer keeps it
 /// server-side (single use) and binds it to the browser with a cookie holding `state`.
 #[derive(Debug, Clone)]
@@ -87,14 +102,17 @@ pub struct Oidc {
 }
 
 impl Oidc {
-    pub fn new(providers: Vec<ProviderConfig>, public_url: String) -> Result<Oidc, String> {
+    pub fn new(
+        providers: Vec<ProviderConfig>,
+        public_url: String,
+    ) -> Result<Oidc, OidcConfigError> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .user_agent("Amenda")
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(OidcConfigError::HttpClient)?;
         Ok(Oidc {
             providers: providers
                 .into_iter()

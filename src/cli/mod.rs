@@ -1,5 +1,9 @@
 //! The `amenda` command line (DESIGN §10): global options, then a command.
 
+mod error;
+
+pub use error::{CliError, DiffError};
+
 use crate::config::Config;
 use crate::domain::identity::Role;
 use crate::service::identity;
@@ -120,23 +124,20 @@ pub enum AdminAction {
     Revoke { account: String, role: String },
 }
 
-fn parse_role(role: &str) -> Result<Role, String> {
-    Role::parse(role).ok_or_else(|| {
-        format!("\"{role}\" is not a role: use moderator, staff or admin (everyone is a citizen)")
-    })
+fn parse_role(role: &str) -> Result<Role, CliError> {
+    Role::parse(role).ok_or_else(|| CliError::NotARole(role.to_string()))
 }
 
-fn admin(store: &Store, action: &AdminAction) -> Result<(), String> {
-    let mut conn = store.conn().map_err(|e| e.to_string())?;
+fn admin(store: &Store, action: &AdminAction) -> Result<(), CliError> {
+    let mut conn = store.conn()?;
     match action {
         AdminAction::List => {
-            let accounts = crate::store::accounts::list(&mut conn).map_err(|e| e.to_string())?;
+            let accounts = crate::store::accounts::list(&mut conn)?;
             if accounts.is_empty() {
                 println!("no accounts yet: people appear here after their first sign-in");
             }
             for a in accounts {
-                let roles =
-                    crate::store::accounts::roles(&mut conn, a.id).map_err(|e| e.to_string())?;
+                let roles = crate::store::accounts::roles(&mut conn, a.id)?;
                 let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
                 println!(
                     "{}\t{}:{}\t{}\t{}",
@@ -159,13 +160,12 @@ fn admin(store: &Store, action: &AdminAction) -> Result<(), String> {
             let role = parse_role(role)?;
             let a = match identity::find_account(&mut conn, account) {
                 Err(identity::RoleError::UnknownAccount(_)) if create => {
-                    identity::create_account_ahead(&mut conn, account).map_err(|e| e.to_string())?
+                    identity::create_account_ahead(&mut conn, account)?
                 }
-                other => other.map_err(|e| e.to_string())?,
+                other => other?,
             };
             drop(conn);
-            let changed =
-                identity::set_role(store, None, a.id, role, grant).map_err(|e| e.to_string())?;
+            let changed = identity::set_role(store, None, a.id, role, grant)?;
             let what = if grant { "granted to" } else { "revoked from" };
             if changed {
                 println!(
@@ -213,20 +213,25 @@ impl Progress for Bar {
     }
 }
 
-fn open_store(cli: &Cli) -> Result<Store, String> {
-    let store = Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
-    store.migrate().map_err(|e| e.to_string())?;
+fn open_store(cli: &Cli) -> Result<Store, CliError> {
+    let store = Store::open(&cli.data, cli.database_url.as_deref())?;
+    store.migrate()?;
     Ok(store)
 }
 
 /// `amenda diff OLD NEW` (and `amenda-diff`, the same without the server's start-up):
 /// reads and checks both files (UTF-8, size), writes their comparison to stdout. Meant
 /// for a command that exits next: what it read is left for the exit to free.
-pub fn diff_files(old: &Path, new: &Path, stat: bool) -> Result<(), String> {
-    let read = |p: &Path| {
-        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        crate::domain::bill::check_markdown(&p.display().to_string(), bytes)
-            .map_err(|e| e.to_string())
+pub fn diff_files(old: &Path, new: &Path, stat: bool) -> Result<(), DiffError> {
+    let read = |p: &Path| -> Result<String, DiffError> {
+        let bytes = std::fs::read(p).map_err(|source| DiffError::Read {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        Ok(crate::domain::bill::check_markdown(
+            &p.display().to_string(),
+            bytes,
+        )?)
     };
     // Each file read, checked and parsed on its own core.
     let (old_md, new_md, cmp) = crate::text::diff_sources(|| read(old), || read(new))?;
@@ -238,7 +243,7 @@ pub fn diff_files(old: &Path, new: &Path, stat: bool) -> Result<(), String> {
     std::mem::forget((old_md, new_md, cmp));
     match written {
         // A reader that stopped early (`| head`) is not an error.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(DiffError::Output(e)),
         _ => Ok(()),
     }
 }
@@ -309,7 +314,7 @@ fn print_summary(s: &ImportSummary) {
 }
 
 /// Runs a command; the error is one sentence for stderr.
-pub fn run(cli: Cli) -> Result<(), String> {
+pub fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Admin { action } => {
             let store = open_store(&cli)?;
@@ -329,7 +334,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 ConsultationAction::Close { id } => {
                     let c = voting
                         .close(None, *id, crate::service::voting::today())
-                        .map_err(|e| format!("consultation {id}: {e}"))?;
+                        .map_err(|e| CliError::Consultation {
+                            id: *id,
+                            source: Box::new(e),
+                        })?;
                     println!(
                         "Consultation {id} closed: {} entries, {} ballots, {} counted; consultation key kept until {}.",
                         c.entries, c.ballots, c.counted, c.destroy_key_after
@@ -338,8 +346,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 }
                 ConsultationAction::DestroyKeys => {}
             }
-            let destroyed =
-                crate::service::voting::destroy_due_keys(&store).map_err(|e| e.to_string())?;
+            let destroyed = crate::service::voting::destroy_due_keys(&store)?;
             for id in &destroyed {
                 println!(
                     "Consultation {id}: consultation key destroyed (publication window ended)."
@@ -372,8 +379,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 return Ok(());
             };
             let dir = out_dir.join(format!("consultations/{id}/ballot-log"));
-            let n = crate::service::voting::export(&store, &key, *id, &dir)
-                .map_err(|e| format!("consultation {id}: {e}"))?;
+            let n = crate::service::voting::export(&store, &key, *id, &dir).map_err(|e| {
+                CliError::Consultation {
+                    id: *id,
+                    source: Box::new(e),
+                }
+            })?;
             println!(
                 "Consultation {id}: {n} entries written to {}",
                 dir.display()
@@ -381,9 +392,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Migrate => {
-            let store =
-                Store::open(&cli.data, cli.database_url.as_deref()).map_err(|e| e.to_string())?;
-            let applied = store.migrate().map_err(|e| e.to_string())?;
+            let store = Store::open(&cli.data, cli.database_url.as_deref())?;
+            let applied = store.migrate()?;
             println!(
                 "{}: {} migration(s) applied",
                 store.describe(),
@@ -391,11 +401,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Diff { old, new, stat } => diff_files(old, new, *stat),
+        Command::Diff { old, new, stat } => Ok(diff_files(old, new, *stat)?),
         Command::Import { path } => {
             let store = open_store(&cli)?;
-            let s = import_folder(&store, path, &Bar(ProgressBar::new(0)))
-                .map_err(|e| e.to_string())?;
+            let s = import_folder(&store, path, &Bar(ProgressBar::new(0)))?;
             print_summary(&s);
             Ok(())
         }
@@ -415,8 +424,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 branch.as_deref(),
                 title.as_deref(),
                 &Bar(ProgressBar::new(0)),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             print_summary(&s);
             Ok(())
         }
@@ -455,8 +463,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let store = open_store(&cli)?;
             let s = import_embedded_laws(&store)?;
             println!("Demo bills: {s}");
-            if let Some(id) = crate::service::consultation::ensure_demo(&store, &identity::today())
-                .map_err(|e| e.to_string())?
+            if let Some(id) = crate::service::consultation::ensure_demo(&store, &identity::today())?
             {
                 println!("Demo consultation: /consultations/{id}");
             }
@@ -486,53 +493,57 @@ pub fn run(cli: Cli) -> Result<(), String> {
 #[folder = "laws/"]
 struct Laws;
 
-fn import_embedded_laws(store: &Store) -> Result<ImportSummary, String> {
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+fn import_embedded_laws(store: &Store) -> Result<ImportSummary, CliError> {
+    let dir = tempfile::tempdir().map_err(CliError::TempDir)?;
     for name in Laws::iter() {
         let path = dir.path().join(name.as_ref());
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(parent).map_err(|source| CliError::Create {
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        let file = Laws::get(&name).ok_or("embedded file vanished")?;
-        std::fs::write(&path, &file.data).map_err(|e| e.to_string())?;
+        let file = Laws::get(&name).ok_or(CliError::EmbeddedFileVanished)?;
+        std::fs::write(&path, &file.data).map_err(|source| CliError::Write {
+            path: path.clone(),
+            source,
+        })?;
     }
-    import_folder(store, dir.path(), &crate::service::Silent).map_err(|e| e.to_string())
+    Ok(import_folder(store, dir.path(), &crate::service::Silent)?)
 }
 
 /// The instance's ballot-log key (an Ed25519 seed), made on first start.
-fn log_key(data: &Path) -> Result<crate::service::voting::LogKey, String> {
+fn log_key(data: &Path) -> Result<crate::service::voting::LogKey, CliError> {
     let seed = instance_key(data, "log.key", 32)?;
     Ok(crate::service::voting::LogKey::from_seed(
-        seed.try_into().map_err(|_| "log.key: 32 bytes expected")?,
+        seed.try_into().map_err(|_| CliError::LogKeyLength)?,
     ))
 }
 
 /// The instance secret (cookie signing and encryption), made on first start.
-fn secret_key(data: &Path) -> Result<Vec<u8>, String> {
+fn secret_key(data: &Path) -> Result<Vec<u8>, CliError> {
     instance_key(data, "secret.key", 64)
 }
 
 /// A key kept in the data folder (hexadecimal, owner-only), made on first start. Every
 /// app server of one instance must have the same files.
-fn instance_key(data: &Path, name: &str, len: usize) -> Result<Vec<u8>, String> {
+fn instance_key(data: &Path, name: &str, len: usize) -> Result<Vec<u8>, CliError> {
     let path = data.join(name);
     if let Ok(hex_key) = std::fs::read_to_string(&path) {
-        return hex::decode(hex_key.trim())
-            .ok()
-            .filter(|k| k.len() == len)
-            .ok_or_else(|| {
-                format!(
-                    "{} is damaged: it must hold {len} bytes in hexadecimal",
-                    path.display()
-                )
-            });
+        return match hex::decode(hex_key.trim()) {
+            Ok(k) if k.len() == len => Ok(k),
+            _ => Err(CliError::DamagedKey { path, len }),
+        };
     }
     let mut key = vec![0u8; len];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
-        .map_err(|_| "the system random generator failed".to_string())?;
-    std::fs::create_dir_all(data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+        .map_err(|_| CliError::Random)?;
+    std::fs::create_dir_all(data).map_err(|source| CliError::Create {
+        path: data.to_path_buf(),
+        source,
+    })?;
     write_private(&path, hex::encode(&key).as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        .map_err(|source| CliError::Write { path, source })?;
     Ok(key)
 }
 
@@ -554,9 +565,9 @@ fn serve(
     address: IpAddr,
     port: u16,
     config: WebConfig,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     if config.demo && !address.is_loopback() {
-        return Err("demo mode only runs on a loopback address (127.0.0.1 or ::1)".into());
+        return Err(CliError::DemoNotLoopback);
     }
     let key = secret_key(data)?;
     let mut config = config;
@@ -573,7 +584,7 @@ fn serve(
         .merge(("cli_colors", false));
     let demo = config.demo;
     let described = store.describe();
-    let app = App::new(store, config)?;
+    let app = App::new(store, config).map_err(CliError::Web)?;
     let rocket = web::build(figment, app)
         .attach(rocket::fairing::AdHoc::on_liftoff(
             "consultation keys",
@@ -613,5 +624,50 @@ fn serve(
         }));
     rocket::execute(rocket.launch())
         .map(|_| ())
-        .map_err(|e| format!("the server stopped: {e}"))
+        .map_err(|e| CliError::Server(Box::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_keys_are_made_once_and_a_damaged_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let made = instance_key(&data, "pseudonym.key", 32).unwrap();
+        assert_eq!(instance_key(&data, "pseudonym.key", 32).unwrap(), made);
+        std::fs::write(data.join("log.key"), "abcd\n").unwrap();
+        let e = log_key(&data).err().unwrap();
+        assert!(matches!(e, CliError::DamagedKey { len: 32, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is damaged: it must hold 32 bytes in hexadecimal",
+                data.join("log.key").display()
+            )
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_sentences() {
+        let e = parse_role("king").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"king\" is not a role: use moderator, staff or admin (everyone is a citizen)"
+        );
+        let e = CliError::from(Config::parse("public_url = 1").unwrap_err());
+        assert!(e.to_string().contains("invalid type"), "{e}");
+        let e = diff_files(
+            Path::new("/nonexistent/a.md"),
+            Path::new("/nonexistent/b.md"),
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("/nonexistent/a.md: ")
+                || e.to_string().starts_with("/nonexistent/b.md: "),
+            "{e}"
+        );
+    }
 }

@@ -113,21 +113,36 @@ pub struct ManifestVersion {
     pub note: String,
 }
 
+/// Why a `bill.toml` is refused (the importer names the file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// Not TOML, or not the manifest's keys: the TOML reader's message with where it
+    /// stopped.
+    #[error("{0}")]
+    Syntax(Box<toml::de::Error>),
+    #[error("the title is empty")]
+    EmptyTitle,
+    #[error("no [[versions]] listed")]
+    NoVersions,
+    #[error("version file \"{0}\" must be a plain file name in the bill's folder")]
+    NotAPlainFile(String),
+    #[error("date \"{date}\" of {file} is not an ISO 8601 date (YYYY-MM-DD)")]
+    BadDate { date: String, file: String },
+}
+
 impl BillManifest {
-    pub fn parse(text: &str) -> Result<BillManifest, String> {
-        let m: BillManifest = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<BillManifest, ManifestError> {
+        let m: BillManifest =
+            toml::from_str(text).map_err(|e| ManifestError::Syntax(Box::new(e)))?;
         if m.title.trim().is_empty() {
-            return Err("the title is empty".into());
+            return Err(ManifestError::EmptyTitle);
         }
         if m.versions.is_empty() {
-            return Err("no [[versions]] listed".into());
+            return Err(ManifestError::NoVersions);
         }
         for v in &m.versions {
             if v.file.contains('/') || v.file.contains('\\') || v.file.starts_with('.') {
-                return Err(format!(
-                    "version file \"{}\" must be a plain file name in the bill's folder",
-                    v.file
-                ));
+                return Err(ManifestError::NotAPlainFile(v.file.clone()));
             }
             if time::Date::parse(
                 &v.date,
@@ -135,10 +150,10 @@ impl BillManifest {
             )
             .is_err()
             {
-                return Err(format!(
-                    "date \"{}\" of {} is not an ISO 8601 date (YYYY-MM-DD)",
-                    v.date, v.file
-                ));
+                return Err(ManifestError::BadDate {
+                    date: v.date.clone(),
+                    file: v.file.clone(),
+                });
             }
         }
         Ok(m)
@@ -226,7 +241,26 @@ mod tests {
     fn manifest() {
         let m = BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\n[[versions]]\nfile = \"v1.md\"\ndate = \"2026-02-10\"\n").unwrap();
         assert_eq!(m.versions[0].file, "v1.md");
-        assert!(BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\n[[versions]]\nfile = \"../v1.md\"\ndate = \"2026-02-10\"\n").is_err());
-        assert!(BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\n[[versions]]\nfile = \"v1.md\"\ndate = \"10/02/2026\"\n").is_err());
+        let e = BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\n[[versions]]\nfile = \"../v1.md\"\ndate = \"2026-02-10\"\n").unwrap_err();
+        assert_eq!(e, ManifestError::NotAPlainFile("../v1.md".into()));
+        assert_eq!(
+            e.to_string(),
+            "version file \"../v1.md\" must be a plain file name in the bill's folder"
+        );
+        let e = BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\n[[versions]]\nfile = \"v1.md\"\ndate = \"10/02/2026\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "date \"10/02/2026\" of v1.md is not an ISO 8601 date (YYYY-MM-DD)"
+        );
+        let e =
+            BillManifest::parse("title = \" \"\nlanguage = \"fr\"\nversions = []\n").unwrap_err();
+        assert_eq!(e, ManifestError::EmptyTitle);
+        let e =
+            BillManifest::parse("title = \"T\"\nlanguage = \"fr\"\nversions = []\n").unwrap_err();
+        assert_eq!(e.to_string(), "no [[versions]] listed");
+        // The TOML reader's message, with the line it stopped at.
+        let e = BillManifest::parse("title = \"T\"\n").unwrap_err();
+        assert!(matches!(e, ManifestError::Syntax(_)), "{e:?}");
+        assert!(e.to_string().contains("missing field `language`"), "{e}");
     }
 }

@@ -5,5 +5,6 @@ pub mod bill;
 pub mod comment;
 pub mod consolidation;
 pub mod identity;
+pub mod licence;
 pub mod moderation;
 pub mod similarity;

@@ -1,6 +1,6 @@
 //! Pure rules of moderation (docs/moderation.md): report reasons, decision rules, who
 //! may read hidden content, who may decide an appeal, the hash chain of the public
-//! moderation log, and the fixed windows of the rate limits.
+//! moderation log, and the rate limits (`COUNT/SECONDS`) with their fixed windows.
 
 use std::fmt;
 
@@ -186,6 +186,8 @@ pub enum ChainError {
     Hash { seq: i64 },
 }
 
+impl std::error::Error for ChainError {}
+
 impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -259,6 +261,36 @@ pub fn window(now: i64, window_secs: i64) -> (i64, i64) {
     let w = window_secs.max(1);
     let start = now - now.rem_euclid(w);
     (start, start + w - now)
+}
+
+/// A rate limit: at most `max` actions per `window_secs`, per account; an address gets
+/// `service::moderation::ADDRESS_FACTOR` times as many (several people may share one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window_secs: i64,
+}
+
+/// A rate limit that is not `COUNT/SECONDS` with both above zero.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rate limit \"{spec}\" must be COUNT/SECONDS, e.g. 30/600")]
+pub struct LimitError {
+    /// The text as given.
+    pub spec: String,
+}
+
+impl Limit {
+    /// Reads `COUNT/SECONDS` (`30/600`: thirty per ten minutes).
+    pub fn parse(s: &str) -> Result<Limit, LimitError> {
+        let parsed = s.split_once('/').and_then(|(n, w)| {
+            let max: u32 = n.trim().parse().ok()?;
+            let window_secs: i64 = w.trim().parse().ok()?;
+            (max > 0 && window_secs > 0).then_some(Limit { max, window_secs })
+        });
+        parsed.ok_or_else(|| LimitError {
+            spec: s.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -373,5 +405,24 @@ mod tests {
         assert_eq!(Reason::parse("off_topic"), Some(Reason::OffTopic));
         assert_eq!(Reason::parse("rude"), None);
         assert!(clean_text(&"x".repeat(MAX_TEXT + 1)).is_none());
+    }
+
+    #[test]
+    fn rate_limits_are_count_per_seconds() {
+        assert_eq!(
+            Limit::parse("30/600"),
+            Ok(Limit {
+                max: 30,
+                window_secs: 600
+            })
+        );
+        assert_eq!(Limit::parse(" 5 / 60 ").map(|l| l.max), Ok(5));
+        for bad in ["30", "0/600", "30/0", "30/-1", "x/600", "30/600/1", ""] {
+            let e = Limit::parse(bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("rate limit \"{bad}\" must be COUNT/SECONDS, e.g. 30/600")
+            );
+        }
     }
 }

@@ -203,11 +203,18 @@ const REFERENCES: &str = "<references source=\"#amenda\">\
 <TLCOrganization eId=\"amenda\" href=\"/ontology/organization/amenda\" showAs=\"Amenda\"/>\
 </references>";
 
-/// The AKN element of a division, from the first word of its label; `Err(name)`: an
-/// `hcontainer` whose `name` is that word's slug.
-fn division_element(label: &str) -> Result<&'static str, String> {
+/// How a division is written: an AKN hierarchy element, or an `hcontainer` named after
+/// its label's first word.
+enum DivisionElement {
+    Named(&'static str),
+    /// The `name` of the `hcontainer`: the word's slug.
+    Hcontainer(String),
+}
+
+/// The AKN element of a division, from the first word of its label.
+fn division_element(label: &str) -> DivisionElement {
     let word = slug(label.split_whitespace().next().unwrap_or(""));
-    Ok(match word.as_str() {
+    DivisionElement::Named(match word.as_str() {
         "partie" | "part" => "part",
         "sous-partie" | "subpart" => "subpart",
         "livre" | "book" => "book",
@@ -218,8 +225,8 @@ fn division_element(label: &str) -> Result<&'static str, String> {
         "sous-chapitre" | "subchapter" => "subchapter",
         "section" => "section",
         "sous-section" | "subsection" => "subsection",
-        "" => return Err("division".into()),
-        _ => return Err(word),
+        "" => return DivisionElement::Hcontainer("division".into()),
+        _ => return DivisionElement::Hcontainer(word),
     })
 }
 
@@ -263,8 +270,10 @@ fn write_unit(out: &mut String, md: &str, units: &[Unit], children: &[Vec<usize>
                 ("article".to_string(), "article")
             } else {
                 match division_element(u.num.as_deref().unwrap_or("")) {
-                    Ok(e) => (e.to_string(), e),
-                    Err(name) => (format!("hcontainer name=\"{}\"", attr(&name)), "hcontainer"),
+                    DivisionElement::Named(e) => (e.to_string(), e),
+                    DivisionElement::Hcontainer(name) => {
+                        (format!("hcontainer name=\"{}\"", attr(&name)), "hcontainer")
+                    }
                 }
             };
             let _ = write!(out, "<{open}");
@@ -514,6 +523,28 @@ pub fn expected(markdown: &str, units: &[Unit]) -> Vec<ReadUnit> {
         .collect()
 }
 
+/// Why an XML text is not a document [`read_bill`] or [`read_amendment`] can read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AknError {
+    #[error("{0}")]
+    Xml(#[from] roxmltree::Error),
+    #[error("not an akomaNtoso document")]
+    NotAkomaNtoso,
+    /// A required element (`<bill>`, `<meta>`, `FRBRExpression`…) is missing.
+    #[error("no {0}")]
+    Missing(&'static str),
+    #[error("element {0:?} outside the AKN namespace")]
+    OutsideNamespace(String),
+    #[error("unexpected element <{0}>")]
+    Unexpected(String),
+    #[error("paragraph without content/p")]
+    ParagraphWithoutText,
+    #[error("not a local reference: {0}")]
+    NotLocal(String),
+    #[error("no element with eId {0}")]
+    NoSuchEid(String),
+}
+
 fn akn<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> bool {
     n.is_element() && n.tag_name().name() == name && n.tag_name().namespace() == Some(NS)
 }
@@ -532,13 +563,10 @@ fn read_units(
     n: roxmltree::Node<'_, '_>,
     parent: Option<usize>,
     out: &mut Vec<ReadUnit>,
-) -> Result<(), String> {
+) -> Result<(), AknError> {
     for c in n.children().filter(|c| c.is_element()) {
         if c.tag_name().namespace() != Some(NS) {
-            return Err(format!(
-                "element {:?} outside the AKN namespace",
-                c.tag_name().name()
-            ));
+            return Err(AknError::OutsideNamespace(c.tag_name().name().to_string()));
         }
         let name = c.tag_name().name();
         let kind = match name {
@@ -547,7 +575,7 @@ fn read_units(
             "hcontainer" if c.attribute("name") == Some(EMPTY) => continue,
             _ if DIVISIONS.contains(&name) => UnitKind::Division,
             "num" | "heading" | "content" => continue,
-            other => return Err(format!("unexpected element <{other}>")),
+            other => return Err(AknError::Unexpected(other.to_string())),
         };
         let text = (kind == UnitKind::Paragraph)
             .then(|| {
@@ -555,7 +583,7 @@ fn read_units(
                     .and_then(|ct| child(ct, "p"))
                     .map(all_text)
             })
-            .map(|t| t.ok_or_else(|| "paragraph without content/p".to_string()))
+            .map(|t| t.ok_or(AknError::ParagraphWithoutText))
             .transpose()?;
         let idx = out.len();
         out.push(ReadUnit {
@@ -575,17 +603,17 @@ fn read_units(
 }
 
 /// Reads the units of a `<bill>` written by [`bill_version`].
-pub fn read_bill(xml: &str) -> Result<ReadBill, String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
+pub fn read_bill(xml: &str) -> Result<ReadBill, AknError> {
+    let doc = roxmltree::Document::parse(xml)?;
     let root = doc.root_element();
     if !akn(root, "akomaNtoso") {
-        return Err("not an akomaNtoso document".into());
+        return Err(AknError::NotAkomaNtoso);
     }
-    let bill = child(root, "bill").ok_or("no <bill>")?;
-    let meta = child(bill, "meta").ok_or("no <meta>")?;
+    let bill = child(root, "bill").ok_or(AknError::Missing("<bill>"))?;
+    let meta = child(bill, "meta").ok_or(AknError::Missing("<meta>"))?;
     let expr = child(meta, "identification")
         .and_then(|i| child(i, "FRBRExpression"))
-        .ok_or("no FRBRExpression")?;
+        .ok_or(AknError::Missing("FRBRExpression"))?;
     let version = child(expr, "FRBRversionNumber")
         .and_then(|v| v.attribute("value"))
         .and_then(|v| v.parse().ok());
@@ -598,7 +626,7 @@ pub fn read_bill(xml: &str) -> Result<ReadBill, String> {
         .find(|n| akn(*n, "docTitle"))
         .map(all_text)
         .unwrap_or_default();
-    let body = child(bill, "body").ok_or("no <body>")?;
+    let body = child(bill, "body").ok_or(AknError::Missing("<body>"))?;
     let mut units = Vec::new();
     read_units(body, None, &mut units)?;
     Ok(ReadBill {
@@ -622,19 +650,19 @@ pub struct ReadMod {
 
 /// Reads the `activeModifications` of an `<amendment>` written by [`amendment`], with
 /// the texts their `source`, `old` and `new` point at.
-pub fn read_amendment(xml: &str) -> Result<Vec<ReadMod>, String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
+pub fn read_amendment(xml: &str) -> Result<Vec<ReadMod>, AknError> {
+    let doc = roxmltree::Document::parse(xml)?;
     let root = doc.root_element();
-    let am = child(root, "amendment").ok_or("no <amendment>")?;
-    let by_eid = |href: Option<&str>| -> Result<Option<String>, String> {
+    let am = child(root, "amendment").ok_or(AknError::Missing("<amendment>"))?;
+    let by_eid = |href: Option<&str>| -> Result<Option<String>, AknError> {
         let Some(h) = href else { return Ok(None) };
         let id = h
             .strip_prefix('#')
-            .ok_or_else(|| format!("not a local reference: {h}"))?;
+            .ok_or_else(|| AknError::NotLocal(h.to_string()))?;
         am.descendants()
             .find(|n| n.is_element() && n.attribute("eId") == Some(id))
             .map(|n| Some(all_text(n)))
-            .ok_or_else(|| format!("no element with eId {id}"))
+            .ok_or_else(|| AknError::NoSuchEid(id.to_string()))
     };
     let mut out = Vec::new();
     for m in am.descendants().filter(|n| akn(*n, "textualMod")) {
@@ -775,5 +803,29 @@ mod tests {
             (None, None)
         );
         assert_eq!(mods[2].wording, "Supprimer l'article 3.");
+    }
+
+    #[test]
+    fn what_cannot_be_read_back_says_why() {
+        let doc = |inner: &str| format!("<akomaNtoso xmlns=\"{NS}\">{inner}</akomaNtoso>");
+        assert!(matches!(read_bill("<a>"), Err(AknError::Xml(_))));
+        let e = read_bill("<html/>").unwrap_err();
+        assert_eq!(e.to_string(), "not an akomaNtoso document");
+        let e = read_bill(&doc("<act/>")).unwrap_err();
+        assert_eq!(
+            (e.clone(), e.to_string()),
+            (AknError::Missing("<bill>"), "no <bill>".into())
+        );
+        let e = read_bill(&doc(
+            "<bill><meta><identification><FRBRExpression/></identification></meta>\
+             <body><article><other/></article></body></bill>",
+        ))
+        .unwrap_err();
+        assert_eq!(e.to_string(), "unexpected element <other>");
+        let e = read_amendment(&doc(
+            "<amendment><analysis><textualMod type=\"repeal\"><old href=\"#gone\"/></textualMod></analysis></amendment>",
+        ))
+        .unwrap_err();
+        assert_eq!(e.to_string(), "no element with eId gone");
     }
 }

@@ -124,8 +124,7 @@ fn write(
             });
         }
     }
-    crate::service::moderation::ensure_active(&mut conn, who.account.id)
-        .map_err(ConsultationError::Suspended)?;
+    crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
     let place = place(&mut conn, &consultation, c, is_answer)?;
     let bill =
         store::bills::by_id(&mut conn, consultation.bill_id)?.ok_or(ConsultationError::NotFound)?;

@@ -394,8 +394,7 @@ pub fn file(
     let (c, slug, art, ops) = check_filing(store, who, f)?;
     {
         let mut conn = store.conn()?;
-        crate::service::moderation::ensure_active(&mut conn, who.account.id)
-            .map_err(ConsultationError::Suspended)?;
+        crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
     }
     let label = author_label(key, who, &slug, f.disclosure);
     let operations = serde_json::to_string(&ops).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -651,7 +650,7 @@ pub fn rectify(
     };
     let revision = store.transaction(|conn| {
         crate::service::moderation::ensure_active(conn, who.account.id)
-            .map_err(ConsultationError::Suspended)?;
+            .map_err(ConsultationError::from)?;
         let a =
             store::amendments::by_id(conn, r.amendment_id)?.ok_or(ConsultationError::NotFound)?;
         let c = store::consultations::by_id(conn, a.consultation_id)?

@@ -15,6 +15,12 @@ pub enum ImportError {
     Input(#[from] InputError),
     #[error("{0}")]
     Invalid(String),
+    /// A bill folder's `bill.toml` is refused.
+    #[error("{path}: {source}")]
+    Manifest {
+        path: String,
+        source: crate::domain::bill::ManifestError,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
@@ -193,8 +199,10 @@ fn read_bill_folder(dir: &Path) -> Result<FolderBill, ImportError> {
         &manifest_path.display().to_string(),
         read_file(&manifest_path)?,
     )?;
-    let manifest = BillManifest::parse(&manifest_text)
-        .map_err(|e| ImportError::Invalid(format!("{}: {e}", manifest_path.display())))?;
+    let manifest = BillManifest::parse(&manifest_text).map_err(|source| ImportError::Manifest {
+        path: manifest_path.display().to_string(),
+        source,
+    })?;
     let mut texts = Vec::new();
     for v in &manifest.versions {
         let p = dir.join(&v.file);

@@ -166,12 +166,38 @@ pub fn content(
     })
 }
 
+/// An account suspended until `until` (as stored, UTC): every posting, reporting and
+/// voting use case's error takes it, as its own `Suspended` case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("your account is suspended until {until}")]
+pub struct Suspended {
+    pub until: String,
+}
+
+impl From<Suspended> for ModerationError {
+    fn from(s: Suspended) -> Self {
+        ModerationError::Suspended(s.until)
+    }
+}
+
+impl From<Suspended> for crate::service::consultation::ConsultationError {
+    fn from(s: Suspended) -> Self {
+        Self::Suspended(s.until)
+    }
+}
+
+impl From<Suspended> for crate::service::voting::VoteError {
+    fn from(s: Suspended) -> Self {
+        Self::Suspended(s.until)
+    }
+}
+
 /// Refuses people whose account is suspended now (checked by every posting, reporting
 /// and voting use case, inside its transaction or just before it).
-pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), String> {
+pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), Suspended> {
     match db::suspended_until(conn, account_id, &now()) {
         Ok(None) => Ok(()),
-        Ok(Some(until)) => Err(until),
+        Ok(Some(until)) => Err(Suspended { until }),
         // Failing closed would lock everybody out on a storage hiccup; the write that
         // follows fails on the same database anyway.
         Err(_) => Ok(()),
@@ -179,7 +205,7 @@ pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), Str
 }
 
 fn check_active(conn: &mut DbConnection, who: &SessionInfo) -> Result<(), ModerationError> {
-    ensure_active(conn, who.account.id).map_err(ModerationError::Suspended)
+    Ok(ensure_active(conn, who.account.id)?)
 }
 
 /// What a report led to.
@@ -716,10 +742,31 @@ pub const LOG_CSV_HEADER: [&str; 11] = [
     "hash",
 ];
 
-/// Writes the whole log as CSV, a thousand rows at a time.
+/// Why the log could not be written out.
+#[derive(Debug, thiserror::Error)]
+pub enum LogCsvError {
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+/// [`write_log_as_csv`], its error as text.
+///
+/// Transitional, for `web/reports.rs` until the web side has its own error type; new
+/// code calls [`write_log_as_csv`].
 pub fn write_log_csv(store: &Store, out: impl std::io::Write) -> Result<(), String> {
+    write_log_as_csv(store, out).map_err(|e| e.to_string())
+}
+
+/// Writes the whole log as CSV, a thousand rows at a time.
+pub fn write_log_as_csv(store: &Store, out: impl std::io::Write) -> Result<(), LogCsvError> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(LOG_CSV_HEADER).map_err(|e| e.to_string())?;
+    w.write_record(LOG_CSV_HEADER)?;
     let mut failed = None;
     each_entry(store, |r| {
         let consultation = r.consultation_id.map(|c| c.to_string()).unwrap_or_default();
@@ -736,25 +783,19 @@ pub fn write_log_csv(store: &Store, out: impl std::io::Write) -> Result<(), Stri
             &r.prev_hash,
             &r.hash,
         ]) {
-            failed.get_or_insert(e.to_string());
+            failed.get_or_insert(e);
         }
         Ok(())
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
+    })??;
     if let Some(e) = failed {
-        return Err(e);
+        return Err(e.into());
     }
-    w.flush().map_err(|e| e.to_string())
+    Ok(w.flush()?)
 }
 
-/// A rate limit: at most `max` actions per `window_secs`, per account; an address gets
-/// `ADDRESS_FACTOR` times as many (several people may share one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub max: u32,
-    pub window_secs: i64,
-}
+/// A rate limit (a pure type of `domain`, where `config` reads it; named here too, where
+/// it is counted).
+pub use crate::domain::moderation::Limit;
 
 pub const ADDRESS_FACTOR: u32 = 10;
 

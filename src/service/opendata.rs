@@ -12,11 +12,106 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::ledger::checkpoint::{verify_note, PublicKey, SigningKey};
+use crate::domain::moderation::ChainError;
+use crate::ledger::checkpoint::{verify_note, CheckpointError, PublicKey, SigningKey};
 use crate::service::consultation::display_number;
 use crate::service::moderation::{self, Kind};
-use crate::store::{self, Store};
+use crate::service::reading::ReadError;
+use crate::service::voting::VoteError;
+use crate::store::{self, Store, StoreError};
 use serde_json::{json, Value};
+
+/// A file or folder that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct FileError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// Names the file an I/O error is about.
+trait At<T> {
+    fn at(self, path: &Path) -> Result<T, FileError>;
+}
+
+impl<T> At<T> for std::io::Result<T> {
+    fn at(self, path: &Path) -> Result<T, FileError> {
+        self.map_err(|source| FileError {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Why the open-data folder could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A dataset's CSV file.
+    #[error("{}: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An amendment's Akoma Ntoso document.
+    #[error(transparent)]
+    Akn(#[from] ReadError),
+    /// A closed consultation's ballot-log export.
+    #[error("consultation {id}: {source}")]
+    BallotLog { id: i64, source: Box<VoteError> },
+    /// Listing the closed ballot logs.
+    #[error(transparent)]
+    Vote(Box<VoteError>),
+    /// The moderation log's chain, as read.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("a version vanished during the export")]
+    VersionVanished,
+}
+
+/// Transitional, for `web/datasets.rs` (whose generation returns its error as text)
+/// until the web side has its own error type: `?` there keeps the message.
+impl From<ExportError> for String {
+    fn from(e: ExportError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why an open-data folder does not verify ([`verify`]).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the key: {0}")]
+    Key(CheckpointError),
+    /// `SHA256SUMS` or `SHA256SUMS.note` cannot be read.
+    #[error("{name}: {source}")]
+    Read {
+        name: &'static str,
+        source: std::io::Error,
+    },
+    #[error("SHA256SUMS.note: {0}")]
+    Signature(CheckpointError),
+    #[error("SHA256SUMS differs from the signed list in SHA256SUMS.note")]
+    NotTheSignedList,
+    #[error("SHA256SUMS: malformed line {0:?}")]
+    MalformedLine(String),
+    #[error("SHA256SUMS: unsafe path {0:?}")]
+    UnsafePath(String),
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{file}: its SHA-256 is {actual}, the signed list says {listed}")]
+    Changed {
+        file: String,
+        actual: String,
+        listed: String,
+    },
+    #[error("files differ from the signed list: extra {extra:?}, missing {missing:?}")]
+    FilesDiffer {
+        extra: Vec<String>,
+        missing: Vec<String>,
+    },
+}
 
 /// One column: its name, its Frictionless type and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -181,27 +276,9 @@ pub const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// The licence the data is published under: `[opendata]` in amenda.toml, Licence
-/// Ouverte 2.0 when not set. Written into `datapackage.json` and shown on `/opendata`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Licence {
-    /// A short identifier (an SPDX or Open Definition id such as `etalab-2.0`).
-    pub name: String,
-    /// Its name in words.
-    pub title: String,
-    /// Where its text is published.
-    pub url: String,
-}
-
-impl Default for Licence {
-    fn default() -> Self {
-        Licence {
-            name: "etalab-2.0".into(),
-            title: "Licence Ouverte / Open Licence 2.0".into(),
-            url: "https://www.etalab.gouv.fr/licence-ouverte-open-licence/".into(),
-        }
-    }
-}
+/// The licence the data is published under (a pure type of `domain`, where `config`
+/// reads it; named here too, where it is written).
+pub use crate::domain::licence::Licence;
 
 /// The key name of the signature on `SHA256SUMS`.
 pub const SUMS_KEY_NAME: &str = "amenda-opendata";
@@ -212,6 +289,9 @@ type Row = Vec<String>;
 struct Writers {
     csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
     json: std::io::BufWriter<std::fs::File>,
+    /// The two files, for errors.
+    csv_path: PathBuf,
+    json_path: PathBuf,
     fields: &'static [Field],
     rows: u64,
     /// The latest date-time written (ISO 8601 compares as text).
@@ -219,29 +299,38 @@ struct Writers {
 }
 
 impl Writers {
-    fn create(dir: &Path, d: &Dataset) -> Result<Writers, String> {
-        let open = |ext: &str| {
-            let p = dir.join(format!("{}.{ext}", d.name));
-            std::fs::File::create(&p)
-                .map(std::io::BufWriter::new)
-                .map_err(|e| format!("{}: {e}", p.display()))
-        };
-        let mut csv = csv::Writer::from_writer(open("csv")?);
+    fn create(dir: &Path, d: &Dataset) -> Result<Writers, ExportError> {
+        let csv_path = dir.join(format!("{}.csv", d.name));
+        let json_path = dir.join(format!("{}.json", d.name));
+        let open = |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new).at(p);
+        let mut csv = csv::Writer::from_writer(open(&csv_path)?);
         csv.write_record(d.fields.iter().map(|f| f.name))
-            .map_err(|e| e.to_string())?;
-        let mut json = open("json")?;
-        json.write_all(b"[").map_err(|e| e.to_string())?;
+            .map_err(|source| ExportError::Csv {
+                path: csv_path.clone(),
+                source,
+            })?;
+        let mut json = open(&json_path)?;
+        json.write_all(b"[").at(&json_path)?;
         Ok(Writers {
             csv,
             json,
+            csv_path,
+            json_path,
             fields: d.fields,
             rows: 0,
             latest: String::new(),
         })
     }
 
-    fn row(&mut self, row: &Row) -> Result<(), String> {
-        self.csv.write_record(row).map_err(|e| e.to_string())?;
+    fn csv_error(&self, source: csv::Error) -> ExportError {
+        ExportError::Csv {
+            path: self.csv_path.clone(),
+            source,
+        }
+    }
+
+    fn row(&mut self, row: &Row) -> Result<(), ExportError> {
+        self.csv.write_record(row).map_err(|e| self.csv_error(e))?;
         // Written by hand to keep the columns' order (readers take the first object's
         // keys as the header).
         let mut obj = String::from("{");
@@ -264,19 +353,17 @@ impl Writers {
         }
         obj.push('}');
         let sep: &[u8] = if self.rows == 0 { b"\n" } else { b",\n" };
-        self.json.write_all(sep).map_err(|e| e.to_string())?;
-        self.json
-            .write_all(obj.as_bytes())
-            .map_err(|e| e.to_string())?;
+        self.json.write_all(sep).at(&self.json_path)?;
+        self.json.write_all(obj.as_bytes()).at(&self.json_path)?;
         self.rows += 1;
         Ok(())
     }
 
     /// Rows written and the latest date-time among them.
-    fn finish(mut self) -> Result<(u64, String), String> {
-        self.csv.flush().map_err(|e| e.to_string())?;
-        self.json.write_all(b"\n]\n").map_err(|e| e.to_string())?;
-        self.json.flush().map_err(|e| e.to_string())?;
+    fn finish(mut self) -> Result<(u64, String), ExportError> {
+        self.csv.flush().at(&self.csv_path)?;
+        self.json.write_all(b"\n]\n").at(&self.json_path)?;
+        self.json.flush().at(&self.json_path)?;
         Ok((self.rows, self.latest))
     }
 }
@@ -318,15 +405,14 @@ pub fn export(
     key: &SigningKey,
     licence: &Licence,
     out: &Path,
-) -> Result<Summary, String> {
-    let err = |e: store::StoreError| e.to_string();
+) -> Result<Summary, ExportError> {
     let data_dir = out.join("datasets");
-    std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir).at(&data_dir)?;
     let mut summary = Summary::default();
     // Reads versions for the amendments' Akoma Ntoso, with a small cache.
     let reader = crate::service::reading::Reader::new(store.clone(), 16 * 1024 * 1024);
-    let mut conn = store.conn().map_err(err)?;
-    let bills = store::bills::list(&mut conn).map_err(err)?;
+    let mut conn = store.conn()?;
+    let bills = store::bills::list(&mut conn)?;
     let by_id: HashMap<i64, String> = bills
         .iter()
         .map(|b| (b.bill.id, b.bill.slug.clone()))
@@ -356,15 +442,14 @@ pub fn export(
     for b in &bills {
         let slug = &b.bill.slug;
         let dir = out.join("versions").join(slug);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let metas = store::versions::list_meta(&mut conn, b.bill.id).map_err(err)?;
+        std::fs::create_dir_all(&dir).at(&dir)?;
+        let metas = store::versions::list_meta(&mut conn, b.bill.id)?;
         for m in &metas {
             version_numbers.insert(m.id, m.number);
-            let v = store::versions::by_id(&mut conn, m.id)
-                .map_err(err)?
-                .ok_or("a version vanished during the export")?;
+            let v = store::versions::by_id(&mut conn, m.id)?.ok_or(ExportError::VersionVanished)?;
             let file = format!("versions/{slug}/{}.md", m.number);
-            std::fs::write(out.join(&file), &v.markdown).map_err(|e| format!("{file}: {e}"))?;
+            let path = out.join(&file);
+            std::fs::write(&path, &v.markdown).at(&path)?;
             versions.row(&vec![
                 s(slug),
                 s(m.number),
@@ -375,15 +460,15 @@ pub fn export(
                 s(&m.note),
                 file,
             ])?;
-            let list = store::units::for_version(&mut conn, m.id).map_err(err)?;
+            let list = store::units::for_version(&mut conn, m.id)?;
             // The same text in Akoma Ntoso 3.0.
             let xml = crate::opendata::akn::bill_version(
                 &crate::service::akn::version_meta(&b.bill, &metas, m),
                 &v.markdown,
                 &list,
             );
-            let xml_file = format!("versions/{slug}/{}.xml", m.number);
-            std::fs::write(out.join(&xml_file), xml).map_err(|e| format!("{xml_file}: {e}"))?;
+            let xml_file = out.join(format!("versions/{slug}/{}.xml", m.number));
+            std::fs::write(&xml_file, xml).at(&xml_file)?;
             for (i, u) in list.iter().enumerate() {
                 units.row(&vec![
                     s(slug),
@@ -408,7 +493,7 @@ pub fn export(
     let mut amendments = Writers::create(&data_dir, &DATASETS[4])?;
     let mut comments = Writers::create(&data_dir, &DATASETS[5])?;
     for b in &bills {
-        let mut list = store::consultations::for_bill(&mut conn, b.bill.id).map_err(err)?;
+        let mut list = store::consultations::for_bill(&mut conn, b.bill.id)?;
         list.sort_by_key(|c| c.id);
         for c in list {
             let slug = by_id.get(&c.bill_id).cloned().unwrap_or_default();
@@ -428,10 +513,10 @@ pub fn export(
             ])?;
             // The consultation's own files, with the same columns.
             let cdir = out.join(format!("consultations/{}", c.id));
-            std::fs::create_dir_all(&cdir).map_err(|e| format!("{}: {e}", cdir.display()))?;
+            std::fs::create_dir_all(&cdir).at(&cdir)?;
             let mut own_amendments = Writers::create(&cdir, &DATASETS[4])?;
             let mut own_comments = Writers::create(&cdir, &DATASETS[5])?;
-            let hidden = moderation::hidden_in(&mut conn, c.id).map_err(err)?;
+            let hidden = moderation::hidden_in(&mut conn, c.id)?;
             let moderation = |kind: Kind, id: i64| match hidden.get(&(kind, id)) {
                 Some(h) => (true, h.rule.clone(), h.reason.clone()),
                 None => (false, String::new(), String::new()),
@@ -439,8 +524,7 @@ pub fn export(
             let mut numbers: HashMap<i64, String> = HashMap::new();
             let mut offset = 0;
             loop {
-                let page = store::amendments::for_consultation(&mut conn, c.id, None, offset, 500)
-                    .map_err(err)?;
+                let page = store::amendments::for_consultation(&mut conn, c.id, None, offset, 500)?;
                 if page.is_empty() {
                     break;
                 }
@@ -448,17 +532,15 @@ pub fn export(
                 for a in page {
                     let number = display_number(&slug, a.number);
                     // Its Akoma Ntoso document (none for a hidden amendment).
-                    if let Some(xml) = crate::service::akn::amendment_xml(&reader, &slug, a.number)
-                        .map_err(|e| e.to_string())?
+                    if let Some(xml) = crate::service::akn::amendment_xml(&reader, &slug, a.number)?
                     {
                         let dir = out.join("amendments").join(&slug);
-                        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                        std::fs::write(dir.join(format!("{}.xml", a.number)), xml)
-                            .map_err(|e| e.to_string())?;
+                        std::fs::create_dir_all(&dir).at(&dir)?;
+                        let path = dir.join(format!("{}.xml", a.number));
+                        std::fs::write(&path, xml).at(&path)?;
                     }
                     numbers.insert(a.id, number.clone());
-                    let rev =
-                        store::amendments::revision(&mut conn, a.id, a.revision).map_err(err)?;
+                    let rev = store::amendments::revision(&mut conn, a.id, a.revision)?;
                     let (is_hidden, rule, reason) = moderation(Kind::Amendment, a.id);
                     let (ops, justification) = match (&rev, is_hidden) {
                         (Some(r), false) => (r.operations.clone(), r.justification.clone()),
@@ -488,8 +570,7 @@ pub fn export(
             own_amendments.finish()?;
             let mut after = 0;
             loop {
-                let page = store::comments::of_consultation_after(&mut conn, c.id, after, 1000)
-                    .map_err(err)?;
+                let page = store::comments::of_consultation_after(&mut conn, c.id, after, 1000)?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for k in page {
@@ -549,9 +630,7 @@ pub fn export(
             failed.get_or_insert(e);
         }
         Ok(())
-    })
-    .map_err(err)?
-    .map_err(|e| e.to_string())?;
+    })??;
     if let Some(e) = failed {
         return Err(e);
     }
@@ -559,8 +638,8 @@ pub fn export(
 
     // The public key, the package description, then the sums over everything.
     let public = key.public_key();
-    std::fs::write(out.join("opendata.vkey"), public.to_vkey() + "\n")
-        .map_err(|e| e.to_string())?;
+    let vkey = out.join("opendata.vkey");
+    std::fs::write(&vkey, public.to_vkey() + "\n").at(&vkey)?;
     let files = package_files(out)?;
     write_datapackage(out, &files, licence)?;
     let mut sums = String::new();
@@ -569,8 +648,9 @@ pub fn export(
     for rel in &all {
         sums.push_str(&format!("{}  {rel}\n", file_sha256(&out.join(rel))?));
     }
-    std::fs::write(out.join("SHA256SUMS"), &sums).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("SHA256SUMS.note"), key.sign_text(&sums)).map_err(|e| e.to_string())?;
+    let (list, note) = (out.join("SHA256SUMS"), out.join("SHA256SUMS.note"));
+    std::fs::write(&list, &sums).at(&list)?;
+    std::fs::write(&note, key.sign_text(&sums)).at(&note)?;
     summary.files = all.len();
     Ok(summary)
 }
@@ -583,25 +663,31 @@ pub fn export_all(
     key: &crate::service::voting::LogKey,
     licence: &Licence,
     out: &Path,
-) -> Result<Summary, String> {
-    for id in crate::service::voting::closed_logs(store).map_err(|e| e.to_string())? {
+) -> Result<Summary, ExportError> {
+    let closed =
+        crate::service::voting::closed_logs(store).map_err(|e| ExportError::Vote(Box::new(e)))?;
+    for id in closed {
         let dir = out.join(format!("consultations/{id}/ballot-log"));
-        crate::service::voting::export(store, key, id, &dir)
-            .map_err(|e| format!("consultation {id}: {e}"))?;
+        crate::service::voting::export(store, key, id, &dir).map_err(|e| {
+            ExportError::BallotLog {
+                id,
+                source: Box::new(e),
+            }
+        })?;
     }
     export(store, &key.signer(SUMS_KEY_NAME), licence, out)
 }
 
 /// The files of the package (relative paths with `/`), except the sums themselves.
-fn package_files(out: &Path) -> Result<Vec<String>, String> {
+fn package_files(out: &Path) -> Result<Vec<String>, FileError> {
     let mut files = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let dir = out.join(&rel);
-        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-            let entry = entry.map_err(|e| e.to_string())?;
+        for entry in std::fs::read_dir(&dir).at(&dir)? {
+            let entry = entry.at(&dir)?;
             let path = rel.join(entry.file_name());
-            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            if entry.file_type().at(&entry.path())?.is_dir() {
                 stack.push(path);
             } else {
                 let p = path.to_string_lossy().replace('\\', "/");
@@ -615,12 +701,12 @@ fn package_files(out: &Path) -> Result<Vec<String>, String> {
     Ok(files)
 }
 
-fn file_sha256(path: &Path) -> Result<String, String> {
+fn file_sha256(path: &Path) -> Result<String, FileError> {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut file = std::fs::File::open(path).at(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = std::io::Read::read(&mut file, &mut buf).map_err(|e| e.to_string())?;
+        let n = std::io::Read::read(&mut file, &mut buf).at(path)?;
         if n == 0 {
             break;
         }
@@ -658,11 +744,11 @@ fn resource_name(rel: &str) -> String {
         .collect()
 }
 
-fn write_datapackage(out: &Path, files: &[String], licence: &Licence) -> Result<(), String> {
+fn write_datapackage(out: &Path, files: &[String], licence: &Licence) -> Result<(), ExportError> {
     let mut resources = Vec::new();
     for rel in files.iter().filter(|r| r.as_str() != "datapackage.json") {
         let path = out.join(rel);
-        let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let bytes = std::fs::metadata(&path).at(&path)?.len();
         let hash = file_sha256(&path)?;
         let dataset = dataset_of(rel);
         let ext = rel.rsplit('.').next().unwrap_or("");
@@ -722,47 +808,79 @@ fn write_datapackage(out: &Path, files: &[String], licence: &Licence) -> Result<
         "licenses": [{"name": licence.name, "title": licence.title, "path": licence.url}],
         "resources": resources,
     });
-    let text = serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("datapackage.json"), text + "\n").map_err(|e| e.to_string())
+    let text = serde_json::to_string_pretty(&package)?;
+    let path = out.join("datapackage.json");
+    Ok(std::fs::write(&path, text + "\n").at(&path)?)
 }
 
 /// Checks an export folder offline: the signature on `SHA256SUMS.note` with `vkey` (the
 /// published key), that it signs exactly `SHA256SUMS`, that every file listed has that
 /// hash, and that no file is missing or extra. Returns the number of files checked.
-pub fn verify(dir: &Path, vkey: &str) -> Result<usize, String> {
-    let key = PublicKey::from_vkey(vkey.trim()).map_err(|e| format!("the key: {e}"))?;
-    let note = std::fs::read_to_string(dir.join("SHA256SUMS.note"))
-        .map_err(|e| format!("SHA256SUMS.note: {e}"))?;
-    let signed = verify_note(&note, &key).map_err(|e| format!("SHA256SUMS.note: {e}"))?;
-    let sums =
-        std::fs::read_to_string(dir.join("SHA256SUMS")).map_err(|e| format!("SHA256SUMS: {e}"))?;
+pub fn verify(dir: &Path, vkey: &str) -> Result<usize, VerifyError> {
+    let key = PublicKey::from_vkey(vkey.trim()).map_err(VerifyError::Key)?;
+    let read = |name: &'static str| {
+        std::fs::read_to_string(dir.join(name)).map_err(|source| VerifyError::Read { name, source })
+    };
+    let note = read("SHA256SUMS.note")?;
+    let signed = verify_note(&note, &key).map_err(VerifyError::Signature)?;
+    let sums = read("SHA256SUMS")?;
     if signed != sums {
-        return Err("SHA256SUMS differs from the signed list in SHA256SUMS.note".into());
+        return Err(VerifyError::NotTheSignedList);
     }
     let mut listed = Vec::new();
     for line in sums.lines() {
         let (hash, rel) = line
             .split_once("  ")
-            .ok_or_else(|| format!("SHA256SUMS: malformed line {line:?}"))?;
+            .ok_or_else(|| VerifyError::MalformedLine(line.to_string()))?;
         if rel.contains("..") || rel.starts_with('/') {
-            return Err(format!("SHA256SUMS: unsafe path {rel:?}"));
+            return Err(VerifyError::UnsafePath(rel.to_string()));
         }
         let actual = file_sha256(&dir.join(rel))?;
         if actual != hash {
-            return Err(format!(
-                "{rel}: its SHA-256 is {actual}, the signed list says {hash}"
-            ));
+            return Err(VerifyError::Changed {
+                file: rel.to_string(),
+                actual,
+                listed: hash.to_string(),
+            });
         }
         listed.push(rel.to_string());
     }
     listed.sort();
     let present = package_files(dir)?;
     if present != listed {
-        let extra: Vec<_> = present.iter().filter(|p| !listed.contains(p)).collect();
-        let missing: Vec<_> = listed.iter().filter(|p| !present.contains(p)).collect();
-        return Err(format!(
-            "files differ from the signed list: extra {extra:?}, missing {missing:?}"
-        ));
+        let differ = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter().filter(|p| !b.contains(p)).cloned().collect()
+        };
+        return Err(VerifyError::FilesDiffer {
+            extra: differ(&present, &listed),
+            missing: differ(&listed, &present),
+        });
     }
     Ok(listed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let e = Writers::create(&gone, &DATASETS[0]).err().unwrap();
+        let csv = gone.join("bills.csv");
+        assert!(
+            matches!(&e, ExportError::File(FileError { path, .. }) if *path == csv),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(&format!("{}: ", csv.display())),
+            "{e}"
+        );
+        let e = package_files(&gone).unwrap_err();
+        assert_eq!(e.path, gone.join(""), "{e}");
+        assert_eq!(e.source.kind(), std::io::ErrorKind::NotFound);
+        let e = verify(dir.path(), "not a key").unwrap_err();
+        assert!(e.to_string().starts_with("the key: "), "{e}");
+    }
 }

@@ -592,8 +592,7 @@ impl Voting {
         if have < needed {
             return Err(VoteError::Level { needed, have });
         }
-        crate::service::moderation::ensure_active(&mut conn, who.account.id)
-            .map_err(VoteError::Suspended)?;
+        crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
         let log = self.log(&mut conn, id)?;
         let m = &log.manifest;
         if today < m.opens {
