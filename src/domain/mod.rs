@@ -4,6 +4,8 @@ pub mod amendment;
 pub mod bill;
 pub mod comment;
 pub mod consolidation;
+pub mod consultation;
 pub mod identity;
 pub mod moderation;
 pub mod similarity;
+pub mod state;

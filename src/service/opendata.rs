@@ -433,7 +433,7 @@ pub fn export(
             let mut own_comments = Writers::create(&cdir, &DATASETS[5])?;
             let hidden = moderation::hidden_in(&mut conn, c.id).map_err(err)?;
             let moderation = |kind: Kind, id: i64| match hidden.get(&(kind, id)) {
-                Some(h) => (true, h.rule.clone(), h.reason.clone()),
+                Some(h) => (true, h.rule.as_str().to_string(), h.reason.clone()),
                 None => (false, String::new(), String::new()),
             };
             let mut numbers: HashMap<i64, String> = HashMap::new();

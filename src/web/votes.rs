@@ -10,6 +10,7 @@ use super::{charts, AppState, Ctx};
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
 use crate::ledger::receipt::{verify_receipt, Receipt};
+use crate::service::consultation::Phase;
 use crate::service::voting::{self, Choice, VoteError};
 use crate::store;
 use rocket::form::{Form, FromForm};
@@ -528,7 +529,7 @@ async fn close_page(
         let log = store::ballots::by_consultation(&mut conn, id).map_err(AppError::store(lang))?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("voting".into(), json!(c.phase == "voting"));
+        data.insert("voting".into(), json!(c.phase == Phase::Voting));
         data.insert("entries".into(), json!(log.map(|l| l.size)));
         data.insert("window".into(), json!(app.voting.window_days()));
         data.insert("csrf".into(), json!(csrf.0));
@@ -578,10 +579,7 @@ async fn settings_page(
             voting::vote_settings(app.reader.store(), id).map_err(|e| vote_error(lang, e, None))?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert(
-            "editable".into(),
-            json!(["draft", "amendments"].contains(&c.phase.as_str())),
-        );
+        data.insert("editable".into(), json!(c.phase.before_voting()));
         data.insert("all".into(), json!(settings.amendments.is_none()));
         data.insert("candidates".into(), json!(candidates));
         data.insert("bill_item".into(), json!(settings.bill_item));
