@@ -267,7 +267,7 @@ fn amendments_validate_and_list_their_modifications() {
     let voting = common::voting(&store);
     assert_eq!(
         consultation::advance(&store, &staff, id, &voting).unwrap(),
-        "amendments"
+        consultation::Phase::Amendments
     );
     let mut conn = store.conn().unwrap();
     let c = amenda::store::consultations::by_id(&mut conn, id)

@@ -111,7 +111,7 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, ConsultationError::NotOpen(ref p) if p == "draft"),
+        matches!(e, ConsultationError::NotOpen(ref p) if *p == consultation::Phase::Draft),
         "{e}"
     );
     open(&store, id);
@@ -261,7 +261,7 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
+        matches!(e, ConsultationError::NotOpen(ref p) if *p == consultation::Phase::Voting),
         "{e}"
     );
     assert_eq!(count(&store, id, &art.wid), 4);
@@ -326,7 +326,7 @@ fn comments_on_amendments_and_staff_answers() {
     let e = comments::answer(&store, &KEY, &camille, &ans).unwrap_err();
     assert!(matches!(e, ConsultationError::Forbidden), "{e}");
     let answer = comments::answer(&store, &KEY, &staff, &ans).unwrap();
-    assert_eq!(answer.kind, "answer");
+    assert_eq!(answer.kind, comments::CommentKind::Answer);
     assert_eq!(answer.parent_id, Some(on_am.id));
     assert_eq!(answer.author_label, "Claire Fontaine");
     let mut later = new(id, Target::Unit(""), "Et encore.", "tok-fffffffffffffff2");

@@ -108,6 +108,7 @@ fn status(store: &common::TestStore, id: i64) -> String {
         .unwrap()
         .unwrap()
         .status
+        .to_string()
 }
 
 #[test]
@@ -410,7 +411,7 @@ fn a_new_version_carries_pending_amendments_over() {
     );
     let mut conn = store.conn().unwrap();
     let r = store::rebases::latest(&mut conn, gone).unwrap().unwrap();
-    assert_eq!(r.outcome, "redraft");
+    assert_eq!(r.outcome.as_str(), "redraft");
     let w = store::amendments::by_id(&mut conn, withdrawn)
         .unwrap()
         .unwrap();

@@ -87,12 +87,12 @@ fn filing_follows_phase_level_and_form_rules() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, ConsultationError::NotOpen(ref p) if p == "draft"),
+        matches!(e, ConsultationError::NotOpen(ref p) if *p == consultation::Phase::Draft),
         "{e}"
     );
     assert_eq!(
         consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
-        "amendments"
+        consultation::Phase::Amendments
     );
 
     // Below the level, stale form, no change, too long: refused, nothing written.
@@ -180,7 +180,7 @@ fn filing_follows_phase_level_and_form_rules() {
     // Voting: amendments are closed.
     assert_eq!(
         consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
-        "voting"
+        consultation::Phase::Voting
     );
     let e = consultation::file(
         &store,
@@ -190,7 +190,7 @@ fn filing_follows_phase_level_and_form_rules() {
     )
     .unwrap_err();
     assert!(
-        matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
+        matches!(e, ConsultationError::NotOpen(ref p) if *p == consultation::Phase::Voting),
         "{e}"
     );
 }
@@ -1014,12 +1014,12 @@ mod related {
         // Voting opened: closed to corrections.
         assert_eq!(
             consultation::advance(&store, &staff, id, &common::voting(&store)).unwrap(),
-            "voting"
+            consultation::Phase::Voting
         );
         let e = consultation::rectify(&store, &camille, &rectification(a.id, 2, &sha, &first, "x"))
             .unwrap_err();
         assert!(
-            matches!(e, ConsultationError::NotOpen(ref p) if p == "voting"),
+            matches!(e, ConsultationError::NotOpen(ref p) if *p == consultation::Phase::Voting),
             "{e}"
         );
         assert_eq!(

@@ -808,7 +808,7 @@ fn moderator_verifications() {
         &amenda::store::verifications::NewVerification {
             account_id: cam.id,
             level: 2,
-            method: "document",
+            method: amenda::domain::identity::Method::Document,
             verified_on: "2020-01-01",
             expires_on: "2021-01-01",
             recorded_by: dom.id,

@@ -68,7 +68,7 @@ fn setup(store: &common::TestStore) -> (i64, String, Voting) {
     let v = Voting::new((**store).clone(), LogKey::random(), "moderation.test", 30);
     assert_eq!(
         consultation::advance(store, &staff, id, &v).unwrap(),
-        "amendments"
+        consultation::Phase::Amendments
     );
     let mut conn = store.conn().unwrap();
     let c = amenda::store::consultations::by_id(&mut conn, id)
@@ -112,7 +112,7 @@ fn hidden(store: &amenda::store::Store, id: i64) -> Vec<(i64, String, bool)> {
     let mut v: Vec<_> = moderation::hidden_in(&mut store.conn().unwrap(), id)
         .unwrap()
         .into_iter()
-        .map(|((_, cid), h)| (cid, h.rule, h.readable))
+        .map(|((_, cid), h)| (cid, h.rule.as_str().to_string(), h.readable))
         .collect();
     v.sort();
     v
@@ -192,7 +192,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
     assert_eq!(items[0].reports.len(), 4);
     assert_eq!(items[0].content.body, "Un avis tranché.");
     let only_amendments = QueueFilter {
-        kind: Some("amendment"),
+        kind: Some(Kind::Amendment),
         ..QueueFilter::default()
     };
     assert_eq!(
@@ -371,7 +371,7 @@ fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
     let staff = with_role(&store, "staff", Role::Staff);
     assert_eq!(
         consultation::advance(&store, &staff, id, &v).unwrap(),
-        "voting"
+        consultation::Phase::Voting
     );
     let choice = Choice {
         answers: vec![(0, 0)],

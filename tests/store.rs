@@ -389,6 +389,55 @@ fn unique_constraints_hold() {
     assert!(versions::insert(c, &new_version(bill.id, 0, "zero")).is_err());
 }
 
+/// A state word this build does not know (written by hand, past the CHECK constraint)
+/// is an error naming the set and the word when the row is read: not a panic, not a
+/// default.
+#[test]
+fn unknown_state_in_the_database_is_a_clear_error() {
+    use amenda::domain::consultation::Phase;
+    use amenda::store::{accounts, consultations};
+    let store = test_store();
+    let mut conn = store.conn().unwrap();
+    let c: &mut DbConnection = &mut conn;
+    let bill = bills::insert(c, &new_bill("code")).unwrap();
+    let version = versions::insert(c, &new_version(bill.id, 1, "# Article 1\n\nTexte.\n")).unwrap();
+    let staff = accounts::upsert(c, "test", "staff", "Staff", None).unwrap();
+    let new = consultations::NewConsultation {
+        bill_id: bill.id,
+        version_id: version,
+        title: "Consultation",
+        description: "",
+        opens_on: "2026-12-01",
+        closes_on: "2026-12-31",
+        levels: [1, 1, 2],
+        phase: Phase::Draft,
+        created_by: staff.id,
+    };
+    let id = consultations::insert(c, &new).unwrap();
+    assert_eq!(
+        consultations::by_id(c, id).unwrap().unwrap().phase,
+        Phase::Draft
+    );
+
+    let bypass = match c.backend() {
+        Backend::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Backend::Postgres => "ALTER TABLE consultations DROP CONSTRAINT consultations_phase_check",
+    };
+    diesel::sql_query(bypass).execute(c).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE consultations SET phase = 'archived' WHERE id = {id}"
+    ))
+    .execute(c)
+    .unwrap();
+    let e = consultations::by_id(c, id).unwrap_err();
+    assert!(matches!(e, StoreError::Query(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("Error deserializing field 'phase': unknown consultation phase \"archived\""),
+        "{e}"
+    );
+}
+
 #[test]
 fn migrate_is_idempotent_and_safe_to_run_concurrently() {
     let first = unmigrated_test_store();

@@ -79,7 +79,7 @@ fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) 
     let v = voting(store, LogKey::random());
     assert_eq!(
         consultation::advance(store, staff, id, &v).unwrap(),
-        "amendments"
+        consultation::Phase::Amendments
     );
     let mut conn = store.conn().unwrap();
     let bill = amenda::store::bills::by_slug(&mut conn, "budget-participatif")
@@ -160,7 +160,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
         .err()
         .unwrap();
     assert!(
-        matches!(e, VoteError::NotVoting(ref p) if p == "amendments"),
+        matches!(e, VoteError::NotVoting(ref p) if *p == consultation::Phase::Amendments),
         "{e}"
     );
     assert_eq!(log_size(&store, id), 0);
@@ -168,7 +168,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
     // Opening the vote writes the manifest: one item per amendment, one on the bill.
     assert_eq!(
         consultation::advance(&store, &staff, id, &v).unwrap(),
-        "voting"
+        consultation::Phase::Voting
     );
     assert_eq!(log_size(&store, id), 1);
     let mut conn = store.conn().unwrap();
@@ -333,7 +333,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
         .err()
         .unwrap();
     assert!(
-        matches!(e, VoteError::NotVoting(ref p) if p == "closed"),
+        matches!(e, VoteError::NotVoting(ref p) if *p == consultation::Phase::Closed),
         "{e}"
     );
     assert_eq!(log_size(&store, id), 5);
@@ -447,7 +447,11 @@ fn voting_cannot_open_after_the_closing_day() {
     let c = amenda::store::consultations::by_id(&mut conn, id)
         .unwrap()
         .unwrap();
-    assert_eq!(c.phase, "amendments", "nothing half-written");
+    assert_eq!(
+        c.phase,
+        consultation::Phase::Amendments,
+        "nothing half-written"
+    );
     assert!(amenda::store::ballots::by_consultation(&mut conn, id)
         .unwrap()
         .is_none());
@@ -514,7 +518,7 @@ fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
     );
     assert_eq!(
         consultation::advance(&store, &staff, id, &v).unwrap(),
-        "voting"
+        consultation::Phase::Voting
     );
     let mut conn = store.conn().unwrap();
     let m = amenda::ledger::entry::Manifest::decode(
@@ -531,7 +535,7 @@ fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
     assert_eq!(m.revote, RevotePolicy::Single);
     assert!(matches!(
         voting::save_vote_settings(&store, &staff, id, &VoteSettings::default()),
-        Err(VoteError::SettingsLocked(p)) if p == "voting"
+        Err(VoteError::SettingsLocked(p)) if p == consultation::Phase::Voting
     ));
 
     // One ballot per person; a third option does not exist.

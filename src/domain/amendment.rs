@@ -8,12 +8,42 @@
 //! the offsets, and the quoted text with some context before and after, so that it can
 //! be found again when the offsets no longer fit.
 
+use super::state::closed_set;
 use crate::text::diff::{word_diff, DiffTag};
 use serde::{Deserialize, Serialize};
 
 /// How an amendment is named everywhere: `AM-<bill slug>-<number>`.
 pub fn display_number(bill_slug: &str, number: i32) -> String {
     format!("AM-{bill_slug}-{number}")
+}
+
+closed_set! {
+    /// Where an amendment stands (`amendments.status`; `amendment_dispositions.status`
+    /// holds the rulings among them: admissible to fallen).
+    pub enum AmendmentStatus("amendment status") {
+        /// Filed, not ruled on yet.
+        Filed = "filed",
+        /// Withdrawn by its author.
+        Withdrawn = "withdrawn",
+        Admissible = "admissible",
+        /// Ruled inadmissible, with a public reason.
+        Inadmissible = "inadmissible",
+        Adopted = "adopted",
+        Rejected = "rejected",
+        /// An adopted amendment conflicting with it made it fall.
+        Fallen = "fallen",
+    }
+}
+
+impl AmendmentStatus {
+    /// Still standing: not ruled out, withdrawn, fallen or decided. These may be
+    /// corrected, withdrawn, carried to a new version, put to the vote, made to fall.
+    pub const STANDING: [AmendmentStatus; 2] =
+        [AmendmentStatus::Filed, AmendmentStatus::Admissible];
+
+    pub fn is_standing(self) -> bool {
+        AmendmentStatus::STANDING.contains(&self)
+    }
 }
 
 /// Context kept on each side of a quote (bytes, widened to a char boundary).
@@ -599,6 +629,20 @@ pub fn wording(lang: Wording, num: &str, body: &str, op: &Operation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in AmendmentStatus::ALL {
+            assert_eq!(s.as_str().parse::<AmendmentStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        let standing: Vec<_> = AmendmentStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_standing())
+            .collect();
+        assert_eq!(standing, AmendmentStatus::STANDING);
+        assert!("Filed".parse::<AmendmentStatus>().is_err());
+    }
 
     const BODY: &str = "Le conseil se réunit tous les trois mois.\n\nIl délibère à la majorité des membres présents.";
 

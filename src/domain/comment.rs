@@ -1,5 +1,15 @@
 //! Comments (DESIGN §5): input limits, and whether a quoted span is (still) in a text.
 
+use super::state::closed_set;
+
+closed_set! {
+    /// A citizen's comment (or reply), or staff's public answer (`comments.kind`).
+    pub enum CommentKind("comment kind") {
+        Comment = "comment",
+        Answer = "answer",
+    }
+}
+
 /// The longest comment body, in bytes (markdown, rendered sanitized).
 pub const MAX_BODY_BYTES: usize = 10 * 1024;
 /// The longest quoted span, in bytes.
@@ -63,6 +73,14 @@ pub fn quote_in(quote: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in CommentKind::ALL {
+            assert_eq!(k.as_str().parse::<CommentKind>(), Ok(k));
+        }
+        assert!("reply".parse::<CommentKind>().is_err());
+    }
 
     #[test]
     fn bodies_are_trimmed_and_bounded() {

@@ -4,6 +4,7 @@
 //! article as the amendments before it left it; whole-article repeals and insertions are
 //! placed by the units of the version.
 
+use super::state::closed_set;
 use crate::domain::amendment::{self, article_body, AmendError, Located, Operation};
 use crate::text::{Unit, UnitKind};
 use std::collections::HashMap;
@@ -287,6 +288,27 @@ pub fn effect(body: &str, ops: &[Operation]) -> Result<(String, String), AmendEr
     Ok((body.to_string(), amendment::apply(body, ops)?))
 }
 
+closed_set! {
+    /// What a rebase did to an amendment (`amendment_rebases.outcome`).
+    pub enum RebaseOutcome("rebase outcome") {
+        /// Re-anchored automatically.
+        Carried = "carried",
+        /// A three-way merge waits for the author's confirmation.
+        Proposed = "proposed",
+        /// The author must write it again.
+        Redraft = "redraft",
+        /// The author confirmed the proposed merge.
+        Accepted = "accepted",
+    }
+}
+
+impl RebaseOutcome {
+    /// The amendment stands on the new version (carried, or proposed and accepted).
+    pub fn stands(self) -> bool {
+        matches!(self, RebaseOutcome::Carried | RebaseOutcome::Accepted)
+    }
+}
+
 /// What becomes of a pending amendment when its article moves to a new version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Carried {
@@ -343,6 +365,15 @@ pub fn carry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_round_trip() {
+        for o in RebaseOutcome::ALL {
+            assert_eq!(o.as_str().parse::<RebaseOutcome>(), Ok(o));
+        }
+        assert!(RebaseOutcome::Carried.stands() && RebaseOutcome::Accepted.stands());
+        assert!(!RebaseOutcome::Proposed.stands() && !RebaseOutcome::Redraft.stands());
+    }
     use crate::domain::amendment::derive;
     use crate::text::{assign_wids, parse, WidAllocator};
 

@@ -1,5 +1,6 @@
 //! Assurance levels, roles and the mapping from a provider's `acr` (DESIGN §4).
 
+use super::state::closed_set;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,27 +29,21 @@ impl std::fmt::Display for Level {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Moderator,
-    Staff,
-    Admin,
+closed_set! {
+    /// What an account may do beyond taking part (`account_roles.role`).
+    pub enum Role("role") {
+        Moderator = "moderator",
+        Staff = "staff",
+        Admin = "admin",
+    }
 }
 
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Moderator, Role::Staff, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Moderator => "moderator",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+closed_set! {
+    /// How an author appears on a publication (amendment, comment): under their name,
+    /// or under their pseudonym for the bill.
+    pub enum Disclosure("disclosure") {
+        Name = "name",
+        Pseudonym = "pseudonym",
     }
 }
 
@@ -117,29 +112,29 @@ mod tests {
         assert_eq!(Role::parse("staff"), Some(Role::Staff));
         assert_eq!(Role::parse("citizen"), None);
     }
-}
 
-/// How a moderator checked a person's identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Document,
-    InPerson,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Document => "document",
-            Method::InPerson => "in_person",
+    #[test]
+    fn words_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
+        for d in Disclosure::ALL {
+            assert_eq!(d.as_str().parse::<Disclosure>(), Ok(d));
+        }
+        for m in Method::ALL {
+            assert_eq!(m.as_str().parse::<Method>(), Ok(m));
+        }
+        assert!(Role::Moderator < Role::Staff && Role::Staff < Role::Admin);
+        assert!("Name".parse::<Disclosure>().is_err());
     }
+}
 
-    pub fn parse(s: &str) -> Option<Method> {
-        match s {
-            "document" => Some(Method::Document),
-            "in_person" => Some(Method::InPerson),
-            _ => None,
-        }
+closed_set! {
+    /// How a moderator checked a person's identity.
+    pub enum Method("verification method") {
+        Document = "document",
+        InPerson = "in_person",
     }
 }
 

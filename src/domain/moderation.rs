@@ -2,84 +2,104 @@
 //! may read hidden content, who may decide an appeal, the hash chain of the public
 //! moderation log, and the rate limits (`COUNT/SECONDS`) with their fixed windows.
 
+use super::state::closed_set;
 use std::fmt;
 
-/// Why a person reports a contribution; also the rule a moderator hides it under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Reason {
-    Spam,
-    Offensive,
-    OffTopic,
-    Illegal,
-    Other,
+closed_set! {
+    /// Why a person reports a contribution (`reports.reason`); also the rule a moderator
+    /// hides it under.
+    pub enum Reason("report reason") {
+        Spam = "spam",
+        Offensive = "offensive",
+        OffTopic = "off_topic",
+        Illegal = "illegal",
+        Other = "other",
+    }
 }
 
-impl Reason {
-    pub const ALL: [Reason; 5] = [
-        Reason::Spam,
-        Reason::Offensive,
-        Reason::OffTopic,
-        Reason::Illegal,
-        Reason::Other,
-    ];
+closed_set! {
+    /// What can be reported and hidden (`reports.target_kind`,
+    /// `moderation_items.target_kind`).
+    pub enum Kind("moderated item kind") {
+        Comment = "comment",
+        Amendment = "amendment",
+    }
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Spam => "spam",
-            Reason::Offensive => "offensive",
-            Reason::OffTopic => "off_topic",
-            Reason::Illegal => "illegal",
-            Reason::Other => "other",
+closed_set! {
+    /// Whether a reported or moderated item is shown (`moderation_items.state`).
+    pub enum ItemState("moderation state") {
+        Visible = "visible",
+        /// Reports reached the threshold; waiting for a moderator.
+        HiddenAuto = "hidden_auto",
+        /// A moderator's decision.
+        Hidden = "hidden",
+    }
+}
+
+impl ItemState {
+    pub fn is_hidden(self) -> bool {
+        self != ItemState::Visible
+    }
+}
+
+closed_set! {
+    /// Where an appeal stands (`appeals.status`).
+    pub enum AppealStatus("appeal status") {
+        Pending = "pending",
+        /// The decision stands.
+        Upheld = "upheld",
+        /// The decision is undone.
+        Overturned = "overturned",
+    }
+}
+
+closed_set! {
+    /// The rule an item is hidden under (`moderation_items.rule`; the log's `rule` holds
+    /// the same words, as text): a report reason chosen by a moderator, `reports` while
+    /// it is hidden automatically, none (the empty word) while it is shown.
+    pub enum Rule("moderation rule") {
+        /// Not hidden: restored, an appeal overturned its hiding, or a suspension's entry.
+        Unset = "",
+        /// Hidden automatically when reports reached the threshold.
+        Reports = "reports",
+        Spam = "spam",
+        Offensive = "offensive",
+        OffTopic = "off_topic",
+        Illegal = "illegal",
+        Other = "other",
+    }
+}
+
+impl From<Reason> for Rule {
+    fn from(r: Reason) -> Rule {
+        match r {
+            Reason::Spam => Rule::Spam,
+            Reason::Offensive => Rule::Offensive,
+            Reason::OffTopic => Rule::OffTopic,
+            Reason::Illegal => Rule::Illegal,
+            Reason::Other => Rule::Other,
         }
     }
-
-    pub fn parse(s: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.as_str() == s)
-    }
 }
-
-/// The rule recorded for content hidden automatically when reports reach the threshold.
-pub const RULE_REPORTS: &str = "reports";
 
 /// The longest free text of a report, a public reason or an appeal, in characters.
 pub const MAX_TEXT: usize = 2000;
 
-/// What a moderation decision does; the `action` column of the public log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    AutoHide,
-    Hide,
-    Restore,
-    Suspend,
-    AppealUpheld,
-    AppealOverturned,
+closed_set! {
+    /// What a moderation decision does; the `action` column of the public log (which
+    /// keeps its fields as text: they are what the hash chain covers).
+    pub enum Action("moderation action") {
+        AutoHide = "auto_hide",
+        Hide = "hide",
+        Restore = "restore",
+        Suspend = "suspend",
+        AppealUpheld = "appeal_upheld",
+        AppealOverturned = "appeal_overturned",
+    }
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::AutoHide => "auto_hide",
-            Action::Hide => "hide",
-            Action::Restore => "restore",
-            Action::Suspend => "suspend",
-            Action::AppealUpheld => "appeal_upheld",
-            Action::AppealOverturned => "appeal_overturned",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        [
-            Action::AutoHide,
-            Action::Hide,
-            Action::Restore,
-            Action::Suspend,
-            Action::AppealUpheld,
-            Action::AppealOverturned,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
-    }
-
     /// Whether the person concerned may appeal it: decisions made by a moderator, not
     /// the automatic hiding (which waits for a moderator anyway) nor an appeal's outcome.
     pub fn appealable(self) -> bool {
@@ -90,10 +110,10 @@ impl Action {
 /// Whether signed-in people may still read hidden content in the moderated view: yes,
 /// unless it was hidden as illegal, or hidden automatically while a report says illegal
 /// (nobody has looked yet, so the worst report counts).
-pub fn readable_when_hidden(rule: &str, report_reasons: &[Reason]) -> bool {
+pub fn readable_when_hidden(rule: Rule, report_reasons: &[Reason]) -> bool {
     match rule {
-        r if r == Reason::Illegal.as_str() => false,
-        RULE_REPORTS => !report_reasons.contains(&Reason::Illegal),
+        Rule::Illegal => false,
+        Rule::Reports => !report_reasons.contains(&Reason::Illegal),
         _ => true,
     }
 }
@@ -386,11 +406,11 @@ mod tests {
         assert!(auto_hides(3, 3, false));
         assert!(!auto_hides(10, 3, true), "a moderator's decision stands");
         assert!(!auto_hides(10, 0, false), "threshold 0 turns it off");
-        assert!(readable_when_hidden("spam", &[]));
-        assert!(!readable_when_hidden("illegal", &[]));
-        assert!(readable_when_hidden(RULE_REPORTS, &[Reason::Spam]));
+        assert!(readable_when_hidden(Rule::Spam, &[]));
+        assert!(!readable_when_hidden(Rule::Illegal, &[]));
+        assert!(readable_when_hidden(Rule::Reports, &[Reason::Spam]));
         assert!(!readable_when_hidden(
-            RULE_REPORTS,
+            Rule::Reports,
             &[Reason::Spam, Reason::Illegal]
         ));
         assert!(may_decide_appeal(2, Some(1)));
@@ -424,5 +444,32 @@ mod tests {
                 format!("rate limit \"{bad}\" must be COUNT/SECONDS, e.g. 30/600")
             );
         }
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for r in Reason::ALL {
+            assert_eq!(r.as_str().parse::<Reason>(), Ok(r));
+        }
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
+        }
+        for s in ItemState::ALL {
+            assert_eq!(s.as_str().parse::<ItemState>(), Ok(s));
+            assert_eq!(s.is_hidden(), s != ItemState::Visible);
+        }
+        for s in AppealStatus::ALL {
+            assert_eq!(s.as_str().parse::<AppealStatus>(), Ok(s));
+        }
+        for a in Action::ALL {
+            assert_eq!(a.as_str().parse::<Action>(), Ok(a));
+        }
+        for r in Rule::ALL {
+            assert_eq!(r.as_str().parse::<Rule>(), Ok(r));
+        }
+        for r in Reason::ALL {
+            assert_eq!(Rule::from(r).as_str(), r.as_str(), "a reason is a rule");
+        }
+        assert!("account".parse::<Kind>().is_err());
     }
 }

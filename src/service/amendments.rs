@@ -7,7 +7,8 @@
 //! (or repeals it, or inserts articles after it), so two amendments on different units
 //! never conflict, and a page stays fast with a thousand amendments on the bill.
 
-use crate::domain::amendment::{self, Conflict, Operation};
+use crate::domain::amendment::{self, AmendmentStatus, Conflict, Operation};
+use crate::domain::identity::Disclosure;
 use crate::service::consultation::Article;
 use crate::service::consultation::ConsultationError;
 use crate::service::disposition::operations;
@@ -19,17 +20,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The statuses of an amendment still in play.
-pub const STANDING: [&str; 2] = ["filed", "admissible"];
+pub const STANDING: [AmendmentStatus; 2] = AmendmentStatus::STANDING;
 
-/// Every status, in the order a list offers them.
+/// Every status, in the order a list offers them (the words of the filter's choices).
 pub const STATUSES: [&str; 7] = [
-    "filed",
-    "admissible",
-    "inadmissible",
-    "adopted",
-    "rejected",
-    "fallen",
-    "withdrawn",
+    AmendmentStatus::Filed.as_str(),
+    AmendmentStatus::Admissible.as_str(),
+    AmendmentStatus::Inadmissible.as_str(),
+    AmendmentStatus::Adopted.as_str(),
+    AmendmentStatus::Rejected.as_str(),
+    AmendmentStatus::Fallen.as_str(),
+    AmendmentStatus::Withdrawn.as_str(),
 ];
 
 /// A unit of a consultation's version: consultation, version, unit `wid`.
@@ -88,7 +89,7 @@ pub fn identical_numbers(
     let mut by_unit: HashMap<UnitKey, Vec<(Amendment, Vec<Operation>)>> = HashMap::new();
     let mut out = Vec::with_capacity(list.len());
     for a in list {
-        if !STANDING.contains(&a.status.as_str()) {
+        if !a.status.is_standing() {
             out.push(Vec::new());
             continue;
         }
@@ -123,14 +124,14 @@ pub fn parse_filter<'a>(
     author: Option<&'a str>,
 ) -> Result<ListFilter<'a>, &'static str> {
     let some = |v: Option<&'a str>| v.map(str::trim).filter(|v| !v.is_empty());
-    let status = some(status);
-    if status.is_some_and(|s| !STATUSES.contains(&s)) {
-        return Err("status");
-    }
-    let author = some(author);
-    if author.is_some_and(|s| !matches!(s, "name" | "pseudonym")) {
-        return Err("author");
-    }
+    let status = match some(status) {
+        None => None,
+        Some(s) => Some(AmendmentStatus::parse(s).ok_or("status")?),
+    };
+    let author = match some(author) {
+        None => None,
+        Some(s) => Some(Disclosure::parse(s).ok_or("author")?),
+    };
     let article = some(article);
     if article.is_some_and(|s| s.len() > 200) {
         return Err("article");

@@ -10,6 +10,8 @@
 //! published (name or pseudonym); account ids never leave this module.
 
 use crate::domain::amendment::Operation;
+use crate::domain::comment::CommentKind;
+use crate::domain::identity::Disclosure;
 use crate::domain::similarity::{self, Settings};
 use crate::service::consultation::{display_number, staff_only, ConsultationError};
 use crate::service::identity::SessionInfo;
@@ -132,7 +134,7 @@ fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, Consultation
                 kind: "amendment",
                 label: display_number(&bill.slug, a.number),
                 author: a.author_label.clone(),
-                pseudonymous: a.disclosure == "pseudonym",
+                pseudonymous: a.disclosure == Disclosure::Pseudonym,
                 level: a.author_level,
                 excerpt: excerpt(&text),
                 href: format!("/bills/{}/amendments/{}", bill.slug, a.number),
@@ -151,7 +153,7 @@ fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, Consultation
         comments.extend(on.into_iter().map(|c| (c, Some(a.number))));
     }
     for (c, amendment) in comments {
-        if c.kind != "comment" {
+        if c.kind != CommentKind::Comment {
             continue;
         }
         let href = match amendment {
@@ -166,7 +168,7 @@ fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, Consultation
                 kind: "comment",
                 label: format!("#{}", c.id),
                 author: c.author_label,
-                pseudonymous: c.disclosure == "pseudonym",
+                pseudonymous: c.disclosure == Disclosure::Pseudonym,
                 level: c.author_level,
                 excerpt: excerpt(&c.body),
                 href,

@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 
+pub use crate::domain::comment::CommentKind;
 use crate::domain::comment::{clean_body, clean_quote, quote_in};
+use crate::domain::consultation::Phase;
 use crate::domain::identity::Level;
 use crate::service::consultation::{author_label, staff_only, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
@@ -108,9 +110,9 @@ fn write(
     let consultation = store::consultations::by_id(&mut conn, c.consultation_id)?
         .ok_or(ConsultationError::NotFound)?;
     let open = if is_answer {
-        consultation.phase != "draft"
+        consultation.phase.is_public()
     } else {
-        consultation.phase == "amendments"
+        consultation.phase == Phase::Amendments
     };
     if !open {
         return Err(ConsultationError::NotOpen(consultation.phase));
@@ -137,6 +139,11 @@ fn write(
             author_label(key, who, &bill.slug, c.disclosure),
         )
     };
+    let kind = if is_answer {
+        CommentKind::Answer
+    } else {
+        CommentKind::Comment
+    };
     let written = store.transaction(|conn| {
         if let Some(done) = store::comments::by_form(conn, who.account.id, c.form_token)? {
             return Ok::<_, ConsultationError>(done);
@@ -152,9 +159,9 @@ fn write(
                 parent_id: place.parent_id,
                 quote: &place.quote,
                 body: &body,
-                kind: if is_answer { "answer" } else { "comment" },
+                kind,
                 author_id: who.account.id,
-                disclosure: disclosure.as_str(),
+                disclosure,
                 author_label: &label,
                 author_level: i32::from(who.level().get()),
                 form_token: c.form_token,
@@ -163,7 +170,8 @@ fn write(
         store::audit::record(
             conn,
             Some(who.account.id),
-            if is_answer { "answer" } else { "comment" },
+            // The audit's action is the kind's word.
+            kind.as_str(),
             None,
             &json!({"comment": made.id, "consultation": consultation.id,
                     "amendment": made.amendment_id, "parent": made.parent_id}),
@@ -391,10 +399,10 @@ pub fn for_amendment(
 
 /// Whether `who` may comment on this consultation now (phase and level).
 pub fn may_comment(c: &Consultation, who: &SessionInfo) -> bool {
-    c.phase == "amendments" && i32::from(who.level().get()) >= c.level_comment
+    c.phase == Phase::Amendments && i32::from(who.level().get()) >= c.level_comment
 }
 
 /// Whether `who` may answer as the institution on this consultation now.
 pub fn may_answer(c: &Consultation, who: &SessionInfo) -> bool {
-    c.phase != "draft" && who.has_role(crate::domain::identity::Role::Staff)
+    c.phase.is_public() && who.has_role(crate::domain::identity::Role::Staff)
 }

@@ -4,8 +4,8 @@
 //! amendments are still pending onto a newer version (each pending amendment carried
 //! over, proposed to its author, or marked to redraft). One transaction each.
 
-use crate::domain::amendment::{self, voting_order, Candidate, Operation};
-use crate::domain::consolidation::{self, Adopted, Carried, ConsolidateError};
+use crate::domain::amendment::{self, voting_order, AmendmentStatus, Candidate, Operation};
+use crate::domain::consolidation::{self, Adopted, Carried, ConsolidateError, RebaseOutcome};
 use crate::service::consultation::{staff_only, ConsultationError};
 use crate::service::disposition::{bodies, operations};
 use crate::service::identity::SessionInfo;
@@ -80,7 +80,7 @@ pub fn consolidate(
     let number = store.transaction(|conn| {
         let c = store::consultations::by_id(conn, consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
-        if !matches!(c.phase.as_str(), "voting" | "closed" | "published") {
+        if !c.phase.voting_started() {
             return Err(ConsultationError::NotOpen(c.phase));
         }
         if store::consolidations::for_consultation(conn, c.id)?.is_some() {
@@ -95,7 +95,10 @@ pub fn consolidate(
         }
         let all = store::amendments::for_consultation(conn, c.id, None, 0, i64::MAX)?;
         let mut adopted = Vec::new();
-        for a in all.into_iter().filter(|a| a.status == "adopted") {
+        for a in all
+            .into_iter()
+            .filter(|a| a.status == AmendmentStatus::Adopted)
+        {
             if a.version_id != version.meta.id {
                 return Err(ConsultationError::State("err_adopted_elsewhere"));
             }
@@ -204,7 +207,7 @@ pub fn rebase(
     store.transaction(|conn| {
         let c = store::consultations::by_id(conn, consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
-        if !matches!(c.phase.as_str(), "draft" | "amendments") {
+        if !c.phase.before_voting() {
             return Err(ConsultationError::NotOpen(c.phase));
         }
         let old = store::versions::by_id(conn, c.version_id)?.ok_or(ConsultationError::NotFound)?;
@@ -223,9 +226,10 @@ pub fn rebase(
         let exists = |w: &str| new_units.iter().any(|u| u.wid == w);
         let mut summary = RebaseSummary::default();
         let pending = store::amendments::for_consultation(conn, c.id, None, 0, i64::MAX)?;
-        for a in pending.iter().filter(|a| {
-            a.version_id == old.meta.id && matches!(a.status.as_str(), "filed" | "admissible")
-        }) {
+        for a in pending
+            .iter()
+            .filter(|a| a.version_id == old.meta.id && a.status.is_standing())
+        {
             let ops = operations(conn, a)?;
             let body = old_bodies.get(&a.article_wid).map_or("", String::as_str);
             let carried = consolidation::carry(
@@ -249,15 +253,15 @@ pub fn rebase(
                         &justification,
                     )?;
                     summary.carried.push(a.id);
-                    ("carried", json)
+                    (RebaseOutcome::Carried, json)
                 }
                 Carried::Proposed(ops) => {
                     summary.proposed.push(a.id);
-                    ("proposed", to_json(&ops)?)
+                    (RebaseOutcome::Proposed, to_json(&ops)?)
                 }
                 Carried::Redraft => {
                     summary.redraft.push(a.id);
-                    ("redraft", String::new())
+                    (RebaseOutcome::Redraft, String::new())
                 }
             };
             store::rebases::insert(conn, a.id, old.meta.id, new.meta.id, outcome, &json)?;
@@ -289,15 +293,15 @@ pub fn accept_rebase(
         }
         let c = store::consultations::by_id(conn, a.consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
-        if !matches!(c.phase.as_str(), "draft" | "amendments") {
+        if !c.phase.before_voting() {
             return Err(ConsultationError::NotOpen(c.phase));
         }
         let Some(r) = store::rebases::latest(conn, a.id)? else {
             return Ok(false);
         };
-        if r.outcome != "proposed"
+        if r.outcome != RebaseOutcome::Proposed
             || r.to_version_id != c.version_id
-            || !matches!(a.status.as_str(), "filed" | "admissible")
+            || !a.status.is_standing()
         {
             return Ok(false);
         }
@@ -305,7 +309,13 @@ pub fn accept_rebase(
             .map(|r| r.justification)
             .unwrap_or_default();
         store::amendments::add_revision(conn, a.id, c.version_id, &r.operations, &justification)?;
-        store::rebases::set_outcome(conn, a.id, c.version_id, "proposed", "accepted")?;
+        store::rebases::set_outcome(
+            conn,
+            a.id,
+            c.version_id,
+            RebaseOutcome::Proposed,
+            RebaseOutcome::Accepted,
+        )?;
         store::audit::record(
             conn,
             Some(who.account.id),

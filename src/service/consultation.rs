@@ -2,15 +2,13 @@
 //! share. Each function checks everything before it writes, and writes in one
 //! transaction, so a refused request leaves nothing behind.
 
-use crate::domain::amendment::{self, article_body, AmendError, Operation};
+use crate::domain::amendment::{self, article_body, AmendError, AmendmentStatus, Operation};
+pub use crate::domain::consultation::Phase;
 use crate::domain::identity::{pseudonym, Level};
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, consultations::Consultation, Store, StoreError};
 use crate::text::UnitKind;
 use serde_json::json;
-
-/// Phases, in order (DESIGN §5).
-pub const PHASES: [&str; 5] = ["draft", "amendments", "voting", "closed", "published"];
 
 /// The largest article text an amendment may propose, and the longest justification.
 pub const MAX_TEXT: usize = 64 * 1024;
@@ -26,7 +24,7 @@ pub enum ConsultationError {
         reason: &'static str,
     },
     #[error("this consultation is not open for amendments (it is in phase {0})")]
-    NotOpen(String),
+    NotOpen(Phase),
     #[error("this consultation needs level {needed} to propose amendments")]
     Level { needed: u8, have: u8 },
     #[error("the article changed since the form was opened: start again from the current version")]
@@ -125,7 +123,7 @@ fn open_as(
                 opens_on: c.opens_on,
                 closes_on: c.closes_on,
                 levels: c.levels.map(|l| l as i32),
-                phase: PHASES[0],
+                phase: Phase::FIRST,
                 created_by: staff_id,
             },
         )?;
@@ -148,7 +146,7 @@ pub fn advance(
     staff: &SessionInfo,
     id: i64,
     voting: &crate::service::voting::Voting,
-) -> Result<&'static str, ConsultationError> {
+) -> Result<Phase, ConsultationError> {
     use crate::service::voting;
     let phase = {
         let mut conn = store.conn()?;
@@ -156,23 +154,19 @@ pub fn advance(
             .ok_or(ConsultationError::NotFound)?
             .phase
     };
-    if phase == "voting" {
+    if phase == Phase::Voting {
         voting.close(Some(staff.account.id), id, voting::today())?;
-        return Ok("closed");
+        return Ok(Phase::Closed);
     }
     store.transaction(|conn| {
         let c = store::consultations::by_id(conn, id)?.ok_or(ConsultationError::NotFound)?;
-        let i = PHASES
-            .iter()
-            .position(|p| *p == c.phase)
-            .ok_or(ConsultationError::NotFound)?;
-        let Some(next) = PHASES.get(i + 1) else {
+        let Some(next) = c.phase.next() else {
             return Err(ConsultationError::NotOpen(c.phase));
         };
-        if !store::consultations::set_phase(conn, id, &c.phase, next)? {
+        if !store::consultations::set_phase(conn, id, c.phase, next)? {
             return Err(ConsultationError::NotOpen(c.phase));
         }
-        if *next == "voting" {
+        if next == Phase::Voting {
             voting::open_log(conn, &c, voting.key(), voting.host(), voting::today())?;
         }
         store::audit::record(
@@ -182,7 +176,7 @@ pub fn advance(
             None,
             &json!({"consultation": id, "from": c.phase, "to": next}),
         )?;
-        Ok(*next)
+        Ok(next)
     })
 }
 
@@ -253,28 +247,7 @@ fn unit_in(
     ))
 }
 
-/// How an author appears on a publication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disclosure {
-    Name,
-    Pseudonym,
-}
-
-impl Disclosure {
-    pub fn parse(s: &str) -> Option<Disclosure> {
-        match s {
-            "name" => Some(Disclosure::Name),
-            "pseudonym" => Some(Disclosure::Pseudonym),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disclosure::Name => "name",
-            Disclosure::Pseudonym => "pseudonym",
-        }
-    }
-}
+pub use crate::domain::identity::Disclosure;
 
 /// What the author label of a publication is: the name, or the pseudonym for the bill.
 pub fn author_label(key: &[u8], who: &SessionInfo, bill_slug: &str, d: Disclosure) -> String {
@@ -332,7 +305,7 @@ pub fn check_filing(
         f.wid,
         f.kind == FilingKind::InsertAfter,
     )?;
-    if c.phase != "amendments" {
+    if c.phase != Phase::Amendments {
         return Err(ConsultationError::NotOpen(c.phase));
     }
     let needed = u8::try_from(c.level_amend).unwrap_or(3);
@@ -410,7 +383,7 @@ pub fn file(
                 version_id: c.version_id,
                 article_wid: &art.wid,
                 author_id: who.account.id,
-                disclosure: f.disclosure.as_str(),
+                disclosure: f.disclosure,
                 author_label: &label,
                 author_level: i32::from(who.level().get()),
                 form_token: f.form_token,
@@ -528,7 +501,7 @@ pub fn ensure_demo(store: &Store, today: &str) -> Result<Option<i64>, Consultati
         },
     )?;
     let mut conn = store.conn()?;
-    store::consultations::set_phase(&mut conn, id, "draft", "amendments")?;
+    store::consultations::set_phase(&mut conn, id, Phase::Draft, Phase::Amendments)?;
     Ok(Some(id))
 }
 
@@ -546,11 +519,15 @@ pub fn withdraw(
         }
         let c = store::consultations::by_id(conn, a.consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
-        if c.phase != "amendments" {
+        if c.phase != Phase::Amendments {
             return Err(ConsultationError::NotOpen(c.phase));
         }
-        let done =
-            store::amendments::set_status(conn, a.id, &["filed", "admissible"], "withdrawn")?;
+        let done = store::amendments::set_status(
+            conn,
+            a.id,
+            &AmendmentStatus::STANDING,
+            AmendmentStatus::Withdrawn,
+        )?;
         if done {
             store::audit::record(
                 conn,
@@ -587,10 +564,10 @@ pub fn may_rectify(
     if a.author_id != who.account.id {
         return Err(ConsultationError::State("err_not_author"));
     }
-    if c.phase != "amendments" {
-        return Err(ConsultationError::NotOpen(c.phase.clone()));
+    if c.phase != Phase::Amendments {
+        return Err(ConsultationError::NotOpen(c.phase));
     }
-    if a.status != "filed" {
+    if a.status != AmendmentStatus::Filed {
         return Err(ConsultationError::State("err_cannot_rectify"));
     }
     if a.version_id != c.version_id {
@@ -615,7 +592,7 @@ pub fn check_rectify(
         (a, c)
     };
     may_rectify(who, &a, &c)?;
-    let disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);
+    let disclosure = a.disclosure;
     let (_, slug, art, ops) = check_filing(
         store,
         who,

@@ -3,7 +3,8 @@
 //! with it fall, each recording which amendment made it fall. Every ruling is audited
 //! and written in one transaction.
 
-use crate::domain::amendment::{self, article_body, Operation};
+use crate::domain::amendment::{self, article_body, AmendmentStatus, Operation};
+use crate::domain::consultation::Phase;
 use crate::service::consultation::ConsultationError;
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, DbConnection, Store, StoreError};
@@ -24,24 +25,25 @@ pub enum Ruling<'a> {
 }
 
 impl Ruling<'_> {
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> AmendmentStatus {
         match self {
-            Ruling::Admissible => "admissible",
-            Ruling::Inadmissible(_) => "inadmissible",
-            Ruling::Adopted => "adopted",
-            Ruling::Rejected => "rejected",
+            Ruling::Admissible => AmendmentStatus::Admissible,
+            Ruling::Inadmissible(_) => AmendmentStatus::Inadmissible,
+            Ruling::Adopted => AmendmentStatus::Adopted,
+            Ruling::Rejected => AmendmentStatus::Rejected,
         }
     }
 
     /// The statuses an amendment may have to receive this ruling, and the phases of its
     /// consultation in which it may be given.
-    fn allowed(&self) -> (&'static [&'static str], &'static [&'static str]) {
+    fn allowed(&self) -> (&'static [AmendmentStatus], &'static [Phase]) {
+        use AmendmentStatus::{Admissible, Filed, Inadmissible};
         match self {
             Ruling::Admissible | Ruling::Inadmissible(_) => (
-                &["filed", "admissible", "inadmissible"],
-                &["amendments", "voting"],
+                &[Filed, Admissible, Inadmissible],
+                &[Phase::Amendments, Phase::Voting],
             ),
-            Ruling::Adopted | Ruling::Rejected => (&["admissible"], &["voting", "closed"]),
+            Ruling::Adopted | Ruling::Rejected => (&[Admissible], &[Phase::Voting, Phase::Closed]),
         }
     }
 
@@ -111,7 +113,7 @@ pub fn rule(
         let c = store::consultations::by_id(conn, a.consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
         let (from, phases) = ruling.allowed();
-        if !phases.contains(&c.phase.as_str()) {
+        if !phases.contains(&c.phase) {
             return Err(ConsultationError::NotOpen(c.phase));
         }
         // An amendment left on an earlier version (to redraft, or a rebase its author has
@@ -130,24 +132,23 @@ pub fn rule(
             let bodies = bodies(conn, a.version_id)?;
             let others =
                 store::amendments::for_consultation(conn, c.id, Some(&a.article_wid), 0, i64::MAX)?;
-            for o in others.iter().filter(|o| {
-                o.id != a.id
-                    && o.version_id == a.version_id
-                    && matches!(o.status.as_str(), "filed" | "admissible")
-            }) {
+            for o in others
+                .iter()
+                .filter(|o| o.id != a.id && o.version_id == a.version_id && o.status.is_standing())
+            {
                 let oops = operations(conn, o)?;
                 if amendment::conflict(&ops, &oops, |w| bodies.get(w).map(String::as_str)).is_some()
                     && store::amendments::set_status(
                         conn,
                         o.id,
-                        &["filed", "admissible"],
-                        "fallen",
+                        &AmendmentStatus::STANDING,
+                        AmendmentStatus::Fallen,
                     )?
                 {
                     store::dispositions::record(
                         conn,
                         o.id,
-                        "fallen",
+                        AmendmentStatus::Fallen,
                         "",
                         Some(a.id),
                         staff.account.id,

@@ -76,7 +76,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
             .into_iter()
             .take(FEED_LENGTH)
         {
-            if c.phase == "draft" {
+            if !c.phase.is_public() {
                 continue;
             }
             out.push(Entry {

@@ -134,7 +134,7 @@ pub fn record_verification(
             &store::verifications::NewVerification {
                 account_id,
                 level: i32::from(level.get()),
-                method: method.as_str(),
+                method,
                 verified_on,
                 expires_on,
                 recorded_by: moderator.account.id,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::domain::amendment::display_number;
 use crate::domain::identity::Role;
 use crate::domain::moderation::{
-    self as rules, Action, ChainCheck, ChainError, LogRecord, Reason, RULE_REPORTS,
+    self as rules, Action, AppealStatus, ChainCheck, ChainError, ItemState, LogRecord, Reason, Rule,
 };
 use crate::service::identity::{now, now_plus_hours, SessionInfo};
 use crate::store::moderation::{self as db, Appeal, Item, LogRow, Private, QueueFilter, Report};
@@ -59,29 +59,7 @@ fn moderator_only(who: &SessionInfo) -> Result<(), ModerationError> {
     }
 }
 
-/// What can be reported and hidden.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Comment,
-    Amendment,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Comment => "comment",
-            Kind::Amendment => "amendment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "comment" => Some(Kind::Comment),
-            "amendment" => Some(Kind::Amendment),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::moderation::Kind;
 
 /// A reported or moderated contribution, as moderators see it.
 #[derive(Debug, Clone)]
@@ -238,27 +216,27 @@ pub fn report(
     store.transaction(|conn| {
         check_active(conn, who)?;
         let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
-        if db::report_by(conn, kind.as_str(), id, who.account.id)?.is_some() {
+        if db::report_by(conn, kind, id, who.account.id)?.is_some() {
             return Err(ModerationError::AlreadyReported);
         }
         let report = db::insert_report(
             conn,
             &db::NewReport {
                 consultation_id: c.consultation_id,
-                target_kind: kind.as_str(),
+                target_kind: kind,
                 target_id: id,
                 reporter_id: who.account.id,
                 reporter_level: i32::from(who.level().get()),
-                reason: reason.as_str(),
+                reason,
                 detail: &detail,
             },
         )?;
-        let mut item = db::item(conn, kind.as_str(), id)?.unwrap_or(Item {
-            target_kind: kind.as_str().to_string(),
+        let mut item = db::item(conn, kind, id)?.unwrap_or(Item {
+            target_kind: kind,
             target_id: id,
             consultation_id: c.consultation_id,
-            state: "visible".into(),
-            rule: String::new(),
+            state: ItemState::Visible,
+            rule: Rule::Unset,
             reason: String::new(),
             open_reports: 0,
             queued_at: None,
@@ -272,9 +250,9 @@ pub fn report(
             Some(seq) => db::decision(conn, seq)?.is_some_and(|d| d.moderator_id.is_some()),
             None => false,
         };
-        let all = db::reports_on(conn, kind.as_str(), id)?;
+        let all = db::reports_on(conn, kind, id)?;
         let qualifying = all.iter().filter(|r| r.reporter_level >= 1).count();
-        let hidden_now = item.state == "visible"
+        let hidden_now = item.state == ItemState::Visible
             && rules::auto_hides(
                 u32::try_from(qualifying).unwrap_or(u32::MAX),
                 threshold,
@@ -283,15 +261,15 @@ pub fn report(
         if hidden_now {
             let entry = db::append(
                 conn,
-                record(Action::AutoHide, &c, RULE_REPORTS, "", ""),
+                record(Action::AutoHide, &c, Rule::Reports, "", ""),
                 &Private {
                     moderator_id: None,
                     subject_id: Some(c.author_id),
                     target_id: Some(id),
                 },
             )?;
-            item.state = "hidden_auto".into();
-            item.rule = RULE_REPORTS.into();
+            item.state = ItemState::HiddenAuto;
+            item.rule = Rule::Reports;
             item.reason = String::new();
             item.decision_seq = Some(entry.seq);
         }
@@ -307,7 +285,7 @@ pub fn report(
     })
 }
 
-fn record(action: Action, c: &Content, rule: &str, reason: &str, moderator: &str) -> LogRecord {
+fn record(action: Action, c: &Content, rule: Rule, reason: &str, moderator: &str) -> LogRecord {
     LogRecord {
         seq: 0,
         at: String::new(),
@@ -315,7 +293,7 @@ fn record(action: Action, c: &Content, rule: &str, reason: &str, moderator: &str
         target_kind: c.kind.as_str().into(),
         target_ref: c.public_ref.clone(),
         consultation: Some(c.consultation_id),
-        rule: rule.into(),
+        rule: rule.as_str().into(),
         reason: reason.into(),
         moderator: moderator.into(),
     }
@@ -354,8 +332,8 @@ pub fn decide(
         let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
         let name = db::moderator_name(conn, who.account.id)?;
         let (action, rule, state) = match verdict {
-            Verdict::Hide(r) => (Action::Hide, r.as_str(), "hidden"),
-            Verdict::Restore => (Action::Restore, "", "visible"),
+            Verdict::Hide(r) => (Action::Hide, Rule::from(r), ItemState::Hidden),
+            Verdict::Restore => (Action::Restore, Rule::Unset, ItemState::Visible),
         };
         let entry = db::append(
             conn,
@@ -369,11 +347,11 @@ pub fn decide(
         db::save_item(
             conn,
             &Item {
-                target_kind: kind.as_str().into(),
+                target_kind: kind,
                 target_id: id,
                 consultation_id: c.consultation_id,
-                state: state.into(),
-                rule: rule.into(),
+                state,
+                rule,
                 reason: reason.clone(),
                 open_reports: 0,
                 queued_at: None,
@@ -414,7 +392,7 @@ pub fn suspend_author(
             LogRecord {
                 target_kind: "account".into(),
                 target_ref: String::new(),
-                ..record(Action::Suspend, &c, "", &reason, &name)
+                ..record(Action::Suspend, &c, Rule::Unset, &reason, &name)
             },
             &Private {
                 moderator_id: Some(who.account.id),
@@ -469,7 +447,7 @@ pub fn decide_appeal(
     let answer = public_reason(answer)?;
     store.transaction(|conn| {
         let appeal = db::appeal(conn, seq)?.ok_or(ModerationError::NotFound)?;
-        if appeal.status != "pending" {
+        if appeal.status != AppealStatus::Pending {
             return Err(ModerationError::AlreadyDecided);
         }
         let original = db::entry(conn, seq)?.ok_or(ModerationError::NotFound)?;
@@ -505,23 +483,27 @@ pub fn decide_appeal(
         if !db::decide_appeal(
             conn,
             seq,
-            if uphold { "upheld" } else { "overturned" },
+            if uphold {
+                AppealStatus::Upheld
+            } else {
+                AppealStatus::Overturned
+            },
             who.account.id,
             &answer,
         )? {
             return Err(ModerationError::AlreadyDecided);
         }
         if !uphold {
-            if original.action == Action::Suspend.as_str() {
+            if Action::parse(&original.action) == Some(Action::Suspend) {
                 db::lift_suspension(conn, seq)?;
             } else if let (Some(kind), Some(id)) =
                 (Kind::parse(&original.target_kind), decision.target_id)
             {
                 // Shown again, unless a later decision already changed it.
-                if let Some(mut item) = db::item(conn, kind.as_str(), id)? {
+                if let Some(mut item) = db::item(conn, kind, id)? {
                     if item.decision_seq == Some(seq) {
-                        item.state = "visible".into();
-                        item.rule = String::new();
+                        item.state = ItemState::Visible;
+                        item.rule = Rule::Unset;
                         item.reason = answer.clone();
                         item.decision_seq = Some(entry.seq);
                         db::save_item(conn, &item)?;
@@ -537,7 +519,7 @@ pub fn decide_appeal(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hidden {
     /// The rule (`spam`…, or `reports` while waiting for a moderator).
-    pub rule: String,
+    pub rule: Rule,
     /// The moderator's public reason ('' when hidden automatically).
     pub reason: String,
     /// Whether signed-in people may still read it in the moderated view.
@@ -553,13 +535,11 @@ pub fn hidden_in(
 ) -> Result<HashMap<(Kind, i64), Hidden>, StoreError> {
     let mut out = HashMap::new();
     for item in db::hidden_in(conn, consultation_id)? {
-        let Some(kind) = Kind::parse(&item.target_kind) else {
-            continue;
-        };
-        let reasons: Vec<Reason> = if item.rule == RULE_REPORTS {
-            db::reports_on(conn, &item.target_kind, item.target_id)?
+        let kind = item.target_kind;
+        let reasons: Vec<Reason> = if item.rule == Rule::Reports {
+            db::reports_on(conn, kind, item.target_id)?
                 .iter()
-                .filter_map(|r| Reason::parse(&r.reason))
+                .map(|r| r.reason)
                 .collect()
         } else {
             Vec::new()
@@ -567,7 +547,7 @@ pub fn hidden_in(
         out.insert(
             (kind, item.target_id),
             Hidden {
-                readable: rules::readable_when_hidden(&item.rule, &reasons),
+                readable: rules::readable_when_hidden(item.rule, &reasons),
                 rule: item.rule,
                 reason: item.reason,
                 seq: item.decision_seq,
@@ -592,7 +572,7 @@ pub const QUEUE_PAGE: i64 = 20;
 pub fn queue(
     store: &Store,
     who: &SessionInfo,
-    filter: &QueueFilter<'_>,
+    filter: &QueueFilter,
     page: i64,
 ) -> Result<(Vec<QueueEntry>, i64), ModerationError> {
     moderator_only(who)?;
@@ -606,13 +586,10 @@ pub fn queue(
     )?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let Some(kind) = Kind::parse(&item.target_kind) else {
+        let Some(content) = content(&mut conn, item.target_kind, item.target_id)? else {
             continue;
         };
-        let Some(content) = content(&mut conn, kind, item.target_id)? else {
-            continue;
-        };
-        let reports = db::reports_on(&mut conn, &item.target_kind, item.target_id)?;
+        let reports = db::reports_on(&mut conn, item.target_kind, item.target_id)?;
         out.push(QueueEntry {
             item,
             content,

@@ -508,7 +508,7 @@ pub fn export(
                 s(c.level_comment),
                 s(c.level_amend),
                 s(c.level_vote),
-                s(&c.phase),
+                s(c.phase),
                 s(&c.created_at),
             ])?;
             // The consultation's own files, with the same columns.
@@ -518,7 +518,7 @@ pub fn export(
             let mut own_comments = Writers::create(&cdir, &DATASETS[5])?;
             let hidden = moderation::hidden_in(&mut conn, c.id)?;
             let moderation = |kind: Kind, id: i64| match hidden.get(&(kind, id)) {
-                Some(h) => (true, h.rule.clone(), h.reason.clone()),
+                Some(h) => (true, h.rule.as_str().to_string(), h.reason.clone()),
                 None => (false, String::new(), String::new()),
             };
             let mut numbers: HashMap<i64, String> = HashMap::new();
@@ -553,9 +553,9 @@ pub fn export(
                         opt(version_numbers.get(&a.version_id)),
                         s(&a.article_wid),
                         s(a.revision),
-                        s(&a.status),
+                        s(a.status),
                         s(&a.author_label),
-                        s(&a.disclosure),
+                        s(a.disclosure),
                         s(a.author_level),
                         s(&a.filed_at),
                         ops,
@@ -588,9 +588,9 @@ pub fn export(
                         s(&k.unit_wid),
                         opt(k.amendment_id.and_then(|a| numbers.get(&a))),
                         opt(k.parent_id),
-                        s(&k.kind),
+                        s(k.kind),
                         s(&k.author_label),
-                        s(&k.disclosure),
+                        s(k.disclosure),
                         s(k.author_level),
                         quote,
                         body,

@@ -10,6 +10,8 @@
 //! kept by the database (the `ballot_logs` row lock, or SQLite's single writer), so any
 //! number of app servers can append to the same log.
 
+use crate::domain::amendment::AmendmentStatus;
+use crate::domain::consultation::Phase;
 use crate::ledger::checkpoint::{Checkpoint, SigningKey};
 use crate::ledger::entry::{
     AmendmentRef, Answer, Ballot, Close, Day, Disclosure, Entry, Item, Manifest, RevotePolicy,
@@ -28,8 +30,8 @@ use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Amendment statuses put to the vote when voting opens.
-pub const VOTED_STATUSES: [&str; 2] = ["filed", "admissible"];
+/// Amendment statuses put to the vote when voting opens: the standing ones.
+pub const VOTED_STATUSES: [AmendmentStatus; 2] = AmendmentStatus::STANDING;
 
 /// How many ballots one commit takes at most.
 const MAX_BATCH: usize = 512;
@@ -45,7 +47,7 @@ pub enum VoteError {
     #[error("no such consultation or ballot")]
     NotFound,
     #[error("this consultation is not open for voting (it is in phase {0})")]
-    NotVoting(String),
+    NotVoting(Phase),
     #[error("voting needs level {needed}")]
     Level { needed: u8, have: u8 },
     #[error("voting opens on {0}")]
@@ -69,7 +71,7 @@ pub enum VoteError {
     #[error("nothing is put to the vote: choose at least one amendment or the bill as a whole")]
     NothingToVote,
     #[error("what is put to the vote can be changed only before voting opens (the consultation is in phase {0})")]
-    SettingsLocked(String),
+    SettingsLocked(Phase),
     #[error("only staff choose what is put to the vote")]
     StaffOnly,
     /// The account is suspended by moderation until this time (RFC 3339).
@@ -261,7 +263,7 @@ fn standing(
     Ok(
         store::amendments::for_consultation(conn, c.id, None, 0, i64::from(u16::MAX))?
             .into_iter()
-            .filter(|a| VOTED_STATUSES.contains(&a.status.as_str()) && a.version_id == c.version_id)
+            .filter(|a| VOTED_STATUSES.contains(&a.status) && a.version_id == c.version_id)
             .collect(),
     )
 }
@@ -392,7 +394,7 @@ pub fn save_vote_settings(
     }
     store.transaction(|conn| {
         let c = store::consultations::by_id(conn, id)?.ok_or(VoteError::NotFound)?;
-        if !["draft", "amendments"].contains(&c.phase.as_str()) {
+        if !c.phase.before_voting() {
             return Err(VoteError::SettingsLocked(c.phase));
         }
         if let Some(list) = &settings.amendments {
@@ -555,7 +557,7 @@ impl Voting {
 
     fn consultation_voting(conn: &mut DbConnection, id: i64) -> Result<Consultation, VoteError> {
         let c = store::consultations::by_id(conn, id)?.ok_or(VoteError::NotFound)?;
-        if c.phase != "voting" {
+        if c.phase != Phase::Voting {
             return Err(VoteError::NotVoting(c.phase));
         }
         Ok(c)
@@ -864,7 +866,7 @@ impl Voting {
             let participation_json = serde_json::to_string(&participation)
                 .map_err(|e| VoteError::Ledger(e.to_string()))?;
             ballots::set_closed(conn, id, &csv, &participation_json, &destroy_after)?;
-            if !store::consultations::set_phase(conn, id, &c.phase, "closed")? {
+            if !store::consultations::set_phase(conn, id, c.phase, Phase::Closed)? {
                 return Err(VoteError::NotVoting(c.phase));
             }
             store::audit::record(

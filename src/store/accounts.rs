@@ -88,11 +88,10 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Account>, StoreError> {
 }
 
 pub fn roles(conn: &mut DbConnection, account_id: i64) -> Result<Vec<Role>, StoreError> {
-    let names: Vec<String> = account_roles::table
+    let mut roles: Vec<Role> = account_roles::table
         .filter(account_roles::account_id.eq(account_id))
         .select(account_roles::role)
         .load(conn)?;
-    let mut roles: Vec<Role> = names.iter().filter_map(|n| Role::parse(n)).collect();
     roles.sort();
     Ok(roles)
 }
@@ -107,7 +106,7 @@ pub fn grant(
     super::transaction(conn, |conn| {
         let has = account_roles::table
             .filter(account_roles::account_id.eq(account_id))
-            .filter(account_roles::role.eq(role.as_str()))
+            .filter(account_roles::role.eq(role))
             .count()
             .get_result::<i64>(conn)?;
         if has > 0 {
@@ -116,7 +115,7 @@ pub fn grant(
         diesel::insert_into(account_roles::table)
             .values((
                 account_roles::account_id.eq(account_id),
-                account_roles::role.eq(role.as_str()),
+                account_roles::role.eq(role),
                 account_roles::granted_by.eq(granted_by),
                 account_roles::granted_at.eq(now_rfc3339()),
             ))
@@ -130,7 +129,7 @@ pub fn revoke(conn: &mut DbConnection, account_id: i64, role: Role) -> Result<bo
     let n = diesel::delete(
         account_roles::table
             .filter(account_roles::account_id.eq(account_id))
-            .filter(account_roles::role.eq(role.as_str())),
+            .filter(account_roles::role.eq(role)),
     )
     .execute(conn)?;
     Ok(n > 0)
@@ -139,7 +138,7 @@ pub fn revoke(conn: &mut DbConnection, account_id: i64, role: Role) -> Result<bo
 /// How many accounts hold a role.
 pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, StoreError> {
     Ok(account_roles::table
-        .filter(account_roles::role.eq(role.as_str()))
+        .filter(account_roles::role.eq(role))
         .count()
         .get_result::<i64>(conn)?)
 }

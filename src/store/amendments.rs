@@ -4,6 +4,8 @@ use diesel::prelude::*;
 
 use super::schema::{amendment_revisions, amendments};
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::amendment::AmendmentStatus;
+use crate::domain::identity::Disclosure;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = amendments)]
@@ -15,10 +17,10 @@ pub struct Amendment {
     pub version_id: i64,
     pub article_wid: String,
     pub author_id: i64,
-    pub disclosure: String,
+    pub disclosure: Disclosure,
     pub author_label: String,
     pub author_level: i32,
-    pub status: String,
+    pub status: AmendmentStatus,
     pub revision: i32,
     pub form_token: String,
     pub filed_at: String,
@@ -40,7 +42,7 @@ pub struct NewAmendment<'a> {
     pub version_id: i64,
     pub article_wid: &'a str,
     pub author_id: i64,
-    pub disclosure: &'a str,
+    pub disclosure: Disclosure,
     pub author_label: &'a str,
     pub author_level: i32,
     pub form_token: &'a str,
@@ -68,7 +70,7 @@ pub fn insert(conn: &mut DbConnection, a: &NewAmendment<'_>) -> Result<Amendment
             amendments::disclosure.eq(a.disclosure),
             amendments::author_label.eq(a.author_label),
             amendments::author_level.eq(a.author_level),
-            amendments::status.eq("filed"),
+            amendments::status.eq(AmendmentStatus::Filed),
             amendments::revision.eq(1),
             amendments::form_token.eq(a.form_token),
             amendments::filed_at.eq(&now),
@@ -172,13 +174,13 @@ pub fn revision(
 pub fn set_status(
     conn: &mut DbConnection,
     id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[AmendmentStatus],
+    to: AmendmentStatus,
 ) -> Result<bool, StoreError> {
     Ok(diesel::update(
         amendments::table
             .find(id)
-            .filter(amendments::status.eq_any(from.iter().map(|s| s.to_string()))),
+            .filter(amendments::status.eq_any(from.to_vec())),
     )
     .set(amendments::status.eq(to))
     .execute(conn)?
@@ -221,9 +223,8 @@ pub fn add_revision(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ListFilter<'a> {
     pub article_wid: Option<&'a str>,
-    pub status: Option<&'a str>,
-    /// `name` or `pseudonym`.
-    pub disclosure: Option<&'a str>,
+    pub status: Option<AmendmentStatus>,
+    pub disclosure: Option<Disclosure>,
 }
 
 /// A page of a consultation's amendments matching `filter`, by number. The filters are
@@ -243,10 +244,10 @@ pub fn filtered(
         q = q.filter(amendments::article_wid.eq(w.to_string()));
     }
     if let Some(s) = filter.status {
-        q = q.filter(amendments::status.eq(s.to_string()));
+        q = q.filter(amendments::status.eq(s));
     }
     if let Some(d) = filter.disclosure {
-        q = q.filter(amendments::disclosure.eq(d.to_string()));
+        q = q.filter(amendments::disclosure.eq(d));
     }
     Ok(q.order(amendments::number.asc())
         .offset(offset)
@@ -268,10 +269,10 @@ pub fn count_filtered(
         q = q.filter(amendments::article_wid.eq(w.to_string()));
     }
     if let Some(s) = filter.status {
-        q = q.filter(amendments::status.eq(s.to_string()));
+        q = q.filter(amendments::status.eq(s));
     }
     if let Some(d) = filter.disclosure {
-        q = q.filter(amendments::disclosure.eq(d.to_string()));
+        q = q.filter(amendments::disclosure.eq(d));
     }
     Ok(q.select(diesel::dsl::count_star()).get_result(conn)?)
 }
@@ -283,13 +284,13 @@ pub fn on_unit(
     consultation_id: i64,
     version_id: i64,
     article_wid: &str,
-    statuses: &[&str],
+    statuses: &[AmendmentStatus],
 ) -> Result<Vec<Amendment>, StoreError> {
     Ok(amendments::table
         .filter(amendments::consultation_id.eq(consultation_id))
         .filter(amendments::article_wid.eq(article_wid))
         .filter(amendments::version_id.eq(version_id))
-        .filter(amendments::status.eq_any(statuses.iter().map(|s| s.to_string())))
+        .filter(amendments::status.eq_any(statuses.to_vec()))
         .order(amendments::number.asc())
         .select(Amendment::as_select())
         .load(conn)?)

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::comments;
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::comment::CommentKind;
+use crate::domain::identity::Disclosure;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -18,9 +20,9 @@ pub struct Comment {
     pub parent_id: Option<i64>,
     pub quote: String,
     pub body: String,
-    pub kind: String,
+    pub kind: CommentKind,
     pub author_id: i64,
-    pub disclosure: String,
+    pub disclosure: Disclosure,
     pub author_label: String,
     pub author_level: i32,
     pub form_token: String,
@@ -36,10 +38,9 @@ pub struct NewComment<'a> {
     pub parent_id: Option<i64>,
     pub quote: &'a str,
     pub body: &'a str,
-    /// `comment` or `answer` (staff's public answer).
-    pub kind: &'a str,
+    pub kind: CommentKind,
     pub author_id: i64,
-    pub disclosure: &'a str,
+    pub disclosure: Disclosure,
     pub author_label: &'a str,
     pub author_level: i32,
     pub form_token: &'a str,

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::consultations;
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::consultation::Phase;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = consultations)]
@@ -18,7 +19,7 @@ pub struct Consultation {
     pub level_comment: i32,
     pub level_amend: i32,
     pub level_vote: i32,
-    pub phase: String,
+    pub phase: Phase,
     pub created_by: i64,
     pub created_at: String,
 }
@@ -31,7 +32,7 @@ pub struct NewConsultation<'a> {
     pub opens_on: &'a str,
     pub closes_on: &'a str,
     pub levels: [i32; 3],
-    pub phase: &'a str,
+    pub phase: Phase,
     pub created_by: i64,
 }
 
@@ -79,7 +80,7 @@ pub fn on_version(
 ) -> Result<Vec<Consultation>, StoreError> {
     Ok(consultations::table
         .filter(consultations::version_id.eq(version_id))
-        .filter(consultations::phase.ne("draft"))
+        .filter(consultations::phase.ne(Phase::Draft))
         .order(consultations::id.desc())
         .select(Consultation::as_select())
         .load(conn)?)
@@ -89,8 +90,8 @@ pub fn on_version(
 pub fn set_phase(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: Phase,
+    to: Phase,
 ) -> Result<bool, StoreError> {
     Ok(diesel::update(
         consultations::table

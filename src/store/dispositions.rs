@@ -6,12 +6,13 @@ use diesel::prelude::*;
 
 use super::schema::amendment_dispositions as d;
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::amendment::AmendmentStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = d)]
 pub struct Disposition {
     pub amendment_id: i64,
-    pub status: String,
+    pub status: AmendmentStatus,
     pub reason: String,
     pub fallen_by: Option<i64>,
     pub decided_by: i64,
@@ -22,7 +23,7 @@ pub struct Disposition {
 pub fn record(
     conn: &mut DbConnection,
     amendment_id: i64,
-    status: &str,
+    status: AmendmentStatus,
     reason: &str,
     fallen_by: Option<i64>,
     decided_by: i64,

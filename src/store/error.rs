@@ -44,7 +44,9 @@ pub enum StoreError {
     #[error("database migration failed on {target}: {message}")]
     Migration { target: String, message: String },
 
-    #[error("database error: {0}")]
+    /// Shown with its causes: a row that cannot be read says which field and why
+    /// ("Error deserializing field 'phase': unknown consultation phase \"archived\"").
+    #[error("database error: {}", with_causes(.0))]
     Query(#[from] diesel::result::Error),
 
     /// A row that cannot be turned back into a domain value (e.g. an unknown unit kind),
@@ -75,4 +77,16 @@ impl StoreError {
             ))
         )
     }
+}
+
+/// An error's message followed by those of its sources, each after ": ".
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }

@@ -23,6 +23,7 @@ pub mod oidc_flows;
 pub mod rebases;
 pub mod schema;
 pub mod sessions;
+mod states;
 pub mod unit_history;
 pub mod units;
 pub mod verifications;

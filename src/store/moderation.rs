@@ -10,18 +10,20 @@ use super::schema::{
     suspensions,
 };
 use super::{now_rfc3339, DbConnection, StoreError};
-use crate::domain::moderation::{entry_hash, LogRecord, GENESIS};
+use crate::domain::moderation::{
+    entry_hash, AppealStatus, ItemState, Kind, LogRecord, Reason, Rule, GENESIS,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = reports)]
 pub struct Report {
     pub id: i64,
     pub consultation_id: i64,
-    pub target_kind: String,
+    pub target_kind: Kind,
     pub target_id: i64,
     pub reporter_id: i64,
     pub reporter_level: i32,
-    pub reason: String,
+    pub reason: Reason,
     pub detail: String,
     pub created_at: String,
 }
@@ -29,11 +31,11 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = moderation_items)]
 pub struct Item {
-    pub target_kind: String,
+    pub target_kind: Kind,
     pub target_id: i64,
     pub consultation_id: i64,
-    pub state: String,
-    pub rule: String,
+    pub state: ItemState,
+    pub rule: Rule,
     pub reason: String,
     pub open_reports: i32,
     pub queued_at: Option<String>,
@@ -42,7 +44,7 @@ pub struct Item {
 
 impl Item {
     pub fn hidden(&self) -> bool {
-        self.state != "visible"
+        self.state.is_hidden()
     }
 }
 
@@ -94,7 +96,7 @@ pub struct Appeal {
     pub author_id: i64,
     pub body: String,
     pub created_at: String,
-    pub status: String,
+    pub status: AppealStatus,
     pub decided_by: Option<i64>,
     pub decided_at: Option<String>,
     pub answer: String,
@@ -102,18 +104,18 @@ pub struct Appeal {
 
 pub struct NewReport<'a> {
     pub consultation_id: i64,
-    pub target_kind: &'a str,
+    pub target_kind: Kind,
     pub target_id: i64,
     pub reporter_id: i64,
     pub reporter_level: i32,
-    pub reason: &'a str,
+    pub reason: Reason,
     pub detail: &'a str,
 }
 
 /// The report `reporter` made on an item, if any.
 pub fn report_by(
     conn: &mut DbConnection,
-    target_kind: &str,
+    target_kind: Kind,
     target_id: i64,
     reporter_id: i64,
 ) -> Result<Option<Report>, StoreError> {
@@ -147,7 +149,7 @@ pub fn insert_report(conn: &mut DbConnection, r: &NewReport<'_>) -> Result<Repor
 /// Every report on an item, oldest first.
 pub fn reports_on(
     conn: &mut DbConnection,
-    target_kind: &str,
+    target_kind: Kind,
     target_id: i64,
 ) -> Result<Vec<Report>, StoreError> {
     Ok(reports::table
@@ -160,7 +162,7 @@ pub fn reports_on(
 
 pub fn item(
     conn: &mut DbConnection,
-    target_kind: &str,
+    target_kind: Kind,
     target_id: i64,
 ) -> Result<Option<Item>, StoreError> {
     Ok(moderation_items::table
@@ -172,7 +174,7 @@ pub fn item(
 
 /// Writes an item's whole state (insert or replace).
 pub fn save_item(conn: &mut DbConnection, i: &Item) -> Result<(), StoreError> {
-    let exists = item(conn, &i.target_kind, i.target_id)?.is_some();
+    let exists = item(conn, i.target_kind, i.target_id)?.is_some();
     let values = (
         moderation_items::consultation_id.eq(i.consultation_id),
         moderation_items::state.eq(&i.state),
@@ -202,21 +204,21 @@ pub fn save_item(conn: &mut DbConnection, i: &Item) -> Result<(), StoreError> {
 pub fn hidden_in(conn: &mut DbConnection, consultation_id: i64) -> Result<Vec<Item>, StoreError> {
     Ok(moderation_items::table
         .filter(moderation_items::consultation_id.eq(consultation_id))
-        .filter(moderation_items::state.ne("visible"))
+        .filter(moderation_items::state.ne(ItemState::Visible))
         .select(Item::as_select())
         .load(conn)?)
 }
 
 /// What the moderation queue is filtered on.
 #[derive(Debug, Clone, Default)]
-pub struct QueueFilter<'a> {
-    pub kind: Option<&'a str>,
+pub struct QueueFilter {
+    pub kind: Option<Kind>,
     pub consultation: Option<i64>,
     /// Only items hidden automatically and waiting for a moderator.
     pub hidden_only: bool,
 }
 
-fn queue_query<'a>(f: &QueueFilter<'a>) -> moderation_items::BoxedQuery<'a, super::MultiBackend> {
+fn queue_query(f: &QueueFilter) -> moderation_items::BoxedQuery<'static, super::MultiBackend> {
     let mut q = moderation_items::table
         .filter(moderation_items::open_reports.gt(0))
         .into_boxed();
@@ -227,7 +229,7 @@ fn queue_query<'a>(f: &QueueFilter<'a>) -> moderation_items::BoxedQuery<'a, supe
         q = q.filter(moderation_items::consultation_id.eq(c));
     }
     if f.hidden_only {
-        q = q.filter(moderation_items::state.eq("hidden_auto"));
+        q = q.filter(moderation_items::state.eq(ItemState::HiddenAuto));
     }
     q
 }
@@ -235,7 +237,7 @@ fn queue_query<'a>(f: &QueueFilter<'a>) -> moderation_items::BoxedQuery<'a, supe
 /// Items with reports no moderator has looked at, oldest report first.
 pub fn queue(
     conn: &mut DbConnection,
-    f: &QueueFilter<'_>,
+    f: &QueueFilter,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Item>, StoreError> {
@@ -250,7 +252,7 @@ pub fn queue(
         .load(conn)?)
 }
 
-pub fn queue_count(conn: &mut DbConnection, f: &QueueFilter<'_>) -> Result<i64, StoreError> {
+pub fn queue_count(conn: &mut DbConnection, f: &QueueFilter) -> Result<i64, StoreError> {
     Ok(queue_query(f).count().get_result(conn)?)
 }
 
@@ -467,7 +469,7 @@ pub fn insert_appeal(
             appeals::author_id.eq(author_id),
             appeals::body.eq(body),
             appeals::created_at.eq(now_rfc3339()),
-            appeals::status.eq("pending"),
+            appeals::status.eq(AppealStatus::Pending),
             appeals::answer.eq(""),
         ))
         .execute(conn)?;
@@ -477,7 +479,7 @@ pub fn insert_appeal(
 /// Pending appeals, oldest first.
 pub fn pending_appeals(conn: &mut DbConnection, limit: i64) -> Result<Vec<Appeal>, StoreError> {
     Ok(appeals::table
-        .filter(appeals::status.eq("pending"))
+        .filter(appeals::status.eq(AppealStatus::Pending))
         .order(appeals::created_at.asc())
         .limit(limit)
         .select(Appeal::as_select())
@@ -488,14 +490,14 @@ pub fn pending_appeals(conn: &mut DbConnection, limit: i64) -> Result<Vec<Appeal
 pub fn decide_appeal(
     conn: &mut DbConnection,
     decision_seq: i64,
-    status: &str,
+    status: AppealStatus,
     decided_by: i64,
     answer: &str,
 ) -> Result<bool, StoreError> {
     let n = diesel::update(
         appeals::table
             .find(decision_seq)
-            .filter(appeals::status.eq("pending")),
+            .filter(appeals::status.eq(AppealStatus::Pending)),
     )
     .set((
         appeals::status.eq(status),

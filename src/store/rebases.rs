@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::amendment_rebases as r;
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::consolidation::RebaseOutcome;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = r)]
@@ -13,7 +14,7 @@ pub struct Rebase {
     pub amendment_id: i64,
     pub from_version_id: i64,
     pub to_version_id: i64,
-    pub outcome: String,
+    pub outcome: RebaseOutcome,
     pub operations: String,
     pub created_at: String,
 }
@@ -23,7 +24,7 @@ pub fn insert(
     amendment_id: i64,
     from_version_id: i64,
     to_version_id: i64,
-    outcome: &str,
+    outcome: RebaseOutcome,
     operations: &str,
 ) -> Result<(), StoreError> {
     diesel::insert_into(r::table)
@@ -44,8 +45,8 @@ pub fn set_outcome(
     conn: &mut DbConnection,
     amendment_id: i64,
     to_version_id: i64,
-    from: &str,
-    to: &str,
+    from: RebaseOutcome,
+    to: RebaseOutcome,
 ) -> Result<bool, StoreError> {
     Ok(diesel::update(
         r::table

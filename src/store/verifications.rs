@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::verifications;
 use super::{now_rfc3339, DbConnection, StoreError};
+use crate::domain::identity::Method;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = verifications)]
@@ -11,7 +12,7 @@ pub struct Verification {
     pub id: i64,
     pub account_id: i64,
     pub level: i32,
-    pub method: String,
+    pub method: Method,
     pub verified_on: String,
     pub expires_on: String,
     pub recorded_by: i64,
@@ -26,7 +27,7 @@ pub struct Verification {
 pub struct NewVerification<'a> {
     pub account_id: i64,
     pub level: i32,
-    pub method: &'a str,
+    pub method: Method,
     pub verified_on: &'a str,
     pub expires_on: &'a str,
     pub recorded_by: i64,

@@ -10,7 +10,9 @@ use super::i18n::Lang;
 use super::views::PageLinks;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
-use crate::service::consultation::{author_label, display_number, ConsultationError, Disclosure};
+use crate::service::consultation::{
+    author_label, display_number, ConsultationError, Disclosure, Phase,
+};
 use crate::service::identity::SessionInfo;
 use crate::service::moderation::Kind;
 use crate::store::{self, comments::Comment, consultations::Consultation};
@@ -50,9 +52,9 @@ fn comment_json(c: &Comment, view: &ModerationView) -> Value {
         "can_report": view.can_report && c.author_id != view.viewer_id,
         "id": c.id,
         "author": c.author_label,
-        "pseudonymous": c.disclosure == "pseudonym",
+        "pseudonymous": c.disclosure == Disclosure::Pseudonym,
         "level": c.author_level,
-        "answer": c.kind == "answer",
+        "answer": c.kind == svc::CommentKind::Answer,
         "created_at": c.created_at,
         "created_at_shown": shown_time(&c.created_at),
         "body_html": if hidden.is_some() { String::new() } else { render::markdown_block(&c.body) },
@@ -184,7 +186,7 @@ pub(super) fn comments_json(
         }
         data["form"] = form;
     } else if viewer.is_none() {
-        if c.phase == "amendments" {
+        if c.phase == Phase::Amendments {
             data["refusal"] = json!(t.get("comments_signin"));
             data["signin_href"] = json!(format!(
                 "/signin?level={}&next={}",
@@ -192,7 +194,7 @@ pub(super) fn comments_json(
                 super::url_encode(&ctx.path)
             ));
         }
-    } else if c.phase != "amendments" {
+    } else if c.phase != Phase::Amendments {
         data["refusal"] = json!(t.get("comments_closed"));
     } else if let Some(me) = viewer {
         data["refusal"] = json!(t.fmt(
@@ -332,7 +334,7 @@ fn article_html(
         data.insert("text_html".into(), json!(text_html));
         data.insert(
             "amend_href".into(),
-            json!((c.phase == "amendments")
+            json!((c.phase == Phase::Amendments)
                 .then(|| format!("/consultations/{}/articles/{}/amend", c.id, wid))),
         );
         data.insert("comments".into(), comments);

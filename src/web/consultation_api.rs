@@ -8,7 +8,7 @@ use super::errors::ApiError;
 use super::i18n::Lang;
 use super::ratelimit::{self, Action, ClientAddr};
 use super::AppState;
-use crate::domain::amendment::{self, AmendError, Operation, Wording};
+use crate::domain::amendment::{self, AmendError, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::effect;
 use crate::service::amendments as listing;
 use crate::service::comments as comments_svc;
@@ -255,14 +255,14 @@ async fn list(
     }
     let (article, status, author) = (
         filter.article_wid.map(str::to_string),
-        filter.status.map(str::to_string),
-        filter.disclosure.map(str::to_string),
+        filter.status.map(|s| s.to_string()),
+        filter.disclosure.map(|d| d.to_string()),
     );
     blocking(app, move |app| {
         let filter = store::amendments::ListFilter {
             article_wid: article.as_deref(),
-            status: status.as_deref(),
-            disclosure: author.as_deref(),
+            status: status.as_deref().and_then(AmendmentStatus::parse),
+            disclosure: author.as_deref().and_then(Disclosure::parse),
         };
         let mut conn = app.reader.store().conn().map_err(store_error)?;
         let c = store::consultations::by_id(&mut conn, id)

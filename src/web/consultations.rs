@@ -8,12 +8,12 @@ use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::i18n::Lang;
 use super::{AppState, Ctx};
-use crate::domain::amendment::{self, Operation, Wording};
-use crate::domain::consolidation::effect;
+use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
+use crate::domain::consolidation::{effect, RebaseOutcome};
 use crate::service::amendments as listing;
 use crate::service::consultation::{
     self as svc, display_number, ConsultationError, Disclosure, Filing, FilingKind,
-    NewConsultation, Rectification, PHASES,
+    NewConsultation, Phase, Rectification,
 };
 use crate::service::disposition::{self, Ruling};
 use crate::service::identity::SessionInfo;
@@ -47,7 +47,7 @@ pub fn routes() -> Vec<Route> {
 /// Amendments shown per page of a consultation.
 const PER_PAGE: i64 = listing::PER_PAGE;
 
-fn phase_json(lang: Lang, phase: &str) -> Value {
+fn phase_json(lang: Lang, phase: &Phase) -> Value {
     json!({"code": phase, "name": lang.tr().get(&format!("phase_{phase}"))})
 }
 
@@ -257,7 +257,7 @@ async fn page(
             store::comments::counts_by_article(&mut conn, id)?
                 .into_iter()
                 .collect();
-        let open = c.phase == "amendments";
+        let open = c.phase == Phase::Amendments;
         let articles: Vec<Value> = store::units::for_version(&mut conn, version.meta.id)?
             .iter()
             .filter(|u| u.kind == UnitKind::Article)
@@ -296,11 +296,7 @@ async fn page(
             .viewer
             .as_ref()
             .is_some_and(|v| v.has_role(crate::domain::identity::Role::Staff));
-        let next_phase = PHASES
-            .iter()
-            .position(|p| *p == c.phase)
-            .and_then(|i| PHASES.get(i + 1))
-            .map(|p| phase_json(lang, p));
+        let next_phase = c.phase.next().map(|p| phase_json(lang, &p));
         let mut data = Map::new();
         data.insert("consultation".into(), json!({
             "id": c.id, "title": c.title, "description": render::markdown_block(&c.description),
@@ -331,8 +327,8 @@ async fn page(
             .collect();
         drop(conn);
         data.insert("can_consolidate".into(), json!(staff && consolidated.is_none()
-            && matches!(c.phase.as_str(), "voting" | "closed" | "published")));
-        data.insert("newer_versions".into(), json!(if staff && matches!(c.phase.as_str(), "draft" | "amendments") { newer } else { Vec::new() }));
+            && c.phase.voting_started()));
+        data.insert("newer_versions".into(), json!(if staff && c.phase.before_voting() { newer } else { Vec::new() }));
         data.insert("consolidated".into(), json!(consolidated));
         data.insert("staff".into(), json!(staff && next_phase.is_some()));
         data.insert("next_phase".into(), json!(next_phase));
@@ -478,7 +474,7 @@ async fn amend_page(
     let me = me.0;
     super::blocking(app, move |app| {
         let (c, slug, art) = svc::article(app.reader.store(), id, &wid)?;
-        if c.phase != "amendments" {
+        if c.phase != Phase::Amendments {
             return Err(ConsultationError::NotOpen(c.phase).into());
         }
         let needed = u8::try_from(c.level_amend).unwrap_or(3);
@@ -696,7 +692,7 @@ async fn amendment_page(
             let mut conn = app.reader.store().conn()?;
             store::rebases::latest(&mut conn, a.id)?
                 .is_some_and(|r| {
-                    matches!(r.outcome.as_str(), "carried" | "accepted")
+                    r.outcome.stands()
                         && r.to_version_id == a.version_id
                 })
         };
@@ -704,7 +700,7 @@ async fn amendment_page(
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
         data.insert("article".into(), json!({"num": art.num, "heading": art.heading, "href": format!("/bills/{}/articles/{}", bill.slug, art.wid)}));
         data.insert("author".into(), json!(a.author_label));
-        data.insert("pseudonymous".into(), json!(a.disclosure == "pseudonym"));
+        data.insert("pseudonymous".into(), json!(a.disclosure == Disclosure::Pseudonym));
         data.insert("level".into(), json!(a.author_level));
         data.insert("status".into(), json!(t.get(&format!("status_{}", a.status))));
         data.insert("filed_at".into(), json!(a.filed_at.replace('T', " ").trim_end_matches('Z')));
@@ -714,7 +710,7 @@ async fn amendment_page(
         // Its author may withdraw it while amendments are open.
         let mine = ctx.viewer.as_ref().is_some_and(|v| v.account.id == a.author_id);
         let can_withdraw =
-            mine && c.phase == "amendments" && matches!(a.status.as_str(), "filed" | "admissible");
+            mine && c.phase == Phase::Amendments && a.status.is_standing();
         data.insert("can_withdraw".into(), json!(can_withdraw));
         // Its author may correct it ("rectifié") until voting opens and staff rule.
         let can_rectify = ctx
@@ -784,7 +780,7 @@ async fn amendment_page(
                 "outcome": r.outcome,
                 "message": t.fmt(&format!("rebase_{}", r.outcome), &[("version", &to)]),
             });
-            if r.outcome == "proposed" {
+            if r.outcome == RebaseOutcome::Proposed {
                 // The proposed wording on the new version, and the author's button.
                 let ops: Vec<Operation> = serde_json::from_str(&r.operations)
                     .map_err(|e| AppError::internal(e.to_string()))?;
@@ -795,7 +791,7 @@ async fn amendment_page(
                     }
                 }
                 let mine = ctx.viewer.as_ref().is_some_and(|v| v.account.id == a.author_id);
-                if mine && c.phase == "amendments" {
+                if mine && c.phase == Phase::Amendments {
                     rebase["accept_href"] = json!(format!("/bills/{}/amendments/{}/accept-rebase", bill.slug, a.number));
                 }
             }
@@ -953,15 +949,15 @@ async fn amendments_list(
     };
     let (article, status, author) = (
         filter.article_wid.map(str::to_string),
-        filter.status.map(str::to_string),
-        filter.disclosure.map(str::to_string),
+        filter.status.map(|s| s.to_string()),
+        filter.disclosure.map(|d| d.to_string()),
     );
     super::live::page(app, ctx, None, inm, move |app, ctx, _| {
         let t = lang.tr();
         let filter = store::amendments::ListFilter {
             article_wid: article.as_deref(),
-            status: status.as_deref(),
-            disclosure: author.as_deref(),
+            status: status.as_deref().and_then(AmendmentStatus::parse),
+            disclosure: author.as_deref().and_then(Disclosure::parse),
         };
         let nf = || AppError::not_found();
         let mut conn = app.reader.store().conn()?;
@@ -992,7 +988,7 @@ async fn amendments_list(
                     "href": format!("/bills/{}/amendments/{}", bill.slug, a.number),
                     "article": headings.get(a.article_wid.as_str()).copied().unwrap_or(a.article_wid.as_str()),
                     "author": a.author_label,
-                    "pseudonymous": a.disclosure == "pseudonym",
+                    "pseudonymous": a.disclosure == Disclosure::Pseudonym,
                     "level": a.author_level,
                     "status": t.get(&format!("status_{}", a.status)),
                     "identical": same.iter().map(|n| json!({
@@ -1104,7 +1100,7 @@ async fn rectify_page(
         let d = AmendDraft {
             text,
             justification: rev.justification,
-            disclosure: Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name),
+            disclosure: a.disclosure,
             kind,
             token: String::new(),
             sha: art.sha256.clone(),
@@ -1183,7 +1179,7 @@ async fn rectify(
         }
         let store = app.reader.store();
         let (bill, a) = find_amendment(app, &slug, number)?;
-        d.disclosure = Disclosure::parse(&a.disclosure).unwrap_or(Disclosure::Name);
+        d.disclosure = a.disclosure;
         d.rectify = Some(RectifyTarget {
             number: display_number(&bill.slug, a.number),
             action: format!("/bills/{}/amendments/{}/rectify", bill.slug, a.number),

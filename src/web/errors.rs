@@ -3,6 +3,7 @@
 use super::i18n::{Lang, Translations};
 use super::AppState;
 use crate::domain::amendment::AmendError;
+use crate::domain::consultation::Phase;
 use crate::service::consultation::ConsultationError;
 use crate::service::identity::VerifyError;
 use crate::service::moderation::ModerationError;
@@ -152,8 +153,8 @@ impl From<ReadError> for AppError {
 }
 
 /// The name of a consultation phase in the reader's language.
-fn phase_name(t: &Translations, phase: &str) -> String {
-    t.get(&format!("phase_{phase}")).to_string()
+fn phase_name(t: &Translations, phase: Phase) -> String {
+    t.get(&format!("phase_{}", phase.as_str())).to_string()
 }
 
 impl From<ConsultationError> for AppError {
@@ -161,7 +162,7 @@ impl From<ConsultationError> for AppError {
         match e {
             ConsultationError::NotFound => Self::not_found(),
             ConsultationError::NotOpen(phase) => Self::new(Status::Conflict, move |t| {
-                t.fmt("err_not_open", &[("phase", &phase_name(t, &phase))])
+                t.fmt("err_not_open", &[("phase", &phase_name(t, phase))])
             }),
             ConsultationError::Level { needed, have } => Self::level(needed, have),
             ConsultationError::Stale => Self::key(Status::Conflict, "err_stale"),
@@ -189,7 +190,7 @@ impl From<VoteError> for AppError {
             VoteError::NotFound => Self::not_found(),
             VoteError::Suspended(until) => Self::suspended(&until),
             VoteError::NotVoting(phase) => Self::new(Status::Conflict, move |t| {
-                t.fmt("err_not_voting", &[("phase", &phase_name(t, &phase))])
+                t.fmt("err_not_voting", &[("phase", &phase_name(t, phase))])
             }),
             VoteError::Level { needed, have } => Self::level(needed, have),
             VoteError::NotYet(d) => Self::new(Status::Conflict, move |t| {
@@ -211,7 +212,7 @@ impl From<VoteError> for AppError {
             VoteError::SettingsLocked(phase) => Self::new(Status::Conflict, move |t| {
                 t.fmt(
                     "err_vote_settings_locked",
-                    &[("phase", &phase_name(t, &phase))],
+                    &[("phase", &phase_name(t, phase))],
                 )
             }),
             VoteError::StaffOnly => Self::key(Status::Forbidden, "err_forbidden"),

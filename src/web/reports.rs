@@ -9,7 +9,7 @@ use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
 use super::ratelimit::{self, ClientAddr};
 use super::{AppState, Ctx};
-use crate::domain::moderation::{Action, Reason, RULE_REPORTS};
+use crate::domain::moderation::{Action, ItemState, Reason, Rule};
 use crate::service::moderation::{self as svc, Kind, Verdict};
 use crate::store::moderation::{LogRow, QueueFilter};
 use crate::text::render;
@@ -172,7 +172,7 @@ async fn queue_page(
     let hidden = hidden.unwrap_or(false);
     super::blocking(app, move |app| {
         let filter = QueueFilter {
-            kind: kind.map(Kind::as_str),
+            kind,
             consultation,
             hidden_only: hidden,
         };
@@ -191,11 +191,11 @@ async fn queue_page(
                     "level": c.author_level,
                     "quote": c.quote,
                     "body_html": render::markdown_block(&c.body),
-                    "hidden_auto": e.item.state == "hidden_auto",
-                    "hidden": e.item.state == "hidden",
+                    "hidden_auto": e.item.state == ItemState::HiddenAuto,
+                    "hidden": e.item.state == ItemState::Hidden,
                     "queued_at": e.item.queued_at.as_deref().map(shown_time),
                     "reports": e.reports.iter().map(|r| json!({
-                        "reason": rule_label(lang, &r.reason),
+                        "reason": rule_label(lang, r.reason.as_str()),
                         "detail": r.detail,
                         "level": r.reporter_level,
                         "at": shown_time(&r.created_at),
@@ -590,12 +590,12 @@ pub(super) fn hidden_json(
     body_markdown: &str,
 ) -> Value {
     let t = lang.tr();
-    let notice = if h.rule == RULE_REPORTS {
+    let notice = if h.rule == Rule::Reports {
         t.get("hidden_pending").to_string()
     } else {
         t.fmt(
             "hidden_by_moderation",
-            &[("rule", &rule_label(lang, &h.rule))],
+            &[("rule", &rule_label(lang, h.rule.as_str()))],
         )
     };
     json!({

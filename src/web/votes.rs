@@ -11,6 +11,7 @@ use super::{charts, AppState, Ctx};
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
 use crate::ledger::receipt::{verify_receipt, Receipt};
+use crate::service::consultation::Phase;
 use crate::service::voting::{self, Choice, VoteError};
 use crate::store;
 use rocket::form::FromForm;
@@ -410,7 +411,7 @@ async fn close_page(
         let log = store::ballots::by_consultation(&mut conn, id)?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("voting".into(), json!(c.phase == "voting"));
+        data.insert("voting".into(), json!(c.phase == Phase::Voting));
         data.insert("entries".into(), json!(log.map(|l| l.size)));
         data.insert("window".into(), json!(app.voting.window_days()));
         data.insert("csrf".into(), json!(csrf.0));
@@ -454,10 +455,7 @@ async fn settings_page(
         let (settings, candidates) = voting::vote_settings(app.reader.store(), id)?;
         let mut data = Map::new();
         data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert(
-            "editable".into(),
-            json!(["draft", "amendments"].contains(&c.phase.as_str())),
-        );
+        data.insert("editable".into(), json!(c.phase.before_voting()));
         data.insert("all".into(), json!(settings.amendments.is_none()));
         data.insert("candidates".into(), json!(candidates));
         data.insert("bill_item".into(), json!(settings.bill_item));

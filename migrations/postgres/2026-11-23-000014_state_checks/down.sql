@@ -1,0 +1,6 @@
+ALTER TABLE vote_settings DROP CONSTRAINT vote_settings_revote_check;
+ALTER TABLE vote_settings DROP CONSTRAINT vote_settings_options_check;
+ALTER TABLE moderation_log DROP CONSTRAINT moderation_log_rule_check;
+ALTER TABLE moderation_log DROP CONSTRAINT moderation_log_target_kind_check;
+ALTER TABLE moderation_log DROP CONSTRAINT moderation_log_action_check;
+ALTER TABLE moderation_items DROP CONSTRAINT moderation_items_rule_check;

@@ -1,0 +1,6 @@
+DROP TRIGGER vote_settings_check_update;
+DROP TRIGGER vote_settings_check_insert;
+DROP TRIGGER moderation_log_check_update;
+DROP TRIGGER moderation_log_check_insert;
+DROP TRIGGER moderation_items_rule_check_update;
+DROP TRIGGER moderation_items_rule_check_insert;
