@@ -197,6 +197,7 @@ impl App {
 
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+        i18n::init()?;
         let live_pages = config.live_pages.unwrap_or(live::FRESH_FOR);
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
         let pseudonym_key = match &config.pseudonym_key {

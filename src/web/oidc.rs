@@ -189,7 +189,7 @@ async fn refused(app: &AppState, provider: &str, why: &'static str) {
 /// The page a person sees when a sign-in fails: what happened, in their language.
 fn oidc_error(lang: Lang, provider: &str, e: OidcError) -> AppError {
     let t = lang.tr();
-    let p: &dyn std::fmt::Display = &provider;
+    let p: &dyn super::i18n::Arg = &provider;
     match e {
         OidcError::UnknownProvider(id) => {
             AppError::not_found(lang, t.fmt("err_unknown_provider", &[("id", &id)]))
