@@ -4,6 +4,7 @@
 //! (Diesel), `opendata` (pure writers), `service` (use cases), `web` (Rocket) and `cli` (clap). Each depends only
 //! on the ones before it.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -342,7 +342,7 @@ mod pages {
         let link = format!("<a class=\"activity\" href=\"/consultations/{id}/articles/{wid}\">");
         let (etag, one) = page("/bills/budget-participatif?v=3");
         assert!(
-            one.contains(&format!("{link}1 amendment(s) · 1 comment(s)</a>")),
+            one.contains(&format!("{link}1 amendment · 1 comment</a>")),
             "no counts in the table of contents"
         );
         assert_eq!(one.matches("class=\"activity\"").count(), 1);
@@ -354,7 +354,7 @@ mod pages {
         comment("token-counts-00003");
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let (etag2, two) = page("/bills/budget-participatif?v=3");
-        assert!(two.contains(&format!("{link}1 amendment(s) · 2 comment(s)</a>")));
+        assert!(two.contains(&format!("{link}1 amendment · 2 comments</a>")));
         assert_ne!(etag2, etag, "new counts must change the ETag");
         // Another version, without a consultation, has none.
         let (_, v2) = page("/bills/budget-participatif?v=2");
@@ -771,10 +771,7 @@ mod related {
         let (status, p1) = get(&anon, &base);
         assert_eq!(status, Status::Ok);
         assert_eq!(rows(&p1), 50);
-        assert!(
-            p1.contains("53 amendment(s) — 1 to 50, page 1 of 2"),
-            "{p1}"
-        );
+        assert!(p1.contains("53 amendments — 1 to 50, page 1 of 2"), "{p1}");
         assert!(
             p1.contains(&format!("rel=\"next\" href=\"{base}?page&#x3D;2\"")),
             "{p1}"
@@ -783,7 +780,7 @@ mod related {
         let (_, p2) = get(&anon, &format!("{base}?page=2"));
         assert_eq!(rows(&p2), 3);
         assert!(
-            p2.contains("53 amendment(s) — 51 to 53, page 2 of 2") && !p2.contains("rel=\"next\"")
+            p2.contains("53 amendments — 51 to 53, page 2 of 2") && !p2.contains("rel=\"next\"")
         );
         assert!(
             p2.contains("AM-budget-participatif-53") && !p2.contains("AM-budget-participatif-50<")
@@ -797,7 +794,7 @@ mod related {
         );
         assert_eq!(rows(&p), 2, "{p}");
         assert!(p.contains(&format!("AM-budget-participatif-{}<", b1.number)));
-        assert!(p.contains("2 amendment(s) — 1 to 2, page 1 of 1") && !p.contains("rel=\"next\""));
+        assert!(p.contains("2 amendments — 1 to 2, page 1 of 1") && !p.contains("rel=\"next\""));
         assert!(p.contains(&format!("<option value=\"{}\" selected>", other.wid)));
         // The article choices are the articles that have amendments: these two.
         let choices = p
@@ -818,7 +815,7 @@ mod related {
         assert!(p.contains(&format!("AM-budget-participatif-{}<", b2.number)));
         let (_, p) = get(&anon, &format!("{base}?status=filed"));
         assert!(
-            p.contains("52 amendment(s)") && p.contains("status&#x3D;filed&amp;page&#x3D;2"),
+            p.contains("52 amendments") && p.contains("status&#x3D;filed&amp;page&#x3D;2"),
             "{p}"
         );
         // By author kind.
@@ -826,7 +823,7 @@ mod related {
         assert_eq!(rows(&p), 1);
         assert!(p.contains("AM-budget-participatif-51<"));
         let (_, p) = get(&anon, &format!("{base}?author=name&article={}", wid));
-        assert!(p.contains("50 amendment(s) — 1 to 50, page 1 of 1"), "{p}");
+        assert!(p.contains("50 amendments — 1 to 50, page 1 of 1"), "{p}");
         // Nothing matches: the empty state, and no page after it.
         let (status, p) = get(&anon, &format!("{base}?status=adopted"));
         assert_eq!(status, Status::Ok);
@@ -866,7 +863,7 @@ mod related {
         let (status, p) = get(&anon, &format!("/consultations/{empty}/amendments"));
         assert_eq!(status, Status::Ok);
         assert!(
-            p.contains("No amendment has been filed yet.") && p.contains("0 amendment(s)"),
+            p.contains("No amendment has been filed yet.") && p.contains("0 amendments"),
             "{p}"
         );
         // The consultation page links to the list.

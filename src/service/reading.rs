@@ -1,11 +1,11 @@
 //! Reading bills: versions loaded once and kept in a bounded cache (a version never
 //! changes, so a cached copy is never stale), and comparisons between versions.
 
+use crate::cache::{Bytes, Cache, Weight};
 use crate::domain::bill::VersionRef;
 use crate::store::{self, Store, StoreError};
 use crate::text::diff::{compare_versions, VersionDiff};
 use crate::text::Unit;
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,11 +47,13 @@ pub struct LoadedVersion {
     pub units: Vec<Unit>,
 }
 
-impl LoadedVersion {
-    fn weight(&self) -> usize {
+impl Weight for Arc<LoadedVersion> {
+    fn bytes(&self) -> usize {
         self.markdown.len() + self.units.len() * 160
     }
+}
 
+impl LoadedVersion {
     pub fn unit_index(&self, wid: &str) -> Option<usize> {
         self.units.iter().position(|u| u.wid == wid)
     }
@@ -68,42 +70,35 @@ pub struct Comparison {
 /// A bill and the metadata of its versions, oldest first.
 pub type BillVersions = (store::bills::Bill, Arc<Vec<store::versions::VersionMeta>>);
 
-/// A version list, the highest version number it was read at, and when and at which
-/// import count (`IMPORTS`) that number was last checked.
+/// A version list and the highest version number it was read at.
 struct CachedBill {
     bill: store::bills::Bill,
     max: Option<i32>,
     versions: Arc<Vec<store::versions::VersionMeta>>,
-    checked: Instant,
-    imports: u64,
+    /// When and at which import count (`IMPORTS`) that number was last checked; its own
+    /// lock, so that of the readers finding the window passed exactly one checks again.
+    checked: Mutex<(Instant, u64)>,
 }
+
+/// Bills whose version list is kept at most.
+const BILLS: usize = 1024;
 
 /// Reads bills through a cache of loaded versions bounded in bytes.
 pub struct Reader {
     store: Store,
-    cache: Mutex<VersionCache>,
-    /// Version lists by slug, with the highest version number they were read at.
-    bills: Mutex<HashMap<String, CachedBill>>,
-}
-
-struct VersionCache {
-    map: HashMap<(i64, i32), Arc<LoadedVersion>>,
-    order: VecDeque<(i64, i32)>,
-    bytes: usize,
-    max_bytes: usize,
+    /// Loaded versions by bill id and number.
+    versions: Cache<(i64, i32), Arc<LoadedVersion>, Bytes>,
+    /// Version lists by slug.
+    bills: Cache<String, Arc<CachedBill>>,
 }
 
 impl Reader {
     pub fn new(store: Store, max_cache_bytes: usize) -> Reader {
         Reader {
             store,
-            bills: Mutex::new(HashMap::new()),
-            cache: Mutex::new(VersionCache {
-                map: HashMap::new(),
-                order: VecDeque::new(),
-                bytes: 0,
-                max_bytes: max_cache_bytes,
-            }),
+            bills: Cache::new(BILLS),
+            // A version weighs from some kilobytes to a few megabytes (a whole code).
+            versions: crate::cache::in_bytes(max_cache_bytes, max_cache_bytes / (256 * 1024)),
         }
     }
 
@@ -128,24 +123,21 @@ impl Reader {
         let bill = store::bills::by_slug(&mut conn, slug)?
             .ok_or_else(|| ReadError::UnknownBill(slug.to_string()))?;
         let max = store::versions::max_number(&mut conn, bill.id)?;
-        if let Some(c) = self.bills.lock().map_err(|_| poisoned())?.get_mut(slug) {
+        if let Some(c) = self.bills.get(slug) {
             if c.bill == bill && c.max == max {
-                (c.checked, c.imports) = (checked, imports);
+                *c.checked.lock().map_err(|_| poisoned())? = (checked, imports);
                 return Ok((bill, c.versions.clone()));
             }
         }
         // Shared, not copied, by every request that reads it.
         let versions = Arc::new(store::versions::list_meta(&mut conn, bill.id)?);
-        self.bills.lock().map_err(|_| poisoned())?.insert(
-            slug.to_string(),
-            CachedBill {
-                bill: bill.clone(),
-                max,
-                versions: versions.clone(),
-                checked,
-                imports,
-            },
-        );
+        let cached = CachedBill {
+            bill: bill.clone(),
+            max,
+            versions: versions.clone(),
+            checked: Mutex::new((checked, imports)),
+        };
+        self.bills.insert(slug.to_string(), Arc::new(cached));
         Ok((bill, versions))
     }
 
@@ -155,14 +147,15 @@ impl Reader {
     /// which checks again) while the others keep the list for one more window, so that
     /// the check runs about once per window, not once per waiting request.
     pub fn fresh_versions(&self, slug: &str) -> Option<Arc<Vec<store::versions::VersionMeta>>> {
-        let mut bills = self.bills.lock().ok()?;
-        let c = bills.get_mut(slug)?;
-        if c.imports != IMPORTS.load(Ordering::Acquire) {
+        let c = self.bills.get(slug)?;
+        let mut checked = c.checked.lock().ok()?;
+        let (at, imports) = &mut *checked;
+        if *imports != IMPORTS.load(Ordering::Acquire) {
             return None;
         }
         let now = Instant::now();
-        if now.duration_since(c.checked) >= FRESH_FOR {
-            c.checked = now;
+        if now.duration_since(*at) >= FRESH_FOR {
+            *at = now;
             return None;
         }
         Some(c.versions.clone())
@@ -174,39 +167,23 @@ impl Reader {
         bill: &store::bills::Bill,
         number: i32,
     ) -> Result<Arc<LoadedVersion>, ReadError> {
-        let key = (bill.id, number);
-        if let Some(v) = self.cache.lock().map_err(|_| poisoned())?.map.get(&key) {
-            return Ok(v.clone());
-        }
-        let mut conn = self.store.conn()?;
-        let v = store::versions::by_number(&mut conn, bill.id, number)?.ok_or_else(|| {
-            ReadError::UnknownVersion {
-                bill: bill.slug.clone(),
-                number,
-            }
-        })?;
-        let units = store::units::for_version(&mut conn, v.meta.id)?;
-        let loaded = Arc::new(LoadedVersion {
-            meta: v.meta,
-            markdown: v.markdown,
-            units,
-        });
-        let mut cache = self.cache.lock().map_err(|_| poisoned())?;
-        let w = loaded.weight();
-        if w <= cache.max_bytes && !cache.map.contains_key(&key) {
-            while cache.bytes + w > cache.max_bytes {
-                let Some(old) = cache.order.pop_front() else {
-                    break;
-                };
-                if let Some(v) = cache.map.remove(&old) {
-                    cache.bytes -= v.weight();
+        // Versions never change: a kept one is never stale. Readers of one not yet kept
+        // wait for the first one's loading rather than load it too.
+        self.versions.get_or_insert_with(&(bill.id, number), || {
+            let mut conn = self.store.conn()?;
+            let v = store::versions::by_number(&mut conn, bill.id, number)?.ok_or_else(|| {
+                ReadError::UnknownVersion {
+                    bill: bill.slug.clone(),
+                    number,
                 }
-            }
-            cache.bytes += w;
-            cache.order.push_back(key);
-            cache.map.insert(key, loaded.clone());
-        }
-        Ok(loaded)
+            })?;
+            let units = store::units::for_version(&mut conn, v.meta.id)?;
+            Ok(Arc::new(LoadedVersion {
+                meta: v.meta,
+                markdown: v.markdown,
+                units,
+            }))
+        })
     }
 
     /// Every version of the bill that has unit `wid`, oldest first.
@@ -246,5 +223,5 @@ impl Reader {
 }
 
 fn poisoned() -> ReadError {
-    ReadError::Internal("version cache lock poisoned")
+    ReadError::Internal("version list lock poisoned")
 }

@@ -19,11 +19,12 @@ use super::auth::CsrfToken;
 use super::conditional::{CachedPage, IfNoneMatch};
 use super::errors::AppError;
 use super::{App, AppState, Ctx};
+use crate::cache::{Bytes, Cache, Weight};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Method;
 use rocket::{Request, Response};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long a rendering is served as it is, unless configured (`live_pages_ms`).
@@ -39,24 +40,25 @@ struct Entry {
     generation: u64,
     body: Arc<String>,
     etag: String,
-    /// When a request took on rendering this page again, if one is at it.
-    renewing_since: Option<Instant>,
+    /// When a request took on rendering this page again, if one is at it. Its own lock,
+    /// so that of the requests finding the page stale exactly one takes it on.
+    renewing_since: Mutex<Option<Instant>>,
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, Entry>,
-    /// Keys, oldest insertion first, for eviction.
-    order: VecDeque<String>,
-    bytes: usize,
-    /// Counts the writes seen: a page rendered before the last one is stale.
-    generation: u64,
+impl Weight for Arc<Entry> {
+    fn bytes(&self) -> usize {
+        self.body.len()
+    }
 }
 
-/// Rendered anonymous pages of consultations, bounded in bytes (oldest out first).
+/// Rendered anonymous pages of consultations, bounded in bytes.
 pub struct LiveCache {
-    inner: Mutex<Entries>,
-    max_bytes: usize,
+    pages: Cache<String, Arc<Entry>, Bytes>,
+    /// Counts the writes seen: a page rendered before the last one is stale.
+    generation: AtomicU64,
+    /// Held while a rendering is kept or dropped, so that checking for a later rendering
+    /// and replacing the page are one step.
+    writing: Mutex<()>,
     /// Zero: no page is kept.
     fresh_for: Duration,
 }
@@ -74,8 +76,10 @@ pub enum Lookup {
 impl LiveCache {
     pub fn new(max_bytes: usize, fresh_for: Duration) -> Self {
         LiveCache {
-            inner: Mutex::new(Entries::default()),
-            max_bytes,
+            // A consultation page weighs some tens of kilobytes.
+            pages: crate::cache::in_bytes(max_bytes, max_bytes / (32 * 1024)),
+            generation: AtomicU64::new(0),
+            writing: Mutex::new(()),
             fresh_for,
         }
     }
@@ -84,26 +88,27 @@ impl LiveCache {
     /// it again, is served; otherwise the caller renders it (and, when a rendering is
     /// there, the others are served that one meanwhile).
     pub fn lookup(&self, key: &str, now: Instant) -> Lookup {
-        let Ok(mut guard) = self.inner.lock() else {
-            return Lookup::Render { generation: 0 };
-        };
-        let inner = &mut *guard;
-        let generation = inner.generation;
-        let Some(e) = inner.map.get_mut(key) else {
+        let generation = self.generation.load(Ordering::Acquire);
+        let Some(e) = self.pages.get(key) else {
             return Lookup::Render { generation };
         };
-        let fresh = e.generation == generation
-            && now.saturating_duration_since(e.rendered_at) < self.fresh_for;
-        let renewing = e
-            .renewing_since
-            .is_some_and(|s| now.saturating_duration_since(s) < RENEWAL_TIMEOUT);
-        if fresh || renewing {
-            return Lookup::Serve {
-                body: e.body.clone(),
-                etag: e.etag.clone(),
-            };
+        let serve = || Lookup::Serve {
+            body: e.body.clone(),
+            etag: e.etag.clone(),
+        };
+        if e.generation == generation
+            && now.saturating_duration_since(e.rendered_at) < self.fresh_for
+        {
+            return serve();
         }
-        e.renewing_since = Some(now);
+        let mut renewing = e
+            .renewing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if renewing.is_some_and(|s| now.saturating_duration_since(s) < RENEWAL_TIMEOUT) {
+            return serve();
+        }
+        *renewing = Some(now);
         Lookup::Render { generation }
     }
 
@@ -120,42 +125,25 @@ impl LiveCache {
         let digest = crate::text::hash::sha256_hex(body.as_bytes());
         let etag = format!("\"l-{}\"", &digest[..24]);
         let body = Arc::new(body);
-        if let Ok(mut guard) = self.inner.lock() {
-            let inner = &mut *guard;
-            // Two renderings raced (a cold start): the one that read later stays.
-            if inner
-                .map
-                .get(&key)
-                .is_some_and(|e| e.generation > generation)
-            {
-                return (body, etag);
-            }
-            if let Some(old) = inner.map.remove(&key) {
-                inner.bytes -= old.body.len();
-                inner.order.retain(|k| *k != key);
-            }
-            if body.len() <= self.max_bytes && !self.fresh_for.is_zero() {
-                while inner.bytes + body.len() > self.max_bytes {
-                    let Some(old) = inner.order.pop_front() else {
-                        break;
-                    };
-                    if let Some(e) = inner.map.remove(&old) {
-                        inner.bytes -= e.body.len();
-                    }
-                }
-                inner.bytes += body.len();
-                inner.order.push_back(key.clone());
-                inner.map.insert(
-                    key,
-                    Entry {
-                        rendered_at,
-                        generation,
-                        body: body.clone(),
-                        etag: etag.clone(),
-                        renewing_since: None,
-                    },
-                );
-            }
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        // Two renderings raced (a cold start): the one that read later stays.
+        if self
+            .pages
+            .peek(key.as_str())
+            .is_some_and(|e| e.generation > generation)
+        {
+            return (body, etag);
+        }
+        // One too large to keep still drops the previous one (the crate's insertion does).
+        if !self.fresh_for.is_zero() {
+            let entry = Entry {
+                rendered_at,
+                generation,
+                body: body.clone(),
+                etag: etag.clone(),
+                renewing_since: Mutex::new(None),
+            };
+            self.pages.insert(key, Arc::new(entry));
         }
         (body, etag)
     }
@@ -163,20 +151,13 @@ impl LiveCache {
     /// The rendering failed (a page that is now an error, say): the page is dropped, so
     /// errors are never served from here and the next request renders it.
     pub fn abandon(&self, key: &str) {
-        if let Ok(mut guard) = self.inner.lock() {
-            let inner = &mut *guard;
-            if let Some(old) = inner.map.remove(key) {
-                inner.bytes -= old.body.len();
-                inner.order.retain(|k| k != key);
-            }
-        }
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        self.pages.remove(key);
     }
 
     /// Makes every kept page stale: something may have changed.
     pub fn expire_all(&self) {
-        if let Ok(mut inner) = self.inner.lock() {
-            inner.generation += 1;
-        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -292,15 +273,17 @@ mod tests {
         cache.store("a".into(), "12345".into(), t0, 0);
         cache.store("b".into(), "12345".into(), t0, 0);
         cache.store("c".into(), "123".into(), t0, 0);
-        assert!(served(cache.lookup("a", t0)).is_none(), "oldest evicted");
-        assert!(served(cache.lookup("b", t0)).is_some());
-        assert!(served(cache.lookup("c", t0)).is_some());
+        let kept =
+            |cache: &LiveCache| ["a", "b", "c"].map(|k| served(cache.lookup(k, t0)).is_some());
+        let before = kept(&cache);
+        assert!(before[2], "the newest is kept");
+        assert!(
+            !(before[0] && before[1]),
+            "one of the others made room for it"
+        );
         cache.store("big".into(), "12345678901".into(), t0, 0);
         assert!(served(cache.lookup("big", t0)).is_none(), "too big to keep");
-        assert!(
-            served(cache.lookup("b", t0)).is_some(),
-            "and evicts nothing"
-        );
+        assert_eq!(kept(&cache), before, "and evicts nothing");
     }
 
     #[test]

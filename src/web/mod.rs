@@ -27,6 +27,7 @@ pub mod templates;
 pub mod views;
 pub mod votes;
 
+use crate::cache::Cache;
 use crate::service::reading::Reader;
 use crate::store::Store;
 use handlebars::Handlebars;
@@ -35,8 +36,7 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
 use serde_json::{json, Map, Value};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// How the server runs.
@@ -159,8 +159,9 @@ pub struct App {
     pub export_dir: std::path::PathBuf,
     /// The open-data folder served on /opendata.
     pub opendata: Arc<datasets::Cache>,
-    /// Amendments and comments per article of a version, as last read (bill pages).
-    activity: Mutex<HashMap<i64, (Instant, Arc<crate::service::consultation::Activity>)>>,
+    /// Amendments and comments per article of a version, as last read (bill pages), by
+    /// version id.
+    activity: Cache<i64, (Instant, Arc<crate::service::consultation::Activity>)>,
     /// Keeps a temporary export folder alive as long as the app (tests).
     _export_tmp: Option<tempfile::TempDir>,
 }
@@ -174,9 +175,8 @@ impl App {
         &self,
         version_id: i64,
     ) -> Option<Arc<crate::service::consultation::Activity>> {
-        let map = self.activity.lock().ok()?;
-        let (at, a) = map.get(&version_id)?;
-        (at.elapsed() < crate::service::reading::FRESH_FOR).then(|| a.clone())
+        let (at, a) = self.activity.get(&version_id)?;
+        (at.elapsed() < crate::service::reading::FRESH_FOR).then_some(a)
     }
 
     /// The activity on a version, read now (and remembered for the next requests).
@@ -191,19 +191,15 @@ impl App {
             self.reader.store(),
             version_id,
         )?);
-        if let Ok(mut map) = self.activity.lock() {
-            // Bounded: entries of versions nobody reads any more go.
-            if map.len() >= 4096 {
-                map.retain(|_, (at, _)| at.elapsed() < std::time::Duration::from_secs(60));
-            }
-            map.insert(version_id, (Instant::now(), a.clone()));
-        }
+        self.activity
+            .insert(version_id, (Instant::now(), a.clone()));
         Ok(a)
     }
 }
 
 impl App {
     pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+        i18n::init()?;
         let live_pages = config.live_pages.unwrap_or(live::FRESH_FOR);
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
         let pseudonym_key = match &config.pseudonym_key {
@@ -238,7 +234,8 @@ impl App {
             export_dir,
             _export_tmp: export_tmp,
             opendata: Arc::default(),
-            activity: Mutex::default(),
+            // Bounded: versions nobody reads any more make room for the others.
+            activity: Cache::new(ACTIVITY_VERSIONS),
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,
@@ -278,6 +275,9 @@ impl App {
             .map_err(|e| errors::AppError::internal(format!("template {template}: {e}")))
     }
 }
+
+/// Versions whose activity is kept at most.
+const ACTIVITY_VERSIONS: usize = 4096;
 
 /// Blocking jobs run at once (the SQLite pool has 8 connections, PostgreSQL's 10).
 const BLOCKING_PERMITS: usize = 8;
@@ -333,51 +333,27 @@ pub fn url_encode(s: &str) -> String {
 
 /// Rendered fragments of immutable versions (table of contents and text), bounded in
 /// bytes, so a large bill is rendered once, not on every request.
-/// Entries, insertion order (oldest first) and total bytes.
-type Fragments = (HashMap<String, Arc<String>>, VecDeque<String>, usize);
-
-pub struct FragmentCache {
-    inner: Mutex<Fragments>,
-    max_bytes: usize,
-}
+pub struct FragmentCache(Cache<String, Arc<String>, crate::cache::Bytes>);
 
 impl FragmentCache {
     pub fn new(max_bytes: usize) -> Self {
-        FragmentCache {
-            inner: Mutex::new((HashMap::new(), VecDeque::new(), 0)),
-            max_bytes,
-        }
+        // A page of a bill weighs some tens of kilobytes.
+        FragmentCache(crate::cache::in_bytes(max_bytes, max_bytes / (32 * 1024)))
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<String>> {
-        self.inner.lock().ok()?.0.get(key).cloned()
+        self.0.get(key)
     }
 
-    /// The cached value, or `make`'s (cached when it succeeds and fits).
+    /// The cached value, or `make`'s (cached when it succeeds and fits). Requests for
+    /// the same key meanwhile wait for this rendering rather than make their own.
     pub fn get_or_try_insert<E>(
         &self,
         key: String,
         make: impl FnOnce() -> Result<String, E>,
     ) -> Result<Arc<String>, E> {
-        if let Some(v) = self.get(&key) {
-            return Ok(v);
-        }
-        let value = Arc::new(make()?);
-        if let Ok(mut guard) = self.inner.lock() {
-            let (map, order, bytes) = &mut *guard;
-            if value.len() <= self.max_bytes && !map.contains_key(&key) {
-                while *bytes + value.len() > self.max_bytes {
-                    let Some(old) = order.pop_front() else { break };
-                    if let Some(v) = map.remove(&old) {
-                        *bytes -= v.len();
-                    }
-                }
-                *bytes += value.len();
-                order.push_back(key.clone());
-                map.insert(key, value.clone());
-            }
-        }
-        Ok(value)
+        self.0
+            .get_or_insert_with(key.as_str(), || make().map(Arc::new))
     }
 }
 

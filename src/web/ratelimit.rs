@@ -1,46 +1,57 @@
-//! Rate limits. Sign-in attempts: per client address, in a fixed window kept in process
-//! memory (each app server limits on its own, which bounds guessing without a shared
-//! store). Posting, reporting and voting: per account and per address, counted in the
-//! database so that every app server shares the same count ([`check`]).
+//! Rate limits. Sign-in attempts: per client address, kept in process memory (each app
+//! server limits on its own, which bounds guessing without a shared store). Posting,
+//! reporting and voting: per account and per address, counted in the database so that
+//! every app server shares the same count ([`check`]).
 
+use governor::{DefaultKeyedRateLimiter, Quota};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// At most `max` attempts per address and `window`: `max` at once, after which one more
+/// is allowed each `window / max` (governor's cell rate, which refills a full quota in a
+/// window).
 pub struct Limiter {
-    max: u32,
+    limiter: DefaultKeyedRateLimiter<Option<IpAddr>>,
     window: Duration,
-    seen: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+    /// When the addresses with nothing left to count were last forgotten.
+    pruned_at: Mutex<Instant>,
 }
 
 impl Limiter {
     pub fn new(max: u32, window: Duration) -> Self {
+        let burst = NonZeroU32::new(max).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(window / burst.get())
+            .expect("a rate-limit window longer than zero")
+            .allow_burst(burst);
         Limiter {
-            max,
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
             window,
-            seen: Mutex::new(HashMap::new()),
+            pruned_at: Mutex::new(Instant::now()),
         }
     }
 
-    /// Counts one attempt from `who`; false when over the limit for this window.
+    /// Counts one attempt from `who`; false when over the limit.
     pub fn allow(&self, who: Option<IpAddr>) -> bool {
-        let now = Instant::now();
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
+        self.forget_idle();
+        self.limiter.check_key(&who).is_ok()
+    }
+
+    /// Once a window, forgets the addresses whose whole quota is back (idle for a window),
+    /// so that memory holds only the addresses seen lately, however many come and go.
+    fn forget_idle(&self) {
+        // Another request already at it is enough.
+        let Ok(mut at) = self.pruned_at.try_lock() else {
+            return;
         };
-        if seen.len() > 10_000 {
-            // Forget finished windows so the map stays small under many addresses.
-            seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        if at.elapsed() >= self.window {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+            *at = Instant::now();
         }
-        let entry = seen.entry(who).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.max
     }
 }
 
@@ -130,14 +141,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_window() {
-        let l = Limiter::new(3, Duration::from_millis(50));
+    fn the_quota_at_once_then_one_more_each_share_of_the_window() {
+        // Long enough that a busy machine's pauses do not give an attempt back early.
+        let l = Limiter::new(3, Duration::from_millis(600));
         let a = Some(IpAddr::from([10, 0, 0, 1]));
         let b = Some(IpAddr::from([10, 0, 0, 2]));
         assert!(l.allow(a) && l.allow(a) && l.allow(a));
         assert!(!l.allow(a));
         assert!(l.allow(b), "limits are per address");
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(l.allow(a), "a new window starts");
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(l.allow(a), "a third of the window gives one attempt back");
+        assert!(!l.allow(a));
+        std::thread::sleep(Duration::from_millis(650));
+        assert!(
+            l.allow(a) && l.allow(a) && l.allow(a),
+            "a window gives them all"
+        );
+    }
+
+    #[test]
+    fn idle_addresses_are_forgotten() {
+        let l = Limiter::new(2, Duration::from_millis(20));
+        for i in 0..100u8 {
+            assert!(l.allow(Some(IpAddr::from([10, 0, 1, i]))));
+        }
+        assert_eq!(l.limiter.len(), 100);
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(l.allow(Some(IpAddr::from([10, 0, 2, 1]))));
+        assert_eq!(l.limiter.len(), 1, "only the address just seen is kept");
     }
 }

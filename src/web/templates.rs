@@ -1,7 +1,12 @@
 //! Handlebars templates and static files, embedded in the binary (one file to deploy).
 
-use handlebars::Handlebars;
+use super::i18n::Lang;
+use fluent_bundle::{FluentArgs, FluentValue};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
+};
 use rust_embed::RustEmbed;
+use serde_json::Value;
 
 #[derive(RustEmbed)]
 #[folder = "templates/"]
@@ -12,6 +17,7 @@ pub struct Assets;
 pub fn registry() -> Result<Handlebars<'static>, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
+    hb.register_helper("tr", Box::new(tr));
     for name in Assets::iter() {
         if let Some(stem) = name.strip_suffix(".hbs") {
             let file = Assets::get(&name).ok_or_else(|| format!("template {name} vanished"))?;
@@ -22,6 +28,42 @@ pub fn registry() -> Result<Handlebars<'static>, String> {
         }
     }
     Ok(hb)
+}
+
+/// `{{tr "key" name=value…}}`: a message with variables, in the page's language (`lang`).
+/// Numbers stay numbers, so that the message can choose its plural by them; messages
+/// without variables are `{{t.key}}`.
+fn tr(
+    h: &Helper<'_>,
+    hb: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let key = h
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("tr", 0))?;
+    let lang = ctx
+        .data()
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Lang::from_code)
+        .ok_or_else(|| RenderErrorReason::MissingVariable(Some("lang".into())))?;
+    let mut args = FluentArgs::new();
+    for (name, value) in h.hash() {
+        let value = match value.value() {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => FluentValue::from(i),
+                None => FluentValue::from(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => FluentValue::from(s.as_str()),
+            other => FluentValue::from(other.to_string()),
+        };
+        args.set(*name, value);
+    }
+    out.write(&hb.get_escape_fn()(&lang.tr().format(key, &args)))?;
+    Ok(())
 }
 
 /// A short hash of every embedded asset and the crate version: part of every ETag, so a

@@ -765,10 +765,10 @@ impl Invalid {
 
     /// In the reader's language, the detail in parentheses.
     fn message(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &dyn std::fmt::Display)> = self
+        let args: Vec<(&str, &dyn super::i18n::Arg)> = self
             .args
             .iter()
-            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+            .map(|(k, v)| (*k, v as &dyn super::i18n::Arg))
             .collect();
         let text = lang.tr().fmt(self.key, &args);
         match &self.detail {
