@@ -5,6 +5,7 @@
 mod common;
 
 mod akn;
+mod api_json;
 mod campaigns;
 mod cli;
 mod comments;
@@ -23,3 +24,4 @@ mod verify;
 mod vote_servers;
 mod votes;
 mod web;
+mod wording;
