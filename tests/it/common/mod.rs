@@ -190,12 +190,18 @@ fn pg_template(admin_url: &str) -> &'static str {
     TEMPLATE.get_or_init(|| {
         drop_stale_databases(admin_url);
         let name = format!("amenda_tpl_{}_{}", host_tag(), std::process::id());
+        // A database of an earlier process with this pid cannot be in use: it goes. (Two
+        // statements: PostgreSQL runs a multi-statement string as one transaction, which
+        // DROP and CREATE DATABASE refuse.)
         let mut admin = admin(admin_url);
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE); CREATE DATABASE \"{name}\""
-            ))
-            .unwrap_or_else(|e| panic!("cannot create the template database {name}: {e}"));
+        for sql in [
+            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            format!("CREATE DATABASE \"{name}\""),
+        ] {
+            admin
+                .batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("cannot create the template database {name}: {e}"));
+        }
         let url = with_database(admin_url, &name);
         let dir = tempfile::tempdir().expect("temporary folder");
         let store = Store::open(dir.path(), Some(&url))
