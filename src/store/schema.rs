@@ -1,5 +1,5 @@
 // Diesel schema shared by both backends. Keep in sync with migrations/sqlite and
-// migrations/postgres: tests/store.rs checks that all three declare the same tables,
+// migrations/postgres: tests/it/store.rs checks that all three declare the same tables,
 // columns, types and nullability.
 
 diesel::table! {

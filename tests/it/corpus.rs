@@ -4,7 +4,7 @@
 //! duplicate article numbers stay distinct. Skipped when the corpus is absent, unless
 //! CI=true, where its absence is a failure.
 
-mod common;
+use crate::common;
 
 use amenda::domain::amendment::{self, article_body};
 use amenda::service::import::import_git;
@@ -240,23 +240,16 @@ fn reglement_an_whole_history() {
 mod oracle {
     use super::*;
     use amenda::domain::amendment::{self as am, Operation};
-    use amenda::domain::identity::Level;
     use amenda::service::consolidation;
     use amenda::service::consultation::{self, Disclosure, Filing, FilingKind, NewConsultation};
     use amenda::service::disposition::{rule, Ruling};
-    use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+    use amenda::service::identity::SessionInfo;
     use amenda::text::{assign_wids, parse, WidAllocator};
+    use common::fixtures::person;
     use std::collections::{HashMap, HashSet};
     use std::process::Command;
 
     const KEY: [u8; 32] = [9; 32];
-
-    fn person(s: &common::TestStore, key: &str) -> SessionInfo {
-        let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
-        demo_sign_in(s, p, Level::new(2).unwrap(), "test")
-            .unwrap()
-            .1
-    }
 
     /// A bare clone of a bundle (read in place by `import_git`, and by `git show`).
     fn clone(bundle: &std::path::Path) -> tempfile::TempDir {
@@ -457,8 +450,8 @@ mod oracle {
             &Silent,
         )
         .unwrap();
-        let staff = person(&store, "claire");
-        let citizen = person(&store, "camille");
+        let staff = person(&store, "claire", 2);
+        let citizen = person(&store, "camille", 2);
         let latest = {
             let mut conn = store.conn().unwrap();
             let bill = store::bills::by_slug(&mut conn, slug).unwrap().unwrap();
@@ -806,7 +799,7 @@ mod oracle {
         let nb = body(&new_md, &new_units, &unchanged[0].wid).unwrap();
         assert_eq!(am::apply(&nb, &ops).unwrap(), edited);
         assert_eq!(ops_of(three_way).0, 1);
-        let other = person(&s.store, "yanis");
+        let other = person(&s.store, "yanis", 2);
         assert!(consolidation::accept_rebase(&s.store, &other, three_way).is_err());
         assert!(consolidation::accept_rebase(&s.store, &s.citizen, three_way).unwrap());
         let (rev, ops) = ops_of(three_way);

@@ -1,7 +1,7 @@
 //! The web pages and the JSON API through Rocket's local client, on the backend chosen by
 //! AMENDA_TEST_DATABASE_URL (SQLite by default), with the bills of laws/.
 
-mod common;
+use crate::common;
 
 use amenda::service::import::import_folder;
 use amenda::service::Silent;

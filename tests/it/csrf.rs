@@ -2,7 +2,7 @@
 //! carry this browser's token, before its handler runs, and says why; with the token the
 //! same request is not refused for it. A new route is covered without being listed.
 
-mod common;
+use crate::common;
 
 use amenda::web::errors::CSRF_REFUSED;
 use amenda::web::WebConfig;

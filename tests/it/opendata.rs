@@ -3,42 +3,25 @@
 //! `SHA256SUMS` verifies with the published key and a changed file is caught. On the
 //! backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::{Level, Role};
+use amenda::domain::identity::Role;
 use amenda::domain::moderation::Reason;
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{self, Disclosure, NewConsultation};
-use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
+use amenda::service::identity::SessionInfo;
 use amenda::service::moderation::{self as moderation, Kind, Verdict};
 use amenda::service::voting::{LogKey, Voting};
 use amenda::text::UnitKind;
+use common::fixtures::{self, account_named};
 use std::path::Path;
 
 const KEY: [u8; 32] = [5; 32];
 
-fn person(store: &amenda::store::Store, subject: &str, name: &str, level: u8) -> SessionInfo {
-    sign_in(
-        store,
-        &Authenticated {
-            provider: "franceconnect",
-            subject,
-            display_name: name,
-            email: Some(&format!("{subject}@mail.example")),
-            level: Level::new(i64::from(level)).unwrap(),
-            acr: None,
-            user_agent: "test",
-            id_token: None,
-        },
-    )
-    .unwrap()
-    .1
-}
-
 fn with_role(store: &amenda::store::Store, subject: &str, role: Role) -> SessionInfo {
-    let s = person(store, subject, subject, 1);
-    amenda::store::accounts::grant(&mut store.conn().unwrap(), s.account.id, role, None).unwrap();
-    person(store, subject, subject, 1)
+    let s = account_named(store, subject, subject, 1);
+    fixtures::grant(store, &s, role);
+    account_named(store, subject, subject, 1)
 }
 
 fn export(store: &common::TestStore, out: &Path) -> String {
@@ -62,8 +45,7 @@ fn export(store: &common::TestStore, out: &Path) -> String {
 /// A consultation with a pseudonymous amendment, named and pseudonymous comments, one
 /// comment and one amendment hidden by a moderator.
 fn instance(store: &common::TestStore) {
-    let laws = Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(store);
     let staff = with_role(store, "staff-subject", Role::Staff);
     let day =
         |d: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(d)).to_string();
@@ -94,8 +76,8 @@ fn instance(store: &common::TestStore) {
         .map(|u| u.wid)
         .collect();
     drop(conn);
-    let secret = person(store, "oidc-subject-7f3a9", "Héloïse Secrète", 2);
-    let named = person(store, "oidc-subject-b21c4", "Bruno Public", 1);
+    let secret = account_named(store, "oidc-subject-7f3a9", "Héloïse Secrète", 2);
+    let named = account_named(store, "oidc-subject-b21c4", "Bruno Public", 1);
     let m = with_role(store, "moderator-subject", Role::Moderator);
     let post = |who: &SessionInfo, body: &str, d: Disclosure, token: &str| {
         comments::post(
@@ -581,7 +563,7 @@ fn a_configured_licence_and_a_folder_renewed_behind_the_requests() {
     assert_eq!(before_status, Status::Ok);
     assert!(!before.contains("Un avis arrivé après."));
     let (id, wid) = consultation_and_article(&store);
-    let later = person(&store, "oidc-subject-later", "Camille Tardive", 1);
+    let later = account_named(&store, "oidc-subject-later", "Camille Tardive", 1);
     comments::post(
         &store,
         &KEY,

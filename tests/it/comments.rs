@@ -2,22 +2,15 @@
 //! and the API call) and through the pages, on the backend chosen by
 //! AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::Level;
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{self, ConsultationError, Disclosure, NewConsultation};
-use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+use amenda::service::identity::SessionInfo;
 use amenda::text::UnitKind;
+use common::fixtures::{self, person};
 
 const KEY: [u8; 32] = [7; 32];
-
-fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
-    let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
-    demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
-        .unwrap()
-        .1
-}
 
 /// The article, its paragraphs (wid and text) in the consultation's version.
 struct Art {
@@ -28,23 +21,17 @@ struct Art {
 /// Imports `laws/`, opens a consultation (levels 2, 2, 2) on `version` of the
 /// participatory-budget bill, in phase draft; returns it and article 2.
 fn setup(store: &common::TestStore, version: i32) -> (i64, Art) {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
-    let staff = person(store, "claire", 1);
-    let id = consultation::open(
+    fixtures::import_laws(store);
+    let form = NewConsultation {
+        levels: [2, 2, 2],
+        ..fixtures::consultation_form(version)
+    };
+    let id = fixtures::consultation(
         store,
-        &staff,
-        &NewConsultation {
-            bill_slug: "budget-participatif",
-            version,
-            title: "Consultation",
-            description: "",
-            opens_on: "2026-12-01",
-            closes_on: "2027-01-31",
-            levels: [2, 2, 2],
-        },
-    )
-    .unwrap();
+        &person(store, "claire", 1),
+        &form,
+        amenda::domain::consultation::Phase::Draft,
+    );
     (id, article(store, id, "2"))
 }
 

@@ -7,7 +7,7 @@
 //! Needs Node and `npm ci` (node_modules); without them the tests are skipped with a
 //! message, except under CI=true where that is a failure.
 
-mod common;
+use crate::common;
 
 use amenda::config::ProviderConfig;
 use amenda::web::{build, test_figment, App, WebConfig};

@@ -1,7 +1,7 @@
 //! The `amenda` command line: exit statuses, one-sentence errors, summaries, and the
 //! admin commands, against the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

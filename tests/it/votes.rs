@@ -3,17 +3,17 @@
 //! and many voters at once through two appenders (two app servers) on one database.
 //! On the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::Level;
 use amenda::ledger::checkpoint::PublicKey;
 use amenda::ledger::entry::{Ballot, Disclosure, Entry, Subject};
 use amenda::ledger::receipt::{verify_receipt, Receipt};
 use amenda::ledger::verify::{verify_export, verify_receipt_in, ReceiptStatus};
 use amenda::service::consultation::{self, Filing, NewConsultation};
-use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
+use amenda::service::identity::SessionInfo;
 use amenda::service::voting::{self, Choice, LogKey, VoteError, Voting};
 use amenda::text::UnitKind;
+use common::fixtures::{account, with_role};
 use diesel::connection::SimpleConnection;
 
 const PSEUDONYM_KEY: [u8; 32] = [5; 32];
@@ -21,36 +21,8 @@ const PSEUDONYM_KEY: [u8; 32] = [5; 32];
 /// Answers of a ballot that must be refused.
 type Refusal = Vec<(u16, u8)>;
 
-fn person(store: &amenda::store::Store, subject: &str, level: u8) -> SessionInfo {
-    sign_in(
-        store,
-        &Authenticated {
-            provider: "test",
-            subject,
-            display_name: subject,
-            email: None,
-            level: Level::new(i64::from(level)).unwrap(),
-            acr: None,
-            user_agent: "test",
-            id_token: None,
-        },
-    )
-    .unwrap()
-    .1
-}
-
 fn staff(store: &amenda::store::Store) -> SessionInfo {
-    let s = person(store, "staff", 1);
-    let mut conn = store.conn().unwrap();
-    amenda::store::accounts::grant(
-        &mut conn,
-        s.account.id,
-        amenda::domain::identity::Role::Staff,
-        None,
-    )
-    .unwrap();
-    drop(conn);
-    person(store, "staff", 1)
+    with_role(store, "staff", amenda::domain::identity::Role::Staff)
 }
 
 fn day_plus(days: i64) -> String {
@@ -60,8 +32,7 @@ fn day_plus(days: i64) -> String {
 /// A consultation on budget-participatif v3 open today for 30 days, with two amendments
 /// filed, in phase "amendments". Returns its id.
 fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) -> i64 {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(store);
     let id = consultation::open(
         store,
         staff,
@@ -94,7 +65,7 @@ fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) 
         .filter(|u| u.kind == UnitKind::Article)
         .collect();
     drop(conn);
-    let author = person(store, "author", 2);
+    let author = account(store, "author", 2);
     for (n, art) in articles.iter().take(2).enumerate() {
         let (_, _, a) = consultation::article(store, id, &art.wid).unwrap();
         let first = a.body.split_whitespace().next().unwrap().to_string();
@@ -144,9 +115,9 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
     let id = consultation_with_amendments(&store, &staff);
     let key = LogKey::from_seed([7; 32]);
     let v = voting(&store, key.clone());
-    let camille = person(&store, "camille", 2);
-    let yanis = person(&store, "yanis", 3);
-    let low = person(&store, "low", 1);
+    let camille = account(&store, "camille", 2);
+    let yanis = account(&store, "yanis", 3);
+    let low = account(&store, "low", 1);
     let today = voting::today();
 
     // Before the voting phase: refused, and no log exists.
@@ -423,8 +394,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
 fn voting_cannot_open_after_the_closing_day() {
     let store = common::test_store();
     let staff = staff(&store);
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(&store);
     let id = consultation::open(
         &store,
         &staff,
@@ -476,7 +446,7 @@ fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
     assert!(candidates.iter().all(|c| c.chosen));
 
     // Refusals, each writing nothing.
-    let citizen = person(&store, "citoyen", 3);
+    let citizen = account(&store, "citoyen", 3);
     let only_second = VoteSettings {
         amendments: Some(vec![numbers[1]]),
         bill_item: false,
@@ -540,8 +510,8 @@ fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
 
     // One ballot per person; a third option does not exist.
     let today = voting::today();
-    let alice = person(&store, "alice", 2);
-    let bruno = person(&store, "bruno", 2);
+    let alice = account(&store, "alice", 2);
+    let bruno = account(&store, "bruno", 2);
     assert!(matches!(
         v.prepare(&alice, id, &choice(&[(0, 2)], Disclosure::Public), today),
         Err(VoteError::Invalid(_))
@@ -597,7 +567,7 @@ fn concurrent_voters_through_two_servers_get_dense_unique_indices() {
         amenda::store::Store::open(store.data_dir(), Some(store.database_url())).unwrap();
     let b = voting(&other_pool, key.clone());
     let voters: Vec<SessionInfo> = (0..VOTERS)
-        .map(|i| person(&store, &format!("voter-{i}"), 2 + (i % 2) as u8))
+        .map(|i| account(&store, &format!("voter-{i}"), 2 + (i % 2) as u8))
         .collect();
     let today = voting::today();
     let receipts: Vec<(usize, Receipt)> = std::thread::scope(|s| {

@@ -3,43 +3,20 @@
 //! rate limits — through the service layer and the pages, on the backend chosen by
 //! AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::{Level, Role};
+use amenda::domain::identity::Role;
 use amenda::domain::moderation::{ChainError, Reason};
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{self, ConsultationError, Disclosure, NewConsultation};
-use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
+use amenda::service::identity::SessionInfo;
 use amenda::service::moderation::{self as moderation, Kind, Limit, ModerationError, Verdict};
 use amenda::service::voting::{Choice, LogKey, VoteError, Voting};
 use amenda::store::moderation::QueueFilter;
 use amenda::text::UnitKind;
+use common::fixtures::{account, with_role};
 
 const KEY: [u8; 32] = [9; 32];
-
-fn person(store: &amenda::store::Store, subject: &str, level: u8) -> SessionInfo {
-    sign_in(
-        store,
-        &Authenticated {
-            provider: "test",
-            subject,
-            display_name: subject,
-            email: None,
-            level: Level::new(i64::from(level)).unwrap(),
-            acr: None,
-            user_agent: "test",
-            id_token: None,
-        },
-    )
-    .unwrap()
-    .1
-}
-
-fn with_role(store: &amenda::store::Store, subject: &str, role: Role) -> SessionInfo {
-    let s = person(store, subject, 1);
-    amenda::store::accounts::grant(&mut store.conn().unwrap(), s.account.id, role, None).unwrap();
-    person(store, subject, 1)
-}
 
 fn day_plus(days: i64) -> String {
     (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
@@ -48,8 +25,7 @@ fn day_plus(days: i64) -> String {
 /// A consultation on budget-participatif v3 (levels 1, 1, 1), open for amendments;
 /// returns it and the wid of its first article.
 fn setup(store: &common::TestStore) -> (i64, String, Voting) {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(store);
     let staff = with_role(store, "staff", Role::Staff);
     let id = consultation::open(
         store,
@@ -128,7 +104,7 @@ fn queue_len(store: &amenda::store::Store, m: &SessionInfo) -> i64 {
 fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() {
     let store = common::test_store();
     let (id, wid, _) = setup(&store);
-    let author = person(&store, "author", 1);
+    let author = account(&store, "author", 1);
     let c = comment(
         &store,
         &author,
@@ -139,7 +115,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
     )
     .unwrap();
     let reporters: Vec<SessionInfo> = (0..5)
-        .map(|i| person(&store, &format!("reporter{i}"), if i == 0 { 0 } else { 1 }))
+        .map(|i| account(&store, &format!("reporter{i}"), if i == 0 { 0 } else { 1 }))
         .collect();
     let m1 = with_role(&store, "mod-one", Role::Moderator);
     let m2 = with_role(&store, "mod-two", Role::Moderator);
@@ -310,7 +286,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
 fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
     let store = common::test_store();
     let (id, wid, v) = setup(&store);
-    let author = person(&store, "author", 1);
+    let author = account(&store, "author", 1);
     let m1 = with_role(&store, "mod-one", Role::Moderator);
     let m2 = with_role(&store, "mod-two", Role::Moderator);
     let c = comment(
@@ -352,7 +328,7 @@ fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
         consultation::file(&store, &KEY, &author, &filing),
         Err(ConsultationError::Suspended(_))
     ));
-    let other = person(&store, "other", 1);
+    let other = account(&store, "other", 1);
     let oc = comment(
         &store,
         &other,
@@ -395,7 +371,7 @@ fn editing_or_deleting_a_past_log_row_is_detected() {
     use diesel::RunQueryDsl;
     let store = common::test_store();
     let (id, wid, _) = setup(&store);
-    let author = person(&store, "author", 1);
+    let author = account(&store, "author", 1);
     let m = with_role(&store, "mod-one", Role::Moderator);
     for n in 0..3 {
         let c = comment(
@@ -553,7 +529,7 @@ mod pages {
         );
         assert_eq!(status, Status::Conflict, "once per item");
         // Reads on a server of its own, which would show another server's writes up to a
-        // second late (tests/comments.rs, `an_anonymous_page_is_shared_for_a_moment`):
+        // second late (tests/it/comments.rs, `an_anonymous_page_is_shared_for_a_moment`):
         // this one renders each request.
         let anon = demo_client(
             &store,
@@ -630,7 +606,7 @@ fn the_exported_log_verifies_offline() {
     use amenda::domain::moderation::{ChainCheck, LogRecord};
     let store = common::test_store();
     let (id, wid, _) = setup(&store);
-    let author = person(&store, "author", 1);
+    let author = account(&store, "author", 1);
     let m = with_role(&store, "mod-one", Role::Moderator);
     for n in 0..2 {
         let c = comment(

@@ -1,7 +1,7 @@
 //! Importing bills from laws/ folders and git histories, and refusing bad input without
 //! touching the database.
 
-mod common;
+use crate::common;
 
 use amenda::service::import::{import_folder, import_git, ImportError};
 use amenda::service::Silent;

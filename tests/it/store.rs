@@ -2,24 +2,22 @@
 //! round trips, transactions, constraints, concurrency, and agreement between the two
 //! migration trees and `src/store/schema.rs`.
 //!
-//!     cargo test --test store
+//!     cargo test --test it store::
 //!     dir=$(mktemp -d); export AMENDA_TEST_DATABASE_URL=$(tests/support/pg.sh start "$dir")
-//!     cargo test --test store; tests/support/pg.sh stop "$dir"
+//!     cargo test --test it store::; tests/support/pg.sh stop "$dir"
 //!
-//! Insert rates: `cargo test --test store insert_rate -- --ignored --nocapture`.
-
-mod common;
+//! Insert rates: `cargo test --test it store::insert_rate -- --ignored --nocapture`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::common::{on_postgres, test_store, unmigrated_test_store};
 use amenda::store::{
     self, bills, units, versions, Backend, BillMeta, DbConnection, NewBill, NewVersion, Store,
     StoreError,
 };
 use amenda::text::{Unit, UnitKind};
-use common::{on_postgres, test_store, unmigrated_test_store};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_migrations::MigrationHarness;

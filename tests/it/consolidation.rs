@@ -2,64 +2,40 @@
 //! through the service layer and the pages, on the backend chosen by
 //! AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
 use amenda::domain::amendment::Operation;
-use amenda::domain::identity::Level;
 use amenda::service::consolidation;
 use amenda::service::consultation::{
     self, ConsultationError, Disclosure, Filing, FilingKind, NewConsultation,
 };
 use amenda::service::disposition::{rule, Ruling};
-use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+use amenda::service::identity::SessionInfo;
 use amenda::store;
 use amenda::text::UnitKind;
+use common::fixtures::{self, person};
 
 const KEY: [u8; 32] = [5; 32];
 
-fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
-    let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
-    demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
-        .unwrap()
-        .1
-}
-
 /// The bill of `laws/`, a consultation on version `version` open for amendments.
 fn setup(store: &common::TestStore, version: i32) -> i64 {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
-    let staff = person(store, "claire", 1);
-    let id = consultation::open(
+    fixtures::import_laws(store);
+    let form = NewConsultation {
+        title: "Budget participatif",
+        levels: [1, 1, 2],
+        ..fixtures::consultation_form(version)
+    };
+    fixtures::consultation(
         store,
-        &staff,
-        &NewConsultation {
-            bill_slug: "budget-participatif",
-            version,
-            title: "Budget participatif",
-            description: "",
-            opens_on: "2026-12-01",
-            closes_on: "2027-01-31",
-            levels: [1, 1, 2],
-        },
+        &person(store, "claire", 1),
+        &form,
+        amenda::domain::consultation::Phase::Amendments,
     )
-    .unwrap();
-    consultation::advance(store, &staff, id, &common::voting(store)).unwrap();
-    id
 }
 
 /// An article of the consultation's version by number: (wid, body, sha256).
 fn article(store: &common::TestStore, id: i64, num: &str) -> (String, String, String) {
-    let mut conn = store.conn().unwrap();
-    let c = store::consultations::by_id(&mut conn, id).unwrap().unwrap();
-    let v = store::versions::by_id(&mut conn, c.version_id)
-        .unwrap()
-        .unwrap();
-    let units = store::units::for_version(&mut conn, v.meta.id).unwrap();
-    let u = units
-        .iter()
-        .find(|u| u.kind == UnitKind::Article && u.num.as_deref() == Some(num))
-        .unwrap();
-    let (_, _, a) = consultation::article(store, id, &u.wid).unwrap();
+    let a = fixtures::article(store, id, num);
     (a.wid, a.body, a.sha256)
 }
 

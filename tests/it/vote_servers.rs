@@ -3,7 +3,7 @@
 //! ballot whose receipt was returned is in the log, the log is dense and verifies, and
 //! voting continues. On the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
 use amenda::ledger::receipt::Receipt;
 use std::io::{BufRead, BufReader};

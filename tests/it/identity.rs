@@ -1,7 +1,7 @@
 //! Sessions, the demo sign-in, CSRF and the access rule of every route, through Rocket's
 //! local client on the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
 use amenda::web::{build, test_figment, App, WebConfig};
 use rocket::http::{ContentType, Cookie, Status};
@@ -353,7 +353,7 @@ fn route_table() {
         ("POST", "/moderation/reidentify", Role("moderator")),
         ("GET", "/signin?<next>&<level>", Public),
         // Starting a provider sign-in is public (rate-limited); its answer is checked
-        // against the flow cookie and the stored flow (tests/oidc.rs).
+        // against the flow cookie and the stored flow (tests/it/oidc.rs).
         ("GET", "/signin/<provider>?<next>&<level>", Public),
         (
             "GET",
@@ -871,8 +871,7 @@ fn sign_in_attempts_are_rate_limited() {
 #[test]
 fn pseudonyms_and_logged_reidentification() {
     let store = common::test_store();
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(&store);
     let camille = client_with(&store, true);
     let dominique = client_with(&store, true);
     demo_sign_in(&camille, "camille", 2);

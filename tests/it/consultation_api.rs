@@ -3,14 +3,13 @@
 //! only answers, rate limits — with `{error, message}` refusals. On the backend chosen
 //! by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
+use crate::common::web::{csrf, demo_client, sign_in};
 use amenda::config::ModerationConfig;
-use amenda::domain::identity::Level;
-use amenda::service::consultation::{self, NewConsultation};
-use amenda::service::identity::{demo_sign_in, DEMO_PEOPLE};
+use amenda::service::consultation::NewConsultation;
 use amenda::web::{PseudonymKey, WebConfig};
-use common::web::{csrf, demo_client, sign_in};
+use common::fixtures::{self, person};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 use serde_json::{json, Value};
@@ -18,28 +17,18 @@ use serde_json::{json, Value};
 /// A consultation on version 3 of `budget-participatif`, open for amendments, at levels
 /// comment 1, amend 2, vote 2.
 fn consultation(store: &common::TestStore) -> i64 {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
-    let p = DEMO_PEOPLE.iter().find(|p| p.key == "claire").unwrap();
-    let staff = demo_sign_in(store, p, Level::new(1).unwrap(), "test")
-        .unwrap()
-        .1;
-    let id = consultation::open(
+    fixtures::import_laws(store);
+    let form = NewConsultation {
+        title: "Consultation par l'API",
+        levels: [1, 2, 2],
+        ..fixtures::consultation_form(3)
+    };
+    fixtures::consultation(
         store,
-        &staff,
-        &NewConsultation {
-            bill_slug: "budget-participatif",
-            version: 3,
-            title: "Consultation par l'API",
-            description: "",
-            opens_on: "2026-12-01",
-            closes_on: "2027-01-31",
-            levels: [1, 2, 2],
-        },
+        &person(store, "claire", 1),
+        &form,
+        amenda::domain::consultation::Phase::Amendments,
     )
-    .unwrap();
-    consultation::advance(store, &staff, id, &common::voting(store)).unwrap();
-    id
 }
 
 fn client(store: &common::TestStore, post_limit: &str) -> Client {

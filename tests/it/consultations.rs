@@ -1,58 +1,36 @@
 //! Consultations and filing amendments through the service layer (the same code the
 //! pages and the API call), on the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
 use amenda::domain::amendment::Operation;
-use amenda::domain::identity::Level;
 use amenda::service::consultation::{
     self, display_number, ConsultationError, Disclosure, Filing, NewConsultation,
 };
-use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
+use amenda::service::identity::SessionInfo;
 use amenda::text::UnitKind;
+use common::fixtures::{self, person};
 
 const KEY: [u8; 32] = [5; 32];
 
-fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
-    let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
-    demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
-        .unwrap()
-        .1
-}
-
+/// A consultation (levels 1, 2, 2) on version 3 of `budget-participatif`, in phase
+/// draft; returns it and article 3's wid, body and hash.
 fn setup(store: &common::TestStore) -> (i64, String, String, String) {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
+    fixtures::import_laws(store);
     let staff = person(store, "claire", 1);
-    let id = consultation::open(
+    let id = fixtures::consultation(
         store,
         &staff,
         &NewConsultation {
-            bill_slug: "budget-participatif",
-            version: 3,
             title: "Consultation sur le budget participatif",
             description: "Donnez votre avis.",
-            opens_on: "2026-12-01",
-            closes_on: "2027-01-31",
             levels: [1, 2, 2],
+            ..fixtures::consultation_form(3)
         },
-    )
-    .unwrap();
-    // Article 3 of version 3.
-    let mut conn = store.conn().unwrap();
-    let bill = amenda::store::bills::by_slug(&mut conn, "budget-participatif")
-        .unwrap()
-        .unwrap();
-    let v = amenda::store::versions::by_number(&mut conn, bill.id, 3)
-        .unwrap()
-        .unwrap();
-    let units = amenda::store::units::for_version(&mut conn, v.meta.id).unwrap();
-    let art = units
-        .iter()
-        .find(|u| u.kind == UnitKind::Article && u.num.as_deref() == Some("3"))
-        .unwrap();
-    let (_, _, a) = consultation::article(store, id, &art.wid).unwrap();
-    (id, art.wid.clone(), a.body, a.sha256)
+        amenda::domain::consultation::Phase::Draft,
+    );
+    let a = fixtures::article(store, id, "3");
+    (id, a.wid, a.body, a.sha256)
 }
 
 fn filing<'a>(id: i64, wid: &'a str, sha: &'a str, text: &'a str, token: &'a str) -> Filing<'a> {
@@ -366,8 +344,7 @@ mod pages {
     #[test]
     fn open_amend_preview_file_and_read() {
         let store = common::test_store();
-        let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-        amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+        fixtures::import_laws(&store);
         let staff = client(&store);
         sign_in(&staff, "claire", 1);
         let list = staff
@@ -529,8 +506,7 @@ fn the_demo_consultation_is_made_once() {
         None,
         "no bill, no consultation"
     );
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    fixtures::import_laws(&store);
     let id = consultation::ensure_demo(&store, "2026-11-23")
         .unwrap()
         .unwrap();

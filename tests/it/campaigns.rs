@@ -3,17 +3,16 @@
 //! CI=true, where its absence is a failure) with a planted campaign, and the staff page
 //! through Rocket's local client, on the backend chosen by AMENDA_TEST_DATABASE_URL.
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::Level;
 use amenda::domain::similarity::{clusters, jaccard, normalise, shingles, Settings};
 use amenda::service::campaigns;
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{
     self, ConsultationError, Disclosure, Filing, FilingKind, NewConsultation,
 };
-use amenda::service::identity::{demo_sign_in, SessionInfo, DEMO_PEOPLE};
-use amenda::text::UnitKind;
+use amenda::service::identity::SessionInfo;
+use common::fixtures::{self, person};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -262,46 +261,24 @@ fn no_group_among_varied_articles_and_the_campaign_among_them_is_found() {
 
 // ---------------------------------------------------------------- the staff page
 
-fn person(store: &common::TestStore, key: &str, level: u8) -> SessionInfo {
-    let p = DEMO_PEOPLE.iter().find(|p| p.key == key).unwrap();
-    demo_sign_in(store, p, Level::new(i64::from(level)).unwrap(), "test")
-        .unwrap()
-        .1
-}
-
 /// Imports `laws/`, opens a consultation (levels 1, 1, 1) on version 3 of the
 /// participatory-budget bill, in its amendment phase; returns it, article 3's wid, body
 /// and hash.
 fn setup(store: &common::TestStore) -> (i64, String, String, String) {
-    let laws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(store, &laws, &amenda::service::Silent).unwrap();
-    let staff = person(store, "claire", 1);
-    let id = consultation::open(
+    fixtures::import_laws(store);
+    let form = NewConsultation {
+        title: "Consultation sur le budget participatif",
+        description: "Donnez votre avis.",
+        ..fixtures::consultation_form(3)
+    };
+    let id = fixtures::consultation(
         store,
-        &staff,
-        &NewConsultation {
-            bill_slug: "budget-participatif",
-            version: 3,
-            title: "Consultation sur le budget participatif",
-            description: "Donnez votre avis.",
-            opens_on: "2026-12-01",
-            closes_on: "2027-01-31",
-            levels: [1, 1, 1],
-        },
-    )
-    .unwrap();
-    consultation::advance(store, &staff, id, &common::voting(store)).unwrap();
-    let mut conn = store.conn().unwrap();
-    let c = amenda::store::consultations::by_id(&mut conn, id)
-        .unwrap()
-        .unwrap();
-    let units = amenda::store::units::for_version(&mut conn, c.version_id).unwrap();
-    let art = units
-        .iter()
-        .find(|u| u.kind == UnitKind::Article && u.num.as_deref() == Some("3"))
-        .unwrap();
-    let (_, _, a) = consultation::article(store, id, &art.wid).unwrap();
-    (id, art.wid.clone(), a.body, a.sha256)
+        &person(store, "claire", 1),
+        &form,
+        amenda::domain::consultation::Phase::Amendments,
+    );
+    let a = fixtures::article(store, id, "3");
+    (id, a.wid, a.body, a.sha256)
 }
 
 /// The counts of a levels row (`group-levels` or `rest-levels`) of the first group.

@@ -5,18 +5,18 @@
 //! the version's. Without xmllint or the schema the validation is skipped with a note,
 //! unless CI=true, where it fails. Hidden amendments have no XML (404).
 
-mod common;
+use crate::common;
 
-use amenda::domain::identity::{Level, Role};
+use amenda::domain::identity::Role;
 use amenda::domain::moderation::Reason;
 use amenda::opendata::akn::{self, read_amendment, read_bill};
 use amenda::service::akn as opendata;
 use amenda::service::consultation::{self, Disclosure, Filing, FilingKind, NewConsultation};
-use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
 use amenda::service::moderation::{self as moderation, Kind, Verdict};
 use amenda::service::reading::Reader;
 use amenda::text::{assign_wids, parse, Unit, UnitKind, WidAllocator};
 use amenda::web::{build, test_figment, App, WebConfig};
+use common::fixtures::{account, with_role};
 use rocket::http::{Header, Status};
 use rocket::local::blocking::Client;
 use std::path::{Path, PathBuf};
@@ -90,8 +90,7 @@ fn round_trip(name: &str, xml: &str, markdown: &str, units: &[Unit]) {
 
 fn laws_store() -> common::TestStore {
     let store = common::test_store();
-    let laws = Path::new(env!("CARGO_MANIFEST_DIR")).join("laws");
-    amenda::service::import::import_folder(&store, &laws, &amenda::service::Silent).unwrap();
+    common::fixtures::import_laws(&store);
     store
 }
 
@@ -215,30 +214,6 @@ fn real_versions_validate_and_round_trip() {
     validate(&docs);
 }
 
-fn person(store: &amenda::store::Store, subject: &str) -> SessionInfo {
-    sign_in(
-        store,
-        &Authenticated {
-            provider: "test",
-            subject,
-            display_name: subject,
-            email: None,
-            level: Level::new(1).unwrap(),
-            acr: None,
-            user_agent: "test",
-            id_token: None,
-        },
-    )
-    .unwrap()
-    .1
-}
-
-fn with_role(store: &amenda::store::Store, subject: &str, role: Role) -> SessionInfo {
-    let s = person(store, subject);
-    amenda::store::accounts::grant(&mut store.conn().unwrap(), s.account.id, role, None).unwrap();
-    person(store, subject)
-}
-
 fn day_plus(days: i64) -> String {
     (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
 }
@@ -279,7 +254,7 @@ fn amendments_validate_and_list_their_modifications() {
         .filter(|u| u.kind == UnitKind::Article)
         .collect();
     drop(conn);
-    let cam = person(&store, "camille");
+    let cam = account(&store, "camille", 1);
     let file = |wid: &str, kind: FilingKind, text: &str, token: &str| {
         let (_, _, a) = consultation::article(&store, id, wid).unwrap();
         consultation::file(
