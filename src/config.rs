@@ -263,14 +263,6 @@ impl Default for ModerationConfig {
     }
 }
 
-/// A rate limit read from `COUNT/SECONDS`: [`Limit::parse`], its error as text.
-///
-/// Transitional, for `web/ratelimit.rs` until the web side has its own error type;
-/// new code calls [`Limit::parse`] (or [`ModerationConfig::limits`]).
-pub fn parse_limit(s: &str) -> Result<Limit, String> {
-    Limit::parse(s).map_err(|e| e.to_string())
-}
-
 impl ModerationConfig {
     /// The three limits (post, report, vote), checked by [`Config::check`].
     pub fn limits(&self) -> Result<[Limit; 3], ConfigError> {
@@ -705,7 +697,10 @@ absent_acr_level = 0
             e.to_string(),
             "rate limit \"often\" must be COUNT/SECONDS, e.g. 30/600"
         );
-        assert_eq!(parse_limit("often").unwrap_err(), e.to_string());
+        assert_eq!(
+            Limit::parse("often").unwrap_err().to_string(),
+            e.to_string()
+        );
         let mut c = Config::default();
         c.apply_env(|k| (k == "AMENDA_REPORT_THRESHOLD").then(|| "x".into()));
         let e = c.check().unwrap_err();

@@ -58,12 +58,6 @@ pub enum OidcConfigError {
 
 /// Transitional, for `web::App::new` (which returns its error as text) until the web
 /// side has its own error type: `?` there keeps the message.
-impl From<OidcConfigError> for String {
-    fn from(e: OidcConfigError) -> String {
-        e.to_string()
-    }
-}
-
 /// A sign-in that was sent to a provider and not yet answered. The web layer keeps it
 /// server-side (single use) and binds it to the browser with a cookie holding `state`.
 #[derive(Debug, Clone)]

@@ -62,9 +62,9 @@ pub enum CliError {
     Random,
     #[error("demo mode only runs on a loopback address (127.0.0.1 or ::1)")]
     DemoNotLoopback,
-    /// The web application could not be set up (`web::App::new` says why as text).
-    #[error("{0}")]
-    Web(String),
+    /// The web application could not be set up.
+    #[error(transparent)]
+    Web(#[from] crate::web::StartError),
     #[error("the server stopped: {0}")]
     Server(#[source] Box<rocket::Error>),
 }

@@ -584,7 +584,7 @@ fn serve(
         .merge(("cli_colors", false));
     let demo = config.demo;
     let described = store.describe();
-    let app = App::new(store, config).map_err(CliError::Web)?;
+    let app = App::new(store, config)?;
     let rocket = web::build(figment, app)
         .attach(rocket::fairing::AdHoc::on_liftoff(
             "consultation keys",

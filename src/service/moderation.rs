@@ -732,16 +732,8 @@ pub enum LogCsvError {
     Chain(#[from] ChainError),
 }
 
-/// [`write_log_as_csv`], its error as text.
-///
-/// Transitional, for `web/reports.rs` until the web side has its own error type; new
-/// code calls [`write_log_as_csv`].
-pub fn write_log_csv(store: &Store, out: impl std::io::Write) -> Result<(), String> {
-    write_log_as_csv(store, out).map_err(|e| e.to_string())
-}
-
 /// Writes the whole log as CSV, a thousand rows at a time.
-pub fn write_log_as_csv(store: &Store, out: impl std::io::Write) -> Result<(), LogCsvError> {
+pub fn write_log_csv(store: &Store, out: impl std::io::Write) -> Result<(), LogCsvError> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(LOG_CSV_HEADER)?;
     let mut failed = None;
@@ -786,6 +778,19 @@ pub fn rate_limit(
     address: Option<&str>,
 ) -> Result<Result<(), i64>, StoreError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    rate_limit_at(store, what, limit, account, address, now)
+}
+
+/// [`rate_limit`] at `now` (Unix seconds): the clock is a parameter, so that tests walk
+/// through windows without waiting for them.
+pub fn rate_limit_at(
+    store: &Store,
+    what: &str,
+    limit: Limit,
+    account: i64,
+    address: Option<&str>,
+    now: i64,
+) -> Result<Result<(), i64>, StoreError> {
     let (start, left) = rules::window(now, limit.window_secs);
     let mut conn = store.conn()?;
     let mine = db::hit(&mut conn, &format!("{what}:account:{account}"), start)?;

@@ -73,12 +73,6 @@ pub enum ExportError {
 
 /// Transitional, for `web/datasets.rs` (whose generation returns its error as text)
 /// until the web side has its own error type: `?` there keeps the message.
-impl From<ExportError> for String {
-    fn from(e: ExportError) -> String {
-        e.to_string()
-    }
-}
-
 /// Why an open-data folder does not verify ([`verify`]).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {

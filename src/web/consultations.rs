@@ -457,10 +457,6 @@ fn amend_form(
     app.render("amend", ctx, &title, data)
 }
 
-fn random_token() -> Result<String, String> {
-    crate::service::identity::random_token().map_err(|e| e.to_string())
-}
-
 #[get("/consultations/<id>/articles/<wid>/amend")]
 async fn amend_page(
     app: &State<AppState>,
@@ -486,7 +482,7 @@ async fn amend_page(
             justification: String::new(),
             disclosure: Disclosure::Name,
             kind: FilingKind::Edit,
-            token: random_token().map_err(AppError::internal)?,
+            token: crate::service::identity::random_token()?,
             sha: art.sha256.clone(),
             preview: None,
             error: None,

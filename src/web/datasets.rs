@@ -59,20 +59,26 @@ impl Job {
         }
     }
 
-    fn run(&self) -> Result<Generated, String> {
-        std::fs::create_dir_all(&self.root).map_err(|e| e.to_string())?;
-        let tmp = tempfile::tempdir_in(&self.root).map_err(|e| e.to_string())?;
+    fn run(&self) -> Result<Generated, FolderError> {
+        let io = |path: &std::path::Path| {
+            let path = path.to_owned();
+            move |source| FolderError::Io { path, source }
+        };
+        std::fs::create_dir_all(&self.root).map_err(io(&self.root))?;
+        let tmp = tempfile::tempdir_in(&self.root).map_err(io(&self.root))?;
         let summary = opendata::export_all(&self.store, &self.key, &self.licence, tmp.path())?;
         let dir = tmp.keep();
         let mut sums = HashMap::new();
-        let text = std::fs::read_to_string(dir.join("SHA256SUMS")).map_err(|e| e.to_string())?;
+        let sums_path = dir.join("SHA256SUMS");
+        let text = std::fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
         for line in text.lines() {
             if let Some((hash, rel)) = line.split_once("  ") {
                 sums.insert(rel.to_string(), hash.to_string());
             }
         }
         for f in ["SHA256SUMS", "SHA256SUMS.note"] {
-            let bytes = std::fs::read(dir.join(f)).map_err(|e| e.to_string())?;
+            let path = dir.join(f);
+            let bytes = std::fs::read(&path).map_err(io(&path))?;
             sums.insert(f.to_string(), crate::text::hash::sha256_hex(&bytes));
         }
         Ok(Generated {
@@ -82,6 +88,26 @@ impl Job {
             rows: summary.rows,
             latest: summary.latest,
         })
+    }
+}
+
+/// Why the open-data folder could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error(transparent)]
+    Export(#[from] opendata::ExportError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the open-data generation lock is poisoned")]
+    Poisoned,
+}
+
+impl From<FolderError> for AppError {
+    fn from(e: FolderError) -> Self {
+        AppError::internal(e)
     }
 }
 
@@ -104,7 +130,7 @@ impl Cache {
 
     /// The current folder: generated now if there is none yet; when it is older than
     /// the refresh interval, served as it is while a new one is generated behind.
-    pub fn get(self: &Arc<Self>, app: &super::App) -> Result<Arc<Generated>, String> {
+    pub fn get(self: &Arc<Self>, app: &super::App) -> Result<Arc<Generated>, FolderError> {
         let current = self.current();
         match current {
             Some(g) => {
@@ -114,10 +140,7 @@ impl Cache {
                 Ok(g)
             }
             None => {
-                let _one = self
-                    .generating
-                    .lock()
-                    .map_err(|_| "open data lock poisoned")?;
+                let _one = self.generating.lock().map_err(|_| FolderError::Poisoned)?;
                 // Another request may have made it while this one waited.
                 if let Some(g) = self.current() {
                     return Ok(g);
@@ -386,7 +409,7 @@ async fn file(
     let rel = path.to_string_lossy().replace('\\', "/");
     let not_found = move || AppError::not_found();
     let (full, etag, modified) = super::blocking(app, move |app| {
-        let g = app.opendata.get(app).map_err(AppError::internal)?;
+        let g = app.opendata.get(app)?;
         // Only the files of the package: the signed list is the whitelist.
         let hash = g.sums.get(&rel).ok_or_else(not_found)?;
         Ok((g.dir.join(&rel), format!("\"{hash}\""), http_date(g.at)))
@@ -417,7 +440,7 @@ async fn file(
 }
 
 /// Where the current folder is, for tests and tools.
-pub fn folder(app: &super::App) -> Result<PathBuf, String> {
+pub fn folder(app: &super::App) -> Result<PathBuf, FolderError> {
     app.opendata.get(app).map(|g| g.dir.clone())
 }
 

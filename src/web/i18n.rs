@@ -197,15 +197,27 @@ impl Translations {
     }
 }
 
+/// A translation file the server cannot start with: the sentence names the file (and
+/// the line) and what is wrong.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TranslationError(String);
+
+impl From<String> for TranslationError {
+    fn from(sentence: String) -> Self {
+        TranslationError(sentence)
+    }
+}
+
 /// Loads and checks both languages' strings: the server does not start with a file
 /// that does not parse, lacks a message of the other language or has one that does not
 /// format; the error names the file (and the line).
-pub fn init() -> Result<(), String> {
+pub fn init() -> Result<(), TranslationError> {
     translations().as_ref().map(|_| ()).map_err(Clone::clone)
 }
 
-fn translations() -> &'static Result<(Translations, Translations), String> {
-    static T: OnceLock<Result<(Translations, Translations), String>> = OnceLock::new();
+fn translations() -> &'static Result<(Translations, Translations), TranslationError> {
+    static T: OnceLock<Result<(Translations, Translations), TranslationError>> = OnceLock::new();
     T.get_or_init(|| {
         let fr = load(Lang::Fr)?;
         let en = load(Lang::En)?;
@@ -218,7 +230,7 @@ fn file_name(lang: Lang) -> String {
     format!("templates/i18n/{}.ftl", lang.code())
 }
 
-fn load(lang: Lang) -> Result<Translations, String> {
+fn load(lang: Lang) -> Result<Translations, TranslationError> {
     let name = file_name(lang);
     let file = super::templates::Assets::get(&format!("i18n/{}.ftl", lang.code()))
         .ok_or_else(|| format!("{name} is missing"))?;
@@ -228,7 +240,7 @@ fn load(lang: Lang) -> Result<Translations, String> {
 }
 
 /// One language's strings from `source`, the file `name`.
-fn parse(name: &str, source: String, lang: Lang) -> Result<Translations, String> {
+fn parse(name: &str, source: String, lang: Lang) -> Result<Translations, TranslationError> {
     let resource =
         FluentResource::try_new(source).map_err(|(resource, errors)| match errors.first() {
             Some(e) => {
@@ -247,18 +259,18 @@ fn parse(name: &str, source: String, lang: Lang) -> Result<Translations, String>
         if let ast::Entry::Message(m) = entry {
             let at = || line_of_message(resource.source(), m.id.name);
             if !ids.insert(m.id.name.to_string()) {
-                return Err(format!(
+                return Err(TranslationError(format!(
                     "{name} line {}: \"{}\" is defined twice",
                     at(),
                     m.id.name
-                ));
+                )));
             }
             let Some(pattern) = &m.value else {
-                return Err(format!(
+                return Err(TranslationError(format!(
                     "{name} line {}: \"{}\" has no text",
                     at(),
                     m.id.name
-                ));
+                )));
             };
             let mut names = BTreeSet::new();
             pattern_variables(pattern, &mut names);
@@ -287,9 +299,9 @@ fn parse(name: &str, source: String, lang: Lang) -> Result<Translations, String>
         }
         let (_, errors) = t.try_format(id, Some(&args)).unwrap_or_default();
         if !errors.is_empty() {
-            return Err(format!(
+            return Err(TranslationError(format!(
                 "{name} line {line}: \"{id}\" does not format: {errors:?}"
-            ));
+            )));
         }
         // Formatted without arguments, a message with variables shows them as `{$name}`:
         // `get` and templates are for the others.
@@ -302,12 +314,19 @@ fn parse(name: &str, source: String, lang: Lang) -> Result<Translations, String>
 }
 
 /// Fails unless both languages define the same messages.
-fn same_keys(a: &Translations, a_name: &str, b: &Translations, b_name: &str) -> Result<(), String> {
+fn same_keys(
+    a: &Translations,
+    a_name: &str,
+    b: &Translations,
+    b_name: &str,
+) -> Result<(), TranslationError> {
     for (x, x_name, y, y_name) in [(a, a_name, b, b_name), (b, b_name, a, a_name)] {
         let mut missing: Vec<_> = x.keys().filter(|k| !y.plain.contains_key(*k)).collect();
         if !missing.is_empty() {
             missing.sort();
-            return Err(format!("{y_name} lacks messages of {x_name}: {missing:?}"));
+            return Err(TranslationError(format!(
+                "{y_name} lacks messages of {x_name}: {missing:?}"
+            )));
         }
     }
     Ok(())
@@ -496,7 +515,11 @@ mod tests {
 
     #[test]
     fn a_broken_file_is_an_error_naming_the_file_and_the_line() {
-        let parse = |source: &str| parse("xx.ftl", source.to_string(), Lang::En).err();
+        let parse = |source: &str| {
+            parse("xx.ftl", source.to_string(), Lang::En)
+                .err()
+                .map(|e| e.to_string())
+        };
         assert!(parse("a = one\nb = { $n } two\n").is_none());
         let e = parse("a = one\nb two\nc = three\n").unwrap();
         assert!(e.starts_with("xx.ftl line 2: "), "{e}");
@@ -524,7 +547,9 @@ mod tests {
         // A file missing a message of the other language.
         let a = super::parse("fr.ftl", "a = un\nb = deux\n".into(), Lang::Fr).unwrap();
         let b = super::parse("en.ftl", "a = one\n".into(), Lang::En).unwrap();
-        let e = same_keys(&a, "fr.ftl", &b, "en.ftl").unwrap_err();
+        let e = same_keys(&a, "fr.ftl", &b, "en.ftl")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("en.ftl lacks") && e.contains("\"b\""), "{e}");
     }
 }

@@ -70,8 +70,9 @@ pub struct WebConfig {
     /// How long the generated open-data folder is served before a new one is made
     /// (default five minutes).
     pub opendata_refresh: Option<std::time::Duration>,
-    /// How long an anonymous visitor's consultation page may be served as rendered
-    /// (default one second; zero renders every request). See [`live`].
+    /// How long an anonymous visitor's consultation page may be served as rendered,
+    /// and a bill page's counts of amendments and comments shown as last read (default
+    /// one second; zero renders and reads every request). See [`live`].
     pub live_pages: Option<std::time::Duration>,
 }
 
@@ -162,6 +163,8 @@ pub struct App {
     /// Amendments and comments per article of a version, as last read (bill pages), by
     /// version id.
     activity: Cache<i64, (Instant, Arc<crate::service::consultation::Activity>)>,
+    /// How long those counts are shown as last read (`live_pages`).
+    activity_fresh_for: std::time::Duration,
     /// Keeps a temporary export folder alive as long as the app (tests).
     _export_tmp: Option<tempfile::TempDir>,
 }
@@ -169,14 +172,14 @@ pub struct App {
 pub type AppState = Arc<App>;
 
 impl App {
-    /// The activity on a version as read less than `reading::FRESH_FOR` ago, without
+    /// The activity on a version as read less than `activity_fresh_for` ago, without
     /// the database; None when it must be read again.
     pub fn fresh_activity(
         &self,
         version_id: i64,
     ) -> Option<Arc<crate::service::consultation::Activity>> {
         let (at, a) = self.activity.get(&version_id)?;
-        (at.elapsed() < crate::service::reading::FRESH_FOR).then_some(a)
+        (at.elapsed() < self.activity_fresh_for).then_some(a)
     }
 
     /// The activity on a version, read now (and remembered for the next requests).
@@ -197,8 +200,23 @@ impl App {
     }
 }
 
+/// Why the web application cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Translations(#[from] i18n::TranslationError),
+    #[error(transparent)]
+    Templates(#[from] templates::TemplateError),
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::OidcConfigError),
+    #[error("the system random generator failed")]
+    Random,
+    #[error("temporary folder: {0}")]
+    TempDir(std::io::Error),
+}
+
 impl App {
-    pub fn new(store: Store, config: WebConfig) -> Result<App, String> {
+    pub fn new(store: Store, config: WebConfig) -> Result<App, StartError> {
         i18n::init()?;
         let live_pages = config.live_pages.unwrap_or(live::FRESH_FOR);
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
@@ -207,7 +225,7 @@ impl App {
             None => {
                 let mut k = vec![0u8; 32];
                 ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut k)
-                    .map_err(|_| "the system random generator failed".to_string())?;
+                    .map_err(|_| StartError::Random)?;
                 k
             }
         };
@@ -225,7 +243,7 @@ impl App {
         let (export_dir, export_tmp) = match &config.export_dir {
             Some(d) => (d.clone(), None),
             None => {
-                let t = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+                let t = tempfile::tempdir().map_err(StartError::TempDir)?;
                 (t.path().to_owned(), Some(t))
             }
         };
@@ -236,6 +254,7 @@ impl App {
             opendata: Arc::default(),
             // Bounded: versions nobody reads any more make room for the others.
             activity: Cache::new(ACTIVITY_VERSIONS),
+            activity_fresh_for: live_pages,
             reader: Reader::new(store, 48 * 1024 * 1024),
             hb: templates::registry()?,
             config,

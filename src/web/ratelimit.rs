@@ -111,7 +111,8 @@ pub fn check(
         Action::Report => ("report", &m.report_limit),
         Action::Vote => ("vote", &m.vote_limit),
     };
-    let limit = crate::config::parse_limit(spec).map_err(super::errors::AppError::internal)?;
+    let limit =
+        crate::domain::moderation::Limit::parse(spec).map_err(super::errors::AppError::internal)?;
     match crate::service::moderation::rate_limit(
         app.reader.store(),
         what,

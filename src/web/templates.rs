@@ -12,19 +12,31 @@ use serde_json::Value;
 #[folder = "templates/"]
 pub struct Assets;
 
+/// A template the server cannot start with.
+#[derive(Debug, thiserror::Error)]
+#[error("template {name}: {detail}")]
+pub struct TemplateError {
+    name: String,
+    detail: String,
+}
+
 /// All `*.hbs` templates, registered by file stem, in strict mode (a missing field is an
 /// error, not an empty string).
-pub fn registry() -> Result<Handlebars<'static>, String> {
+pub fn registry() -> Result<Handlebars<'static>, TemplateError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_helper("tr", Box::new(tr));
     for name in Assets::iter() {
         if let Some(stem) = name.strip_suffix(".hbs") {
-            let file = Assets::get(&name).ok_or_else(|| format!("template {name} vanished"))?;
-            let text = std::str::from_utf8(&file.data)
-                .map_err(|e| format!("template {name} is not UTF-8: {e}"))?;
+            let error = |detail: String| TemplateError {
+                name: name.to_string(),
+                detail,
+            };
+            let file = Assets::get(&name).ok_or_else(|| error("vanished".into()))?;
+            let text =
+                std::str::from_utf8(&file.data).map_err(|e| error(format!("not UTF-8: {e}")))?;
             hb.register_template_string(stem, text)
-                .map_err(|e| format!("template {name}: {e}"))?;
+                .map_err(|e| error(e.to_string()))?;
         }
     }
     Ok(hb)

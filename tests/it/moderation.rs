@@ -432,22 +432,21 @@ fn rate_limits_trip_per_account_and_address_and_reset() {
         max: 2,
         window_secs: 2,
     };
-    // Start at the beginning of a window so that it does not end mid-test.
-    let now = || time::OffsetDateTime::now_utc().unix_timestamp();
-    let start = now();
-    while now() == start {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    if now() % 2 == 1 {
-        std::thread::sleep(std::time::Duration::from_millis(1000));
-    }
-    let hit = |account: i64, addr: &str| {
-        moderation::rate_limit(&store, "post", limit, account, Some(addr)).unwrap()
+    // The clock is given: the first window starts at `t0`, the next two seconds later.
+    let t0: i64 = 1_800_000_000;
+    let at = |now: i64, account: i64, addr: &str| {
+        moderation::rate_limit_at(&store, "post", limit, account, Some(addr), now).unwrap()
     };
+    let hit = |account: i64, addr: &str| at(t0, account, addr);
     assert_eq!(hit(1, "192.0.2.1"), Ok(()));
     assert_eq!(hit(1, "192.0.2.1"), Ok(()));
     let wait = hit(1, "192.0.2.1").unwrap_err();
-    assert!((1..=2).contains(&wait), "{wait}");
+    assert_eq!(wait, 2, "the whole window is left at its start");
+    assert_eq!(
+        at(t0 + 1, 1, "192.0.2.1"),
+        Err(1),
+        "one second later, one left"
+    );
     assert_eq!(hit(2, "192.0.2.2"), Ok(()), "per account");
     // Many accounts from one address: the address limit (ten times) trips.
     let mut refused = 0;
@@ -458,8 +457,8 @@ fn rate_limits_trip_per_account_and_address_and_reset() {
     }
     assert_eq!(refused, 25 - 20);
     // The next window starts afresh.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
+    assert_eq!(at(t0 + 2, 1, "192.0.2.1"), Ok(()));
+    assert_eq!(at(t0 + 2, 100, "198.51.100.7"), Ok(()));
 }
 
 mod pages {
