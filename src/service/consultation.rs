@@ -49,6 +49,13 @@ pub enum ConsultationError {
     Store(#[from] StoreError),
 }
 
+// Here rather than in `moderation`, which the use cases call: it imports neither.
+impl From<crate::service::moderation::Suspended> for ConsultationError {
+    fn from(s: crate::service::moderation::Suspended) -> Self {
+        Self::Suspended(s.until)
+    }
+}
+
 /// Staff only: anyone else is refused.
 pub(crate) fn staff_only(who: &SessionInfo) -> Result<(), ConsultationError> {
     if who.has_role(crate::domain::identity::Role::Staff) {

@@ -158,18 +158,6 @@ impl From<Suspended> for ModerationError {
     }
 }
 
-impl From<Suspended> for crate::service::consultation::ConsultationError {
-    fn from(s: Suspended) -> Self {
-        Self::Suspended(s.until)
-    }
-}
-
-impl From<Suspended> for crate::service::voting::VoteError {
-    fn from(s: Suspended) -> Self {
-        Self::Suspended(s.until)
-    }
-}
-
 /// Refuses people whose account is suspended now (checked by every posting, reporting
 /// and voting use case, inside its transaction or just before it).
 pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), Suspended> {

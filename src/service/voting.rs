@@ -85,6 +85,13 @@ pub enum VoteError {
     Store(#[from] StoreError),
 }
 
+// Here rather than in `moderation`, which the use cases call: it imports neither.
+impl From<crate::service::moderation::Suspended> for VoteError {
+    fn from(s: crate::service::moderation::Suspended) -> Self {
+        Self::Suspended(s.until)
+    }
+}
+
 /// The instance's log key (`log.key` in the data folder: a 32-byte Ed25519 seed). Every
 /// log is signed with it, under the log's origin as key name.
 #[derive(Clone)]

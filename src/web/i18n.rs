@@ -232,7 +232,7 @@ fn file_name(lang: Lang) -> String {
 
 fn load(lang: Lang) -> Result<Translations, TranslationError> {
     let name = file_name(lang);
-    let file = super::templates::Assets::get(&format!("i18n/{}.ftl", lang.code()))
+    let file = super::assets::Assets::get(&format!("i18n/{}.ftl", lang.code()))
         .ok_or_else(|| format!("{name} is missing"))?;
     let source = String::from_utf8(file.data.into_owned())
         .map_err(|e| format!("{name} is not UTF-8: {e}"))?;
@@ -482,7 +482,7 @@ mod tests {
         for lang in [Lang::Fr, Lang::En] {
             let t = lang.tr();
             let file =
-                crate::web::templates::Assets::get(&format!("i18n/{}.ftl", lang.code())).unwrap();
+                crate::web::assets::Assets::get(&format!("i18n/{}.ftl", lang.code())).unwrap();
             let source = std::str::from_utf8(&file.data).unwrap().to_string();
             let resource = FluentResource::try_new(source).unwrap();
             let mut variables = HashMap::new();

@@ -5,12 +5,9 @@ use fluent_bundle::{FluentArgs, FluentValue};
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
-use rust_embed::RustEmbed;
 use serde_json::Value;
 
-#[derive(RustEmbed)]
-#[folder = "templates/"]
-pub struct Assets;
+pub use super::assets::Assets;
 
 /// A template the server cannot start with.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,7 @@ mod corpus;
 mod csrf;
 mod identity;
 mod import;
+mod layers;
 mod ledger;
 mod moderation;
 mod oidc;

@@ -1,0 +1,119 @@
+//! The layering rules of docs/ARCHITECTURE.md that a text search can check: no import
+//! circles between the modules of `web/` or of `service/`, and `web/` writes nothing
+//! through `store` directly (it reads through `service`, or `store` for simple reads).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The modules of `src/LAYER/` each module names (`super::x` or `crate::LAYER::x`),
+/// unit tests left out.
+fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(layer);
+    let mut modules = BTreeMap::new();
+    let names: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .filter(|n| n != "mod")
+        .collect();
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let mut used = BTreeSet::new();
+        for prefix in ["super::".to_string(), format!("crate::{layer}::")] {
+            for (i, _) in code.match_indices(&prefix) {
+                let rest = &code[i + prefix.len()..];
+                let word: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if names.contains(&word) && word != *name {
+                    used.insert(word);
+                }
+            }
+        }
+        modules.insert(name.clone(), used);
+    }
+    modules
+}
+
+/// A circle of imports among `graph`'s modules, if there is one (depth-first search).
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        node: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_string());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(c) = visit(graph, next, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|n| visit(graph, n, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_import_circles_in_web_or_service() {
+    for layer in ["web", "service"] {
+        let graph = imports(layer);
+        assert!(graph.len() > 10, "{layer}: its modules are read");
+        if let Some(c) = circle(&graph) {
+            panic!(
+                "{layer}: modules import each other in a circle: {}",
+                c.join(" → ")
+            );
+        }
+    }
+    // The check sees a circle when there is one.
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(circle(&g).map(|c| c.len()), Some(3));
+}
+
+#[test]
+fn web_writes_nothing_through_store() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    // The store's writing functions, by the verbs they are named with.
+    let verbs = [
+        "insert", "record", "add", "set", "delete", "remove", "create", "update", "mark", "hit",
+        "append", "save", "put", "grant", "revoke", "forget",
+    ];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("store::") {
+            let call: String = text[i..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let function = call.rsplit("::").next().unwrap_or("");
+            assert!(
+                !verbs.iter().any(|v| function.starts_with(v)),
+                "{}: {call} writes through the store; call a service function",
+                path.display()
+            );
+        }
+    }
+}
