@@ -46,7 +46,7 @@ fn comment_json(c: &Comment, view: &ModerationView) -> Value {
     let hidden = view
         .hidden
         .get(&(Kind::Comment, c.id))
-        .map(|h| super::reports::hidden_json(view.lang, h, view.signed_in, &c.body));
+        .map(|h| super::moderation::hidden_json(view.lang, h, view.signed_in, &c.body));
     json!({
         "hidden": hidden,
         "can_report": view.can_report && c.author_id != view.viewer_id,
@@ -148,7 +148,7 @@ pub(super) fn comments_json(
         "refusal": null,
         "signin_href": null,
         "answer_form": null,
-        "reasons": super::reports::reasons_json(lang),
+        "reasons": super::moderation::reasons_json(lang),
     });
     let keep = matches!(target, FormTarget::Article { keep: true, .. }) && csrf.is_some();
     if let (true, Some(me)) = (can_comment || keep, viewer) {

@@ -827,7 +827,7 @@ async fn amendment_page(
             .hidden
             .get(&(crate::service::moderation::Kind::Amendment, a.id))
             .map(|h| {
-                let mut v = super::reports::hidden_json(lang, h, ctx.viewer.is_some(), &rev.justification);
+                let mut v = super::moderation::hidden_json(lang, h, ctx.viewer.is_some(), &rev.justification);
                 if v["body_html"].is_string() {
                     v["body_html"] = json!(format!(
                         "<div class=\"diff-inline\">{}</div>{}",

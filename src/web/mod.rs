@@ -23,8 +23,8 @@ pub mod oidc;
 pub mod opendata;
 pub mod pages;
 pub mod ratelimit;
-pub mod reports;
 pub mod templates;
+pub mod verification;
 pub mod views;
 pub mod votes;
 
@@ -435,16 +435,16 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         ("/", pages::routes()),
         ("/", account::routes()),
         ("/", admin::routes()),
-        ("/", moderation::routes()),
+        ("/", verification::routes()),
         ("/", oidc::routes()),
         ("/", consultations::routes()),
         ("/", opendata::routes()),
         ("/", votes::routes()),
         ("/", consolidation::routes()),
         ("/", comments::routes()),
-        ("/", reports::routes()),
+        ("/", moderation::routes()),
         ("/", datasets::routes()),
-        ("/api/v1", reports::api_routes()),
+        ("/api/v1", moderation::api_routes()),
         ("/", campaigns::routes()),
         ("/api/v1", comments::api_routes()),
         ("/api/v1", consultation_api::routes()),

@@ -1,365 +1,607 @@
-//! Moderation: finding a person and recording, confirming or revoking identity
-//! verifications (moderators only; every act is in the audit log).
+//! Content moderation pages (docs/moderation.md): reporting a comment or an amendment,
+//! the moderators' queue and their decisions (hide, restore, suspend the author),
+//! appeals, a person's own moderation decisions, and the public hash-chained log (page,
+//! CSV and JSON).
 
-use super::auth::{CsrfToken, HasRole, Moderator};
+use super::auth::{CsrfToken, HasRole, Moderator, SignedIn};
 use super::csrf::Form;
-use super::errors::AppError;
+use super::errors::{ApiError, AppError};
+use super::i18n::Lang;
+use super::ratelimit::{self, ClientAddr};
 use super::{AppState, Ctx};
-use crate::domain::identity::Method;
-use crate::service::identity::{self, SessionInfo, VerifyError};
-use crate::store;
+use crate::domain::moderation::{Action, ItemState, Reason, Rule};
+use crate::service::moderation::{self as svc, Kind, Verdict};
+use crate::store::moderation::{LogRow, QueueFilter};
+use crate::text::render;
 use rocket::form::FromForm;
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
+use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
 use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
     routes![
-        people,
-        person,
-        record,
-        confirm,
-        revoke,
-        reidentify_page,
-        reidentify
+        report,
+        queue_page,
+        decide,
+        suspend,
+        appeals_page,
+        decide_appeal,
+        my_moderation,
+        appeal,
+        log_page,
+        log_csv
     ]
 }
 
-#[get("/moderation/people?<q>")]
-async fn people(
+pub fn api_routes() -> Vec<Route> {
+    routes![api_log]
+}
+
+fn shown_time(at: &str) -> String {
+    at.replace('T', " ").trim_end_matches('Z').to_string()
+}
+
+/// The words for a rule or a report reason.
+fn rule_label(lang: Lang, rule: &str) -> String {
+    if rule.is_empty() {
+        return String::new();
+    }
+    lang.tr().get(&format!("rule_{rule}")).to_string()
+}
+
+pub(super) fn reasons_json(lang: Lang) -> Value {
+    json!(Reason::ALL
+        .iter()
+        .map(|r| json!({"value": r.as_str(), "label": rule_label(lang, r.as_str())}))
+        .collect::<Vec<_>>())
+}
+
+fn log_row_json(lang: Lang, r: &LogRow) -> Value {
+    let t = lang.tr();
+    json!({
+        "seq": r.seq,
+        "at": r.at,
+        "at_shown": shown_time(&r.at),
+        "action": t.get(&format!("action_{}", r.action)),
+        "target": t.get(&format!("target_{}", r.target_kind)),
+        "target_ref": r.target_ref,
+        "rule": rule_label(lang, &r.rule),
+        "reason": r.reason,
+        "moderator": if r.moderator.is_empty() { t.get("moderator_automatic").to_string() } else { r.moderator.clone() },
+        "hash": r.hash,
+        "hash_short": r.hash.get(..16).unwrap_or(""),
+    })
+}
+
+// ---------------------------------------------------------------- reporting
+
+#[derive(FromForm)]
+struct ReportForm<'r> {
+    #[field(default = "")]
+    kind: &'r str,
+    #[field(default = 0)]
+    id: i64,
+    #[field(default = "")]
+    reason: &'r str,
+    #[field(default = "")]
+    detail: &'r str,
+}
+
+#[post("/reports", format = "form", data = "<form>")]
+async fn report(
     app: &State<AppState>,
     ctx: Ctx,
-    _m: HasRole<Moderator>,
-    q: Option<&str>,
+    who: SignedIn,
+    addr: ClientAddr,
+    form: Form<ReportForm<'_>>,
 ) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    let q = q.unwrap_or("").trim().chars().take(100).collect::<String>();
+    let t = lang.tr();
+    let bad = || AppError::key(Status::BadRequest, "err_bad_form");
+    let kind = Kind::parse(form.kind).ok_or_else(bad)?;
+    let Some(reason) = Reason::parse(form.reason) else {
+        return Err(AppError::key(Status::BadRequest, "err_report_reason"));
+    };
+    let (id, detail) = (form.id, form.detail.to_string());
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let mut conn = app.reader.store().conn()?;
-        let needle = q.to_lowercase();
-        let rows: Vec<Value> = store::accounts::list(&mut conn)?
-            .into_iter()
-            .filter(|a| {
-                needle.is_empty()
-                    || a.display_name.to_lowercase().contains(&needle)
-                    || a.email
-                        .as_deref()
-                        .is_some_and(|e| e.to_lowercase().contains(&needle))
-                    || a.id.to_string() == needle
-            })
-            .take(200)
-            .map(|a| json!({"id": a.id, "name": a.display_name, "provider": a.provider}))
-            .collect();
+        ratelimit::check(app, ratelimit::Action::Report, who.0.account.id, &addr)?;
+        let store = app.reader.store();
+        let done = svc::report(
+            store,
+            &who.0,
+            kind,
+            id,
+            reason,
+            &detail,
+            app.config.moderation.report_threshold,
+        )?;
+        let href = {
+            let mut conn = store.conn()?;
+            svc::content(&mut conn, kind, id)?
+                .map(|c| c.href)
+                .unwrap_or_else(|| "/".into())
+        };
         let mut data = Map::new();
-        data.insert("q".into(), json!(q));
-        data.insert("people".into(), json!(rows));
-        app.render("people", &ctx, t.get("moderation_people"), data)
+        data.insert("heading".into(), json!(t.get("report_done_title")));
+        data.insert(
+            "message".into(),
+            json!(if done.hidden_now {
+                t.get("report_done_hidden")
+            } else {
+                t.get("report_done")
+            }),
+        );
+        data.insert("href".into(), json!(href));
+        data.insert("link_label".into(), json!(t.get("back_to_content")));
+        app.render("notice", &ctx, t.get("report_done_title"), data)
             .map(RawHtml)
     })
     .await
 }
 
-/// What the form showed, kept when it comes back with an error.
-#[derive(Default, Clone)]
-struct Draft {
-    level: String,
-    method: String,
-    verified_on: String,
-    expires_on: String,
-    error: Option<(&'static str, String)>,
-}
+// ---------------------------------------------------------------- queue
 
-fn person_page(
-    app: &super::App,
-    ctx: &Ctx,
-    me: &SessionInfo,
-    csrf: &CsrfToken,
-    id: i64,
-    draft: Draft,
-) -> Result<String, AppError> {
+#[allow(clippy::too_many_arguments)]
+#[get("/moderation/queue?<kind>&<consultation>&<hidden>&<page>&<done>")]
+async fn queue_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    m: HasRole<Moderator>,
+    csrf: CsrfToken,
+    kind: Option<&str>,
+    consultation: Option<i64>,
+    hidden: Option<bool>,
+    page: Option<i64>,
+    done: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
     let t = lang.tr();
-    let mut conn = app.reader.store().conn()?;
-    let account = store::accounts::by_id(&mut conn, id)?
-        .ok_or_else(|| AppError::key(Status::NotFound, "err_unknown_account"))?;
-    let list: Vec<Value> = store::verifications::for_account(&mut conn, id)?
-        .iter()
-        .map(|v| {
-            let status = identity::status(v);
-            json!({
-                "id": v.id,
-                "level": v.level,
-                "method": t.get(&format!("method_{}", v.method)),
-                "verified_on": v.verified_on,
-                "expires_on": v.expires_on,
-                "recorded_by": v.recorded_by,
-                "confirmed_by": v.confirmed_by,
-                "status": t.get(&format!("vstatus_{}", status.as_str())),
-                "can_confirm": status == crate::domain::identity::VerificationStatus::PendingConfirmation
-                    && v.recorded_by != me.account.id && v.account_id != me.account.id,
-                "can_revoke": v.revoked_at.is_none(),
-            })
-        })
-        .collect();
-    let verified = identity::verified_level(&mut conn, id, &identity::today())?;
-    let (error_field, error) = match &draft.error {
-        Some((f, m)) => (json!(f), json!(m)),
-        None => (Value::Null, Value::Null),
+    let kind = match kind.filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            Kind::parse(k).ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_filter"))?,
+        ),
     };
-    let mut data = Map::new();
-    data.insert("person".into(), json!({"id": account.id, "name": account.display_name, "provider": account.provider, "subject": account.subject}));
-    data.insert(
-        "verified".into(),
-        json!(verified.map(|(l, until)| json!({"level": l.get(), "until": until}))),
-    );
-    data.insert("verifications".into(), json!(list));
-    data.insert("self".into(), json!(account.id == me.account.id));
-    data.insert("csrf".into(), json!(csrf.0));
-    data.insert("draft".into(), json!({
-        "level": draft.level, "method": draft.method, "verified_on": draft.verified_on, "expires_on": draft.expires_on,
-        "level2": draft.level == "2", "level3": draft.level == "3", "in_person": draft.method == "in_person",
-    }));
-    data.insert("error_field".into(), error_field);
-    data.insert("error".into(), error);
-    data.insert("today".into(), json!(identity::today()));
-    app.render("person", ctx, &account.display_name, data)
-}
-
-#[get("/moderation/people/<id>")]
-async fn person(
-    app: &State<AppState>,
-    ctx: Ctx,
-    m: HasRole<Moderator>,
-    csrf: CsrfToken,
-    id: i64,
-) -> Result<RawHtml<String>, AppError> {
+    let page = page.unwrap_or(1);
+    if page < 1 {
+        return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
+    }
+    let hidden = hidden.unwrap_or(false);
     super::blocking(app, move |app| {
-        person_page(app, &ctx, &m.0, &csrf, id, Draft::default()).map(RawHtml)
-    })
-    .await
-}
-
-#[derive(FromForm)]
-struct RecordForm<'r> {
-    level: &'r str,
-    method: &'r str,
-    verified_on: &'r str,
-    expires_on: &'r str,
-}
-
-/// Records a verification; a rule broken re-shows the form with the input kept and the
-/// error next to its field.
-#[post(
-    "/moderation/people/<id>/verifications",
-    format = "form",
-    data = "<form>"
-)]
-async fn record(
-    app: &State<AppState>,
-    ctx: Ctx,
-    m: HasRole<Moderator>,
-    csrf: CsrfToken,
-    id: i64,
-    form: Form<RecordForm<'_>>,
-) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
-    let lang = ctx.lang;
-    let mut draft = Draft {
-        level: form.level.chars().take(4).collect(),
-        method: form.method.chars().take(20).collect(),
-        verified_on: form.verified_on.chars().take(20).collect(),
-        expires_on: form.expires_on.chars().take(20).collect(),
-        error: None,
-    };
-    super::blocking(app, move |app| {
-        let t = lang.tr();
-        let Some(method) = Method::parse(&draft.method) else {
-            draft.error = Some(("method", t.get("err_verify_method").to_string()));
-            let html = person_page(app, &ctx, &m.0, &csrf, id, draft)?;
-            return Ok(Err((Status::UnprocessableEntity, RawHtml(html))));
+        let filter = QueueFilter {
+            kind,
+            consultation,
+            hidden_only: hidden,
         };
-        let level = draft.level.parse::<i64>().unwrap_or(-1);
-        match identity::record_verification(
-            app.reader.store(),
-            &m.0,
-            id,
-            level,
-            method,
-            &draft.verified_on,
-            &draft.expires_on,
-        ) {
-            Ok(_) => Ok(Ok(Redirect::to(format!("/moderation/people/{id}")))),
-            Err(VerifyError::Rule(rule)) => {
-                let field = match rule {
-                    crate::domain::identity::VerificationError::Level => "level",
-                    crate::domain::identity::VerificationError::VerifiedOn => "verified_on",
-                    crate::domain::identity::VerificationError::ExpiresOn => "expires_on",
-                    _ => "form",
-                };
-                draft.error = Some((field, t.get(rule.key()).to_string()));
-                let html = person_page(app, &ctx, &m.0, &csrf, id, draft)?;
-                Ok(Err((Status::UnprocessableEntity, RawHtml(html))))
+        let (entries, total) = svc::queue(app.reader.store(), &m.0, &filter, page)?;
+        let items: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                let c = &e.content;
+                json!({
+                    "kind": c.kind.as_str(),
+                    "kind_label": t.get(&format!("target_{}", c.kind.as_str())),
+                    "id": c.id,
+                    "ref": c.public_ref,
+                    "href": c.href,
+                    "author": c.author_label,
+                    "level": c.author_level,
+                    "quote": c.quote,
+                    "body_html": render::markdown_block(&c.body),
+                    "hidden_auto": e.item.state == ItemState::HiddenAuto,
+                    "hidden": e.item.state == ItemState::Hidden,
+                    "queued_at": e.item.queued_at.as_deref().map(shown_time),
+                    "reports": e.reports.iter().map(|r| json!({
+                        "reason": rule_label(lang, r.reason.as_str()),
+                        "detail": r.detail,
+                        "level": r.reporter_level,
+                        "at": shown_time(&r.created_at),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let pages = (total + svc::QUEUE_PAGE - 1) / svc::QUEUE_PAGE;
+        let link = |p: i64| {
+            let mut q = vec![format!("page={p}")];
+            if let Some(k) = kind {
+                q.push(format!("kind={}", k.as_str()));
             }
-            Err(VerifyError::NotFound) => {
-                Err(AppError::key(Status::NotFound, "err_unknown_account"))
+            if let Some(c) = consultation {
+                q.push(format!("consultation={c}"));
             }
-            Err(VerifyError::Store(e)) => Err(AppError::internal(e.to_string())),
-        }
+            if hidden {
+                q.push("hidden=true".into());
+            }
+            format!("/moderation/queue?{}", q.join("&"))
+        };
+        let mut data = Map::new();
+        data.insert("items".into(), json!(items));
+        data.insert("total".into(), json!(total));
+        data.insert("csrf".into(), json!(csrf.0));
+        data.insert("reasons".into(), reasons_json(lang));
+        data.insert("kind".into(), json!(kind.map(Kind::as_str).unwrap_or("")));
+        data.insert("consultation".into(), json!(consultation));
+        data.insert("hidden_only".into(), json!(hidden));
+        data.insert(
+            "done".into(),
+            json!(done.map(|s| t.fmt("decision_recorded", &[("seq", &s)]))),
+        );
+        data.insert(
+            "prev_href".into(),
+            json!((page > 1).then(|| link(page - 1))),
+        );
+        data.insert(
+            "next_href".into(),
+            json!((page < pages).then(|| link(page + 1))),
+        );
+        data.insert(
+            "page_of".into(),
+            json!(t.fmt("mod_page_of", &[("page", &page), ("pages", &pages.max(1))])),
+        );
+        app.render("moderation_queue", &ctx, t.get("moderation_queue"), data)
+            .map(RawHtml)
     })
     .await
 }
 
 #[derive(FromForm)]
-struct ActForm<'r> {
-    account: i64,
-    reason: Option<&'r str>,
-}
-
-#[post(
-    "/moderation/verifications/<vid>/confirm",
-    format = "form",
-    data = "<form>"
-)]
-async fn confirm(
-    app: &State<AppState>,
-    m: HasRole<Moderator>,
-    vid: i64,
-    form: Form<ActForm<'_>>,
-) -> Result<Redirect, AppError> {
-    let account = form.account;
-    super::blocking(app, move |app| {
-        identity::confirm_verification(app.reader.store(), &m.0, vid)?;
-        Ok(Redirect::to(format!("/moderation/people/{account}")))
-    })
-    .await
-}
-
-#[post(
-    "/moderation/verifications/<vid>/revoke",
-    format = "form",
-    data = "<form>"
-)]
-async fn revoke(
-    app: &State<AppState>,
-    m: HasRole<Moderator>,
-    vid: i64,
-    form: Form<ActForm<'_>>,
-) -> Result<Redirect, AppError> {
-    let reason: String = form.reason.unwrap_or("").trim().chars().take(500).collect();
-    if reason.is_empty() {
-        return Err(AppError::key(Status::BadRequest, "err_revoke_reason"));
-    }
-    let account = form.account;
-    super::blocking(app, move |app| {
-        identity::revoke_verification(app.reader.store(), &m.0, vid, &reason)?;
-        Ok(Redirect::to(format!("/moderation/people/{account}")))
-    })
-    .await
-}
-
-/// The re-identification form, its input, and (after a search) its result.
-fn reidentify_view(
-    app: &super::App,
-    ctx: &Ctx,
-    csrf: &CsrfToken,
-    form: (&str, &str, &str),
-    error: Option<(&str, String)>,
-    result: Option<Value>,
-) -> Result<String, AppError> {
-    let lang = ctx.lang;
-    let t = lang.tr();
-    let mut conn = app.reader.store().conn()?;
-    let bills: Vec<Value> = store::bills::list(&mut conn)?
-        .into_iter()
-        .map(|b| json!({"slug": b.bill.slug, "title": b.bill.meta.title, "selected": b.bill.slug == form.0}))
-        .collect();
-    let mut data = Map::new();
-    data.insert("bills".into(), json!(bills));
-    data.insert("pseudonym".into(), json!(form.1));
-    data.insert("reason".into(), json!(form.2));
-    data.insert("csrf".into(), json!(csrf.0));
-    // The message goes next to its field (error_bill, error_pseudonym, error_reason).
-    if let Some((field, message)) = error {
-        data.insert(format!("error_{field}"), json!(message));
-    }
-    data.insert("result".into(), result.unwrap_or(Value::Null));
-    app.render("reidentify", ctx, t.get("reidentify_title"), data)
-}
-
-#[get("/moderation/reidentify")]
-async fn reidentify_page(
-    app: &State<AppState>,
-    ctx: Ctx,
-    _m: HasRole<Moderator>,
-    csrf: CsrfToken,
-) -> Result<RawHtml<String>, AppError> {
-    super::blocking(app, move |app| {
-        reidentify_view(app, &ctx, &csrf, ("", "", ""), None, None).map(RawHtml)
-    })
-    .await
-}
-
-#[derive(FromForm)]
-struct ReidentifyForm<'r> {
-    bill: &'r str,
-    pseudonym: &'r str,
+struct DecideForm<'r> {
+    /// hide | restore
+    #[field(default = "")]
+    verdict: &'r str,
+    #[field(default = "")]
+    rule: &'r str,
+    #[field(default = "")]
     reason: &'r str,
 }
 
-/// Re-identifies a pseudonym: a logged moderator act that needs a reason.
-#[post("/moderation/reidentify", format = "form", data = "<form>")]
-async fn reidentify(
+#[post(
+    "/moderation/items/<kind>/<id>/decide",
+    format = "form",
+    data = "<form>"
+)]
+async fn decide(
+    app: &State<AppState>,
+    m: HasRole<Moderator>,
+    kind: &str,
+    id: i64,
+    form: Form<DecideForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let bad = || AppError::key(Status::BadRequest, "err_bad_form");
+    let kind = Kind::parse(kind).ok_or_else(bad)?;
+    let verdict = match form.verdict {
+        "hide" => Verdict::Hide(
+            Reason::parse(form.rule)
+                .ok_or_else(|| AppError::key(Status::BadRequest, "err_rule_required"))?,
+        ),
+        "restore" => Verdict::Restore,
+        _ => return Err(bad()),
+    };
+    let reason = form.reason.to_string();
+    super::blocking(app, move |app| {
+        let entry = svc::decide(app.reader.store(), &m.0, kind, id, verdict, &reason)?;
+        Ok(Redirect::to(format!(
+            "/moderation/queue?done={}",
+            entry.seq
+        )))
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct SuspendForm<'r> {
+    #[field(default = 0)]
+    days: u32,
+    #[field(default = "")]
+    reason: &'r str,
+}
+
+#[post(
+    "/moderation/items/<kind>/<id>/suspend",
+    format = "form",
+    data = "<form>"
+)]
+async fn suspend(
+    app: &State<AppState>,
+    m: HasRole<Moderator>,
+    kind: &str,
+    id: i64,
+    form: Form<SuspendForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let kind =
+        Kind::parse(kind).ok_or_else(|| AppError::key(Status::BadRequest, "err_bad_form"))?;
+    let (days, reason) = (form.days, form.reason.to_string());
+    super::blocking(app, move |app| {
+        let entry = svc::suspend_author(app.reader.store(), &m.0, kind, id, days, &reason)?;
+        Ok(Redirect::to(format!(
+            "/moderation/queue?done={}",
+            entry.seq
+        )))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- appeals
+
+#[get("/moderation/appeals?<done>")]
+async fn appeals_page(
     app: &State<AppState>,
     ctx: Ctx,
     m: HasRole<Moderator>,
     csrf: CsrfToken,
-    form: Form<ReidentifyForm<'_>>,
-) -> Result<(Status, RawHtml<String>), AppError> {
+    done: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
     let lang = ctx.lang;
-    let bill: String = form.bill.chars().take(100).collect();
-    let pseudonym: String = form.pseudonym.trim().chars().take(20).collect();
-    let reason: String = form.reason.trim().chars().take(500).collect();
     super::blocking(app, move |app| {
         let t = lang.tr();
-        let input = (bill.as_str(), pseudonym.as_str(), reason.as_str());
-        let outcome = identity::reidentify(
-            app.reader.store(),
-            &m.0,
-            &app.pseudonym_key,
-            &bill,
-            &pseudonym,
-            &reason,
+        let list = svc::pending_appeals(app.reader.store(), &m.0)?;
+        let items: Vec<Value> = list
+            .iter()
+            .map(|a| {
+                json!({
+                    "seq": a.appeal.decision_seq,
+                    "decision": log_row_json(lang, &a.decision),
+                    "body": a.appeal.body,
+                    "at": shown_time(&a.appeal.created_at),
+                    "may_decide": a.may_decide,
+                    "content_html": a.content.as_ref().map(|c| render::markdown_block(&c.body)),
+                    "href": a.content.as_ref().map(|c| c.href.clone()),
+                })
+            })
+            .collect();
+        let mut data = Map::new();
+        data.insert("appeals".into(), json!(items));
+        data.insert("csrf".into(), json!(csrf.0));
+        data.insert(
+            "done".into(),
+            json!(done.map(|s| t.fmt("decision_recorded", &[("seq", &s)]))),
         );
-        let (status, error, result) = match outcome {
-            Ok(Some(a)) => (
-                Status::Ok,
-                None,
-                Some(json!({"found": true, "id": a.id, "name": a.display_name, "provider": a.provider})),
-            ),
-            Ok(None) => (Status::Ok, None, Some(json!({"found": false}))),
-            Err(identity::ReidentifyError::BadPseudonym) => (
-                Status::UnprocessableEntity,
-                Some(("pseudonym", t.get("err_pseudonym_format").to_string())),
-                None,
-            ),
-            Err(identity::ReidentifyError::NoReason) => (
-                Status::UnprocessableEntity,
-                Some(("reason", t.get("err_reidentify_reason").to_string())),
-                None,
-            ),
-            Err(identity::ReidentifyError::UnknownBill(_)) => (
-                Status::UnprocessableEntity,
-                Some(("bill", t.get("err_reidentify_bill").to_string())),
-                None,
-            ),
-            Err(identity::ReidentifyError::Store(e)) => {
-                return Err(AppError::internal(e.to_string()))
-            }
-        };
-        let html = reidentify_view(app, &ctx, &csrf, input, error, result)?;
-        Ok((status, RawHtml(html)))
+        app.render("moderation_appeals", &ctx, t.get("appeals_title"), data)
+            .map(RawHtml)
     })
     .await
+}
+
+#[derive(FromForm)]
+struct AppealDecisionForm<'r> {
+    /// uphold | overturn
+    #[field(default = "")]
+    outcome: &'r str,
+    #[field(default = "")]
+    answer: &'r str,
+}
+
+#[post("/moderation/appeals/<seq>", format = "form", data = "<form>")]
+async fn decide_appeal(
+    app: &State<AppState>,
+    m: HasRole<Moderator>,
+    seq: i64,
+    form: Form<AppealDecisionForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let uphold = match form.outcome {
+        "uphold" => true,
+        "overturn" => false,
+        _ => return Err(AppError::key(Status::BadRequest, "err_bad_form")),
+    };
+    let answer = form.answer.to_string();
+    super::blocking(app, move |app| {
+        let entry = svc::decide_appeal(app.reader.store(), &m.0, seq, uphold, &answer)?;
+        Ok(Redirect::to(format!(
+            "/moderation/appeals?done={}",
+            entry.seq
+        )))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- my decisions
+
+#[get("/account/moderation?<appealed>")]
+async fn my_moderation(
+    app: &State<AppState>,
+    ctx: Ctx,
+    who: SignedIn,
+    csrf: CsrfToken,
+    appealed: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    super::blocking(app, move |app| {
+        let t = lang.tr();
+        let store = app.reader.store();
+        let list = svc::my_decisions(store, &who.0)?;
+        let suspended = svc::my_suspension(store, &who.0)?;
+        let items: Vec<Value> = list
+            .iter()
+            .map(|(row, appeal)| {
+                let mut v = log_row_json(lang, row);
+                v["appeal"] = json!(appeal.as_ref().map(|a| json!({
+                    "status": t.get(&format!("appeal_{}", a.status)),
+                    "answer": a.answer,
+                })));
+                v["may_appeal"] = json!(
+                    appeal.is_none() && Action::parse(&row.action).is_some_and(Action::appealable)
+                );
+                v
+            })
+            .collect();
+        let mut data = Map::new();
+        data.insert("decisions".into(), json!(items));
+        data.insert("csrf".into(), json!(csrf.0));
+        data.insert(
+            "suspended".into(),
+            json!(suspended.map(|u| t.fmt("err_suspended", &[("until", &shown_time(&u))]))),
+        );
+        data.insert(
+            "appealed".into(),
+            json!(appealed.map(|_| t.get("appeal_recorded"))),
+        );
+        app.render("my_moderation", &ctx, t.get("my_moderation_title"), data)
+            .map(RawHtml)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+struct AppealForm<'r> {
+    #[field(default = "")]
+    body: &'r str,
+}
+
+#[post("/account/moderation/<seq>/appeal", format = "form", data = "<form>")]
+async fn appeal(
+    app: &State<AppState>,
+    who: SignedIn,
+    seq: i64,
+    form: Form<AppealForm<'_>>,
+) -> Result<Redirect, AppError> {
+    let body = form.body.to_string();
+    super::blocking(app, move |app| {
+        svc::appeal(app.reader.store(), &who.0, seq, &body)?;
+        Ok(Redirect::to(format!("/account/moderation?appealed={seq}")))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- public log
+
+#[get("/moderation/log?<page>")]
+async fn log_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    page: Option<i64>,
+) -> Result<RawHtml<String>, AppError> {
+    let lang = ctx.lang;
+    let page = page.unwrap_or(1);
+    if page < 1 {
+        return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
+    }
+    super::blocking(app, move |app| {
+        let t = lang.tr();
+        let store = app.reader.store();
+        let (rows, size) = svc::log_page(store, page)?;
+        let check = svc::verify_log(store)?;
+        let pages = (size + svc::LOG_PAGE - 1) / svc::LOG_PAGE;
+        let mut data = Map::new();
+        data.insert(
+            "rows".into(),
+            json!(rows
+                .iter()
+                .map(|r| log_row_json(lang, r))
+                .collect::<Vec<_>>()),
+        );
+        data.insert("size".into(), json!(size));
+        match check {
+            Ok((n, head)) => {
+                data.insert(
+                    "verified".into(),
+                    json!(t.fmt("log_verified", &[("n", &n)])),
+                );
+                data.insert("head".into(), json!(head));
+                data.insert("broken".into(), Value::Null);
+            }
+            Err(e) => {
+                data.insert("verified".into(), Value::Null);
+                data.insert("head".into(), Value::Null);
+                data.insert("broken".into(), json!(e.to_string()));
+            }
+        }
+        data.insert(
+            "prev_href".into(),
+            json!((page > 1).then(|| format!("/moderation/log?page={}", page - 1))),
+        );
+        data.insert(
+            "next_href".into(),
+            json!((page < pages).then(|| format!("/moderation/log?page={}", page + 1))),
+        );
+        data.insert(
+            "page_of".into(),
+            json!(t.fmt("mod_page_of", &[("page", &page), ("pages", &pages.max(1))])),
+        );
+        app.render("moderation_log", &ctx, t.get("moderation_log_title"), data)
+            .map(RawHtml)
+    })
+    .await
+}
+
+#[get("/moderation/log.csv")]
+async fn log_csv(app: &State<AppState>) -> Result<(ContentType, Vec<u8>), AppError> {
+    super::blocking(app, move |app| {
+        let mut out = Vec::new();
+        svc::write_log_csv(app.reader.store(), &mut out).map_err(AppError::internal)?;
+        Ok((
+            ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+            out,
+        ))
+    })
+    .await
+}
+
+#[get("/moderation/log?<page>")]
+async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<Value>, ApiError> {
+    let page = page.unwrap_or(1);
+    if page < 1 {
+        return Err(ApiError::new(
+            Status::BadRequest,
+            "bad_request",
+            "page starts at 1",
+        ));
+    }
+    super::run_blocking(app, move |app| {
+        let internal = |e: crate::store::StoreError| {
+            ApiError::new(Status::InternalServerError, "internal", e.to_string())
+        };
+        let store = app.reader.store();
+        let (rows, size) = svc::log_page(store, page).map_err(internal)?;
+        let check = svc::verify_log(store).map_err(internal)?;
+        let entries: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "seq": r.seq, "at": r.at, "action": r.action,
+                    "target_kind": r.target_kind, "target_ref": r.target_ref,
+                    "consultation": r.consultation_id, "rule": r.rule,
+                    "reason": r.reason, "moderator": r.moderator,
+                    "prev_hash": r.prev_hash, "hash": r.hash,
+                })
+            })
+            .collect();
+        Ok(Json(json!({
+            "size": size,
+            "page": page,
+            "per_page": svc::LOG_PAGE,
+            "verified": check.is_ok(),
+            "head": check.as_ref().ok().map(|(_, h)| h.clone()),
+            "broken": check.err().map(|e| e.to_string()),
+            "entries": entries,
+        })))
+    })
+    .await?
+}
+
+/// What a hidden contribution shows in place of itself: the notice, the public reason,
+/// and, for signed-in people when the rule allows, the content in a moderated view.
+pub(super) fn hidden_json(
+    lang: Lang,
+    h: &svc::Hidden,
+    signed_in: bool,
+    body_markdown: &str,
+) -> Value {
+    let t = lang.tr();
+    let notice = if h.rule == Rule::Reports {
+        t.get("hidden_pending").to_string()
+    } else {
+        t.fmt(
+            "hidden_by_moderation",
+            &[("rule", &rule_label(lang, h.rule.as_str()))],
+        )
+    };
+    json!({
+        "notice": notice,
+        "reason": h.reason,
+        "body_html": (signed_in && h.readable).then(|| render::markdown_block(body_markdown)),
+        "unreadable": !h.readable,
+    })
 }
