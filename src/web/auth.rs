@@ -6,7 +6,7 @@ use crate::domain::identity::Role;
 use crate::service::identity::{self, SessionInfo};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use serde_json::{json, Value};
+
 
 pub const SESSION_COOKIE: &str = "amenda_session";
 pub const CSRF_COOKIE: &str = "amenda_csrf";
@@ -179,16 +179,25 @@ pub fn clear_session(jar: &CookieJar<'_>) {
     jar.remove_private(Cookie::build(SESSION_COOKIE).path("/"));
 }
 
-/// What the page header shows about the viewer (and the token of its sign-out form).
-pub fn header_json(viewer: &Viewer, csrf: &CsrfToken) -> Value {
-    match &viewer.0 {
-        Some(s) => json!({
-            "name": s.account.display_name,
-            "level": s.level().get(),
-            "csrf": csrf.0,
-            "admin": s.has_role(Role::Admin),
-            "moderator": s.has_role(Role::Moderator),
-        }),
-        None => Value::Null,
+/// The page header's view of a signed-in person: name, level, whether the admin and
+/// moderation links show, and the token of the sign-out form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Header {
+    name: String,
+    level: u8,
+    csrf: String,
+    admin: bool,
+    moderator: bool,
+}
+
+impl Header {
+    pub fn of(viewer: &Viewer, csrf: &CsrfToken) -> Option<Header> {
+        viewer.0.as_ref().map(|s| Header {
+            name: s.account.display_name.clone(),
+            level: s.level().get(),
+            csrf: csrf.0.clone(),
+            admin: s.has_role(Role::Admin),
+            moderator: s.has_role(Role::Moderator),
+        })
     }
 }

@@ -7,7 +7,7 @@ use super::conditional::{CachedPage, IfNoneMatch};
 use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
-use super::views::PageLinks;
+use super::fragments::PageLinks;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
 use crate::service::consultation::{

@@ -7,7 +7,7 @@ use super::conditional::{CachedPage, IfNoneMatch};
 use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::i18n::Lang;
-use super::{AppState, Ctx};
+use super::{view, AppState, Ctx};
 use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::{effect, RebaseOutcome};
 use crate::service::amendments as listing;
@@ -56,32 +56,10 @@ fn phase_json(lang: Lang, phase: &Phase) -> Value {
 /// The consultations of a bill, newest first (and, for staff, a way to open one).
 #[get("/bills/<slug>/consultations")]
 async fn list(app: &State<AppState>, ctx: Ctx, slug: &str) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     let slug = slug.to_string();
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let (bill, _) = app.reader.bill(&slug)?;
-        let mut conn = app.reader.store().conn()?;
-        let items: Vec<Value> = store::consultations::for_bill(&mut conn, bill.id)?
-            .iter()
-            .map(|c| {
-                json!({"id": c.id, "title": c.title, "phase": phase_json(lang, &c.phase),
-                       "opens_on": c.opens_on, "closes_on": c.closes_on})
-            })
-            .collect();
-        let staff = ctx
-            .viewer
-            .as_ref()
-            .is_some_and(|v| v.has_role(crate::domain::identity::Role::Staff));
-        let mut data = Map::new();
-        data.insert(
-            "bill".into(),
-            json!({"slug": bill.slug, "title": bill.meta.title}),
-        );
-        data.insert("consultations".into(), json!(items));
-        data.insert("staff".into(), json!(staff));
-        app.render("consultations", &ctx, t.get("consultations_title"), data)
-            .map(RawHtml)
+        let page = view::consultation::consultations(app, &ctx, &slug)?;
+        app.page(&ctx, &page).map(RawHtml)
     })
     .await
 }

@@ -277,7 +277,7 @@ fn error_page_with(
         lang,
         path: req.uri().to_string(),
         viewer: None,
-        user: serde_json::Value::Null,
+        user: None,
     };
     match req.rocket().state::<AppState>() {
         Some(app) => match app.render("error", &ctx, &title, data) {

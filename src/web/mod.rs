@@ -16,6 +16,7 @@ pub mod consultations;
 pub mod csrf;
 pub mod datasets;
 pub mod errors;
+pub mod fragments;
 pub mod i18n;
 pub mod live;
 pub mod moderation;
@@ -25,7 +26,7 @@ pub mod pages;
 pub mod ratelimit;
 pub mod templates;
 pub mod verification;
-pub mod views;
+pub mod view;
 pub mod votes;
 
 use crate::cache::Cache;
@@ -36,7 +37,7 @@ use i18n::Lang;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -107,8 +108,8 @@ pub struct Ctx {
     pub lang: Lang,
     pub path: String,
     pub viewer: Option<crate::service::identity::SessionInfo>,
-    /// The page header's view of the viewer (null when anonymous).
-    pub user: Value,
+    /// The page header's view of the viewer (none when anonymous).
+    pub user: Option<auth::Header>,
 }
 
 #[rocket::async_trait]
@@ -124,10 +125,10 @@ impl<'r> rocket::request::FromRequest<'r> for Ctx {
         // Only a signed-in header has a form (sign-out): anonymous pages set no cookie.
         let user = match &viewer.0 {
             Some(_) => match req.guard::<auth::CsrfToken>().await.succeeded() {
-                Some(csrf) => auth::header_json(&viewer, &csrf),
-                None => Value::Null,
+                Some(csrf) => auth::Header::of(&viewer, &csrf),
+                None => None,
             },
-            None => Value::Null,
+            None => None,
         };
         Outcome::Success(Ctx {
             lang: Lang::of(req),
@@ -272,26 +273,46 @@ impl App {
         })
     }
 
-    /// Renders a page template inside the layout, with what every page needs.
+    /// Renders a page inside the layout, with what every page needs.
+    pub fn page<P: view::Page>(&self, ctx: &Ctx, page: &P) -> Result<String, errors::AppError> {
+        let title = page.title(ctx.lang.tr());
+        self.layout(P::TEMPLATE, ctx, &title, page)
+    }
+
+    /// Renders a page template inside the layout from an untyped map (pages not yet
+    /// given a view struct in [`view`]).
     pub fn render(
         &self,
         template: &str,
         ctx: &Ctx,
         title: &str,
-        mut data: Map<String, Value>,
+        data: Map<String, Value>,
     ) -> Result<String, errors::AppError> {
-        let (lang, current_path) = (ctx.lang, ctx.path.as_str());
+        self.layout(template, ctx, title, &data)
+    }
+
+    fn layout<P: serde::Serialize>(
+        &self,
+        template: &str,
+        ctx: &Ctx,
+        title: &str,
+        page: &P,
+    ) -> Result<String, errors::AppError> {
+        let lang = ctx.lang;
         let other = lang.other();
-        data.insert("user".into(), ctx.user.clone());
-        data.insert("lang".into(), json!(lang.code()));
-        data.insert("t".into(), lang.tr().json.clone());
-        data.insert("title".into(), json!(title));
-        data.insert("other_lang".into(), json!(other.code()));
-        data.insert("other_lang_name".into(), json!(other.tr().get("lang_name")));
-        data.insert("next".into(), json!(url_encode(current_path)));
-        data.insert("demo".into(), json!(self.config.demo));
+        let layout = view::Layout {
+            page,
+            user: ctx.user.as_ref(),
+            lang: lang.code(),
+            t: &lang.tr().json,
+            title,
+            other_lang: other.code(),
+            other_lang_name: other.tr().get("lang_name"),
+            next: url_encode(&ctx.path),
+            demo: self.config.demo,
+        };
         self.hb
-            .render(template, &Value::Object(data))
+            .render(template, &layout)
             .map_err(|e| errors::AppError::internal(format!("template {template}: {e}")))
     }
 }

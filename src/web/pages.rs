@@ -3,7 +3,7 @@
 use super::errors::AppError;
 use super::i18n::{self, Lang};
 use super::templates::Assets;
-use super::views::{self, PageLinks};
+use super::fragments::{self, PageLinks};
 use super::{AppState, Ctx};
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;
@@ -233,12 +233,12 @@ async fn bill(
             );
             data.insert(
                 "toc_html".into(),
-                json!(views::toc(&v.units, Some(&activity), t)),
+                json!(fragments::toc(&v.units, Some(&activity), t)),
             );
             data.insert("consultation".into(), json!(activity.consultation));
             data.insert(
                 "text_html".into(),
-                json!(views::text(&v.markdown, &v.units, &links)),
+                json!(fragments::text(&v.markdown, &v.units, &links)),
             );
             app.render("bill", &ctx, &bill.meta.title, data)
         })
@@ -527,7 +527,7 @@ async fn diff(
         let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
         cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
         let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
-        let (body, shown) = views::comparison(&c, columns, changed_only, t);
+        let (body, shown) = fragments::comparison(&c, columns, changed_only, t);
         let (f, tn) = (from.number, to.number);
         let href = |cols: bool, ch: bool| {
             format!(

@@ -12,16 +12,26 @@ fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
         .join("src")
         .join(layer);
     let mut modules = BTreeMap::new();
-    let names: BTreeSet<String> = std::fs::read_dir(&dir)
+    // A module is a file `NAME.rs` or a folder `NAME/` (all its files together).
+    let sources: BTreeMap<String, String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            name.strip_suffix(".rs").map(str::to_string)
+            let path = e.unwrap().path();
+            let name = path.file_name()?.to_str()?.to_string();
+            let name = match name.strip_suffix(".rs") {
+                Some(stem) => stem.to_string(),
+                None if path.is_dir() => name,
+                None => return None,
+            };
+            let text: String = rust_files(&path)
+                .iter()
+                .map(|f| std::fs::read_to_string(f).unwrap())
+                .collect();
+            Some((name, text))
         })
-        .filter(|n| n != "mod")
+        .filter(|(n, _)| n != "mod")
         .collect();
-    for name in &names {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+    for (name, text) in &sources {
         let code = text.split("#[cfg(test)]").next().unwrap();
         let mut used = BTreeSet::new();
         for prefix in ["super::".to_string(), format!("crate::{layer}::")] {
@@ -31,7 +41,7 @@ fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                if names.contains(&word) && word != *name {
+                if sources.contains_key(&word) && word != *name {
                     used.insert(word);
                 }
             }
@@ -39,6 +49,20 @@ fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
         modules.insert(name.clone(), used);
     }
     modules
+}
+
+/// The `.rs` files at `path`: itself, or those of a folder and its subfolders.
+fn rust_files(path: &Path) -> Vec<std::path::PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_owned()];
+    }
+    let mut files: Vec<_> = std::fs::read_dir(path)
+        .unwrap()
+        .flat_map(|e| rust_files(&e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// A circle of imports among `graph`'s modules, if there is one (depth-first search).
@@ -100,8 +124,7 @@ fn web_writes_nothing_through_store() {
         "insert", "record", "add", "set", "delete", "remove", "create", "update", "mark", "hit",
         "append", "save", "put", "grant", "revoke", "forget",
     ];
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in rust_files(&dir) {
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, _) in text.match_indices("store::") {
             let call: String = text[i..]
