@@ -9,8 +9,8 @@ use amenda::ledger::receipt::Receipt;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 struct Server {
     child: Child,
@@ -101,6 +101,36 @@ fn sign_in(c: &reqwest::blocking::Client, base: &str, person: &str, level: u8) {
     assert_eq!(res.status(), 303, "{person} signs in");
 }
 
+/// Receipts of acknowledged ballots, and a way to wait for their number to reach a count
+/// (woken by each new one, rather than polling).
+#[derive(Default)]
+struct Acknowledged {
+    receipts: Mutex<Vec<Receipt>>,
+    grew: Condvar,
+}
+
+impl Acknowledged {
+    fn push(&self, r: Receipt) {
+        self.receipts.lock().unwrap().push(r);
+        self.grew.notify_all();
+    }
+    fn count(&self) -> usize {
+        self.receipts.lock().unwrap().len()
+    }
+    /// Whether `n` receipts were reached within a minute.
+    fn wait_for(&self, n: usize) -> bool {
+        let list = self.receipts.lock().unwrap();
+        let (list, _) = self
+            .grew
+            .wait_timeout_while(list, Duration::from_secs(60), |l| l.len() < n)
+            .unwrap();
+        list.len() >= n
+    }
+    fn take(&self) -> Vec<Receipt> {
+        std::mem::take(&mut *self.receipts.lock().unwrap())
+    }
+}
+
 fn cast(
     c: &reqwest::blocking::Client,
     base: &str,
@@ -142,7 +172,7 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
 
     // Four voters, each with two browsers: one on each server.
     let people = ["camille", "yanis", "dominique", "admin"];
-    let receipts: Arc<Mutex<Vec<Receipt>>> = Arc::default();
+    let receipts: Arc<Acknowledged> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut voters = Vec::new();
     for (k, person) in people.iter().enumerate() {
@@ -162,7 +192,7 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
                 let mut i = n as u64;
                 while !stop.load(Ordering::Relaxed) {
                     if let Some(r) = cast(&c, &base, id, &token, i) {
-                        receipts.lock().unwrap().push(r);
+                        receipts.push(r);
                     }
                     i += 1;
                 }
@@ -170,18 +200,20 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
             })
         })
         .collect();
-    // Let the load run, then kill server A without warning, and keep voting through B.
-    let started = Instant::now();
-    while receipts.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Let the load run, then kill server A without warning, and keep voting through B
+    // until B has acknowledged more ballots since.
+    assert!(receipts.wait_for(200), "200 ballots acknowledged in time");
     let mut a = a;
     a.child.kill().unwrap(); // SIGKILL
     a.child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let at_kill = receipts.count();
+    assert!(
+        receipts.wait_for(at_kill + 20),
+        "voting goes on through server B after A is killed"
+    );
     stop.store(true, Ordering::Relaxed);
     let voters: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let receipts = std::mem::take(&mut *receipts.lock().unwrap());
+    let receipts = receipts.take();
     assert!(
         receipts.len() >= 200,
         "{} ballots acknowledged",
