@@ -4,10 +4,9 @@
 use super::parse::normalize_num;
 use super::units::{Unit, UnitKind};
 use rustc_hash::FxHashMap as HashMap;
-use similar::{capture_diff_slices, Algorithm, DiffOp, DiffableStr, TextDiff};
+use similar::{capture_diff_slices, Algorithm, DiffOp, DiffableStr};
 use std::cell::OnceCell;
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
 
 /// Mints work ids from a per-bill counter: `a1z`, `p2k`… (kind letter + base 36).
 #[derive(Debug, Clone)]
@@ -38,12 +37,31 @@ impl WidAllocator {
     }
 }
 
-/// Minimum similarity for two texts to count as the same unit, modified.
+/// Minimum similarity for two paragraphs of the same article to count as one paragraph,
+/// modified.
 const SIMILAR: f32 = 0.5;
 
-/// A text and its words as `similar` splits them for `diff_unicode_words`, split once
-/// per unit rather than once per pair compared, and only once a pair passes the length
-/// test (the word segmentation is slow).
+/// Minimum similarity for an article that lost its number and one that is new to count
+/// as one article, renumbered (and maybe modified). Higher than [`SIMILAR`]: nothing
+/// else ties the two (no common number, no common parent), two unrelated articles of a
+/// code share much of their vocabulary (« de la », « les dispositions du présent »…), and
+/// a wrong link carries comments, amendments and history to the wrong article, which is
+/// worse than a missed one (the article then reads as removed and added).
+const RENUMBERED: f32 = 0.6;
+
+/// Least number of words in common (in order) for a renumbering: below it, a similar
+/// ratio is within chance for short articles (« Abrogé. », « Supprimé. »).
+const RENUMBERED_MIN_WORDS: usize = 8;
+
+/// How much better than the next candidate a renumbering must score, on both sides: when
+/// two old articles fit one new one about as well (or the reverse), neither is chosen.
+const RENUMBERED_MARGIN: f32 = 0.1;
+
+/// A text and its words (`similar`'s Unicode word segmentation, keeping only the tokens
+/// that hold a letter or a digit: spaces and punctuation between words are not words,
+/// and counting them made unrelated texts look alike), split once per unit rather than
+/// once per pair compared, and only once a pair passes the length test (the word
+/// segmentation is slow).
 struct Words<'a> {
     text: &'a str,
     words: OnceCell<Vec<&'a str>>,
@@ -58,13 +76,16 @@ impl<'a> Words<'a> {
     }
 
     fn words(&self) -> &[&'a str] {
-        self.words
-            .get_or_init(|| self.text.tokenize_unicode_words())
+        self.words.get_or_init(|| {
+            let mut words = self.text.tokenize_unicode_words();
+            words.retain(|w| w.chars().any(char::is_alphanumeric));
+            words
+        })
     }
 }
 
-/// The word-level similarity ratio of two texts (that of `diff_unicode_words`, bounded in
-/// time), when it reaches `SIMILAR`; None otherwise. Cheap upper bounds of the ratio
+/// The word-level similarity ratio of two texts ([`word_similarity`], bounded in work),
+/// when it reaches `SIMILAR`; None otherwise. Cheap upper bounds of the ratio
 /// (lengths, then words in common regardless of order) reject most pairs before the
 /// Myers diff, without changing which pairs pass.
 fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
@@ -73,10 +94,26 @@ fn similar_enough(a: &Words, b: &Words) -> Option<f32> {
 
 /// Whether the ratio of `similar_enough` reaches `SIMILAR`, for callers that need no
 /// more: a pair whose common first and last words alone reach it passes without the
-/// Myers diff, which always counts those words as equal (even past its deadline), so no
-/// answer changes.
+/// search for the longest common subsequence, which would count them anyway.
 fn is_similar(a: &Words, b: &Words) -> bool {
     similarity(a, b, true).is_some()
+}
+
+/// The similarity of two texts as the matcher measures it (its words only, in order:
+/// 2 × words in common / words in both), for reports of what it matched.
+pub fn word_similarity(a: &str, b: &str) -> f32 {
+    let (a, b) = (Words::new(a), Words::new(b));
+    let (aw, bw) = (a.words(), b.words());
+    if aw.is_empty() && bw.is_empty() {
+        return 1.0;
+    }
+    common_words_at_least(aw, bw, 0)
+        .map_or(0.0, |lcs| 2.0 * lcs as f32 / (aw.len() + bw.len()) as f32)
+}
+
+/// An article's text after its heading line (what renumbered articles are compared by).
+pub fn article_body<'a>(md: &'a str, u: &Unit) -> &'a str {
+    body(md, u)
 }
 
 fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
@@ -125,44 +162,43 @@ fn similarity(a: &Words, b: &Words, enough: bool) -> Option<f32> {
     if below(common) {
         return None;
     }
-    if enough {
-        // The least number of common words that reaches SIMILAR (`below` is monotone).
-        let mut need = ((na + nb) / 4).saturating_sub(1);
-        while below(need) {
-            need += 1;
-        }
-        return lcs_at_least(aw, bw, need).then_some(SIMILAR);
+    // The least number of common words that reaches SIMILAR (`below` is monotone).
+    let mut need = ((na + nb) / 4).saturating_sub(1);
+    while below(need) {
+        need += 1;
     }
-    let ratio = TextDiff::configure()
-        .algorithm(Algorithm::Myers)
-        .deadline(Instant::now() + Duration::from_millis(20))
-        .diff_slices(aw, bw)
-        .ratio();
-    (ratio >= SIMILAR).then_some(ratio)
+    let lcs = common_words_at_least(aw, bw, need)?;
+    if enough {
+        return Some(SIMILAR);
+    }
+    Some(2.0 * lcs as f32 / (na + nb) as f32)
 }
 
-/// Whether `a` and `b` have a common subsequence of `need` words: Myers' greedy search
-/// for the shortest edit script (length n + m − 2·LCS), given up past the length that
-/// `need` allows. A pair that fails stops there, where the full diff would go on.
-/// Quadratic at worst (two long paragraphs with the same words in another order): like
-/// the diff it replaces, it gives up after `DEADLINE` and answers "not similar" (the
-/// paragraph then gets a new id), so no input can stall an import or a consolidation.
-fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
-    const DEADLINE: Duration = Duration::from_millis(20);
+/// Work allowed to one comparison in [`common_words_at_least`] (steps of the search):
+/// enough for any two articles or paragraphs of the real codes that are alike (the
+/// search is quick when they are); two long texts with the same words in another order
+/// stop there and count as not similar.
+const COMPARISON_BUDGET: usize = 1_000_000;
+
+/// The length of the longest common subsequence of `a` and `b`, if it is at least
+/// `need` words: Myers' greedy search for the shortest edit script (length n + m −
+/// 2·LCS), given up past the length that `need` allows. A pair that fails stops there,
+/// where a full diff would go on. Quadratic at worst (two long paragraphs with the same
+/// words in another order): it then gives up after [`COMPARISON_BUDGET`] steps and
+/// answers "not similar" (the paragraph gets a new id), so no input can stall an import
+/// or a consolidation. The bound is counted in steps, not time, so that the same texts
+/// always give the same ids, however busy the machine.
+fn common_words_at_least(a: &[&str], b: &[&str], need: usize) -> Option<usize> {
     let (n, m) = (a.len(), b.len());
     if need > n.min(m) {
-        return false;
+        return None;
     }
     let max_d = n + m - 2 * need;
     let off = max_d as isize + 1;
     // v[k + off]: the furthest x reached on diagonal k = x − y.
     let mut v = vec![0usize; 2 * max_d + 3];
-    let started = Instant::now();
+    let mut work = 0usize;
     for d in 0..=max_d as isize {
-        // The clock is read every 64 rounds only.
-        if d % 64 == 63 && started.elapsed() > DEADLINE {
-            return false;
-        }
         for k in (-d..=d).step_by(2) {
             let i = (k + off) as usize;
             let mut x = if k == -d || (k != d && v[i - 1] < v[i + 1]) {
@@ -171,17 +207,116 @@ fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
                 v[i - 1] + 1
             };
             let mut y = (x as isize - k) as usize;
+            let from = x;
             while x < n && y < m && a[x] == b[y] {
                 x += 1;
                 y += 1;
             }
+            work += 1 + x - from;
+            if work > COMPARISON_BUDGET {
+                return None;
+            }
             v[i] = x;
             if x >= n && y >= m {
-                return true;
+                // d edits: n + m − 2·LCS = d.
+                return Some((n + m - d as usize) / 2);
             }
         }
     }
-    false
+    None
+}
+
+/// Whether `a` and `b` have a common subsequence of `need` words (see
+/// [`common_words_at_least`]).
+#[cfg(test)]
+fn lcs_at_least(a: &[&str], b: &[&str], need: usize) -> bool {
+    common_words_at_least(a, b, need).is_some()
+}
+
+/// Pairs the articles left without a match by number (`left_old`, `left_new`) that are
+/// one article renumbered, calling `take(new, old)` for each: the same body, or a
+/// similar one, when it is clearly that article. A body must hold
+/// [`RENUMBERED_MIN_WORDS`] words, and be the only one of its text on each side; a
+/// similar one must reach [`RENUMBERED`] and beat every other candidate, on both sides,
+/// by [`RENUMBERED_MARGIN`]. Everything else reads as removed and added.
+fn renumbered(
+    old_md: &str,
+    old: &[Unit],
+    left_old: &[usize],
+    new_md: &str,
+    new: &[Unit],
+    left_new: &[usize],
+    take: &mut dyn FnMut(usize, usize),
+) {
+    let mut by_body: HashMap<&str, (Vec<usize>, Vec<usize>)> = HashMap::default();
+    for &i in left_old {
+        by_body.entry(body(old_md, &old[i])).or_default().0.push(i);
+    }
+    for &j in left_new {
+        if let Some(e) = by_body.get_mut(body(new_md, &new[j])) {
+            e.1.push(j);
+        }
+    }
+    let mut taken_old = vec![false; old.len()];
+    let mut taken_new = vec![false; new.len()];
+    for (text, (olds, news)) in &by_body {
+        if let ([i], [j]) = (olds.as_slice(), news.as_slice()) {
+            if Words::new(text).words().len() >= RENUMBERED_MIN_WORDS {
+                take(*j, *i);
+                taken_old[*i] = true;
+                taken_new[*j] = true;
+            }
+        }
+    }
+
+    // Pairwise similarity only while it stays cheap.
+    if left_old.len() * left_new.len() > 10_000 {
+        return;
+    }
+    let olds: Vec<(usize, Words)> = left_old
+        .iter()
+        .filter(|&&i| !taken_old[i])
+        .map(|&i| (i, Words::new(body(old_md, &old[i]))))
+        .collect();
+    let news: Vec<(usize, Words)> = left_new
+        .iter()
+        .filter(|&&j| !taken_new[j])
+        .map(|&j| (j, Words::new(body(new_md, &new[j]))))
+        .collect();
+    // Every pair that could be one article, with its score; then each side's best two.
+    let mut pairs = Vec::new();
+    for (a, (_, ow)) in olds.iter().enumerate() {
+        for (b, (_, nw)) in news.iter().enumerate() {
+            if let Some(ratio) = similar_enough(ow, nw) {
+                pairs.push((a, b, ratio));
+            }
+        }
+    }
+    let mut best_old = vec![(f32::MIN, f32::MIN); olds.len()];
+    let mut best_new = vec![(f32::MIN, f32::MIN); news.len()];
+    let push = |top: &mut (f32, f32), r: f32| {
+        if r > top.0 {
+            *top = (r, top.0);
+        } else if r > top.1 {
+            top.1 = r;
+        }
+    };
+    for &(a, b, r) in &pairs {
+        push(&mut best_old[a], r);
+        push(&mut best_new[b], r);
+    }
+    for &(a, b, r) in &pairs {
+        let (ow, nw) = (&olds[a].1, &news[b].1);
+        let common = (r * (ow.words().len() + nw.words().len()) as f32 / 2.0).round() as usize;
+        let clear = |top: (f32, f32)| r == top.0 && r - top.1 >= RENUMBERED_MARGIN;
+        if r >= RENUMBERED
+            && common >= RENUMBERED_MIN_WORDS
+            && clear(best_old[a])
+            && clear(best_new[b])
+        {
+            take(news[b].0, olds[a].0);
+        }
+    }
 }
 
 fn body<'a>(md: &'a str, u: &Unit) -> &'a str {
@@ -301,43 +436,15 @@ fn match_units(
         .filter(|&j| new[j].kind == UnitKind::Article && matched[j].is_none())
         .collect();
     if !left_old.is_empty() && !left_new.is_empty() {
-        let mut by_body: HashMap<&str, VecDeque<usize>> = HashMap::default();
-        for &i in &left_old {
-            by_body
-                .entry(body(old_md, &old[i]))
-                .or_default()
-                .push_back(i);
-        }
-        for &j in &left_new {
-            if let Some(i) = by_body
-                .get_mut(body(new_md, &new[j]))
-                .and_then(|q| q.pop_front())
-            {
-                take(j, i, matched, &mut used);
-            }
-        }
-        // Pairwise similarity only while it stays cheap.
-        if left_old.len() * left_new.len() <= 10_000 {
-            let old_words: HashMap<usize, Words> = left_old
-                .iter()
-                .filter(|&&i| !used[i])
-                .map(|&i| (i, Words::new(body(old_md, &old[i]))))
-                .collect();
-            for &j in &left_new {
-                if matched[j].is_some() {
-                    continue;
-                }
-                let nb = Words::new(body(new_md, &new[j]));
-                let best = left_old
-                    .iter()
-                    .filter(|&&i| !used[i])
-                    .filter_map(|&i| Some((i, similar_enough(&old_words[&i], &nb)?)))
-                    .max_by(|a, b| a.1.total_cmp(&b.1));
-                if let Some((i, _)) = best {
-                    take(j, i, matched, &mut used);
-                }
-            }
-        }
+        renumbered(
+            old_md,
+            old,
+            &left_old,
+            new_md,
+            new,
+            &left_new,
+            &mut |j, i| take(j, i, matched, &mut used),
+        );
     }
 
     // Divisions: by citation path, then by heading text.
@@ -546,18 +653,60 @@ mod tests {
         ];
         for a in texts {
             for b in texts {
-                let (wa, wb) = (a.tokenize_unicode_words(), b.tokenize_unicode_words());
-                let ratio = TextDiff::configure()
+                let (x, y) = (Words::new(a), Words::new(b));
+                let (wa, wb) = (x.words(), y.words());
+                let ratio = similar::TextDiff::configure()
                     .algorithm(Algorithm::Myers)
                     .diff_slices(&wa, &wb)
                     .ratio();
                 let lcs = ((ratio * (wa.len() + wb.len()) as f32) / 2.0).round() as usize;
-                assert!(lcs_at_least(&wa, &wb, lcs), "{a:?} / {b:?}");
-                assert!(!lcs_at_least(&wa, &wb, lcs + 1), "{a:?} / {b:?}");
-                let (x, y) = (Words::new(a), Words::new(b));
+                assert!(lcs_at_least(wa, wb, lcs), "{a:?} / {b:?}");
+                assert!(!lcs_at_least(wa, wb, lcs + 1), "{a:?} / {b:?}");
                 assert_eq!(is_similar(&x, &y), similar_enough(&x, &y).is_some());
             }
         }
+    }
+
+    /// Whether old article `from` (of version `old`) and new article `to` (of `new`)
+    /// share a wid.
+    fn renumbered_as(old: &str, new: &str, from: &str, to: &str) -> bool {
+        let mut alloc = WidAllocator::new(1);
+        let u1 = version(old, None, &mut alloc);
+        let u2 = version(new, Some((old, &u1)), &mut alloc);
+        wid_of(&u1, from) == wid_of(&u2, to)
+    }
+
+    #[test]
+    fn words_not_the_spaces_between_them_make_a_renumbering() {
+        // Two unrelated articles of the Code civil that an earlier rule linked (scoring
+        // 0.51 with the separators counted as tokens, 0.2 on words).
+        let old = "## Article 869\n\nLe rapport d'une somme d'argent est égal à son montant. Toutefois, si elle a servi à acquérir un bien, le rapport est dû de la valeur de ce bien, dans les conditions prévues à l'article 860.\n";
+        let new = "## Article 806\n\nLe renonçant n'est pas tenu au paiement des dettes et charges de la succession. Toutefois, il est tenu à proportion de ses moyens au paiement des frais funéraires de l'ascendant ou du descendant à la succession duquel il a renoncé.\n";
+        assert!(word_similarity(old, new) < 0.3);
+        assert!(!renumbered_as(old, new, "art_869", "art_806"));
+        // The same article, renumbered and reworded a little, is linked.
+        let moved = "## Article 806\n\nLe rapport d'une somme d'argent est égal à son montant. Toutefois, si elle a servi à acquérir un bien, le rapport est dû de la valeur de ce bien, dans les conditions prévues à l'article 861.\n";
+        assert!(renumbered_as(old, moved, "art_869", "art_806"));
+    }
+
+    #[test]
+    fn boilerplate_and_doubtful_renumberings_read_as_removed_and_added() {
+        // « Abrogé. » says nothing about which article it is.
+        assert!(!renumbered_as(
+            "## Article 3\n\nAbrogé.\n",
+            "## Article 7\n\nAbrogé.\n",
+            "art_3",
+            "art_7"
+        ));
+        // Two old articles fit the new one equally: neither is chosen.
+        let body = "Les dispositions du présent chapitre sont applicables dans les îles Wallis et Futuna, en Polynésie française et en Nouvelle-Calédonie.";
+        let old = format!("## Article 3\n\n{body}\n\n## Article 4\n\n{body}\n");
+        let new = format!("## Article 9\n\n{body}\n");
+        assert!(!renumbered_as(&old, &new, "art_3", "art_9"));
+        assert!(!renumbered_as(&old, &new, "art_4", "art_9"));
+        // Alone, the same body is one article renumbered.
+        let old = format!("## Article 3\n\n{body}\n");
+        assert!(renumbered_as(&old, &new, "art_3", "art_9"));
     }
 
     #[test]

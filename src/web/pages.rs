@@ -1,9 +1,9 @@
 //! HTML pages: home, bill, article, versions, comparison; language switch; static files.
 
 use super::errors::AppError;
+use super::fragments::{self, PageLinks};
 use super::i18n::{self, Lang};
 use super::templates::Assets;
-use super::fragments::{self, PageLinks};
 use super::{AppState, Ctx};
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;

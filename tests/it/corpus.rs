@@ -814,3 +814,246 @@ mod oracle {
         );
     }
 }
+
+// ---------------------------------------------------------------- renumberings
+//
+// The matcher links an article that lost its number to a new one only when it is
+// clearly the same article (docs/markdown.md, "Renumbering"): a wrong link carries
+// comments, amendments and history to an unrelated article.
+
+mod renumbering {
+    use super::*;
+    use amenda::text::matching::{article_body, word_similarity};
+    use amenda::text::{assign_wids, parse, WidAllocator};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::process::Command;
+
+    fn git(repo: &std::path::Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The versions of `file` on `branch` of a bundle, oldest first.
+    fn history(bundle: &std::path::Path, branch: &str, file: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("r.git");
+        let out = Command::new("git")
+            .args(["clone", "--quiet", "--bare", "--no-tags"])
+            .arg(bundle)
+            .arg(&repo)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        git(
+            &repo,
+            &["log", "--reverse", "--format=%H", branch, "--", file],
+        )
+        .lines()
+        .map(|rev| git(&repo, &["show", &format!("{rev}:{file}")]))
+        .collect()
+    }
+
+    /// Every renumbering the matcher makes over a history, with its similarity:
+    /// (old number, new number) → (score, the new version's index).
+    fn renumberings(versions: &[String]) -> BTreeMap<(String, String), (f32, usize)> {
+        let mut alloc = WidAllocator::new(1);
+        let mut prev: Option<(&str, Vec<Unit>)> = None;
+        let mut found = BTreeMap::new();
+        for (n, md) in versions.iter().enumerate() {
+            let mut units = parse(md).units;
+            assign_wids(
+                prev.as_ref().map(|(m, u)| (*m, u.as_slice())),
+                md,
+                &mut units,
+                &mut alloc,
+            );
+            if let Some((pmd, pu)) = &prev {
+                let old_by_wid: BTreeMap<&str, &Unit> =
+                    pu.iter().map(|u| (u.wid.as_str(), u)).collect();
+                for u in units.iter().filter(|u| u.kind == UnitKind::Article) {
+                    let Some(o) = old_by_wid.get(u.wid.as_str()) else {
+                        continue;
+                    };
+                    let (from, to) = (o.num.clone().unwrap_or_default(), u.num.clone());
+                    if Some(&from) != to.as_ref() {
+                        let score = word_similarity(article_body(pmd, o), article_body(md, u));
+                        found.insert((from, to.unwrap_or_default()), (score, n));
+                    }
+                }
+            }
+            prev = Some((md, units));
+        }
+        found
+    }
+
+    /// The hand-checked pairs of `fixtures/renumberings.tsv` for a bundle: (same, different).
+    type Pairs = BTreeSet<(String, String)>;
+    fn oracle(bundle: &str) -> (Pairs, Pairs) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/renumberings.tsv");
+        let (mut same, mut different) = (BTreeSet::new(), BTreeSet::new());
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = line.split('\t').collect();
+            assert!(f.len() >= 4, "fixtures/renumberings.tsv: {line:?}");
+            if f[0] != bundle {
+                continue;
+            }
+            let pair = (f[1].to_string(), f[2].to_string());
+            match f[3] {
+                "same" => same.insert(pair),
+                "different" => different.insert(pair),
+                v => panic!("fixtures/renumberings.tsv: verdict {v:?}"),
+            };
+        }
+        (same, different)
+    }
+
+    fn check(bundle: &str, branch: &str, file: &str) {
+        let Some(dir) = corpus() else { return };
+        let versions = history(&dir.join(bundle), branch, file);
+        let found = renumberings(&versions);
+        // The listing, for review: every link with its score.
+        let listing: String = found
+            .iter()
+            .map(|((from, to), (score, n))| format!("v{n}\t{score:.2}\t{from}\t{to}\n"))
+            .collect();
+        let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(format!("renumberings-{bundle}.tsv"));
+        let _ = std::fs::write(&out, &listing);
+        eprintln!("{bundle}: {} renumberings\n{listing}", found.len());
+
+        let (same, different) = oracle(bundle);
+        assert!(
+            !same.is_empty() && !different.is_empty(),
+            "{bundle}: oracle read"
+        );
+        for pair in &same {
+            assert!(
+                found.contains_key(pair),
+                "{bundle}: {pair:?} is one article renumbered, not linked"
+            );
+        }
+        for pair in &different {
+            assert!(
+                !found.contains_key(pair),
+                "{bundle}: {pair:?} are different articles, linked with score {:.2}",
+                found[pair].0
+            );
+        }
+        let unchecked: Vec<String> = found
+            .iter()
+            .filter(|(pair, _)| !same.contains(*pair))
+            .map(|((from, to), (score, n))| format!("v{n} {from} → {to} ({score:.2})"))
+            .collect();
+        assert!(
+            unchecked.is_empty(),
+            "{bundle}: renumberings not checked by hand (read both texts, then add them to \
+             fixtures/renumberings.tsv): {unchecked:?}"
+        );
+        // Each link the matcher makes meets its own rule.
+        for ((from, to), (score, n)) in &found {
+            assert!(
+                *score >= 0.6,
+                "{bundle} v{n} {from} → {to}: score {score:.2}"
+            );
+        }
+    }
+
+    #[test]
+    fn cpi_renumberings_are_the_hand_checked_ones() {
+        check(
+            "cpi.bundle",
+            "texte",
+            "code_de_la_propriété_intellectuelle.md",
+        );
+    }
+
+    #[test]
+    fn reglement_renumberings_are_the_hand_checked_ones() {
+        check("reglement_an.bundle", "historique", "règlement.md");
+    }
+
+    /// An article renumbered in a version where it stands alone: does the matcher link
+    /// old `a` (numbered X) to new `b` (numbered Y)?
+    fn linked(a: &str, b: &str) -> bool {
+        let old = format!("## Article 9001\n\n{a}\n");
+        let new = format!("## Article 9002\n\n{b}\n");
+        let mut alloc = WidAllocator::new(1);
+        let mut ou = parse(&old).units;
+        assign_wids(None, &old, &mut ou, &mut alloc);
+        let mut nu = parse(&new).units;
+        assign_wids(Some((&old, &ou)), &new, &mut nu, &mut alloc);
+        ou[0].wid == nu[0].wid
+    }
+
+    /// Two real articles that have nothing to do with each other (one of the Règlement
+    /// de l'Assemblée nationale, one of the Code de la propriété intellectuelle) and
+    /// about the same length never count as one article renumbered: for every article of
+    /// the Règlement's last version, the CPI article of the nearest length, and 500
+    /// random pairs within 20% of each other's length.
+    #[test]
+    fn unrelated_real_articles_of_the_same_length_never_match() {
+        let Some(dir) = corpus() else { return };
+        let bodies = |bundle: &str, branch: &str, file: &str| -> Vec<String> {
+            let md = history(&dir.join(bundle), branch, file).pop().unwrap();
+            let units = parse(&md).units;
+            units
+                .iter()
+                .filter(|u| u.kind == UnitKind::Article)
+                .map(|u| article_body(&md, u).to_string())
+                .filter(|b| !b.trim().is_empty())
+                .collect()
+        };
+        let mut cpi = bodies(
+            "cpi.bundle",
+            "texte",
+            "code_de_la_propriété_intellectuelle.md",
+        );
+        let an = bodies("reglement_an.bundle", "historique", "règlement.md");
+        cpi.sort_by_key(|b| b.len());
+        let mut checked = 0;
+        for a in &an {
+            let at = cpi
+                .partition_point(|b| b.len() < a.len())
+                .min(cpi.len() - 1);
+            let b = &cpi[at];
+            if a != b {
+                assert!(!linked(a, b), "linked:\n{a}\n---\n{b}");
+                assert!(!linked(b, a), "linked:\n{b}\n---\n{a}");
+                checked += 1;
+            }
+        }
+        // A fixed-seed generator (xorshift): the same pairs every run.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut random = 0;
+        while random < 500 {
+            let (a, b) = (&an[next(an.len())], &cpi[next(cpi.len())]);
+            let (la, lb) = (a.len() as f32, b.len() as f32);
+            if la.min(lb) < 0.8 * la.max(lb) || a == b {
+                continue;
+            }
+            assert!(!linked(a, b), "linked:\n{a}\n---\n{b}");
+            random += 1;
+        }
+        assert!(checked > 100, "{checked} nearest-length pairs");
+    }
+}
