@@ -657,7 +657,7 @@ mod tests {
                 let (wa, wb) = (x.words(), y.words());
                 let ratio = similar::TextDiff::configure()
                     .algorithm(Algorithm::Myers)
-                    .diff_slices(&wa, &wb)
+                    .diff_slices(wa, wb)
                     .ratio();
                 let lcs = ((ratio * (wa.len() + wb.len()) as f32) / 2.0).round() as usize;
                 assert!(lcs_at_least(wa, wb, lcs), "{a:?} / {b:?}");
