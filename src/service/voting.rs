@@ -508,6 +508,22 @@ struct Job {
     reply: rocket::tokio::sync::oneshot::Sender<Result<Receipt, VoteError>>,
 }
 
+/// Whether a consultation is open for voting (in its voting phase): ballots are cast,
+/// and staff may close it, only then.
+pub fn open_for_voting(c: &Consultation) -> bool {
+    c.phase == Phase::Voting
+}
+
+/// Whether `who` has the level `c` asks of its voters ([`VoteError::Level`] if not).
+pub fn ensure_level(c: &Consultation, who: &SessionInfo) -> Result<(), VoteError> {
+    let needed = c.level_vote as u8;
+    let have = who.level().get();
+    if have < needed {
+        return Err(VoteError::Level { needed, have });
+    }
+    Ok(())
+}
+
 /// The voting service of one process: caches of open logs and Merkle trees, and the
 /// appender thread.
 pub struct Voting {
@@ -564,7 +580,7 @@ impl Voting {
 
     fn consultation_voting(conn: &mut DbConnection, id: i64) -> Result<Consultation, VoteError> {
         let c = store::consultations::by_id(conn, id)?.ok_or(VoteError::NotFound)?;
-        if c.phase != Phase::Voting {
+        if !open_for_voting(&c) {
             return Err(VoteError::NotVoting(c.phase));
         }
         Ok(c)
@@ -596,11 +612,7 @@ impl Voting {
     ) -> Result<Prepared, VoteError> {
         let mut conn = self.store.conn()?;
         let c = Self::consultation_voting(&mut conn, id)?;
-        let needed = c.level_vote as u8;
-        let have = who.level().get();
-        if have < needed {
-            return Err(VoteError::Level { needed, have });
-        }
+        ensure_level(&c, who)?;
         crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
         let log = self.log(&mut conn, id)?;
         let m = &log.manifest;
@@ -651,7 +663,7 @@ impl Voting {
             consultation_id: m.consultation_id.clone(),
             manifest_leaf: log.manifest_leaf,
             voter_token: token,
-            level: have.min(3),
+            level: who.level().get().min(3),
             disclosure,
             day: today,
             answers,

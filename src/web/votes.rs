@@ -7,10 +7,10 @@ use super::auth::{CsrfToken, HasRole, SignedIn, Staff, Viewer};
 use super::csrf::{Form, NoFields};
 use super::errors::{ApiError, AppError};
 use super::i18n::Lang;
-use super::{charts, AppState, Ctx};
+use super::{view, AppState, Ctx};
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
-use crate::ledger::receipt::{verify_receipt, Receipt};
+use crate::ledger::receipt::Receipt;
 use crate::service::consultation::Phase;
 use crate::service::voting::{self, Choice, VoteError};
 use crate::store;
@@ -21,7 +21,7 @@ use rocket::response::content::{RawHtml, RawText};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use std::collections::HashMap;
 
 pub fn routes() -> Vec<Route> {
@@ -85,50 +85,6 @@ fn api_error(e: VoteError) -> ApiError {
     ApiError::new(status, code, message)
 }
 
-/// The items of a manifest as the pages show them.
-fn items_json(
-    slug: &str,
-    m: &crate::ledger::entry::Manifest,
-    chosen: &HashMap<u16, u8>,
-) -> Vec<Value> {
-    m.items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let href = match item.subject {
-                Subject::Amendment(a) => m.amendments.get(a as usize).map(|r| {
-                    let n = r.id.rsplit('-').next().unwrap_or("");
-                    format!("/bills/{slug}/amendments/{n}")
-                }),
-                Subject::Bill => None,
-            };
-            json!({
-                "index": i,
-                "question": item.question,
-                "href": href,
-                "options": item.options.iter().enumerate().map(|(o, label)| json!({
-                    "index": o,
-                    "label": label,
-                    "id": format!("item-{i}-{o}"),
-                    "checked": chosen.get(&(i as u16)) == Some(&(o as u8)),
-                })).collect::<Vec<_>>(),
-                "blank_checked": !chosen.contains_key(&(i as u16)),
-            })
-        })
-        .collect()
-}
-
-/// Consultation, its bill's slug, and its phase.
-fn consultation(
-    app: &super::App,
-    id: i64,
-) -> Result<(store::consultations::Consultation, String), AppError> {
-    let mut conn = app.reader.store().conn()?;
-    let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(AppError::not_found)?;
-    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or_else(AppError::not_found)?;
-    Ok((c, bill.slug))
-}
-
 // ---------------------------------------------------------------- casting
 
 #[get("/consultations/<id>/vote?<cast>")]
@@ -140,51 +96,9 @@ async fn vote_page(
     id: i64,
     cast: Option<u64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let path = format!("/consultations/{id}/vote");
-        let (c, slug) = consultation(app, id)?;
-        let needed = c.level_vote as u8;
-        if me.0.level().get() < needed {
-            return Err(AppError::level(needed, me.0.level().get()).step_up_from(&path));
-        }
-        let view = app
-            .voting
-            .voter(&me.0, id)
-            .map_err(|e| AppError::from(e).step_up_from(&path))?;
-        let chosen: HashMap<u16, u8> = view
-            .last
-            .as_ref()
-            .map(|(_, b)| b.answers.iter().map(|a| (a.item, a.option)).collect())
-            .unwrap_or_default();
-        let m = &view.log.manifest;
-        let mut data = Map::new();
-        data.insert(
-            "consultation".into(),
-            json!({"id": c.id, "title": c.title, "closes_on": c.closes_on}),
-        );
-        data.insert("items".into(), json!(items_json(&slug, m, &chosen)));
-        data.insert(
-            "voted".into(),
-            json!(view.last.as_ref().map(|(i, b)| json!({
-                "index": i,
-                "public": b.disclosure == Disclosure::Public,
-                "receipt_href": format!("/consultations/{id}/receipts/{i}"),
-            }))),
-        );
-        data.insert(
-            "just_cast".into(),
-            json!(cast.is_some() && cast == view.last.as_ref().map(|l| l.0)),
-        );
-        data.insert(
-            "revote".into(),
-            json!(m.revote == crate::ledger::entry::RevotePolicy::LastCounts),
-        );
-        data.insert("level".into(), json!(me.0.level().get()));
-        data.insert("minimum".into(), json!(m.minimum_level));
-        data.insert("csrf".into(), json!(csrf.0));
-        let title = lang.tr().get("vote_title").to_string();
-        app.render("vote", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::vote(app, &me.0, &csrf, id, cast)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -238,8 +152,7 @@ async fn vote(
         super::ratelimit::check(app, super::ratelimit::Action::Vote, me.0.account.id, &addr)
             .map(|()| app.voting.prepare(&me.0, id, &choice, voting::today()))
     })
-    .await
-    .map_err(AppError::internal)??
+    .await??
     .map_err(|e| back(AppError::from(e).step_up_from(&path)))?;
     let receipt = app.voting.submit(prepared).await?;
     Ok(Redirect::to(format!(
@@ -290,40 +203,8 @@ async fn receipt(
 
 #[get("/consultations/<id>/ballots")]
 async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let (c, _) = consultation(app, id)?;
-        let mut conn = app.reader.store().conn()?;
-        let log = store::ballots::by_consultation(&mut conn, id)?;
-        let checkpoints = store::ballots::checkpoints(&mut conn, id)?;
-        drop(conn);
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("open".into(), json!(log.is_some()));
-        if let Some(log) = &log {
-            let vkey = app.voting.key().signer(&log.origin).public_key().to_vkey();
-            data.insert("log".into(), json!({
-                "origin": log.origin,
-                "size": log.size,
-                "closed": log.closed_at.is_some(),
-                "vkey": vkey,
-                "key_destroyed": log.key_destroyed_at,
-                "destroy_key_after": log.destroy_key_after,
-            }));
-            let latest = checkpoints.last().map(|(s, n, at)| json!({"size": s, "note": n, "at": at}));
-            data.insert("latest".into(), json!(latest));
-            data.insert("checkpoints".into(), json!(checkpoints.iter().rev().take(50).map(|(s, _, at)| json!({
-                "size": s, "at": at, "href": format!("/consultations/{id}/ballots/checkpoints/{s}.txt"),
-            })).collect::<Vec<_>>()));
-            data.insert("files".into(), json!(log.closed_at.is_some().then(|| {
-                ["entries.csv", "ballots.csv", "result.csv", "checkpoint.txt", "log.vkey"]
-                    .iter()
-                    .map(|f| json!({"name": f, "href": format!("/consultations/{id}/ballots/{f}")}))
-                    .collect::<Vec<_>>()
-            })));
-        }
-        let title = lang.tr().get("log_title").to_string();
-        app.render("ballots", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::ballots(app, id)?).map(RawHtml)
     })
     .await
 }
@@ -335,10 +216,9 @@ fn export_folder(app: &super::App, id: i64) -> Result<std::path::PathBuf, AppErr
     if dir.join("checkpoint.txt").is_file() {
         return Ok(dir);
     }
-    std::fs::create_dir_all(&app.export_dir).map_err(|e| AppError::internal(e.to_string()))?;
+    std::fs::create_dir_all(&app.export_dir).map_err(AppError::internal)?;
     // Written aside, then renamed: a reader never sees half an export.
-    let tmp =
-        tempfile::tempdir_in(&app.export_dir).map_err(|e| AppError::internal(e.to_string()))?;
+    let tmp = tempfile::tempdir_in(&app.export_dir).map_err(AppError::internal)?;
     match voting::export(app.reader.store(), app.voting.key(), id, tmp.path()) {
         Ok(_) => {}
         Err(VoteError::NotClosed) => return Err(AppError::not_found()),
@@ -404,19 +284,9 @@ async fn close_page(
     csrf: CsrfToken,
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let (c, _) = consultation(app, id)?;
-        let mut conn = app.reader.store().conn()?;
-        let log = store::ballots::by_consultation(&mut conn, id)?;
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("voting".into(), json!(c.phase == Phase::Voting));
-        data.insert("entries".into(), json!(log.map(|l| l.size)));
-        data.insert("window".into(), json!(app.voting.window_days()));
-        data.insert("csrf".into(), json!(csrf.0));
-        let title = lang.tr().get("close_title").to_string();
-        app.render("close", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::close(app, &csrf, id)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -449,28 +319,9 @@ async fn settings_page(
 ) -> Result<RawHtml<String>, AppError> {
     // Redirected here after saving (`?saved`): say so.
     let saved = saved.is_some();
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let (c, _) = consultation(app, id)?;
-        let (settings, candidates) = voting::vote_settings(app.reader.store(), id)?;
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("editable".into(), json!(c.phase.before_voting()));
-        data.insert("all".into(), json!(settings.amendments.is_none()));
-        data.insert("candidates".into(), json!(candidates));
-        data.insert("bill_item".into(), json!(settings.bill_item));
-        data.insert(
-            "three_options".into(),
-            json!(settings.options == voting::OptionSet::ForAgainstAbstain),
-        );
-        data.insert(
-            "last_counts".into(),
-            json!(settings.revote == crate::ledger::entry::RevotePolicy::LastCounts),
-        );
-        data.insert("csrf".into(), json!(csrf.0));
-        data.insert("saved".into(), json!(saved));
-        let title = lang.tr().get("vote_settings_title").to_string();
-        app.render("vote_settings", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::vote_settings(app, &csrf, id, saved)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -527,84 +378,12 @@ async fn results_page(
     ctx: Ctx,
     id: i64,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let (c, slug) = consultation(app, id)?;
-        let results = voting::results(app.reader.store(), id)?;
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("published".into(), json!(results.is_some()));
-        if let Some(r) = &results {
-            let m = &r.manifest;
-            let items: Vec<Value> = items_json(&slug, m, &HashMap::new())
-                .into_iter()
-                .zip(&r.rows)
-                .map(|(mut item, rows)| {
-                    let labels: Vec<&str> = m.items[item["index"].as_u64().unwrap_or(0) as usize]
-                        .options
-                        .iter()
-                        .map(String::as_str)
-                        .collect();
-                    let headline: Vec<(String, u64)> = labels
-                        .iter()
-                        .zip(rows)
-                        .map(|(l, r)| (l.to_string(), r[1]))
-                        .collect();
-                    let question = item["question"].as_str().unwrap_or("").to_string();
-                    item["chart"] =
-                        json!(charts::bars(&question, &headline, t.get("chart_ballots")));
-                    item["levels_chart"] = json!(charts::stacked(
-                        &format!("{question} — {}", t.get("by_level")),
-                        &labels,
-                        &(0..4)
-                            .map(|l| format!("{} {l}", t.get("level")))
-                            .collect::<Vec<_>>(),
-                        &rows.iter().map(|r| r[2..6].to_vec()).collect::<Vec<_>>(),
-                    ));
-                    item["rows"] = json!(labels
-                        .iter()
-                        .zip(rows)
-                        .map(|(l, r)| json!({
-                            "label": l, "total": r[0], "headline": r[1],
-                            "l0": r[2], "l1": r[3], "l2": r[4], "l3": r[5],
-                            "pseudonymous": r[6], "public": r[7],
-                        }))
-                        .collect::<Vec<_>>());
-                    item
-                })
-                .collect();
-            data.insert("items".into(), json!(items));
-            data.insert("minimum".into(), json!(m.minimum_level));
-            data.insert("entries".into(), json!(r.entries));
-            data.insert(
-                "participation".into(),
-                json!(r
-                    .participation
-                    .iter()
-                    .map(|(d, n)| json!({"day": d, "count": n}))
-                    .collect::<Vec<_>>()),
-            );
-            data.insert(
-                "participation_chart".into(),
-                json!(charts::bars(
-                    t.get("participation"),
-                    &r.participation,
-                    t.get("chart_ballots"),
-                )),
-            );
-            data.insert("checkpoint".into(), json!(r.checkpoint));
-            data.insert("key_destroyed".into(), json!(r.key_destroyed));
-        }
-        let title = t.get("results_title").to_string();
-        app.render("results", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::results(app, &ctx, id)?)
+            .map(RawHtml)
     })
     .await
 }
-
-/// Voters who chose public disclosure are listed by name, with their counted ballot,
-/// once the vote is closed.
-const PUBLIC_PAGE: i64 = 50;
 
 #[get("/consultations/<id>/results/public?<page>")]
 async fn public_votes_page(
@@ -613,62 +392,9 @@ async fn public_votes_page(
     id: i64,
     page: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let (c, slug) = consultation(app, id)?;
-        let page = page.unwrap_or(1).max(1);
-        let (total, votes) = voting::public_votes(
-            app.reader.store(),
-            id,
-            (page - 1) * PUBLIC_PAGE,
-            PUBLIC_PAGE,
-        )
-        .map_err(|e| match e {
-            VoteError::NotClosed => AppError::key(Status::Conflict, "public_votes_not_yet"),
-            e => AppError::from(e),
-        })?;
-        let results = voting::results(app.reader.store(), id)?.ok_or_else(AppError::not_found)?;
-        let m = &results.manifest;
-        let items: Vec<Value> = items_json(&slug, m, &HashMap::new());
-        let rows: Vec<Value> = votes
-            .iter()
-            .map(|v| {
-                let chosen: HashMap<u16, u8> = v.answers.iter().copied().collect();
-                json!({
-                    "name": v.name,
-                    "index": v.index,
-                    "answers": m.items.iter().enumerate().map(|(i, item)| {
-                        chosen
-                            .get(&(i as u16))
-                            .and_then(|o| item.options.get(*o as usize))
-                            .cloned()
-                            .unwrap_or_else(|| "—".into())
-                    }).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let pages = (total + PUBLIC_PAGE - 1) / PUBLIC_PAGE;
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert("items".into(), json!(items));
-        data.insert("votes".into(), json!(rows));
-        data.insert("total".into(), json!(total));
-        data.insert(
-            "previous".into(),
-            json!(
-                (page > 1).then(|| format!("/consultations/{id}/results/public?page={}", page - 1))
-            ),
-        );
-        data.insert(
-            "next_href".into(),
-            json!((page < pages)
-                .then(|| format!("/consultations/{id}/results/public?page={}", page + 1))),
-        );
-        data.insert("page".into(), json!(page));
-        data.insert("pages".into(), json!(pages.max(1)));
-        let title = t.get("public_votes_title").to_string();
-        app.render("public_votes", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::public_votes(app, id, page)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -681,13 +407,7 @@ async fn check_page(
     ctx: Ctx,
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
-    let mut data = Map::new();
-    data.insert("csrf".into(), json!(csrf.0));
-    data.insert("receipt".into(), json!(""));
-    data.insert("valid".into(), json!(false));
-    data.insert("error".into(), json!(null));
-    let title = ctx.lang.tr().get("check_title").to_string();
-    app.render("check", &ctx, &title, data).map(RawHtml)
+    app.page(&ctx, &view::vote::check_form(&csrf)).map(RawHtml)
 }
 
 #[derive(FromForm)]
@@ -704,177 +424,120 @@ async fn check(
     csrf: CsrfToken,
     form: Form<CheckForm>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     if form.receipt.len() > 256 * 1024 {
         return Err(AppError::key(Status::PayloadTooLarge, "err_too_long"));
     }
-    let text = form.receipt.clone();
-    let token = csrf.0.clone();
+    let text = form.into_inner().receipt;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let outcome = check_receipt(app, &text);
-        let mut data = Map::new();
-        data.insert("csrf".into(), json!(token));
-        data.insert("receipt".into(), json!(text));
-        match outcome {
-            Ok((facts, counted)) => {
-                data.insert("valid".into(), json!(true));
-                data.insert("facts".into(), json!(facts));
-                data.insert("counted".into(), json!(counted.map(|c| t.get(c))));
-                data.insert("error".into(), json!(null));
-            }
-            Err(reason) => {
-                data.insert("valid".into(), json!(false));
-                data.insert("facts".into(), json!(null));
-                data.insert("counted".into(), json!(null));
-                data.insert("error".into(), json!(reason.message(lang)));
-            }
-        }
-        let title = t.get("check_title").to_string();
-        app.render("check", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::vote::check(app, &ctx, &csrf, text))
+            .map(RawHtml)
     })
     .await
-}
-
-/// Why a receipt does not check: a message key, its values, and a technical detail
-/// (from the parser or the cryptography, in English) when there is one.
-struct Invalid {
-    key: &'static str,
-    args: Vec<(&'static str, String)>,
-    detail: Option<String>,
-}
-
-impl Invalid {
-    fn new(key: &'static str) -> Self {
-        Invalid {
-            key,
-            args: Vec::new(),
-            detail: None,
-        }
-    }
-
-    fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.args.push((name, value.to_string()));
-        self
-    }
-
-    fn detail(mut self, d: impl ToString) -> Self {
-        self.detail = Some(d.to_string());
-        self
-    }
-
-    /// In the reader's language, the detail in parentheses.
-    fn message(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &dyn super::i18n::Arg)> = self
-            .args
-            .iter()
-            .map(|(k, v)| (*k, v as &dyn super::i18n::Arg))
-            .collect();
-        let text = lang.tr().fmt(self.key, &args);
-        match &self.detail {
-            Some(d) => format!("{text} ({d})"),
-            None => text,
-        }
-    }
-}
-
-/// `(what the receipt proves, whether it counts)` or why it is not valid.
-fn check_receipt(app: &super::App, text: &str) -> Result<(Value, Option<&'static str>), Invalid> {
-    let unavailable = |e: store::StoreError| Invalid::new("check_unavailable").detail(e);
-    let r = Receipt::from_json(text).map_err(|e| Invalid::new("check_not_receipt").detail(e))?;
-    // Which log: the origin names the consultation.
-    let origin = r.checkpoint.lines().next().unwrap_or("");
-    let elsewhere = || Invalid::new("check_other_site");
-    let id: i64 = origin
-        .strip_suffix("/ballots")
-        .and_then(|o| o.rsplit('/').next())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(elsewhere)?;
-    let mut conn = app.reader.store().conn().map_err(unavailable)?;
-    let log = store::ballots::by_consultation(&mut conn, id)
-        .map_err(unavailable)?
-        .filter(|l| l.origin == origin)
-        .ok_or_else(elsewhere)?;
-    let key = app.voting.key().signer(&log.origin).public_key();
-    let v = verify_receipt(&r, &key).map_err(|e| Invalid::new("check_not_proven").detail(e))?;
-    let stored = store::ballots::entry(&mut conn, id, r.index as i64)
-        .map_err(unavailable)?
-        .ok_or_else(|| Invalid::new("check_no_entry").arg("index", r.index))?;
-    if stored != r.entry {
-        return Err(Invalid::new("check_different_entry").arg("index", r.index));
-    }
-    // The receipt's checkpoint must describe a prefix of the log as stored.
-    let root = app
-        .voting
-        .root_at(id, v.checkpoint.size)
-        .map_err(|e| Invalid::new("check_unavailable").detail(e))?;
-    if root != v.checkpoint.root {
-        return Err(Invalid::new("check_other_root").arg("size", v.checkpoint.size));
-    }
-    let counted = match &v.entry {
-        crate::ledger::entry::Entry::Ballot(b) if log.closed_at.is_some() => {
-            let last = store::ballots::last_ballot_of(&mut conn, id, &b.voter_token)
-                .map_err(unavailable)?;
-            Some(if last.map(|l| l.0) == Some(r.index as i64) {
-                "receipt_counted"
-            } else {
-                "receipt_superseded"
-            })
-        }
-        _ => None,
-    };
-    Ok((
-        json!({"index": r.index, "size": v.checkpoint.size, "origin": v.checkpoint.origin,
-               "root": hex_hash(&v.checkpoint.root), "consultation": id}),
-        counted,
-    ))
 }
 
 // ---------------------------------------------------------------- JSON API
 
-#[get("/consultations/<id>")]
-async fn api_consultation(app: &State<AppState>, id: i64) -> Result<Json<Value>, ApiError> {
-    super::run_blocking(app, move |app| -> Result<Value, ApiError> {
-        let mut conn = app.reader.store().conn().map_err(|e| api_error(e.into()))?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(|e| api_error(e.into()))?
-            .ok_or_else(|| api_error(VoteError::NotFound))?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(|e| api_error(e.into()))?
-            .ok_or_else(|| api_error(VoteError::NotFound))?;
-        let version = store::versions::by_id(&mut conn, c.version_id)
-            .map_err(|e| api_error(e.into()))?
-            .ok_or_else(|| api_error(VoteError::NotFound))?;
-        let log = store::ballots::by_consultation(&mut conn, id).map_err(|e| api_error(e.into()))?;
-        let items = match &log {
-            Some(_) => {
-                let log = app.voting.log(&mut conn, id).map_err(api_error)?;
-                let m = &log.manifest;
-                json!(m.items.iter().enumerate().map(|(i, it)| json!({
-                    "index": i,
-                    "subject": match it.subject { Subject::Bill => json!("bill"), Subject::Amendment(a) => json!(m.amendments[a as usize].id) },
-                    "question": it.question,
-                    "options": it.options,
-                })).collect::<Vec<_>>())
-            }
-            None => json!([]),
-        };
-        Ok(json!({
-            "id": c.id,
-            "bill": bill.slug,
-            "version": version.meta.number,
-            "title": c.title,
-            "phase": c.phase,
-            "opens_on": c.opens_on,
-            "closes_on": c.closes_on,
-            "levels": {"comment": c.level_comment, "amend": c.level_amend, "vote": c.level_vote},
-            "items": items,
-            "log": log.map(|l| json!({"origin": l.origin, "size": l.size, "closed": l.closed_at.is_some()})),
-        }))
+// The JSON objects below have their fields in alphabetical order: the order the API has
+// always given them in (serde_json writes a `Value`'s keys sorted).
+
+/// A consultation, what is put to the vote and its log.
+#[derive(Serialize)]
+struct ApiConsultation {
+    bill: String,
+    closes_on: String,
+    id: i64,
+    /// Empty until voting opens.
+    items: Vec<ApiItem>,
+    levels: ApiLevels,
+    log: Option<ApiLog>,
+    opens_on: String,
+    phase: Phase,
+    title: String,
+    version: i32,
+}
+
+#[derive(Serialize)]
+struct ApiItem {
+    index: usize,
+    options: Vec<String>,
+    question: String,
+    /// "bill", or the amendment's id (`AM-<bill>-<n>`).
+    subject: String,
+}
+
+/// The level each act asks.
+#[derive(Serialize)]
+struct ApiLevels {
+    amend: i32,
+    comment: i32,
+    vote: i32,
+}
+
+#[derive(Serialize)]
+struct ApiLog {
+    closed: bool,
+    origin: String,
+    size: i64,
+}
+
+fn api_consultation_of(app: &super::App, id: i64) -> Result<ApiConsultation, VoteError> {
+    let mut conn = app.reader.store().conn()?;
+    let c = store::consultations::by_id(&mut conn, id)?.ok_or(VoteError::NotFound)?;
+    let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(VoteError::NotFound)?;
+    let version = store::versions::by_id(&mut conn, c.version_id)?.ok_or(VoteError::NotFound)?;
+    let log = store::ballots::by_consultation(&mut conn, id)?;
+    let items = match &log {
+        Some(_) => {
+            let log = app.voting.log(&mut conn, id)?;
+            let m = &log.manifest;
+            m.items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| ApiItem {
+                    index: i,
+                    options: it.options.clone(),
+                    question: it.question.clone(),
+                    subject: match it.subject {
+                        Subject::Bill => "bill".into(),
+                        Subject::Amendment(a) => m.amendments[a as usize].id.clone(),
+                    },
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(ApiConsultation {
+        bill: bill.slug,
+        closes_on: c.closes_on,
+        id: c.id,
+        items,
+        levels: ApiLevels {
+            amend: c.level_amend,
+            comment: c.level_comment,
+            vote: c.level_vote,
+        },
+        log: log.map(|l| ApiLog {
+            closed: l.closed_at.is_some(),
+            origin: l.origin,
+            size: l.size,
+        }),
+        opens_on: c.opens_on,
+        phase: c.phase,
+        title: c.title,
+        version: version.meta.number,
     })
-    .await
-    .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-    .map(Json)
+}
+
+#[get("/consultations/<id>")]
+async fn api_consultation(
+    app: &State<AppState>,
+    id: i64,
+) -> Result<Json<ApiConsultation>, ApiError> {
+    super::run_blocking(app, move |app| api_consultation_of(app, id))
+        .await
+        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .map(Json)
+        .map_err(api_error)
 }
 
 /// The log's latest checkpoint, signed now (text).
@@ -887,8 +550,17 @@ async fn api_checkpoint(app: &State<AppState>, id: i64) -> Result<RawText<String
         .map_err(api_error)
 }
 
-fn proof_json(proof: Vec<crate::ledger::merkle::Hash>) -> Value {
-    json!(proof.iter().map(hex_hash).collect::<Vec<_>>())
+/// A proof's hashes, in hex.
+fn proof_hex(proof: Vec<crate::ledger::merkle::Hash>) -> Vec<String> {
+    proof.iter().map(hex_hash).collect()
+}
+
+/// That entry `index` is in the tree of `size` entries.
+#[derive(Serialize)]
+struct InclusionProof {
+    index: u64,
+    proof: Vec<String>,
+    size: u64,
 }
 
 #[get("/consultations/<id>/proof/inclusion?<index>&<size>")]
@@ -897,15 +569,29 @@ async fn api_inclusion(
     id: i64,
     index: u64,
     size: u64,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     super::run_blocking(app, move |app| app.voting.inclusion_proof(id, index, size))
         .await
         .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-        .map(|p| Json(json!({"index": index, "size": size, "proof": proof_json(p)})))
+        .map(|p| {
+            Json(InclusionProof {
+                index,
+                proof: proof_hex(p),
+                size,
+            })
+        })
         .map_err(|e| match e {
             VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
             e => api_error(e),
         })
+}
+
+/// That the tree of `from` entries is a prefix of the tree of `to`.
+#[derive(Serialize)]
+struct ConsistencyProof {
+    from: u64,
+    proof: Vec<String>,
+    to: u64,
 }
 
 #[get("/consultations/<id>/proof/consistency?<from>&<to>")]
@@ -914,27 +600,40 @@ async fn api_consistency(
     id: i64,
     from: u64,
     to: u64,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     super::run_blocking(app, move |app| app.voting.consistency_proof(id, from, to))
         .await
         .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-        .map(|p| Json(json!({"from": from, "to": to, "proof": proof_json(p)})))
+        .map(|p| {
+            Json(ConsistencyProof {
+                from,
+                proof: proof_hex(p),
+                to,
+            })
+        })
         .map_err(|e| match e {
             VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
             e => api_error(e),
         })
 }
 
+#[derive(Serialize)]
+struct LogKeyJson {
+    algorithm: &'static str,
+    public_key_base64: String,
+    public_key_hex: String,
+}
+
 /// The instance's log key: raw Ed25519 public key, hex and base64.
 #[get("/log-key")]
-fn api_key(app: &State<AppState>) -> Json<Value> {
+fn api_key(app: &State<AppState>) -> Json<LogKeyJson> {
     use base64::Engine;
     let k = app.voting.key().public_key();
-    Json(json!({
-        "algorithm": "Ed25519",
-        "public_key_hex": hex::encode(k),
-        "public_key_base64": base64::engine::general_purpose::STANDARD.encode(k),
-    }))
+    Json(LogKeyJson {
+        algorithm: "Ed25519",
+        public_key_base64: base64::engine::general_purpose::STANDARD.encode(k),
+        public_key_hex: hex::encode(k),
+    })
 }
 
 #[derive(serde::Deserialize)]
