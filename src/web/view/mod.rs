@@ -7,7 +7,10 @@
 //! request's language, so templates only place them; messages with variables that a
 //! template formats itself use its `tr` helper.
 
+pub mod comment;
 pub mod consultation;
+pub mod moderation;
+pub mod verification;
 
 use super::auth::Header;
 use super::i18n::{Lang, Translations};
