@@ -402,6 +402,29 @@ pub fn may_comment(c: &Consultation, who: &SessionInfo) -> bool {
     c.phase == Phase::Amendments && i32::from(who.level().get()) >= c.level_comment
 }
 
+/// Why the comment form is not offered, when it is not: what a page says in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoComment {
+    /// Anonymous while comments are open: signing in (at the consultation's level) is
+    /// the way forward.
+    SignIn,
+    /// Signed in, outside the amendments phase.
+    Closed,
+    /// Signed in below the consultation's level for comments.
+    Level,
+}
+
+/// Why `who` (`None`: anonymous) may not comment on this consultation now; `None` when
+/// they may, and for an anonymous visitor outside the amendments phase (nothing to say).
+pub fn why_not_comment(c: &Consultation, who: Option<&SessionInfo>) -> Option<NoComment> {
+    match who {
+        None => (c.phase == Phase::Amendments).then_some(NoComment::SignIn),
+        Some(w) if may_comment(c, w) => None,
+        Some(_) if c.phase != Phase::Amendments => Some(NoComment::Closed),
+        Some(_) => Some(NoComment::Level),
+    }
+}
+
 /// Whether `who` may answer as the institution on this consultation now.
 pub fn may_answer(c: &Consultation, who: &SessionInfo) -> bool {
     c.phase.is_public() && who.has_role(crate::domain::identity::Role::Staff)

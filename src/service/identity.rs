@@ -86,6 +86,15 @@ pub fn status(v: &store::verifications::Verification) -> VerificationStatus {
     verification_status(&facts(v), &today())
 }
 
+/// Whether `moderator_id` may confirm a verification: pending a second moderator, and
+/// neither recorded by them nor about them (what [`confirm_verification`] refuses
+/// otherwise).
+pub fn may_confirm(v: &store::verifications::Verification, moderator_id: i64) -> bool {
+    status(v) == VerificationStatus::PendingConfirmation
+        && v.recorded_by != moderator_id
+        && v.account_id != moderator_id
+}
+
 /// The highest valid verification of an account on `today`, with its expiry.
 pub fn verified_level(
     conn: &mut DbConnection,

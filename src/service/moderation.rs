@@ -629,6 +629,18 @@ pub fn pending_appeals(
     Ok(out)
 }
 
+/// Whether the person a decision concerns may still appeal it: an appealable action,
+/// not appealed yet (what [`appeal`] refuses otherwise).
+pub fn may_appeal(decision: &LogRow, appeal: Option<&Appeal>) -> bool {
+    appeal.is_none() && Action::parse(&decision.action).is_some_and(Action::appealable)
+}
+
+/// Whether a signed-in person is offered to report a contribution: anyone's but their
+/// own.
+pub fn may_report(who: &SessionInfo, author_id: i64) -> bool {
+    who.account.id != author_id
+}
+
 /// The decisions concerning the viewer, each with its appeal if any.
 pub fn my_decisions(
     store: &Store,

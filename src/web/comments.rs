@@ -6,25 +6,21 @@ use super::auth::{CsrfToken, HasRole, SignedIn, Staff};
 use super::conditional::{CachedPage, IfNoneMatch};
 use super::csrf::Form;
 use super::errors::{ApiError, AppError};
-use super::fragments::PageLinks;
-use super::i18n::Lang;
-use super::{AppState, Ctx};
-use crate::service::comments::{self as svc, NewComment, Target, Thread};
-use crate::service::consultation::{
-    author_label, display_number, ConsultationError, Disclosure, Phase,
-};
+use super::{view, AppState, Ctx};
+use crate::domain::moderation::Rule;
+use crate::service::comments::{self as svc, CommentKind, NewComment, Target, Thread};
+use crate::service::consultation::{display_number, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
 use crate::service::moderation::Kind;
 use crate::store::{self, comments::Comment, consultations::Consultation};
-use crate::text::{render, UnitKind};
+use crate::text::UnitKind;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use serde::Serialize;
 
 pub fn routes() -> Vec<Route> {
     routes![article_page, comment, answer]
@@ -34,75 +30,10 @@ pub fn api_routes() -> Vec<Route> {
     routes![api_comments]
 }
 
-fn shown_time(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
+pub(super) use super::view::comment::{Draft, FormTarget, ModerationView};
 
-fn token() -> Result<String, AppError> {
-    crate::service::identity::random_token().map_err(|e| AppError::internal(e.to_string()))
-}
-
-fn comment_json(c: &Comment, view: &ModerationView) -> Value {
-    let hidden = view
-        .hidden
-        .get(&(Kind::Comment, c.id))
-        .map(|h| super::moderation::hidden_json(view.lang, h, view.signed_in, &c.body));
-    json!({
-        "hidden": hidden,
-        "can_report": view.can_report && c.author_id != view.viewer_id,
-        "id": c.id,
-        "author": c.author_label,
-        "pseudonymous": c.disclosure == Disclosure::Pseudonym,
-        "level": c.author_level,
-        "answer": c.kind == svc::CommentKind::Answer,
-        "created_at": c.created_at,
-        "created_at_shown": shown_time(&c.created_at),
-        "body_html": if hidden.is_some() { String::new() } else { render::markdown_block(&c.body) },
-    })
-}
-
-/// What moderation changes in how comments are shown to this viewer.
-pub(super) struct ModerationView {
-    lang: Lang,
-    pub hidden: HashMap<(Kind, i64), crate::service::moderation::Hidden>,
-    signed_in: bool,
-    can_report: bool,
-    viewer_id: i64,
-}
-
-impl ModerationView {
-    pub(super) fn load(
-        app: &super::App,
-        ctx: &Ctx,
-        csrf: Option<&CsrfToken>,
-        consultation_id: i64,
-    ) -> Result<Self, AppError> {
-        let mut conn = app.reader.store().conn()?;
-        let hidden = crate::service::moderation::hidden_in(&mut conn, consultation_id)?;
-        Ok(ModerationView {
-            lang: ctx.lang,
-            hidden,
-            signed_in: ctx.viewer.is_some(),
-            can_report: ctx.viewer.is_some() && csrf.is_some(),
-            viewer_id: ctx.viewer.as_ref().map_or(0, |v| v.account.id),
-        })
-    }
-}
-
-/// What the form of a new top comment targets.
-pub(super) enum FormTarget<'a> {
-    /// The article (and its paragraphs, given as their wids).
-    Article {
-        wid: &'a str,
-        paragraphs: Vec<String>,
-        /// A refused comment comes back: show its form, with what was typed, even to
-        /// someone who may not comment now (below the level, voting opened).
-        keep: bool,
-    },
-    Amendment(i64),
-}
-
-/// The data of the `comments` partial: the threads, and the forms the viewer may use.
+/// The data of the `comments` partial ([`view::comment::comments`]), untyped, for the
+/// pages still built from a map (the amendment page).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn comments_json(
     app: &super::App,
@@ -113,116 +44,9 @@ pub(super) fn comments_json(
     threads: &[Thread],
     target: FormTarget<'_>,
     view: &ModerationView,
-) -> Result<Value, AppError> {
-    let lang = ctx.lang;
-    let t = lang.tr();
-    let viewer = ctx.viewer.as_ref();
-    let can_comment = viewer.is_some_and(|v| svc::may_comment(c, v)) && csrf.is_some();
-    let can_answer = viewer.is_some_and(|v| svc::may_answer(c, v)) && csrf.is_some();
-    let count: usize = threads.iter().map(|th| 1 + th.replies.len()).sum();
-    let mut items = Vec::with_capacity(threads.len());
-    for th in threads {
-        let mut item = comment_json(&th.top, view);
-        item["quote"] = json!(th.top.quote);
-        item["paragraph"] = json!(th
-            .paragraph
-            .map(|n| t.fmt("comment_paragraph", &[("n", &n)])));
-        item["earlier"] = json!(th
-            .earlier
-            .map(|n| t.fmt("on_earlier_version", &[("n", &n)])));
-        item["replies"] = json!(th
-            .replies
-            .iter()
-            .map(|r| comment_json(r, view))
-            .collect::<Vec<_>>());
-        item["reply_token"] = json!(if can_comment { Some(token()?) } else { None });
-        item["answer_token"] = json!(if can_answer { Some(token()?) } else { None });
-        items.push(item);
-    }
-    let mut data = json!({
-        "consultation": c.id,
-        "count": count,
-        "threads": items,
-        "csrf": csrf.map(|c| c.0.clone()),
-        "form": null,
-        "refusal": null,
-        "signin_href": null,
-        "answer_form": null,
-        "reasons": super::moderation::reasons_json(lang),
-    });
-    let keep = matches!(target, FormTarget::Article { keep: true, .. }) && csrf.is_some();
-    if let (true, Some(me)) = (can_comment || keep, viewer) {
-        let mut form = json!({
-            "token": token()?,
-            "name_label": author_label(&app.pseudonym_key, me, bill_slug, Disclosure::Name),
-            "pseudonym_label": author_label(&app.pseudonym_key, me, bill_slug, Disclosure::Pseudonym),
-            "level": me.level().get(),
-            "units": null,
-            "amendment": null,
-            "legend": null,
-            "error": null,
-            "error_href": null,
-            "error_link": null,
-            "quote": "",
-            "body": "",
-        });
-        match &target {
-            FormTarget::Article {
-                wid, paragraphs, ..
-            } => {
-                let mut units = vec![
-                    json!({"wid": wid, "name": t.get("comment_whole_article"), "selected": false}),
-                ];
-                units.extend(paragraphs.iter().enumerate().map(|(i, p)| {
-                    json!({"wid": p, "name": t.fmt("comment_paragraph", &[("n", &(i + 1))]), "selected": false})
-                }));
-                form["units"] = json!(units);
-                form["legend"] = json!(t.get("comment_new"));
-            }
-            FormTarget::Amendment(id) => {
-                form["amendment"] = json!(id);
-                form["legend"] = json!(t.get("comment_new_amendment"));
-            }
-        }
-        data["form"] = form;
-    } else if viewer.is_none() {
-        if c.phase == Phase::Amendments {
-            data["refusal"] = json!(t.get("comments_signin"));
-            data["signin_href"] = json!(format!(
-                "/signin?level={}&next={}",
-                c.level_comment,
-                super::url_encode(&ctx.path)
-            ));
-        }
-    } else if c.phase != Phase::Amendments {
-        data["refusal"] = json!(t.get("comments_closed"));
-    } else if let Some(me) = viewer {
-        data["refusal"] = json!(t.fmt(
-            "comments_level",
-            &[("level", &c.level_comment), ("got", &me.level().get())]
-        ));
-        data["signin_href"] = json!(format!(
-            "/signin?level={}&next={}",
-            c.level_comment,
-            super::url_encode(&ctx.path)
-        ));
-    }
-    if let (true, FormTarget::Amendment(id)) = (can_answer, &target) {
-        data["answer_form"] = json!({"token": token()?, "amendment": id});
-    }
-    Ok(data)
-}
-
-/// What a refused comment form brings back: the reason and the input.
-pub(super) struct Draft {
-    pub error: String,
-    /// A way forward after the message (signing in again at a higher level, appealing
-    /// a suspension): (address, label).
-    pub link: Option<(String, String)>,
-    pub unit: String,
-    pub quote: String,
-    pub body: String,
-    pub token: String,
+) -> Result<serde_json::Value, AppError> {
+    let comments = view::comment::comments(app, ctx, csrf, c, bill_slug, threads, target, view)?;
+    Ok(serde_json::to_value(comments).unwrap_or_default())
 }
 
 /// An article of a consultation's current version, with its comments.
@@ -250,97 +74,10 @@ fn article_html(
     wid: &str,
     draft: Option<&Draft>,
 ) -> Result<String, AppError> {
-    let lang = ctx.lang;
-    let wid = wid.to_string();
-    {
-        let t = lang.tr();
-        let nf = || AppError::not_found();
-        let mut conn = app.reader.store().conn()?;
-        let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(nf)?;
-        let slug = store::bills::by_id(&mut conn, c.bill_id)?
-            .ok_or_else(nf)?
-            .slug;
-        drop(conn);
-        // The version's text and units from the reader's cache, never from the database
-        // on each request (docs/performance.md, issue 4).
-        let (bill, loaded) =
-            crate::service::amendments::cached_version(&app.reader, &slug, c.version_id)?;
-        let idx = loaded
-            .unit_index(&wid)
-            .filter(|&i| loaded.units[i].kind == UnitKind::Article)
-            .ok_or_else(nf)?;
-        let end = loaded.units[idx + 1..]
-            .iter()
-            .position(|u| u.kind != UnitKind::Paragraph || u.parent != Some(idx))
-            .map_or(loaded.units.len(), |p| idx + 1 + p);
-        let links = PageLinks {
-            slug: &bill.slug,
-            tr: t,
-        };
-        let text_html =
-            render::render_units(&loaded.markdown, &loaded.units, idx + 1..end, 2, &links);
-        let paragraphs: Vec<String> = loaded.units[idx + 1..end]
-            .iter()
-            .map(|u| u.wid.clone())
-            .collect();
-        let threads = svc::for_article_in(
-            app.reader.store(),
-            &c,
-            &wid,
-            &loaded.markdown,
-            &loaded.units,
-        )?;
-        let heading = loaded.units[idx].heading.clone().unwrap_or_default();
-        let mut comments = comments_json(
-            app,
-            ctx,
-            csrf,
-            &c,
-            &bill.slug,
-            &threads,
-            FormTarget::Article {
-                wid: &wid,
-                paragraphs,
-                keep: draft.is_some(),
-            },
-            &ModerationView::load(app, ctx, csrf, c.id)?,
-        )?;
-        if let (Some(d), Some(form)) = (draft, comments.get_mut("form")) {
-            if form.is_object() {
-                form["error"] = json!(d.error);
-                if let Some((href, label)) = &d.link {
-                    form["error_href"] = json!(href);
-                    form["error_link"] = json!(label);
-                }
-                form["quote"] = json!(d.quote);
-                form["body"] = json!(d.body);
-                form["token"] = json!(d.token);
-                if let Some(units) = form["units"].as_array_mut() {
-                    for u in units {
-                        u["selected"] = json!(u["wid"] == d.unit.as_str());
-                    }
-                }
-            }
-        }
-        let mut data = Map::new();
-        data.insert("consultation".into(), json!({"id": c.id, "title": c.title}));
-        data.insert(
-            "bill".into(),
-            json!({"slug": bill.slug, "title": bill.meta.title, "language": bill.meta.language,
-                   "version": loaded.meta.number}),
-        );
-        data.insert("wid".into(), json!(wid));
-        data.insert("heading".into(), json!(heading));
-        data.insert("text_html".into(), json!(text_html));
-        data.insert(
-            "amend_href".into(),
-            json!((c.phase == Phase::Amendments)
-                .then(|| format!("/consultations/{}/articles/{}/amend", c.id, wid))),
-        );
-        data.insert("comments".into(), comments);
-        let title = t.fmt("article_comments_title", &[("heading", &heading)]);
-        app.render("consultation_article", ctx, &title, data)
-    }
+    app.page(
+        ctx,
+        &view::comment::article(app, ctx, csrf, id, wid, draft)?,
+    )
 }
 
 #[derive(FromForm)]
@@ -548,6 +285,49 @@ async fn answer(
     write(app, ctx, csrf, staff.0, id, form, true, addr).await
 }
 
+/// The comments of the JSON API (docs/api.md), on an article or on an amendment. Fields
+/// in alphabetical order, as the API has always written them.
+#[derive(Serialize)]
+struct ApiComments {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amendment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    article: Option<String>,
+    bill: String,
+    comments: Vec<ApiComment>,
+    consultation: i64,
+}
+
+/// A comment; a top comment has its quote, version and replies too.
+#[derive(Serialize)]
+struct ApiComment {
+    author: String,
+    /// '' when hidden by moderation.
+    body: String,
+    created_at: String,
+    disclosure: Disclosure,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earlier_version: Option<bool>,
+    hidden: Option<ApiHidden>,
+    id: i64,
+    kind: CommentKind,
+    level: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quote: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replies: Option<Vec<ApiComment>>,
+    unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+}
+
+/// Why a comment is hidden: the moderation's rule and public reason.
+#[derive(Serialize)]
+struct ApiHidden {
+    reason: String,
+    rule: Rule,
+}
+
 /// The comments on an article (`?article=WID`) or on an amendment (`?amendment=N`, its
 /// number in the bill) of a consultation, threads oldest first (docs/api.md).
 #[get("/consultations/<id>/comments?<article>&<amendment>")]
@@ -556,7 +336,7 @@ async fn api_comments(
     id: i64,
     article: Option<&str>,
     amendment: Option<i32>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApiComments>, ApiError> {
     let article = article.map(str::to_string);
     super::run_blocking(app, move |app| {
         let nf = || ApiError::new(Status::NotFound, "not_found", "no such consultation");
@@ -582,11 +362,10 @@ async fn api_comments(
                     c.version_id,
                 )
                 .map_err(svc_err)?;
-                (
+                let threads =
                     svc::for_article_in(app.reader.store(), &c, &w, &v.markdown, &v.units)
-                        .map_err(svc_err)?,
-                    json!({"article": w}),
-                )
+                        .map_err(svc_err)?;
+                (threads, (None, Some(w)))
             }
             (None, Some(n)) => {
                 let a = store::amendments::by_number(&mut conn, bill.id, n)
@@ -597,7 +376,7 @@ async fn api_comments(
                     })?;
                 (
                     svc::for_amendment(app.reader.store(), &a).map_err(svc_err)?,
-                    json!({"amendment": display_number(&bill.slug, a.number)}),
+                    (Some(display_number(&bill.slug, a.number)), None),
                 )
             }
             _ => {
@@ -616,35 +395,47 @@ async fn api_comments(
         };
         let one = |c: &Comment| {
             let h = hidden.get(&(Kind::Comment, c.id));
-            json!({
-                "id": c.id,
-                "unit": c.unit_wid,
-                "kind": c.kind,
-                "author": c.author_label,
-                "disclosure": c.disclosure,
-                "level": c.author_level,
-                "body": if h.is_some() { "" } else { c.body.as_str() },
-                "hidden": h.map(|h| json!({"rule": h.rule, "reason": h.reason})),
-                "created_at": c.created_at,
-            })
+            ApiComment {
+                author: c.author_label.clone(),
+                body: if h.is_some() {
+                    String::new()
+                } else {
+                    c.body.clone()
+                },
+                created_at: c.created_at.clone(),
+                disclosure: c.disclosure,
+                earlier_version: None,
+                hidden: h.map(|h| ApiHidden {
+                    reason: h.reason.clone(),
+                    rule: h.rule,
+                }),
+                id: c.id,
+                kind: c.kind,
+                level: c.author_level,
+                quote: None,
+                replies: None,
+                unit: c.unit_wid.clone(),
+                version: None,
+            }
         };
-        let list: Vec<Value> = threads
+        let comments = threads
             .iter()
-            .map(|th| {
-                let mut v = one(&th.top);
-                v["quote"] = json!(th.top.quote);
-                v["version"] = json!(th.made_on);
-                v["earlier_version"] = json!(th.earlier.is_some());
-                v["replies"] = json!(th.replies.iter().map(one).collect::<Vec<_>>());
-                v
+            .map(|th| ApiComment {
+                quote: Some(th.top.quote.clone()),
+                version: Some(th.made_on),
+                earlier_version: Some(th.earlier.is_some()),
+                replies: Some(th.replies.iter().map(one).collect()),
+                ..one(&th.top)
             })
             .collect();
-        let mut out = json!({"consultation": c.id, "bill": bill.slug, "comments": list});
-        if let (Some(o), Some(s)) = (out.as_object_mut(), subject.as_object()) {
-            o.extend(s.clone());
-        }
-        Ok(Json(out))
+        let (amendment, article) = subject;
+        Ok(Json(ApiComments {
+            amendment,
+            article,
+            bill: bill.slug,
+            comments,
+            consultation: c.id,
+        }))
     })
-    .await
-    .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+    .await?
 }

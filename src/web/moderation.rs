@@ -6,20 +6,18 @@
 use super::auth::{CsrfToken, HasRole, Moderator, SignedIn};
 use super::csrf::Form;
 use super::errors::{ApiError, AppError};
-use super::i18n::Lang;
 use super::ratelimit::{self, ClientAddr};
-use super::{AppState, Ctx};
-use crate::domain::moderation::{Action, ItemState, Reason, Rule};
+use super::{view, AppState, Ctx};
+use crate::domain::moderation::Reason;
 use crate::service::moderation::{self as svc, Kind, Verdict};
-use crate::store::moderation::{LogRow, QueueFilter};
-use crate::text::render;
+use crate::store::moderation::QueueFilter;
 use rocket::form::FromForm;
 use rocket::http::{ContentType, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -38,42 +36,6 @@ pub fn routes() -> Vec<Route> {
 
 pub fn api_routes() -> Vec<Route> {
     routes![api_log]
-}
-
-fn shown_time(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
-
-/// The words for a rule or a report reason.
-fn rule_label(lang: Lang, rule: &str) -> String {
-    if rule.is_empty() {
-        return String::new();
-    }
-    lang.tr().get(&format!("rule_{rule}")).to_string()
-}
-
-pub(super) fn reasons_json(lang: Lang) -> Value {
-    json!(Reason::ALL
-        .iter()
-        .map(|r| json!({"value": r.as_str(), "label": rule_label(lang, r.as_str())}))
-        .collect::<Vec<_>>())
-}
-
-fn log_row_json(lang: Lang, r: &LogRow) -> Value {
-    let t = lang.tr();
-    json!({
-        "seq": r.seq,
-        "at": r.at,
-        "at_shown": shown_time(&r.at),
-        "action": t.get(&format!("action_{}", r.action)),
-        "target": t.get(&format!("target_{}", r.target_kind)),
-        "target_ref": r.target_ref,
-        "rule": rule_label(lang, &r.rule),
-        "reason": r.reason,
-        "moderator": if r.moderator.is_empty() { t.get("moderator_automatic").to_string() } else { r.moderator.clone() },
-        "hash": r.hash,
-        "hash_short": r.hash.get(..16).unwrap_or(""),
-    })
 }
 
 // ---------------------------------------------------------------- reporting
@@ -98,8 +60,6 @@ async fn report(
     addr: ClientAddr,
     form: Form<ReportForm<'_>>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
-    let t = lang.tr();
     let bad = || AppError::key(Status::BadRequest, "err_bad_form");
     let kind = Kind::parse(form.kind).ok_or_else(bad)?;
     let Some(reason) = Reason::parse(form.reason) else {
@@ -108,9 +68,8 @@ async fn report(
     let (id, detail) = (form.id, form.detail.to_string());
     super::blocking(app, move |app| {
         ratelimit::check(app, ratelimit::Action::Report, who.0.account.id, &addr)?;
-        let store = app.reader.store();
         let done = svc::report(
-            store,
+            app.reader.store(),
             &who.0,
             kind,
             id,
@@ -118,26 +77,8 @@ async fn report(
             &detail,
             app.config.moderation.report_threshold,
         )?;
-        let href = {
-            let mut conn = store.conn()?;
-            svc::content(&mut conn, kind, id)?
-                .map(|c| c.href)
-                .unwrap_or_else(|| "/".into())
-        };
-        let mut data = Map::new();
-        data.insert("heading".into(), json!(t.get("report_done_title")));
-        data.insert(
-            "message".into(),
-            json!(if done.hidden_now {
-                t.get("report_done_hidden")
-            } else {
-                t.get("report_done")
-            }),
-        );
-        data.insert("href".into(), json!(href));
-        data.insert("link_label".into(), json!(t.get("back_to_content")));
-        app.render("notice", &ctx, t.get("report_done_title"), data)
-            .map(RawHtml)
+        let page = view::moderation::report_done(app, &ctx, kind, id, done.hidden_now)?;
+        app.page(&ctx, &page).map(RawHtml)
     })
     .await
 }
@@ -157,8 +98,6 @@ async fn queue_page(
     page: Option<i64>,
     done: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
-    let t = lang.tr();
     let kind = match kind.filter(|k| !k.is_empty()) {
         None => None,
         Some(k) => Some(
@@ -169,80 +108,14 @@ async fn queue_page(
     if page < 1 {
         return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
     }
-    let hidden = hidden.unwrap_or(false);
+    let filter = QueueFilter {
+        kind,
+        consultation,
+        hidden_only: hidden.unwrap_or(false),
+    };
     super::blocking(app, move |app| {
-        let filter = QueueFilter {
-            kind,
-            consultation,
-            hidden_only: hidden,
-        };
-        let (entries, total) = svc::queue(app.reader.store(), &m.0, &filter, page)?;
-        let items: Vec<Value> = entries
-            .iter()
-            .map(|e| {
-                let c = &e.content;
-                json!({
-                    "kind": c.kind.as_str(),
-                    "kind_label": t.get(&format!("target_{}", c.kind.as_str())),
-                    "id": c.id,
-                    "ref": c.public_ref,
-                    "href": c.href,
-                    "author": c.author_label,
-                    "level": c.author_level,
-                    "quote": c.quote,
-                    "body_html": render::markdown_block(&c.body),
-                    "hidden_auto": e.item.state == ItemState::HiddenAuto,
-                    "hidden": e.item.state == ItemState::Hidden,
-                    "queued_at": e.item.queued_at.as_deref().map(shown_time),
-                    "reports": e.reports.iter().map(|r| json!({
-                        "reason": rule_label(lang, r.reason.as_str()),
-                        "detail": r.detail,
-                        "level": r.reporter_level,
-                        "at": shown_time(&r.created_at),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let pages = (total + svc::QUEUE_PAGE - 1) / svc::QUEUE_PAGE;
-        let link = |p: i64| {
-            let mut q = vec![format!("page={p}")];
-            if let Some(k) = kind {
-                q.push(format!("kind={}", k.as_str()));
-            }
-            if let Some(c) = consultation {
-                q.push(format!("consultation={c}"));
-            }
-            if hidden {
-                q.push("hidden=true".into());
-            }
-            format!("/moderation/queue?{}", q.join("&"))
-        };
-        let mut data = Map::new();
-        data.insert("items".into(), json!(items));
-        data.insert("total".into(), json!(total));
-        data.insert("csrf".into(), json!(csrf.0));
-        data.insert("reasons".into(), reasons_json(lang));
-        data.insert("kind".into(), json!(kind.map(Kind::as_str).unwrap_or("")));
-        data.insert("consultation".into(), json!(consultation));
-        data.insert("hidden_only".into(), json!(hidden));
-        data.insert(
-            "done".into(),
-            json!(done.map(|s| t.fmt("decision_recorded", &[("seq", &s)]))),
-        );
-        data.insert(
-            "prev_href".into(),
-            json!((page > 1).then(|| link(page - 1))),
-        );
-        data.insert(
-            "next_href".into(),
-            json!((page < pages).then(|| link(page + 1))),
-        );
-        data.insert(
-            "page_of".into(),
-            json!(t.fmt("mod_page_of", &[("page", &page), ("pages", &pages.max(1))])),
-        );
-        app.render("moderation_queue", &ctx, t.get("moderation_queue"), data)
-            .map(RawHtml)
+        let view = view::moderation::queue(app, &ctx, &m.0, &csrf, &filter, page, done)?;
+        app.page(&ctx, &view).map(RawHtml)
     })
     .await
 }
@@ -334,33 +207,9 @@ async fn appeals_page(
     csrf: CsrfToken,
     done: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let list = svc::pending_appeals(app.reader.store(), &m.0)?;
-        let items: Vec<Value> = list
-            .iter()
-            .map(|a| {
-                json!({
-                    "seq": a.appeal.decision_seq,
-                    "decision": log_row_json(lang, &a.decision),
-                    "body": a.appeal.body,
-                    "at": shown_time(&a.appeal.created_at),
-                    "may_decide": a.may_decide,
-                    "content_html": a.content.as_ref().map(|c| render::markdown_block(&c.body)),
-                    "href": a.content.as_ref().map(|c| c.href.clone()),
-                })
-            })
-            .collect();
-        let mut data = Map::new();
-        data.insert("appeals".into(), json!(items));
-        data.insert("csrf".into(), json!(csrf.0));
-        data.insert(
-            "done".into(),
-            json!(done.map(|s| t.fmt("decision_recorded", &[("seq", &s)]))),
-        );
-        app.render("moderation_appeals", &ctx, t.get("appeals_title"), data)
-            .map(RawHtml)
+        let page = view::moderation::appeals(app, &ctx, &m.0, &csrf, done)?;
+        app.page(&ctx, &page).map(RawHtml)
     })
     .await
 }
@@ -407,39 +256,9 @@ async fn my_moderation(
     csrf: CsrfToken,
     appealed: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let store = app.reader.store();
-        let list = svc::my_decisions(store, &who.0)?;
-        let suspended = svc::my_suspension(store, &who.0)?;
-        let items: Vec<Value> = list
-            .iter()
-            .map(|(row, appeal)| {
-                let mut v = log_row_json(lang, row);
-                v["appeal"] = json!(appeal.as_ref().map(|a| json!({
-                    "status": t.get(&format!("appeal_{}", a.status)),
-                    "answer": a.answer,
-                })));
-                v["may_appeal"] = json!(
-                    appeal.is_none() && Action::parse(&row.action).is_some_and(Action::appealable)
-                );
-                v
-            })
-            .collect();
-        let mut data = Map::new();
-        data.insert("decisions".into(), json!(items));
-        data.insert("csrf".into(), json!(csrf.0));
-        data.insert(
-            "suspended".into(),
-            json!(suspended.map(|u| t.fmt("err_suspended", &[("until", &shown_time(&u))]))),
-        );
-        data.insert(
-            "appealed".into(),
-            json!(appealed.map(|_| t.get("appeal_recorded"))),
-        );
-        app.render("my_moderation", &ctx, t.get("my_moderation_title"), data)
-            .map(RawHtml)
+        let page = view::moderation::my_moderation(app, &ctx, &who.0, &csrf, appealed)?;
+        app.page(&ctx, &page).map(RawHtml)
     })
     .await
 }
@@ -473,55 +292,13 @@ async fn log_page(
     ctx: Ctx,
     page: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     let page = page.unwrap_or(1);
     if page < 1 {
         return Err(AppError::key(Status::BadRequest, "err_bad_filter"));
     }
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let store = app.reader.store();
-        let (rows, size) = svc::log_page(store, page)?;
-        let check = svc::verify_log(store)?;
-        let pages = (size + svc::LOG_PAGE - 1) / svc::LOG_PAGE;
-        let mut data = Map::new();
-        data.insert(
-            "rows".into(),
-            json!(rows
-                .iter()
-                .map(|r| log_row_json(lang, r))
-                .collect::<Vec<_>>()),
-        );
-        data.insert("size".into(), json!(size));
-        match check {
-            Ok((n, head)) => {
-                data.insert(
-                    "verified".into(),
-                    json!(t.fmt("log_verified", &[("n", &n)])),
-                );
-                data.insert("head".into(), json!(head));
-                data.insert("broken".into(), Value::Null);
-            }
-            Err(e) => {
-                data.insert("verified".into(), Value::Null);
-                data.insert("head".into(), Value::Null);
-                data.insert("broken".into(), json!(e.to_string()));
-            }
-        }
-        data.insert(
-            "prev_href".into(),
-            json!((page > 1).then(|| format!("/moderation/log?page={}", page - 1))),
-        );
-        data.insert(
-            "next_href".into(),
-            json!((page < pages).then(|| format!("/moderation/log?page={}", page + 1))),
-        );
-        data.insert(
-            "page_of".into(),
-            json!(t.fmt("mod_page_of", &[("page", &page), ("pages", &pages.max(1))])),
-        );
-        app.render("moderation_log", &ctx, t.get("moderation_log_title"), data)
-            .map(RawHtml)
+        let view = view::moderation::log(app, &ctx, page)?;
+        app.page(&ctx, &view).map(RawHtml)
     })
     .await
 }
@@ -539,8 +316,36 @@ async fn log_csv(app: &State<AppState>) -> Result<(ContentType, Vec<u8>), AppErr
     .await
 }
 
+/// The public log as JSON (docs/api.md). Fields in alphabetical order, as the API has
+/// always written them.
+#[derive(Serialize)]
+struct ApiLog {
+    broken: Option<String>,
+    entries: Vec<ApiLogEntry>,
+    head: Option<String>,
+    page: i64,
+    per_page: i64,
+    size: i64,
+    verified: bool,
+}
+
+#[derive(Serialize)]
+struct ApiLogEntry {
+    action: String,
+    at: String,
+    consultation: Option<i64>,
+    hash: String,
+    moderator: String,
+    prev_hash: String,
+    reason: String,
+    rule: String,
+    seq: i64,
+    target_kind: String,
+    target_ref: String,
+}
+
 #[get("/moderation/log?<page>")]
-async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<Value>, ApiError> {
+async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<ApiLog>, ApiError> {
     let page = page.unwrap_or(1);
     if page < 1 {
         return Err(ApiError::new(
@@ -556,52 +361,43 @@ async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<Value>
         let store = app.reader.store();
         let (rows, size) = svc::log_page(store, page).map_err(internal)?;
         let check = svc::verify_log(store).map_err(internal)?;
-        let entries: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "seq": r.seq, "at": r.at, "action": r.action,
-                    "target_kind": r.target_kind, "target_ref": r.target_ref,
-                    "consultation": r.consultation_id, "rule": r.rule,
-                    "reason": r.reason, "moderator": r.moderator,
-                    "prev_hash": r.prev_hash, "hash": r.hash,
-                })
+        let entries = rows
+            .into_iter()
+            .map(|r| ApiLogEntry {
+                action: r.action,
+                at: r.at,
+                consultation: r.consultation_id,
+                hash: r.hash,
+                moderator: r.moderator,
+                prev_hash: r.prev_hash,
+                reason: r.reason,
+                rule: r.rule,
+                seq: r.seq,
+                target_kind: r.target_kind,
+                target_ref: r.target_ref,
             })
             .collect();
-        Ok(Json(json!({
-            "size": size,
-            "page": page,
-            "per_page": svc::LOG_PAGE,
-            "verified": check.is_ok(),
-            "head": check.as_ref().ok().map(|(_, h)| h.clone()),
-            "broken": check.err().map(|e| e.to_string()),
-            "entries": entries,
-        })))
+        Ok(Json(ApiLog {
+            broken: check.as_ref().err().map(|e| e.to_string()),
+            entries,
+            head: check.as_ref().ok().map(|(_, h)| h.clone()),
+            page,
+            per_page: svc::LOG_PAGE,
+            size,
+            verified: check.is_ok(),
+        }))
     })
     .await?
 }
 
-/// What a hidden contribution shows in place of itself: the notice, the public reason,
-/// and, for signed-in people when the rule allows, the content in a moderated view.
+/// What a hidden contribution shows in place of itself ([`view::moderation::hidden`]),
+/// untyped, for the pages still built from a map (the amendment page).
 pub(super) fn hidden_json(
-    lang: Lang,
+    lang: super::i18n::Lang,
     h: &svc::Hidden,
     signed_in: bool,
     body_markdown: &str,
-) -> Value {
-    let t = lang.tr();
-    let notice = if h.rule == Rule::Reports {
-        t.get("hidden_pending").to_string()
-    } else {
-        t.fmt(
-            "hidden_by_moderation",
-            &[("rule", &rule_label(lang, h.rule.as_str()))],
-        )
-    };
-    json!({
-        "notice": notice,
-        "reason": h.reason,
-        "body_html": (signed_in && h.readable).then(|| render::markdown_block(body_markdown)),
-        "unreadable": !h.readable,
-    })
+) -> serde_json::Value {
+    serde_json::to_value(view::moderation::hidden(lang, h, signed_in, body_markdown))
+        .unwrap_or_default()
 }

@@ -7,7 +7,10 @@
 //! request's language, so templates only place them; messages with variables that a
 //! template formats itself use its `tr` helper.
 
+pub mod comment;
 pub mod consultation;
+pub mod moderation;
+pub mod verification;
 pub mod vote;
 
 use super::auth::Header;
