@@ -12,6 +12,7 @@ use crate::service::consultation::{
 use crate::service::disposition;
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, bills::Bill, consultations::Consultation};
+use crate::store::{rebases::Rebase, DbConnection, StoreError};
 use crate::text::{render, word_diff, UnitKind};
 use crate::web::auth::CsrfToken;
 use crate::web::comments;
@@ -795,6 +796,67 @@ struct RebaseFacts {
     accept_href: Option<String>,
 }
 
+impl DispositionFacts {
+    /// The ruling on `a`, if staff gave one.
+    fn read(
+        conn: &mut DbConnection,
+        a: &Amendment,
+        slug: &str,
+    ) -> Result<Option<DispositionFacts>, StoreError> {
+        let Some(d) = store::dispositions::for_amendment(conn, a.id)? else {
+            return Ok(None);
+        };
+        let fallen_by = match d.fallen_by {
+            Some(id) => {
+                store::amendments::by_id(conn, id)?.map(|f| AmendmentLink::of(slug, f.number))
+            }
+            None => None,
+        };
+        Ok(Some(DispositionFacts {
+            reason: (!d.reason.is_empty()).then_some(d.reason),
+            fallen_by,
+            decided_at: timestamp(&d.decided_at),
+        }))
+    }
+}
+
+impl RebaseFacts {
+    /// What rebase `r` did to `a`: for a proposed one, the proposed wording on the new
+    /// version, and the button to accept it when `accept`.
+    fn read(
+        conn: &mut DbConnection,
+        t: &Translations,
+        r: &Rebase,
+        a: &Amendment,
+        slug: &str,
+        accept: bool,
+    ) -> Result<RebaseFacts, StoreError> {
+        let to = store::versions::by_id(conn, r.to_version_id)?.map_or(0, |v| v.meta.number);
+        let mut facts = RebaseFacts {
+            outcome: r.outcome,
+            message: t.fmt(&format!("rebase_{}", r.outcome), &[("version", &to)]),
+            diff: None,
+            accept_href: None,
+        };
+        if r.outcome == RebaseOutcome::Proposed {
+            let ops = disposition::parse_operations(&r.operations)?;
+            let bodies = disposition::bodies(conn, r.to_version_id)?;
+            if let Some(body) = bodies.get(&a.article_wid) {
+                if let Ok(new) = amendment::apply(body, &ops) {
+                    facts.diff = Some(render::diff_html(&word_diff(body, &new)));
+                }
+            }
+            if accept {
+                facts.accept_href = Some(format!(
+                    "/bills/{slug}/amendments/{}/accept-rebase",
+                    a.number
+                ));
+            }
+        }
+        Ok(facts)
+    }
+}
+
 impl Page for AmendmentPage {
     const TEMPLATE: &'static str = "amendment";
     fn title(&self, _: &Translations) -> String {
@@ -835,47 +897,18 @@ pub fn amendment(
         .position(|r| r.revision == a.revision)
         .ok_or_else(AppError::not_found)?;
     let rev = revisions.remove(at);
-    let ruling = match store::dispositions::for_amendment(&mut conn, a.id)? {
-        Some(d) => Some(DispositionFacts {
-            fallen_by: match d.fallen_by {
-                Some(id) => store::amendments::by_id(&mut conn, id)?
-                    .map(|f| AmendmentLink::of(slug, f.number)),
-                None => None,
-            },
-            reason: (!d.reason.is_empty()).then_some(d.reason),
-            decided_at: timestamp(&d.decided_at),
-        }),
-        None => None,
-    };
+    let ruling = DispositionFacts::read(&mut conn, &a, slug)?;
     let latest_rebase = store::rebases::latest(&mut conn, a.id)?;
     let rebase = match &latest_rebase {
-        Some(r) => {
-            let to =
-                store::versions::by_id(&mut conn, r.to_version_id)?.map_or(0, |v| v.meta.number);
-            let mut facts = RebaseFacts {
-                outcome: r.outcome,
-                message: t.fmt(&format!("rebase_{}", r.outcome), &[("version", &to)]),
-                diff: None,
-                accept_href: None,
-            };
-            if r.outcome == RebaseOutcome::Proposed {
-                // The proposed wording on the new version, and the author's button.
-                let ops = disposition::parse_operations(&r.operations)?;
-                let bodies = disposition::bodies(&mut conn, r.to_version_id)?;
-                if let Some(body) = bodies.get(&a.article_wid) {
-                    if let Ok(new) = amendment::apply(body, &ops) {
-                        facts.diff = Some(render::diff_html(&word_diff(body, &new)));
-                    }
-                }
-                if mine && c.phase == Phase::Amendments {
-                    facts.accept_href = Some(format!(
-                        "/bills/{slug}/amendments/{}/accept-rebase",
-                        a.number
-                    ));
-                }
-            }
-            Some(facts)
-        }
+        // The author's button to accept a proposed rebase.
+        Some(r) => Some(RebaseFacts::read(
+            &mut conn,
+            t,
+            r,
+            &a,
+            slug,
+            mine && c.phase == Phase::Amendments,
+        )?),
         None => None,
     };
     drop(conn);
