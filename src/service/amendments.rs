@@ -230,3 +230,23 @@ pub fn amendment_article(
     };
     Ok((c, slug, article))
 }
+
+/// The bill `slug` and its amendment number `number` (`AM-<slug>-<number>`).
+pub fn by_number(
+    store: &Store,
+    slug: &str,
+    number: i32,
+) -> Result<(Bill, Amendment), ConsultationError> {
+    let mut conn = store.conn()?;
+    let bill = store::bills::by_slug(&mut conn, slug)?.ok_or(ConsultationError::NotFound)?;
+    let a = store::amendments::by_number(&mut conn, bill.id, number)?
+        .ok_or(ConsultationError::NotFound)?;
+    Ok((bill, a))
+}
+
+/// Whether `a` is "rectifié": corrected by its author, that is, at a revision after the
+/// first that a rebase (`latest`, its newest) did not write.
+pub fn rectified(a: &Amendment, latest: Option<&store::rebases::Rebase>) -> bool {
+    let rebased = latest.is_some_and(|r| r.outcome.stands() && r.to_version_id == a.version_id);
+    a.revision > 1 && !rebased
+}

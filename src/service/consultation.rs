@@ -300,6 +300,48 @@ pub struct Filing<'a> {
     pub form_token: &'a str,
 }
 
+/// Whether `who` may propose amendments in `c` now: while it is open for amendments,
+/// at the consultation's level or above.
+pub fn may_amend(who: &SessionInfo, c: &Consultation) -> Result<(), ConsultationError> {
+    if c.phase != Phase::Amendments {
+        return Err(ConsultationError::NotOpen(c.phase));
+    }
+    let needed = u8::try_from(c.level_amend).unwrap_or(3);
+    if who.level() < Level::new(i64::from(needed)).unwrap_or(Level::HIGH) {
+        return Err(ConsultationError::Level {
+            needed,
+            have: who.level().get(),
+        });
+    }
+    Ok(())
+}
+
+/// What the filing form holds for operations on `art` (the inverse of
+/// [`check_filing`]): their kind, and the text that makes them — the article as they
+/// leave it, the inserted articles, or the article itself for a repeal.
+pub fn filing_of(art: &Article, ops: &[Operation]) -> Result<(FilingKind, String), AmendError> {
+    if ops
+        .iter()
+        .any(|o| matches!(o, Operation::RepealUnit { .. }))
+    {
+        return Ok((FilingKind::RepealArticle, art.body.clone()));
+    }
+    if ops
+        .iter()
+        .all(|o| matches!(o, Operation::InsertArticle { .. }))
+    {
+        let md: Vec<&str> = ops
+            .iter()
+            .filter_map(|o| match o {
+                Operation::InsertArticle { markdown, .. } => Some(markdown.as_str()),
+                _ => None,
+            })
+            .collect();
+        return Ok((FilingKind::InsertAfter, md.join("\n\n")));
+    }
+    Ok((FilingKind::Edit, amendment::apply(&art.body, ops)?))
+}
+
 /// The operations a filing would make, checked (the preview shows them).
 pub fn check_filing(
     store: &Store,
@@ -312,16 +354,7 @@ pub fn check_filing(
         f.wid,
         f.kind == FilingKind::InsertAfter,
     )?;
-    if c.phase != Phase::Amendments {
-        return Err(ConsultationError::NotOpen(c.phase));
-    }
-    let needed = u8::try_from(c.level_amend).unwrap_or(3);
-    if who.level() < Level::new(i64::from(needed)).unwrap_or(Level::HIGH) {
-        return Err(ConsultationError::Level {
-            needed,
-            have: who.level().get(),
-        });
-    }
+    may_amend(who, &c)?;
     if f.article_sha256 != art.sha256 {
         return Err(ConsultationError::Stale);
     }
@@ -512,6 +545,27 @@ pub fn ensure_demo(store: &Store, today: &str) -> Result<Option<i64>, Consultati
     Ok(Some(id))
 }
 
+/// Whether `who` may withdraw `a` now ([`withdraw`]'s rule, which the amendment page
+/// shows its button by): its author, while `c` is open for amendments, while it still
+/// stands (filed or admissible). Someone else is told it does not exist; an amendment
+/// no longer standing is `State("err_cannot_withdraw")`.
+pub fn may_withdraw(
+    who: &SessionInfo,
+    a: &Amendment,
+    c: &Consultation,
+) -> Result<(), ConsultationError> {
+    if a.author_id != who.account.id {
+        return Err(ConsultationError::NotFound);
+    }
+    if c.phase != Phase::Amendments {
+        return Err(ConsultationError::NotOpen(c.phase));
+    }
+    if !a.status.is_standing() {
+        return Err(ConsultationError::State("err_cannot_withdraw"));
+    }
+    Ok(())
+}
+
 /// The author withdraws their amendment, while amendments are open and before any
 /// disposition other than admissibility; returns false if it could not be withdrawn.
 pub fn withdraw(
@@ -521,13 +575,12 @@ pub fn withdraw(
 ) -> Result<bool, ConsultationError> {
     store.transaction(|conn| {
         let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
-        if a.author_id != who.account.id {
-            return Err(ConsultationError::NotFound);
-        }
         let c = store::consultations::by_id(conn, a.consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
-        if c.phase != Phase::Amendments {
-            return Err(ConsultationError::NotOpen(c.phase));
+        match may_withdraw(who, &a, &c) {
+            // No longer standing: refused without an error, as when it changes meanwhile.
+            Err(ConsultationError::State(_)) => return Ok(false),
+            r => r?,
         }
         let done = store::amendments::set_status(
             conn,

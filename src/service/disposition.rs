@@ -63,7 +63,12 @@ impl Ruling<'_> {
 pub fn operations(conn: &mut DbConnection, a: &Amendment) -> Result<Vec<Operation>, StoreError> {
     let rev = store::amendments::revision(conn, a.id, a.revision)?
         .ok_or_else(|| StoreError::Invalid(format!("amendment {} has no revision", a.id)))?;
-    serde_json::from_str(&rev.operations).map_err(|e| StoreError::Invalid(e.to_string()))
+    parse_operations(&rev.operations)
+}
+
+/// Operations as a revision (or a proposed rebase) stores them, in JSON.
+pub fn parse_operations(json: &str) -> Result<Vec<Operation>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Article bodies of a version, by wid.
