@@ -8,11 +8,11 @@ use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::{view, AppState, Ctx};
 use crate::domain::moderation::Rule;
-use crate::service::comments::{self as svc, CommentKind, NewComment, Target, Thread};
+use crate::service::comments::{self as svc, CommentKind, NewComment, Target};
 use crate::service::consultation::{display_number, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
 use crate::service::moderation::Kind;
-use crate::store::{self, comments::Comment, consultations::Consultation};
+use crate::store::{self, comments::Comment};
 use crate::text::UnitKind;
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -30,24 +30,7 @@ pub fn api_routes() -> Vec<Route> {
     routes![api_comments]
 }
 
-pub(super) use super::view::comment::{Draft, FormTarget, ModerationView};
-
-/// The data of the `comments` partial ([`view::comment::comments`]), untyped, for the
-/// pages still built from a map (the amendment page).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn comments_json(
-    app: &super::App,
-    ctx: &Ctx,
-    csrf: Option<&CsrfToken>,
-    c: &Consultation,
-    bill_slug: &str,
-    threads: &[Thread],
-    target: FormTarget<'_>,
-    view: &ModerationView,
-) -> Result<serde_json::Value, AppError> {
-    let comments = view::comment::comments(app, ctx, csrf, c, bill_slug, threads, target, view)?;
-    Ok(serde_json::to_value(comments).unwrap_or_default())
-}
+pub(super) use super::view::comment::Draft;
 
 /// An article of a consultation's current version, with its comments.
 #[get("/consultations/<id>/articles/<wid>")]

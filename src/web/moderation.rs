@@ -389,15 +389,3 @@ async fn api_log(app: &State<AppState>, page: Option<i64>) -> Result<Json<ApiLog
     })
     .await?
 }
-
-/// What a hidden contribution shows in place of itself ([`view::moderation::hidden`]),
-/// untyped, for the pages still built from a map (the amendment page).
-pub(super) fn hidden_json(
-    lang: super::i18n::Lang,
-    h: &svc::Hidden,
-    signed_in: bool,
-    body_markdown: &str,
-) -> serde_json::Value {
-    serde_json::to_value(view::moderation::hidden(lang, h, signed_in, body_markdown))
-        .unwrap_or_default()
-}

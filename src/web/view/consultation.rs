@@ -1,6 +1,8 @@
 //! Consultation pages: a bill's consultations, opening one, a consultation, the form
 //! that files or corrects an amendment, an amendment, and the list of amendments.
 
+use super::comment::{Comments, FormTarget, ModerationView};
+use super::moderation::HiddenNotice;
 use super::{BillRef, Choice, Named, Page};
 use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::{effect, RebaseOutcome};
@@ -15,15 +17,12 @@ use crate::store::{self, amendments::Amendment, bills::Bill, consultations::Cons
 use crate::store::{rebases::Rebase, DbConnection, StoreError};
 use crate::text::{render, word_diff, UnitKind};
 use crate::web::auth::CsrfToken;
-use crate::web::comments;
 use crate::web::errors::AppError;
 use crate::web::i18n::{Lang, Translations};
-use crate::web::moderation;
 use crate::web::url_encode;
 use crate::web::{App, Ctx};
 use rocket::http::Status;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// `/bills/<slug>/consultations`: the consultations of a bill, newest first, and for
@@ -728,10 +727,10 @@ pub struct AmendmentPage {
     rulings: Vec<Choice>,
     rule_href: Option<String>,
     /// The `comments` partial's data, as `web::comments` builds it (untyped there).
-    comments: Value,
+    comments: Comments,
     /// Hidden by moderation: the notice in place of the text, as `web::moderation`
     /// builds it (untyped there), with the moderated view of the diff and justification.
-    hidden: Option<Value>,
+    hidden: Option<HiddenNotice>,
     can_report: bool,
     /// The amendment's id (the report form and the moderation notice name it).
     id: i64,
@@ -965,15 +964,15 @@ pub fn amendment(
     let threads = crate::service::comments::for_amendment(store, &a)?;
     // What moderation hides in this consultation, read once for the amendment and its
     // comments.
-    let hiding = comments::ModerationView::load(app, ctx, csrf, c.id)?;
-    let comments = comments::comments_json(
+    let hiding = ModerationView::load(app, ctx, csrf, c.id)?;
+    let comments = super::comment::comments(
         app,
         ctx,
         csrf,
         &c,
         slug,
         &threads,
-        comments::FormTarget::Amendment(a.id),
+        FormTarget::Amendment(a.id),
         &hiding,
     )?;
     // Hidden by moderation: the notice and reason in place of the text, which signed-in
@@ -982,13 +981,14 @@ pub fn amendment(
         .hidden
         .get(&(crate::service::moderation::Kind::Amendment, a.id))
         .map(|h| {
-            let mut v = moderation::hidden_json(lang, h, viewer.is_some(), &rev.justification);
-            if v["body_html"].is_string() {
-                v["body_html"] = Value::String(format!(
+            let mut notice =
+                super::moderation::hidden(lang, h, viewer.is_some(), &rev.justification);
+            if notice.body_html.is_some() {
+                notice.body_html = Some(format!(
                     "<div class=\"diff-inline\">{diff}</div>{justification}"
                 ));
             }
-            v
+            notice
         });
     Ok(AmendmentPage {
         number: display_number(slug, a.number),
