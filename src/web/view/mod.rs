@@ -8,6 +8,7 @@
 //! template formats itself use its `tr` helper.
 
 pub mod consultation;
+pub mod error;
 
 use super::auth::Header;
 use super::i18n::{Lang, Translations};
