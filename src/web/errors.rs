@@ -1,8 +1,6 @@
 //! Errors as pages in the user's language, or as JSON `{error, message}` under /api.
 
 use super::i18n::{Lang, Translations};
-use super::view::error::error_page;
-use super::AppState;
 use crate::domain::amendment::AmendError;
 use crate::domain::consultation::Phase;
 use crate::service::consultation::ConsultationError;
@@ -10,12 +8,11 @@ use crate::service::identity::VerifyError;
 use crate::service::moderation::ModerationError;
 use crate::service::reading::ReadError;
 use crate::service::voting::VoteError;
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher, Request, Response};
 use serde::Serialize;
-use std::io::Cursor;
 
 /// A message not yet put into words: it is said in the reader's language when the
 /// response is made.
@@ -250,41 +247,8 @@ impl From<VerifyError> for AppError {
     }
 }
 
-/// The error page, rendered through the layout; plain text if even that fails.
-fn render_error_page(
-    req: &Request<'_>,
-    status: Status,
-    lang: Lang,
-    message: String,
-    link: Option<(String, String)>,
-) -> String {
-    let page = error_page(lang, status, message, link);
-    let ctx = super::Ctx {
-        lang,
-        path: req.uri().to_string(),
-        viewer: None,
-        user: None,
-    };
-    req.rocket()
-        .state::<AppState>()
-        .and_then(|app| app.page(&ctx, &page).ok())
-        .unwrap_or_else(|| page.plain())
-}
-
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let lang = Lang::of(req);
-        let body = render_error_page(req, self.status, lang, self.message(lang), self.link(lang));
-        let mut res = Response::build();
-        res.status(self.status)
-            .header(ContentType::HTML)
-            .sized_body(body.len(), Cursor::new(body));
-        if let Some(secs) = self.retry_after {
-            res.raw_header("Retry-After", secs.max(1).to_string());
-        }
-        res.ok()
-    }
-}
+// `AppError`'s `Responder`, the error page, is in `view::error` (views name this module,
+// and this module names no view).
 
 /// Pages that need a signed-in person send others to the sign-in page, and back.
 #[catch(401)]
