@@ -8,8 +8,10 @@ use super::errors::ApiError;
 use super::i18n::Lang;
 use super::ratelimit::{self, Action, ClientAddr};
 use super::AppState;
-use crate::domain::amendment::{self, AmendError, AmendmentStatus, Operation, Wording};
+use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::effect;
+use crate::domain::consultation::Phase;
+use crate::domain::moderation::Rule;
 use crate::service::amendments as listing;
 use crate::service::comments as comments_svc;
 use crate::service::consultation::{
@@ -22,8 +24,7 @@ use crate::text::{render, word_diff};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -38,57 +39,22 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-type ApiResult = Result<(Status, Json<Value>), ApiError>;
+/// A JSON answer with its status, or a refusal (`{error, message}`).
+type ApiResult<T> = Result<(Status, Json<T>), ApiError>;
 
-async fn blocking(
+/// Runs `f` off the async workers; a refusal of the services converts with `?`.
+async fn blocking<T: Send + 'static>(
     app: &State<AppState>,
-    f: impl FnOnce(&super::App) -> ApiResult + Send + 'static,
-) -> ApiResult {
-    super::run_blocking(app, f)
-        .await
-        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-}
-
-/// A refusal of the service as the API says it: a stable code, and the message the page
-/// would show, in English.
-fn refusal(e: ConsultationError) -> ApiError {
-    let code = match &e {
-        ConsultationError::NotFound => "not_found",
-        ConsultationError::Invalid { .. } | ConsultationError::Amend(_) => "invalid",
-        ConsultationError::NotOpen(_) => "not_open",
-        ConsultationError::Level { .. } => "level_too_low",
-        ConsultationError::Stale => "stale",
-        ConsultationError::State("err_not_author") | ConsultationError::Forbidden => "forbidden",
-        ConsultationError::Suspended(_) => "suspended",
-        ConsultationError::State(_)
-        | ConsultationError::Consolidate(_)
-        | ConsultationError::Vote(_) => "refused",
-        ConsultationError::Store(_) => "internal",
-    };
-    let field = match &e {
-        ConsultationError::Invalid { field, .. } => Some(*field),
-        ConsultationError::Amend(AmendError::Empty) => Some("text"),
-        _ => None,
-    };
-    let page = super::errors::AppError::from(e);
-    if page.status.code >= 500 {
-        return ApiError::new(page.status, "internal", "internal server error");
-    }
-    let message = match field {
-        Some(f) => format!("{f}: {}", page.message(Lang::En)),
-        None => page.message(Lang::En),
-    };
-    ApiError::new(page.status, code, message)
+    f: impl FnOnce(&super::App) -> Result<(Status, T), ApiError> + Send + 'static,
+) -> ApiResult<T> {
+    let (status, body) = super::run_blocking(app, f).await??;
+    Ok((status, Json(body)))
 }
 
 fn signed_in(viewer: Viewer) -> Result<SessionInfo, ApiError> {
     viewer
         .0
         .ok_or_else(|| ApiError::new(Status::Unauthorized, "unauthorized", "sign in first"))
-}
-
-fn store_error(e: store::StoreError) -> ApiError {
-    refusal(ConsultationError::Store(e))
 }
 
 fn disclosure(s: Option<&str>) -> Result<Disclosure, ApiError> {
@@ -111,35 +77,85 @@ fn kind(s: Option<&str>) -> Result<FilingKind, ApiError> {
     })
 }
 
-/// Operations as the API shows them, with their formal wording in French and English.
-fn operations_json(art: &svc::Article, ops: &[Operation]) -> Value {
-    json!(ops
-        .iter()
-        .map(|op| json!({
-            "operation": op,
-            "wording_fr": amendment::wording(Wording::Fr, &art.num, &art.body, op),
-            "wording_en": amendment::wording(Wording::En, &art.num, &art.body, op),
-        }))
-        .collect::<Vec<_>>())
+/// An operation as the API shows it, with its formal wording in French and English.
+#[derive(Serialize)]
+struct OperationJson {
+    operation: Operation,
+    wording_fr: String,
+    wording_en: String,
+}
+
+fn operations_json(art: &svc::Article, ops: Vec<Operation>) -> Vec<OperationJson> {
+    ops.into_iter()
+        .map(|op| OperationJson {
+            wording_fr: amendment::wording(Wording::Fr, &art.num, &art.body, &op),
+            wording_en: amendment::wording(Wording::En, &art.num, &art.body, &op),
+            operation: op,
+        })
+        .collect()
+}
+
+/// The levels a consultation asks for each act.
+#[derive(Serialize)]
+struct Levels {
+    comment: i32,
+    amend: i32,
+    vote: i32,
+}
+
+/// `GET …/articles/<wid>`.
+#[derive(Serialize)]
+struct ArticleJson {
+    consultation: i64,
+    bill: String,
+    phase: Phase,
+    levels: Levels,
+    article: ArticleText,
+}
+
+/// An article's text, and the SHA-256 a filing must give back.
+#[derive(Serialize)]
+struct ArticleText {
+    wid: String,
+    num: String,
+    heading: String,
+    body: String,
+    sha256: String,
 }
 
 /// An article of a consultation as the amendment form starts from it: its text and the
 /// SHA-256 a filing must give back.
 #[get("/consultations/<id>/articles/<wid>")]
-async fn article(app: &State<AppState>, id: i64, wid: &str) -> ApiResult {
+async fn article(app: &State<AppState>, id: i64, wid: &str) -> ApiResult<ArticleJson> {
     let wid = wid.to_string();
     blocking(app, move |app| {
-        let (c, slug, art) = svc::article(app.reader.store(), id, &wid).map_err(refusal)?;
+        let (c, bill, art) = svc::article(app.reader.store(), id, &wid)?;
+        let svc::Article {
+            wid,
+            num,
+            heading,
+            body,
+            sha256,
+        } = art;
         Ok((
             Status::Ok,
-            Json(json!({
-                "consultation": c.id,
-                "bill": slug,
-                "phase": c.phase,
-                "levels": {"comment": c.level_comment, "amend": c.level_amend, "vote": c.level_vote},
-                "article": {"wid": art.wid, "num": art.num, "heading": art.heading,
-                            "body": art.body, "sha256": art.sha256},
-            })),
+            ArticleJson {
+                consultation: c.id,
+                bill,
+                phase: c.phase,
+                levels: Levels {
+                    comment: c.level_comment,
+                    amend: c.level_amend,
+                    vote: c.level_vote,
+                },
+                article: ArticleText {
+                    wid,
+                    num,
+                    heading,
+                    body,
+                    sha256,
+                },
+            },
         ))
     })
     .await
@@ -166,6 +182,33 @@ struct NewAmendment {
     preview: bool,
 }
 
+/// What `POST …/amendments` answers: the preview (200), or the amendment filed (201).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FileAnswer {
+    Preview(Preview),
+    Filed(Filed),
+}
+
+/// An amendment checked, not filed: its operations and the word diff it makes.
+#[derive(Serialize)]
+struct Preview {
+    operations: Vec<OperationJson>,
+    diff_html: String,
+}
+
+/// An amendment filed: its number, reference and addresses.
+#[derive(Serialize)]
+struct Filed {
+    number: i32,
+    #[serde(rename = "ref")]
+    reference: String,
+    href: String,
+    api: String,
+    revision: i32,
+    status: AmendmentStatus,
+}
+
 /// Files an amendment (201, its number and address), or previews it (200).
 #[post("/consultations/<id>/amendments", format = "json", data = "<body>")]
 async fn file(
@@ -174,7 +217,7 @@ async fn file(
     addr: ClientAddr,
     id: i64,
     body: Json<NewAmendment>,
-) -> ApiResult {
+) -> ApiResult<FileAnswer> {
     let me = signed_in(viewer)?;
     let b = body.into_inner();
     let kind = kind(b.kind.as_deref())?;
@@ -192,49 +235,77 @@ async fn file(
         };
         let store = app.reader.store();
         if b.preview {
-            let (_, _, art, ops) = svc::check_filing(store, &me, &filing).map_err(refusal)?;
-            let (old, new) = effect(&art.body, &ops).map_err(|e| {
-                ApiError::new(Status::InternalServerError, "internal", e.to_string())
-            })?;
+            let (_, _, art, ops) = svc::check_filing(store, &me, &filing)?;
+            let (old, new) = effect(&art.body, &ops).map_err(ApiError::internal)?;
             return Ok((
                 Status::Ok,
-                Json(json!({
-                    "operations": operations_json(&art, &ops),
-                    "diff_html": render::diff_html(&word_diff(&old, &new)),
-                })),
+                FileAnswer::Preview(Preview {
+                    diff_html: render::diff_html(&word_diff(&old, &new)),
+                    operations: operations_json(&art, ops),
+                }),
             ));
         }
-        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
-        let (a, slug) = svc::file(store, &app.pseudonym_key, &me, &filing).map_err(refusal)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr)?;
+        let (a, slug) = svc::file(store, &app.pseudonym_key, &me, &filing)?;
         Ok((
             Status::Created,
-            Json(json!({
-                "number": a.number,
-                "ref": display_number(&slug, a.number),
-                "href": format!("/bills/{slug}/amendments/{}", a.number),
-                "api": format!("/api/v1/bills/{slug}/amendments/{}", a.number),
-                "revision": a.revision,
-                "status": a.status,
-            })),
+            FileAnswer::Filed(Filed {
+                number: a.number,
+                reference: display_number(&slug, a.number),
+                href: format!("/bills/{slug}/amendments/{}", a.number),
+                api: format!("/api/v1/bills/{slug}/amendments/{}", a.number),
+                revision: a.revision,
+                status: a.status,
+            }),
         ))
     })
     .await
 }
 
 /// An amendment as the API lists it.
-fn summary(slug: &str, a: &store::amendments::Amendment, identical: &[i32]) -> Value {
-    json!({
-        "number": a.number,
-        "ref": display_number(slug, a.number),
-        "article": a.article_wid,
-        "author": a.author_label,
-        "disclosure": a.disclosure,
-        "level": a.author_level,
-        "status": a.status,
-        "revision": a.revision,
-        "filed_at": a.filed_at,
-        "identical": identical.iter().map(|n| display_number(slug, *n)).collect::<Vec<_>>(),
-    })
+#[derive(Serialize)]
+struct Summary {
+    number: i32,
+    #[serde(rename = "ref")]
+    reference: String,
+    article: String,
+    author: String,
+    disclosure: Disclosure,
+    level: i32,
+    status: AmendmentStatus,
+    revision: i32,
+    filed_at: String,
+    /// The references of the amendments making the very same operations.
+    identical: Vec<String>,
+}
+
+impl Summary {
+    fn of(slug: &str, a: &store::amendments::Amendment, identical: &[i32]) -> Summary {
+        Summary {
+            number: a.number,
+            reference: display_number(slug, a.number),
+            article: a.article_wid.clone(),
+            author: a.author_label.clone(),
+            disclosure: a.disclosure,
+            level: a.author_level,
+            status: a.status,
+            revision: a.revision,
+            filed_at: a.filed_at.clone(),
+            identical: identical.iter().map(|n| display_number(slug, *n)).collect(),
+        }
+    }
+}
+
+/// `GET …/amendments`: a page of a consultation's amendments.
+#[derive(Serialize)]
+struct AmendmentList {
+    consultation: i64,
+    bill: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+    per_page: i64,
+    amendments: Vec<Summary>,
 }
 
 /// A consultation's amendments, with the page's filters and pages (50 a page).
@@ -246,7 +317,7 @@ async fn list(
     status: Option<&str>,
     author: Option<&str>,
     page: Option<i64>,
-) -> ApiResult {
+) -> ApiResult<AmendmentList> {
     let bad = |p: &str| ApiError::new(Status::BadRequest, "bad_request", format!("bad {p}"));
     let filter = listing::parse_filter(article, status, author).map_err(bad)?;
     let page = page.unwrap_or(1);
@@ -264,31 +335,28 @@ async fn list(
             status: status.as_deref().and_then(AmendmentStatus::parse),
             disclosure: author.as_deref().and_then(Disclosure::parse),
         };
-        let mut conn = app.reader.store().conn().map_err(store_error)?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(store_error)?
-            .ok_or_else(|| refusal(ConsultationError::NotFound))?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(store_error)?
-            .ok_or_else(|| refusal(ConsultationError::NotFound))?;
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?.ok_or(ConsultationError::NotFound)?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(ConsultationError::NotFound)?;
         drop(conn);
-        let (rows, total) =
-            listing::page(app.reader.store(), id, &filter, page).map_err(refusal)?;
-        let identical = listing::identical_numbers(app.reader.store(), &rows).map_err(refusal)?;
+        let (rows, total) = listing::page(app.reader.store(), id, &filter, page)?;
+        let identical = listing::identical_numbers(app.reader.store(), &rows)?;
         let pages = ((total + listing::PER_PAGE - 1) / listing::PER_PAGE).max(1);
         Ok((
             Status::Ok,
-            Json(json!({
-                "consultation": c.id,
-                "bill": bill.slug,
-                "total": total,
-                "page": page,
-                "pages": pages,
-                "per_page": listing::PER_PAGE,
-                "amendments": rows.iter().zip(&identical)
-                    .map(|(a, same)| summary(&bill.slug, a, same))
-                    .collect::<Vec<_>>(),
-            })),
+            AmendmentList {
+                consultation: c.id,
+                total,
+                page,
+                pages,
+                per_page: listing::PER_PAGE,
+                amendments: rows
+                    .iter()
+                    .zip(&identical)
+                    .map(|(a, same)| Summary::of(&bill.slug, a, same))
+                    .collect(),
+                bill: bill.slug,
+            },
         ))
     })
     .await
@@ -300,71 +368,104 @@ fn find(
     slug: &str,
     number: i32,
 ) -> Result<(store::bills::Bill, store::amendments::Amendment), ApiError> {
-    let mut conn = app.reader.store().conn().map_err(store_error)?;
-    let nf = || refusal(ConsultationError::NotFound);
-    let bill = store::bills::by_slug(&mut conn, slug)
-        .map_err(store_error)?
-        .ok_or_else(nf)?;
-    let a = store::amendments::by_number(&mut conn, bill.id, number)
-        .map_err(store_error)?
-        .ok_or_else(nf)?;
+    let mut conn = app.reader.store().conn()?;
+    let bill = store::bills::by_slug(&mut conn, slug)?.ok_or(ConsultationError::NotFound)?;
+    let a = store::amendments::by_number(&mut conn, bill.id, number)?
+        .ok_or(ConsultationError::NotFound)?;
     Ok((bill, a))
+}
+
+/// `GET /bills/<slug>/amendments/<number>`: the listing's fields and the amendment's
+/// content (none when hidden by moderation: `hidden` says why instead).
+#[derive(Serialize)]
+struct AmendmentJson {
+    #[serde(flatten)]
+    summary: Summary,
+    consultation: i64,
+    href: String,
+    operations: Vec<OperationJson>,
+    justification: String,
+    hidden: Option<HiddenJson>,
+}
+
+/// Why an item is hidden: the moderation's rule and public reason.
+#[derive(Serialize)]
+struct HiddenJson {
+    rule: Rule,
+    reason: String,
 }
 
 /// One amendment: its current revision's operations (with their wording), its
 /// justification, status and author. Hidden by moderation: no operations and no
 /// justification, the moderation's rule and reason instead.
 #[get("/bills/<slug>/amendments/<number>")]
-async fn one(app: &State<AppState>, slug: &str, number: i32) -> ApiResult {
+async fn one(app: &State<AppState>, slug: &str, number: i32) -> ApiResult<AmendmentJson> {
     let slug = slug.to_string();
     blocking(app, move |app| {
         let (bill, a) = find(app, &slug, number)?;
         let store = app.reader.store();
-        let mut conn = store.conn().map_err(store_error)?;
-        let hidden = crate::service::moderation::hidden_in(&mut conn, a.consultation_id)
-            .map_err(store_error)?
+        let mut conn = store.conn()?;
+        let hidden = crate::service::moderation::hidden_in(&mut conn, a.consultation_id)?
             .remove(&(Kind::Amendment, a.id));
-        let rev = store::amendments::revision(&mut conn, a.id, a.revision)
-            .map_err(store_error)?
-            .ok_or_else(|| refusal(ConsultationError::NotFound))?;
+        let rev = store::amendments::revision(&mut conn, a.id, a.revision)?
+            .ok_or(ConsultationError::NotFound)?;
         drop(conn);
-        let identical = listing::identical_numbers(store, std::slice::from_ref(&a))
-            .map_err(refusal)?
+        let identical = listing::identical_numbers(store, std::slice::from_ref(&a))?
             .pop()
             .unwrap_or_default();
-        let mut out = summary(&bill.slug, &a, &identical);
-        out["consultation"] = json!(a.consultation_id);
-        out["href"] = json!(format!("/bills/{}/amendments/{}", bill.slug, a.number));
-        match hidden {
-            Some(h) => {
-                out["operations"] = json!([]);
-                out["justification"] = json!("");
-                out["hidden"] = json!({"rule": h.rule, "reason": h.reason});
-            }
+        let (operations, justification, hidden) = match hidden {
+            Some(h) => (
+                Vec::new(),
+                String::new(),
+                Some(HiddenJson {
+                    rule: h.rule,
+                    reason: h.reason,
+                }),
+            ),
             None => {
-                let ops: Vec<Operation> = serde_json::from_str(&rev.operations).map_err(|e| {
-                    ApiError::new(Status::InternalServerError, "internal", e.to_string())
-                })?;
+                let ops: Vec<Operation> =
+                    serde_json::from_str(&rev.operations).map_err(ApiError::internal)?;
                 // The version's text through the reader's cache, as the amendment page does.
-                let (_, _, art) = listing::amendment_article(&app.reader, &a).map_err(refusal)?;
-                out["operations"] = operations_json(&art, &ops);
-                out["justification"] = json!(rev.justification);
-                out["hidden"] = Value::Null;
+                let (_, _, art) = listing::amendment_article(&app.reader, &a)?;
+                (operations_json(&art, ops), rev.justification, None)
             }
-        }
-        Ok((Status::Ok, Json(out)))
+        };
+        Ok((
+            Status::Ok,
+            AmendmentJson {
+                summary: Summary::of(&bill.slug, &a, &identical),
+                consultation: a.consultation_id,
+                href: format!("/bills/{}/amendments/{}", bill.slug, a.number),
+                operations,
+                justification,
+                hidden,
+            },
+        ))
     })
     .await
 }
 
+/// An amendment withdrawn.
+#[derive(Serialize)]
+struct Withdrawn {
+    #[serde(rename = "ref")]
+    reference: String,
+    status: AmendmentStatus,
+}
+
 /// Its author withdraws an amendment while amendments are open.
 #[post("/bills/<slug>/amendments/<number>/withdraw")]
-async fn withdraw(app: &State<AppState>, viewer: Viewer, slug: &str, number: i32) -> ApiResult {
+async fn withdraw(
+    app: &State<AppState>,
+    viewer: Viewer,
+    slug: &str,
+    number: i32,
+) -> ApiResult<Withdrawn> {
     let me = signed_in(viewer)?;
     let slug = slug.to_string();
     blocking(app, move |app| {
         let (_, a) = find(app, &slug, number)?;
-        if !svc::withdraw(app.reader.store(), &me, a.id).map_err(refusal)? {
+        if !svc::withdraw(app.reader.store(), &me, a.id)? {
             return Err(ApiError::new(
                 Status::Conflict,
                 "refused",
@@ -373,7 +474,10 @@ async fn withdraw(app: &State<AppState>, viewer: Viewer, slug: &str, number: i32
         }
         Ok((
             Status::Ok,
-            Json(json!({"ref": display_number(&slug, number), "status": "withdrawn"})),
+            Withdrawn {
+                reference: display_number(&slug, number),
+                status: AmendmentStatus::Withdrawn,
+            },
         ))
     })
     .await
@@ -393,6 +497,14 @@ struct Correction {
     justification: String,
 }
 
+/// An amendment corrected: its new revision.
+#[derive(Serialize)]
+struct Rectified {
+    #[serde(rename = "ref")]
+    reference: String,
+    revision: i32,
+}
+
 /// Its author corrects an amendment ("rectifié"): a new revision.
 #[post(
     "/bills/<slug>/amendments/<number>/rectify",
@@ -406,14 +518,14 @@ async fn rectify(
     slug: &str,
     number: i32,
     body: Json<Correction>,
-) -> ApiResult {
+) -> ApiResult<Rectified> {
     let me = signed_in(viewer)?;
     let b = body.into_inner();
     let kind = kind(b.kind.as_deref())?;
     let slug = slug.to_string();
     blocking(app, move |app| {
         let (_, a) = find(app, &slug, number)?;
-        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr)?;
         let (a, _, revision) = svc::rectify(
             app.reader.store(),
             &me,
@@ -425,11 +537,13 @@ async fn rectify(
                 text: &b.text,
                 justification: &b.justification,
             },
-        )
-        .map_err(refusal)?;
+        )?;
         Ok((
             Status::Ok,
-            Json(json!({"ref": display_number(&slug, a.number), "revision": revision})),
+            Rectified {
+                reference: display_number(&slug, a.number),
+                revision,
+            },
         ))
     })
     .await
@@ -457,6 +571,42 @@ struct NewComment {
     token: String,
 }
 
+/// A comment or answer posted.
+#[derive(Serialize)]
+struct CommentJson {
+    id: i64,
+    consultation: i64,
+    unit: String,
+    article: String,
+    parent: Option<i64>,
+    kind: crate::domain::comment::CommentKind,
+    author: String,
+    disclosure: Disclosure,
+    level: i32,
+    quote: String,
+    body: String,
+    created_at: String,
+}
+
+impl From<store::comments::Comment> for CommentJson {
+    fn from(c: store::comments::Comment) -> Self {
+        CommentJson {
+            id: c.id,
+            consultation: c.consultation_id,
+            unit: c.unit_wid,
+            article: c.article_wid,
+            parent: c.parent_id,
+            kind: c.kind,
+            author: c.author_label,
+            disclosure: c.disclosure,
+            level: c.author_level,
+            quote: c.quote,
+            body: c.body,
+            created_at: c.created_at,
+        }
+    }
+}
+
 /// Posts a comment, a reply or (staff) an answer; 201 with the comment.
 async fn write(
     app: &State<AppState>,
@@ -465,7 +615,7 @@ async fn write(
     id: i64,
     body: NewComment,
     is_answer: bool,
-) -> ApiResult {
+) -> ApiResult<CommentJson> {
     let disclosure = disclosure(body.disclosure.as_deref())?;
     blocking(app, move |app| {
         let store = app.reader.store();
@@ -473,14 +623,12 @@ async fn write(
         let amendment_id = match body.amendment {
             None => None,
             Some(n) => {
-                let mut conn = store.conn().map_err(store_error)?;
-                let c = store::consultations::by_id(&mut conn, id)
-                    .map_err(store_error)?
-                    .ok_or_else(|| refusal(ConsultationError::NotFound))?;
-                let a = store::amendments::by_number(&mut conn, c.bill_id, n)
-                    .map_err(store_error)?
+                let mut conn = store.conn()?;
+                let c = store::consultations::by_id(&mut conn, id)?
+                    .ok_or(ConsultationError::NotFound)?;
+                let a = store::amendments::by_number(&mut conn, c.bill_id, n)?
                     .filter(|a| a.consultation_id == id)
-                    .ok_or_else(|| refusal(ConsultationError::NotFound))?;
+                    .ok_or(ConsultationError::NotFound)?;
                 Some(a.id)
             }
         };
@@ -505,30 +653,13 @@ async fn write(
             disclosure,
             form_token: &body.token,
         };
-        ratelimit::check(app, Action::Post, me.account.id, &addr).map_err(ApiError::from_page)?;
+        ratelimit::check(app, Action::Post, me.account.id, &addr)?;
         let made = if is_answer {
             comments_svc::answer(store, &app.pseudonym_key, &me, &new)
         } else {
             comments_svc::post(store, &app.pseudonym_key, &me, &new)
-        }
-        .map_err(refusal)?;
-        Ok((
-            Status::Created,
-            Json(json!({
-                "id": made.id,
-                "consultation": made.consultation_id,
-                "unit": made.unit_wid,
-                "article": made.article_wid,
-                "parent": made.parent_id,
-                "kind": made.kind,
-                "author": made.author_label,
-                "disclosure": made.disclosure,
-                "level": made.author_level,
-                "quote": made.quote,
-                "body": made.body,
-                "created_at": made.created_at,
-            })),
-        ))
+        }?;
+        Ok((Status::Created, made.into()))
     })
     .await
 }
@@ -540,7 +671,7 @@ async fn post_comment(
     addr: ClientAddr,
     id: i64,
     body: Json<NewComment>,
-) -> ApiResult {
+) -> ApiResult<CommentJson> {
     let me = signed_in(viewer)?;
     write(app, me, addr, id, body.into_inner(), false).await
 }
@@ -552,7 +683,7 @@ async fn post_answer(
     addr: ClientAddr,
     id: i64,
     body: Json<NewComment>,
-) -> ApiResult {
+) -> ApiResult<CommentJson> {
     let me = signed_in(viewer)?;
     write(app, me, addr, id, body.into_inner(), true).await
 }

@@ -1,7 +1,6 @@
 //! Errors as pages in the user's language, or as JSON `{error, message}` under /api.
 
 use super::i18n::{Lang, Translations};
-use super::AppState;
 use crate::domain::amendment::AmendError;
 use crate::domain::consultation::Phase;
 use crate::service::consultation::ConsultationError;
@@ -9,12 +8,11 @@ use crate::service::identity::VerifyError;
 use crate::service::moderation::ModerationError;
 use crate::service::reading::ReadError;
 use crate::service::voting::VoteError;
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher, Request, Response};
-use serde_json::{json, Map, Value};
-use std::io::Cursor;
+use serde::Serialize;
 
 /// A message not yet put into words: it is said in the reader's language when the
 /// response is made.
@@ -249,63 +247,8 @@ impl From<VerifyError> for AppError {
     }
 }
 
-/// Renders the error page; falls back to plain text if even that fails.
-fn error_page(req: &Request<'_>, status: Status, lang: Lang, message: &str) -> (Status, String) {
-    error_page_with(req, status, lang, message, None)
-}
-
-fn error_page_with(
-    req: &Request<'_>,
-    status: Status,
-    lang: Lang,
-    message: &str,
-    link: Option<Value>,
-) -> (Status, String) {
-    let key = match status.code {
-        404 => "err_not_found_title",
-        403 => "err_forbidden_title",
-        429 => "err_too_many_title",
-        400..=499 => "err_bad_request_title",
-        _ => "err_server_title",
-    };
-    let title = lang.tr().get(key).to_string();
-    let mut data = Map::new();
-    data.insert("heading".into(), json!(title));
-    data.insert("message".into(), json!(message));
-    data.insert("link".into(), link.unwrap_or(Value::Null));
-    let ctx = super::Ctx {
-        lang,
-        path: req.uri().to_string(),
-        viewer: None,
-        user: None,
-    };
-    match req.rocket().state::<AppState>() {
-        Some(app) => match app.render("error", &ctx, &title, data) {
-            Ok(html) => (status, html),
-            Err(_) => (status, format!("{title}\n{message}")),
-        },
-        None => (status, format!("{title}\n{message}")),
-    }
-}
-
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let lang = Lang::of(req);
-        let link = self
-            .link(lang)
-            .map(|(href, label)| json!({"href": href, "label": label}));
-        let message = self.message(lang);
-        let (status, body) = error_page_with(req, self.status, lang, &message, link);
-        let mut res = Response::build();
-        res.status(status)
-            .header(ContentType::HTML)
-            .sized_body(body.len(), Cursor::new(body));
-        if let Some(secs) = self.retry_after {
-            res.raw_header("Retry-After", secs.to_string());
-        }
-        res.ok()
-    }
-}
+// `AppError`'s `Responder`, the error page, is in `view::error` (views name this module,
+// and this module names no view).
 
 /// Pages that need a signed-in person send others to the sign-in page, and back.
 #[catch(401)]
@@ -314,34 +257,43 @@ fn html_unauthorized(req: &Request<'_>) -> rocket::response::Redirect {
     rocket::response::Redirect::to(format!("/signin?next={next}"))
 }
 
+/// Seconds to wait, left in the request's local cache by a guard refusing with 429
+/// (the sign-in limit), for the catchers to say and send as `Retry-After`.
+#[derive(Default, Clone, Copy)]
+pub struct RetryAfter(pub Option<i64>);
+
+/// The wait a guard refusing with 429 left for the catchers.
+fn retry_after(req: &Request<'_>, status: Status) -> Option<i64> {
+    match status.code {
+        429 => req.local_cache(RetryAfter::default).0,
+        _ => None,
+    }
+}
+
+/// A refusal by a request guard (too low a level, CSRF, rate limit…) as a page.
 #[catch(default)]
-fn html_default(status: Status, req: &Request<'_>) -> (Status, (ContentType, String)) {
-    let lang = Lang::of(req);
+fn html_default(status: Status, req: &Request<'_>) -> AppError {
     let missing = req.local_cache(super::auth::MissingLevel::default);
     if status.code == 403 && missing.wanted > 0 {
-        let t = lang.tr();
-        let message = t.fmt(
-            "err_level_needed",
-            &[("wanted", &missing.wanted), ("got", &missing.got)],
-        );
-        let next = super::url_encode(&req.uri().to_string());
-        let link = json!({
-            "href": format!("/signin?level={}&next={next}", missing.wanted),
-            "label": t.fmt("step_up_link", &[("level", &missing.wanted)]),
-        });
-        let (status, body) = error_page_with(req, status, lang, &message, Some(link));
-        return (status, (ContentType::HTML, body));
+        return AppError::level(missing.wanted, missing.got).step_up_from(&req.uri().to_string());
     }
-    let message = match status.code {
-        403 if super::csrf::refused(req) => lang.tr().get("err_csrf").to_string(),
-        404 => lang.tr().get("err_not_found").to_string(),
-        403 => lang.tr().get("err_forbidden").to_string(),
-        429 => lang.tr().get("err_too_many").to_string(),
-        500..=599 => lang.tr().get("err_server").to_string(),
-        _ => status.reason_lossy().to_string(),
+    let wait = retry_after(req, status);
+    let mut e = match (status.code, wait) {
+        (403, _) if super::csrf::refused(req) => AppError::key(status, "err_csrf"),
+        (404, _) => AppError::key(status, "err_not_found"),
+        (403, _) => AppError::key(status, "err_forbidden"),
+        (429, Some(seconds)) => AppError::new(status, move |t| {
+            t.fmt("err_too_many_wait", &[("seconds", &seconds.max(1))])
+        }),
+        (429, None) => AppError::key(status, "err_too_many"),
+        (500..=599, _) => AppError::key(status, "err_server"),
+        _ => {
+            let reason = status.reason_lossy().to_string();
+            AppError::new(status, move |_| reason.clone())
+        }
     };
-    let (status, body) = error_page(req, status, lang, &message);
-    (status, (ContentType::HTML, body))
+    e.retry_after = wait;
+    e
 }
 
 pub fn html_catchers() -> Vec<Catcher> {
@@ -358,6 +310,15 @@ pub struct ApiError {
     pub retry_after: Option<i64>,
 }
 
+/// The body of every API error.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    /// A stable code (`not_found`, `invalid`, `rate_limited`…).
+    error: &'a str,
+    /// What happened, in English.
+    message: &'a str,
+}
+
 impl ApiError {
     pub fn new(status: Status, error: &'static str, message: impl Into<String>) -> Self {
         ApiError {
@@ -366,6 +327,16 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
         }
+    }
+
+    /// An unexpected failure: logged in full, answered with no more than that.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        ApiError::new(
+            Status::InternalServerError,
+            "internal",
+            "internal server error",
+        )
     }
 
     /// A page error (rate limit, store failure) as JSON: 429 keeps its `Retry-After`,
@@ -381,16 +352,32 @@ impl ApiError {
             _ => ApiError::new(e.status, "refused", message),
         }
     }
+
+    /// A refusal under the stable `code`, with the status and (English) message the page
+    /// would give; a server error says no more than that (the page error logged it).
+    fn as_page(code: &'static str, page: AppError) -> Self {
+        if page.status.code >= 500 {
+            return ApiError::new(page.status, "internal", "internal server error");
+        }
+        ApiError::new(page.status, code, page.message(Lang::En))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::from_page(e)
+    }
 }
 
 impl From<super::WorkerFailed> for ApiError {
     fn from(e: super::WorkerFailed) -> Self {
-        tracing::error!(detail = %e, "internal error");
-        ApiError::new(
-            Status::InternalServerError,
-            "internal",
-            "internal server error",
-        )
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::internal(e)
     }
 }
 
@@ -403,21 +390,116 @@ impl From<ReadError> for ApiError {
             ReadError::CrossBill(..) => {
                 ApiError::new(Status::BadRequest, "cross_bill", e.to_string())
             }
-            ReadError::Store(_) | ReadError::Internal(_) => {
-                tracing::error!(detail = %e, "internal error");
-                ApiError::new(
-                    Status::InternalServerError,
-                    "internal",
-                    "internal server error",
-                )
-            }
+            ReadError::Store(_) | ReadError::Internal(_) => ApiError::internal(e),
         }
+    }
+}
+
+/// A refusal of the consultation service: a stable code, and the message the page would
+/// show, in English (an invalid field named before it).
+impl From<ConsultationError> for ApiError {
+    fn from(e: ConsultationError) -> Self {
+        let code = match &e {
+            ConsultationError::NotFound => "not_found",
+            ConsultationError::Invalid { .. } | ConsultationError::Amend(_) => "invalid",
+            ConsultationError::NotOpen(_) => "not_open",
+            ConsultationError::Level { .. } => "level_too_low",
+            ConsultationError::Stale => "stale",
+            ConsultationError::State("err_not_author") | ConsultationError::Forbidden => {
+                "forbidden"
+            }
+            ConsultationError::Suspended(_) => "suspended",
+            ConsultationError::State(_)
+            | ConsultationError::Consolidate(_)
+            | ConsultationError::Vote(_) => "refused",
+            ConsultationError::Store(_) => "internal",
+        };
+        let field = match &e {
+            ConsultationError::Invalid { field, .. } => Some(*field),
+            ConsultationError::Amend(AmendError::Empty) => Some("text"),
+            _ => None,
+        };
+        let mut api = ApiError::as_page(code, AppError::from(e));
+        if let (Some(f), false) = (field, api.status.code >= 500) {
+            api.message = format!("{f}: {}", api.message);
+        }
+        api
+    }
+}
+
+/// A refusal of the voting service: a stable code, and what it says (in English).
+/// ([`VoteError::Ledger`] is an internal error here; the proofs, where it means a bad
+/// request, say so themselves.)
+impl From<VoteError> for ApiError {
+    fn from(e: VoteError) -> Self {
+        let (status, code) = match &e {
+            VoteError::NotFound => (Status::NotFound, "not_found"),
+            VoteError::NotVoting(_) => (Status::Conflict, "not_voting"),
+            VoteError::Level { .. } => (Status::Forbidden, "level_too_low"),
+            VoteError::NotYet(_) => (Status::Conflict, "not_yet_open"),
+            VoteError::Ended(_) => (Status::Conflict, "voting_ended"),
+            VoteError::Invalid(_) => (Status::BadRequest, "invalid_ballot"),
+            VoteError::AlreadyVoted => (Status::Conflict, "already_voted"),
+            VoteError::Closed => (Status::Conflict, "closed"),
+            VoteError::ClosingDayPassed(_) => (Status::Conflict, "closing_day_passed"),
+            VoteError::NotYours => (Status::Forbidden, "forbidden"),
+            VoteError::NotClosed => (Status::Conflict, "not_closed"),
+            VoteError::KeyDestroyed => (Status::Gone, "key_destroyed"),
+            VoteError::Suspended(_) => (Status::Forbidden, "suspended"),
+            VoteError::NothingToVote => (Status::BadRequest, "nothing_to_vote"),
+            VoteError::SettingsLocked(_) => (Status::Conflict, "settings_locked"),
+            VoteError::StaffOnly => (Status::Forbidden, "forbidden"),
+            VoteError::Ledger(_) | VoteError::Stopped | VoteError::Store(_) => {
+                return ApiError::internal(e)
+            }
+        };
+        let message = match &e {
+            VoteError::Invalid(key) => Lang::En.tr().get(key).to_string(),
+            _ => e.to_string(),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+/// A refusal of the moderation service: a stable code, and the page's message in English.
+impl From<ModerationError> for ApiError {
+    fn from(e: ModerationError) -> Self {
+        let code = match &e {
+            ModerationError::NotFound => "not_found",
+            ModerationError::Invalid { .. } => "invalid",
+            ModerationError::AlreadyReported => "already_reported",
+            ModerationError::ModeratorsOnly
+            | ModerationError::OwnDecision
+            | ModerationError::NotYours => "forbidden",
+            ModerationError::AlreadyAppealed => "already_appealed",
+            ModerationError::NotAppealable => "not_appealable",
+            ModerationError::AlreadyDecided => "already_decided",
+            ModerationError::Suspended(_) => "suspended",
+            ModerationError::Store(_) => "internal",
+        };
+        ApiError::as_page(code, AppError::from(e))
+    }
+}
+
+/// A refusal of an identity verification: a stable code, and the page's message in
+/// English.
+impl From<VerifyError> for ApiError {
+    fn from(e: VerifyError) -> Self {
+        let code = match &e {
+            VerifyError::Rule(_) => "refused",
+            VerifyError::NotFound => "not_found",
+            VerifyError::Store(_) => "internal",
+        };
+        ApiError::as_page(code, AppError::from(e))
     }
 }
 
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let body = Json(json!({"error": self.error, "message": self.message}));
+        let body = Json(ErrorBody {
+            error: self.error,
+            message: &self.message,
+        });
         let mut res = Response::build_from(body.respond_to(req)?);
         res.status(self.status);
         if let Some(secs) = self.retry_after {
@@ -431,8 +513,9 @@ impl<'r> Responder<'r, 'static> for ApiError {
 pub const CSRF_REFUSED: &str =
     "missing or wrong CSRF token: send this browser's token (GET /api/v1/me) in X-CSRF-Token";
 
+/// A refusal by a request guard as JSON (with `Retry-After` on a rate limit).
 #[catch(default)]
-fn api_default(status: Status, req: &Request<'_>) -> (Status, Json<serde_json::Value>) {
+fn api_default(status: Status, req: &Request<'_>) -> ApiError {
     let error = match status.code {
         401 => "unauthorized",
         403 => "forbidden",
@@ -446,7 +529,10 @@ fn api_default(status: Status, req: &Request<'_>) -> (Status, Json<serde_json::V
     } else {
         status.reason_lossy()
     };
-    (status, Json(json!({"error": error, "message": message})))
+    ApiError {
+        retry_after: retry_after(req, status),
+        ..ApiError::new(status, error, message)
+    }
 }
 
 pub fn api_catchers() -> Vec<Catcher> {

@@ -39,8 +39,7 @@ async fn start(
         .map_err(|e| oidc_error(&name, e))?;
     let state = flow.state.clone();
     super::blocking(app, move |app| {
-        identity::begin_flow(app.reader.store(), &flow)
-            .map_err(|e| AppError::internal(e.to_string()))
+        Ok(identity::begin_flow(app.reader.store(), &flow)?)
     })
     .await?;
     jar.add_private(
@@ -90,8 +89,7 @@ async fn callback(
     }
     let taken = state.clone();
     let flow = super::blocking(app, move |app| {
-        identity::take_flow(app.reader.store(), &taken)
-            .map_err(|e| AppError::internal(e.to_string()))
+        Ok(identity::take_flow(app.reader.store(), &taken)?)
     })
     .await?;
     let Some(flow) = flow.filter(|f| f.provider == provider) else {
@@ -130,10 +128,8 @@ async fn callback(
                 user_agent: &ua.0,
                 id_token: Some(&who.id_token),
             },
-        )
-        .map_err(|e| AppError::internal(e.to_string()))?;
-        identity::grant_first_admin(store, &info, app.config.first_admin.as_deref())
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        )?;
+        identity::grant_first_admin(store, &info, app.config.first_admin.as_deref())?;
         Ok(token)
     })
     .await?;

@@ -3,6 +3,8 @@
 //! reporting and voting: per account and per address, counted in the database so that
 //! every app server shares the same count ([`check`]).
 
+use super::errors::RetryAfter;
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -36,8 +38,16 @@ impl Limiter {
 
     /// Counts one attempt from `who`; false when over the limit.
     pub fn allow(&self, who: Option<IpAddr>) -> bool {
+        self.attempt(who).is_ok()
+    }
+
+    /// Counts one attempt from `who`; over the limit, how long until the next one is
+    /// allowed.
+    pub fn attempt(&self, who: Option<IpAddr>) -> Result<(), Duration> {
         self.forget_idle();
-        self.limiter.check_key(&who).is_ok()
+        self.limiter
+            .check_key(&who)
+            .map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
     }
 
     /// Once a window, forgets the addresses whose whole quota is back (idle for a window),
@@ -58,7 +68,8 @@ impl Limiter {
 /// Sign-in attempts allowed per address and minute.
 pub const SIGN_IN_PER_MINUTE: u32 = 10;
 
-/// A sign-in attempt within the limit; beyond it, 429.
+/// A sign-in attempt within the limit; beyond it, 429 with `Retry-After` (the catchers
+/// find the wait in [`RetryAfter`]).
 pub struct SignInAttempt;
 
 #[rocket::async_trait]
@@ -68,11 +79,16 @@ impl<'r> FromRequest<'r> for SignInAttempt {
         let Some(app) = req.rocket().state::<super::AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        if app.sign_in_limiter.allow(req.client_ip()) {
-            Outcome::Success(SignInAttempt)
-        } else {
-            tracing::warn!("sign-in rate limit reached");
-            Outcome::Error((Status::TooManyRequests, ()))
+        match app.sign_in_limiter.attempt(req.client_ip()) {
+            Ok(()) => Outcome::Success(SignInAttempt),
+            Err(wait) => {
+                tracing::warn!("sign-in rate limit reached");
+                // Whole seconds, rounded up: trying again then is allowed.
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let secs = i64::try_from(secs).unwrap_or(i64::MAX).max(1);
+                req.local_cache(|| RetryAfter(Some(secs)));
+                Outcome::Error((Status::TooManyRequests, ()))
+            }
         }
     }
 }
@@ -133,7 +149,7 @@ pub fn check(
             e.retry_after = Some(wait);
             Err(e)
         }
-        Err(e) => Err(super::errors::AppError::internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -193,6 +193,11 @@ err_revoke_reason = Give the reason for the revocation.
 level_source_verified = identity verification by a moderator, valid until { $until }
 err_too_many = Too many sign-in attempts from your address: wait a minute before trying again.
 err_too_many_title = Too many attempts
+err_too_many_wait =
+    Too many sign-in attempts from your address. Please wait { $seconds ->
+        [one] { $seconds } second
+       *[other] { $seconds } seconds
+    } before trying again.
 signin_with = Sign in with { $provider }
 signin_providers = Sign in with an identity provider
 signin_step_up = This action needs identity assurance level { $level }. Sign in again with a provider that can confirm it.

@@ -193,6 +193,11 @@ err_revoke_reason = Indiquez le motif de la révocation.
 level_source_verified = vérification d'identité par la modération, valable jusqu'au { $until }
 err_too_many = Trop de tentatives de connexion depuis votre adresse : attendez une minute avant de réessayer.
 err_too_many_title = Trop de tentatives
+err_too_many_wait =
+    Trop de tentatives de connexion depuis votre adresse. Merci d’attendre { $seconds ->
+        [one] { $seconds } seconde
+       *[other] { $seconds } secondes
+    } avant de réessayer.
 signin_with = Se connecter avec { $provider }
 signin_providers = Se connecter avec un fournisseur d'identité
 signin_step_up = Cette action demande le niveau de garantie d'identité { $level }. Reconnectez-vous avec un fournisseur qui peut le confirmer.

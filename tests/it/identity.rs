@@ -861,7 +861,30 @@ fn sign_in_attempts_are_rate_limited() {
         .body(format!("csrf={t}&person=camille&level=1"))
         .dispatch();
     assert_eq!(res.status(), Status::TooManyRequests);
-    assert!(res.into_string().unwrap().contains("Trop de tentatives"));
+    // How long to wait, in the header and on the page: one attempt comes back each
+    // sixth of the minute.
+    let wait: u64 = res
+        .headers()
+        .get_one("Retry-After")
+        .expect("a Retry-After header")
+        .parse()
+        .expect("whole seconds");
+    assert!((1..=60 / u64::from(limit) + 1).contains(&wait), "{wait}");
+    let page = res.into_string().unwrap();
+    assert!(page.contains("Trop de tentatives"), "{page}");
+    assert!(page.contains("Merci d’attendre"), "{page}");
+    // In the reader's language.
+    let res = c
+        .post("/signin/demo")
+        .header(ContentType::Form)
+        .header(rocket::http::Header::new("Accept-Language", "en"))
+        .body(format!("csrf={t}&person=camille&level=1"))
+        .dispatch();
+    assert_eq!(res.status(), Status::TooManyRequests);
+    assert!(res.headers().get_one("Retry-After").is_some());
+    let page = res.into_string().unwrap();
+    assert!(page.contains("Too many sign-in attempts"), "{page}");
+    assert!(page.contains("Please wait"), "{page}");
     assert_eq!(me(&c)["signed_in"], false);
     assert_eq!(session_count(&store), 0);
 }

@@ -9,6 +9,7 @@
 
 pub mod comment;
 pub mod consultation;
+pub mod error;
 pub mod moderation;
 pub mod verification;
 pub mod vote;
