@@ -7,7 +7,6 @@ use crate::service::identity::{self, SessionInfo};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 
-
 pub const SESSION_COOKIE: &str = "amenda_session";
 pub const CSRF_COOKIE: &str = "amenda_csrf";
 

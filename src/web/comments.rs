@@ -6,8 +6,8 @@ use super::auth::{CsrfToken, HasRole, SignedIn, Staff};
 use super::conditional::{CachedPage, IfNoneMatch};
 use super::csrf::Form;
 use super::errors::{ApiError, AppError};
-use super::i18n::Lang;
 use super::fragments::PageLinks;
+use super::i18n::Lang;
 use super::{AppState, Ctx};
 use crate::service::comments::{self as svc, NewComment, Target, Thread};
 use crate::service::consultation::{

@@ -7,7 +7,13 @@
 //! request's language, so templates only place them; messages with variables that a
 //! template formats itself use its `tr` helper.
 
+pub mod account;
+pub mod admin;
+pub mod campaigns;
+pub mod consolidation;
 pub mod consultation;
+pub mod opendata;
+pub mod reading;
 
 use super::auth::Header;
 use super::i18n::{Lang, Translations};
