@@ -5,11 +5,11 @@ use super::Page;
 use crate::service::consultation::display_number;
 use crate::service::opendata::DATASETS;
 use crate::store;
-use crate::web::datasets::Generated;
 use crate::web::errors::AppError;
 use crate::web::i18n::Translations;
 use crate::web::{App, Ctx};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// `/opendata`: the datasets and their columns, the ballot logs, and per bill its texts,
 /// its feed, each consultation's files and its amendments in Akoma Ntoso.
@@ -196,14 +196,15 @@ pub fn opendata(app: &App, ctx: &Ctx) -> Result<OpenData, AppError> {
         licence_url: licence.url.clone(),
         updated: utc(&updated),
         files: g.sums.len(),
-        bills: bill_files(app, &g, &size)?,
+        bills: bill_files(app, &g.sums, &size)?,
     })
 }
 
-/// For each bill: its texts, its feed, and each consultation's own files.
+/// For each bill: its texts, its feed, and each consultation's own files, of those
+/// the folder has (`sums`: its files by relative path).
 fn bill_files(
     app: &App,
-    g: &Generated,
+    sums: &HashMap<String, String>,
     size: &dyn Fn(&str) -> String,
 ) -> Result<Vec<BillFiles>, AppError> {
     let mut conn = app.reader.store().conn()?;
@@ -221,7 +222,7 @@ fn bill_files(
         let mut consultations = Vec::new();
         for c in store::consultations::for_bill(&mut conn, b.bill.id)? {
             let dir = format!("consultations/{}", c.id);
-            if !g.sums.contains_key(&format!("{dir}/amendments.csv")) {
+            if !sums.contains_key(&format!("{dir}/amendments.csv")) {
                 continue;
             }
             let log = format!("{dir}/ballot-log/entries.csv");
@@ -234,16 +235,12 @@ fn bill_files(
                 amendments_json: format!("/opendata/{dir}/amendments.json"),
                 comments_csv: format!("/opendata/{dir}/comments.csv"),
                 comments_json: format!("/opendata/{dir}/comments.json"),
-                ballot_log: g
-                    .sums
-                    .contains_key(&log)
-                    .then(|| format!("/opendata/{log}")),
+                ballot_log: sums.contains_key(&log).then(|| format!("/opendata/{log}")),
             });
         }
         // Every visible amendment of the bill, in Akoma Ntoso.
         let prefix = format!("amendments/{slug}/");
-        let mut amendment_files: Vec<(i64, &String)> = g
-            .sums
+        let mut amendment_files: Vec<(i64, &String)> = sums
             .keys()
             .filter_map(|k| {
                 let n = k.strip_prefix(&prefix)?.strip_suffix(".xml")?;
