@@ -3,16 +3,14 @@
 use super::auth::{self, CsrfToken, SignedIn};
 use super::csrf::{Form, NoFields};
 use super::errors::AppError;
-use super::{AppState, Ctx};
+use super::{view, AppState, Ctx};
 use crate::domain::identity::Level;
 use crate::service::identity::{self, DEMO_PEOPLE};
-use crate::store;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
-use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -44,57 +42,9 @@ fn signin_page(
     next: Option<&str>,
     level: Option<u8>,
 ) -> Result<RawHtml<String>, AppError> {
-    let t = ctx.lang.tr();
     let level = level.filter(|l| (1..=3).contains(l));
-    let next_path = safe_next(next);
-    let query = format!(
-        "next={}{}",
-        super::url_encode(&next_path),
-        level.map(|l| format!("&level={l}")).unwrap_or_default()
-    );
-    let providers: Vec<Value> = app
-        .oidc
-        .providers()
-        .filter(|p| p.max_level() >= level.unwrap_or(1))
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "href": format!("/signin/{}?{query}", p.id),
-                "label": t.fmt("signin_with", &[("provider", &p.name)]),
-            })
-        })
-        .collect();
-    let levels: Vec<Value> = (1..=3u8)
-        .map(|l| {
-            json!({"value": l, "name": t.get(&format!("level_{l}")), "checked": l == level.unwrap_or(1)})
-        })
-        .collect();
-    let people: Vec<Value> = DEMO_PEOPLE
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let roles: Vec<&str> = p
-                .roles
-                .iter()
-                .map(|r| t.get(&format!("role_{}", r.as_str())))
-                .collect();
-            json!({"key": p.key, "name": p.name, "roles": roles.join(", "), "first": i == 0})
-        })
-        .collect();
-    let mut data = Map::new();
-    data.insert("demo_signin".into(), json!(app.config.demo));
-    data.insert("people".into(), json!(people));
-    data.insert("csrf".into(), json!(csrf.0));
-    data.insert("next_path".into(), json!(next_path));
-    data.insert("providers".into(), json!(providers));
-    data.insert("levels".into(), json!(levels));
-    data.insert(
-        "step_up".into(),
-        json!(level.map(|l| t.fmt("signin_step_up", &[("level", &l)]))),
-    );
-    data.insert("signed_in".into(), json!(ctx.viewer.is_some()));
-    app.render("signin", &ctx, t.get("signin_title"), data)
-        .map(RawHtml)
+    let page = view::account::signin(app, &ctx, &csrf, safe_next(next), level);
+    app.page(&ctx, &page).map(RawHtml)
 }
 
 #[derive(FromForm)]
@@ -128,7 +78,7 @@ async fn demo_signin(
     let token = super::blocking(app, move |app| {
         identity::demo_sign_in(app.reader.store(), person, level, &ua.0)
             .map(|(token, _)| token)
-            .map_err(|e| AppError::internal(e.to_string()))
+            .map_err(AppError::internal)
     })
     .await?;
     auth::set_session(jar, token, secure);
@@ -162,80 +112,8 @@ async fn account_page(
     me: SignedIn,
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
-    let me = me.0;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let mut conn = app
-            .reader
-            .store()
-            .conn()
-            .map_err(|e| AppError::internal(e.to_string()))?;
-        let sessions =
-            store::sessions::active_for_account(&mut conn, me.account.id, &identity::now())
-                .map_err(|e| AppError::internal(e.to_string()))?;
-        let sessions: Vec<Value> = sessions
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": s.id,
-                    "current": s.id == me.session_id,
-                    "created": s.created_at.replace('T', " ").trim_end_matches('Z').to_string(),
-                    "expires": s.expires_at.replace('T', " ").trim_end_matches('Z').to_string(),
-                    "provider": s.provider,
-                    "level": s.level,
-                    "agent": s.user_agent,
-                })
-            })
-            .collect();
-        let roles: Vec<&str> = me
-            .roles
-            .iter()
-            .map(|r| t.get(&format!("role_{}", r.as_str())))
-            .collect();
-        // Where the effective level comes from: a verification when it raises it.
-        let source = match (&me.verified, &me.acr) {
-            (Some((l, until)), _) if *l > me.session_level => {
-                t.fmt("level_source_verified", &[("until", until)])
-            }
-            (_, Some(acr)) => t.fmt(
-                "level_source_acr",
-                &[("provider", &me.provider), ("acr", acr)],
-            ),
-            (_, None) => t.fmt("level_source_default", &[("provider", &me.provider)]),
-        };
-        let mut data = Map::new();
-        data.insert("name".into(), json!(me.account.display_name));
-        data.insert("email".into(), json!(me.account.email));
-        data.insert("level".into(), json!(me.level().get()));
-        data.insert(
-            "level_name".into(),
-            json!(t.get(&format!("level_{}", me.level().get()))),
-        );
-        data.insert("level_source".into(), json!(source));
-        data.insert(
-            "roles".into(),
-            json!(if roles.is_empty() {
-                t.get("role_citizen").to_string()
-            } else {
-                roles.join(", ")
-            }),
-        );
-        data.insert("sessions".into(), json!(sessions));
-        let pseudonyms: Vec<Value> = store::bills::list(&mut conn)
-            .map_err(|e| AppError::internal(e.to_string()))?
-            .into_iter()
-            .map(|b| {
-                json!({
-                    "slug": b.bill.slug,
-                    "title": b.bill.meta.title,
-                    "pseudonym": crate::domain::identity::pseudonym(&app.pseudonym_key, me.account.id, &b.bill.slug),
-                })
-            })
-            .collect();
-        data.insert("pseudonyms".into(), json!(pseudonyms));
-        data.insert("csrf".into(), json!(csrf.0));
-        app.render("account", &ctx, t.get("account_title"), data)
+        app.page(&ctx, &view::account::account(app, &ctx, &csrf, &me.0)?)
             .map(RawHtml)
     })
     .await
@@ -260,8 +138,7 @@ async fn end_session(
     let me = me.0;
     let current = id == me.session_id;
     let ended = super::blocking(app, move |app| {
-        identity::end_session(app.reader.store(), &me, &id)
-            .map_err(|e| AppError::internal(e.to_string()))
+        identity::end_session(app.reader.store(), &me, &id).map_err(AppError::internal)
     })
     .await?;
     if !ended {
@@ -283,8 +160,7 @@ async fn end_all(
 ) -> Result<Redirect, AppError> {
     let me = me.0;
     super::blocking(app, move |app| {
-        identity::end_all_sessions(app.reader.store(), &me)
-            .map_err(|e| AppError::internal(e.to_string()))
+        identity::end_all_sessions(app.reader.store(), &me).map_err(AppError::internal)
     })
     .await?;
     auth::clear_session(jar);
@@ -303,9 +179,8 @@ async fn signout(
     let provider = me.provider.clone();
     let id_token = super::blocking(app, move |app| {
         let store = app.reader.store();
-        let id_token = identity::session_id_token(store, &id)
-            .map_err(|e| AppError::internal(e.to_string()))?;
-        identity::end_session(store, &me, &id).map_err(|e| AppError::internal(e.to_string()))?;
+        let id_token = identity::session_id_token(store, &id).map_err(AppError::internal)?;
+        identity::end_session(store, &me, &id).map_err(AppError::internal)?;
         Ok(id_token)
     })
     .await?;

@@ -3,7 +3,7 @@
 use super::auth::{Admin, CsrfToken, HasRole};
 use super::csrf::Form;
 use super::errors::AppError;
-use super::{AppState, Ctx};
+use super::{view, AppState, Ctx};
 use crate::domain::identity::Role;
 use crate::service::identity::{self, RoleError};
 use crate::store;
@@ -12,7 +12,6 @@ use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
-use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
     routes![admin_page, set_role, audit_page]
@@ -25,31 +24,9 @@ async fn admin_page(
     _admin: HasRole<Admin>,
     csrf: CsrfToken,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let mut conn = app.reader.store().conn()?;
-        let mut rows = Vec::new();
-        for a in store::accounts::list(&mut conn)? {
-            let roles = store::accounts::roles(&mut conn, a.id)?;
-            let names: Vec<&str> = roles.iter().map(|r| t.get(&format!("role_{}", r.as_str()))).collect();
-            rows.push(json!({
-                "id": a.id,
-                "name": a.display_name,
-                "provider": a.provider,
-                "subject": a.subject,
-                "roles": if names.is_empty() { t.get("role_citizen").to_string() } else { names.join(", ") },
-            }));
-        }
-        let roles: Vec<Value> = Role::ALL
-            .iter()
-            .map(|r| json!({"value": r.as_str(), "label": t.get(&format!("role_{}", r.as_str()))}))
-            .collect();
-        let mut data = Map::new();
-        data.insert("accounts".into(), json!(rows));
-        data.insert("roles".into(), json!(roles));
-        data.insert("csrf".into(), json!(csrf.0));
-        app.render("admin", &ctx, t.get("admin_title"), data).map(RawHtml)
+        app.page(&ctx, &view::admin::admin(app, &ctx, &csrf)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -84,7 +61,7 @@ async fn set_role(
         match identity::set_role(app.reader.store(), Some(actor), account, role, grant) {
             Ok(_) => Ok(Redirect::to("/admin")),
             Err(RoleError::LastAdmin) => Err(AppError::key(Status::Conflict, "err_last_admin")),
-            Err(e) => Err(AppError::internal(e.to_string())),
+            Err(e) => Err(AppError::internal(e)),
         }
     })
     .await
@@ -96,25 +73,8 @@ async fn audit_page(
     ctx: Ctx,
     _admin: HasRole<Admin>,
 ) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let mut conn = app.reader.store().conn()?;
-        let entries: Vec<Value> = store::audit::latest(&mut conn, 500)?
-            .into_iter()
-            .map(|e| {
-                json!({
-                    "at": e.at.replace('T', " ").trim_end_matches('Z').to_string(),
-                    "actor": e.actor_id.map(|a| a.to_string()).unwrap_or_else(|| t.get("audit_cli").to_string()),
-                    "action": e.action,
-                    "subject": e.subject_id.map(|a| a.to_string()).unwrap_or_default(),
-                    "details": e.details,
-                })
-            })
-            .collect();
-        let mut data = Map::new();
-        data.insert("entries".into(), json!(entries));
-        app.render("audit", &ctx, t.get("audit_title"), data).map(RawHtml)
+        app.page(&ctx, &view::admin::audit(app, &ctx)?).map(RawHtml)
     })
     .await
 }

@@ -7,15 +7,13 @@
 use super::conditional::IfNoneMatch;
 use super::errors::AppError;
 use super::{AppState, Ctx};
-use crate::service::consultation::display_number;
-use crate::service::opendata::{self, DATASETS};
+use crate::service::opendata;
 use rocket::fs::NamedFile;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::content::RawHtml;
 use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
-use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -209,170 +207,10 @@ fn http_date(t: SystemTime) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
 #[get("/opendata")]
 async fn page(app: &State<AppState>, ctx: Ctx) -> Result<RawHtml<String>, AppError> {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let g = app
-            .opendata
-            .get(app)
-            .map_err(AppError::internal)?;
-        let size = |rel: &str| {
-            std::fs::metadata(g.dir.join(rel))
-                .map(|m| human_size(m.len()))
-                .unwrap_or_default()
-        };
-        let datasets: Vec<Value> = DATASETS
-            .iter()
-            .map(|d| {
-                let rows = g
-                    .rows
-                    .iter()
-                    .find(|(n, _)| *n == d.name)
-                    .map_or(0, |(_, r)| *r);
-                let latest = g
-                    .latest
-                    .iter()
-                    .find(|(n, _)| *n == d.name)
-                    .map(|(_, l)| l.replace('T', " ").replace('Z', " UTC"));
-                json!({
-                    "name": d.name,
-                    "latest": latest,
-                    "title": t.get(&format!("dataset_{}", d.name)),
-                    "description": d.description,
-                    "rows": rows,
-                    "csv": format!("/opendata/datasets/{}.csv", d.name),
-                    "csv_size": size(&format!("datasets/{}.csv", d.name)),
-                    "json": format!("/opendata/datasets/{}.json", d.name),
-                    "json_size": size(&format!("datasets/{}.json", d.name)),
-                    "fields": d.fields.iter().map(|f| json!({
-                        "name": f.name, "type": f.kind, "description": f.description,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let mut ballot_logs: Vec<String> = g
-            .sums
-            .keys()
-            .filter(|k| k.starts_with("consultations/") && k.ends_with("/entries.csv"))
-            .cloned()
-            .collect();
-        ballot_logs.sort();
-        let licence = &app.config.licence;
-        let mut data = Map::new();
-        data.insert("datasets".into(), json!(datasets));
-        data.insert(
-            "ballot_logs".into(),
-            json!(ballot_logs
-                .iter()
-                .map(|p| {
-                    let dir = p.trim_end_matches("entries.csv");
-                    json!({
-                        "consultation": dir.split('/').nth(1).unwrap_or(""),
-                        "entries": format!("/opendata/{p}"),
-                        "ballots": format!("/opendata/{dir}ballots.csv"),
-                        "result": format!("/opendata/{dir}result.csv"),
-                        "checkpoint": format!("/opendata/{dir}checkpoint.txt"),
-                        "key": format!("/opendata/{dir}log.vkey"),
-                    })
-                })
-                .collect::<Vec<_>>()),
-        );
-        data.insert("licence".into(), json!(licence.title));
-        data.insert("licence_url".into(), json!(licence.url));
-        data.insert(
-            "updated".into(),
-            json!(time::OffsetDateTime::from(g.at)
-                .replace_nanosecond(0)
-                .ok()
-                .and_then(|d| d
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .ok())
-                .unwrap_or_default()
-                .replace('T', " ")
-                .replace('Z', " UTC")),
-        );
-        data.insert("files".into(), json!(g.sums.len()));
-        let bills = {
-            let mut conn = app.reader.store().conn()?;
-            crate::store::bills::list(&mut conn)?
-        };
-        // For each bill: its texts, its feed, and each consultation's own files.
-        let mut per_bill = Vec::new();
-        {
-            let mut conn = app.reader.store().conn()?;
-            for b in &bills {
-                let slug = &b.bill.slug;
-                let versions: Vec<Value> = crate::store::versions::list_meta(&mut conn, b.bill.id)?
-                    .iter()
-                    .map(|v| {
-                        json!({
-                            "number": v.number,
-                            "md": format!("/opendata/versions/{slug}/{}.md", v.number),
-                            "xml": format!("/opendata/versions/{slug}/{}.xml", v.number),
-                        })
-                    })
-                    .collect();
-                let mut consultations: Vec<Value> = Vec::new();
-                for c in crate::store::consultations::for_bill(&mut conn, b.bill.id)?
-                {
-                    let dir = format!("consultations/{}", c.id);
-                    if !g.sums.contains_key(&format!("{dir}/amendments.csv")) {
-                        continue;
-                    }
-                    let log = format!("{dir}/ballot-log/entries.csv");
-                    consultations.push(json!({
-                        "id": c.id,
-                        "title": c.title,
-                        "amendments_size": size(&format!("{dir}/amendments.csv")),
-                        "comments_size": size(&format!("{dir}/comments.csv")),
-                        "amendments_csv": format!("/opendata/{dir}/amendments.csv"),
-                        "amendments_json": format!("/opendata/{dir}/amendments.json"),
-                        "comments_csv": format!("/opendata/{dir}/comments.csv"),
-                        "comments_json": format!("/opendata/{dir}/comments.json"),
-                        "ballot_log": g.sums.contains_key(&log).then(|| format!("/opendata/{log}")),
-                    }));
-                }
-                // Every visible amendment of the bill, in Akoma Ntoso.
-                let prefix = format!("amendments/{slug}/");
-                let mut amendment_files: Vec<(i64, String)> = g
-                    .sums
-                    .keys()
-                    .filter_map(|k| {
-                        let n = k.strip_prefix(&prefix)?.strip_suffix(".xml")?;
-                        Some((n.parse().ok()?, k.clone()))
-                    })
-                    .collect();
-                amendment_files.sort();
-                let amendments_xml: Vec<Value> = amendment_files
-                    .iter()
-                    .map(|(n, k)| {
-                        json!({"label": display_number(slug, *n as i32), "href": format!("/opendata/{k}")})
-                    })
-                    .collect();
-                per_bill.push(json!({
-                    "amendment_count": amendments_xml.len(),
-                    "amendments_xml": amendments_xml,
-                    "version_count": versions.len(),
-                    "slug": slug,
-                    "title": b.bill.meta.title,
-                    "feed": format!("/bills/{slug}/feed.atom"),
-                    "versions": versions,
-                    "consultations": consultations,
-                }));
-            }
-        }
-        data.insert("bills".into(), json!(per_bill));
-        app.render("opendata", &ctx, t.get("opendata_title"), data)
+        app.page(&ctx, &super::view::opendata::opendata(app, &ctx)?)
             .map(RawHtml)
     })
     .await

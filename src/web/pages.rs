@@ -1,9 +1,9 @@
 //! HTML pages: home, bill, article, versions, comparison; language switch; static files.
 
 use super::errors::AppError;
-use super::fragments::{self, PageLinks};
 use super::i18n::{self, Lang};
 use super::templates::Assets;
+use super::view;
 use super::{AppState, Ctx};
 use crate::domain::bill::VersionRef;
 use crate::service::reading::ReadError;
@@ -13,7 +13,6 @@ use rocket::http::{ContentType, Cookie, CookieJar, Header, SameSite, Status};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
-use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
 pub fn routes() -> Vec<Route> {
@@ -123,53 +122,11 @@ fn bad_version(value: &str) -> AppError {
 
 #[get("/")]
 async fn home(app: &State<AppState>, ctx: Ctx) -> PageResult {
-    let lang = ctx.lang;
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let bills = app.reader.bills()?;
-        let list: Vec<Value> = bills
-            .iter()
-            .map(|b| {
-                json!({
-                    "slug": b.bill.slug,
-                    "title": b.bill.meta.title,
-                    "language": b.bill.meta.language,
-                    "summary": b.bill.meta.summary,
-                    "versions_label": t.fmt("versions_count", &[("n", &b.version_count)]),
-                    "latest_date": b.latest_date.as_deref().map(short_date).unwrap_or_default(),
-                })
-            })
-            .collect();
-        let mut data = Map::new();
-        data.insert("bills".into(), json!(list));
-        app.render("home", &ctx, t.get("home_title"), data)
+        app.page(&ctx, &view::reading::home(app, &ctx)?)
             .map(RawHtml)
     })
     .await
-}
-
-/// `2018-06-08T00:00:00+02:00` → `2018-06-08`: dates of versions are days.
-fn short_date(d: &str) -> String {
-    d.get(..10).unwrap_or(d).to_string()
-}
-
-fn version_json(v: &crate::store::versions::VersionMeta) -> Value {
-    json!({
-        "number": v.number,
-        "date": short_date(&v.date),
-        "author": v.author,
-        "note": v.note,
-        "sha256": v.sha256,
-        "short_sha": &v.sha256[..12.min(v.sha256.len())],
-    })
-}
-
-fn bill_json(b: &crate::store::bills::Bill) -> Value {
-    json!({
-        "slug": b.slug,
-        "title": b.meta.title,
-        "language": b.meta.language,
-    })
 }
 
 #[get("/bills/<slug>?<v>")]
@@ -180,7 +137,6 @@ async fn bill(
     v: Option<&str>,
     inm: IfNoneMatch,
 ) -> CachedResult {
-    let lang = ctx.lang;
     let number = parse_number(v)?;
     // The page shows counts per article: its stamp is theirs, known without the
     // database while they were read less than a second ago.
@@ -195,52 +151,22 @@ async fn bill(
     }
     let slug = slug.to_string();
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let read = AppError::from;
-        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
+        let (bill, versions) = app.reader.bill(&slug)?;
         let latest = versions
             .last()
-            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
+            .ok_or_else(|| ReadError::Empty(slug.clone()))?;
         let number = number.unwrap_or(latest.number);
         let meta = versions
             .iter()
             .find(|v| v.number == number)
-            .ok_or_else(|| {
-                read(ReadError::UnknownVersion {
-                    bill: slug.clone(),
-                    number,
-                })
+            .ok_or_else(|| ReadError::UnknownVersion {
+                bill: slug.clone(),
+                number,
             })?;
         let activity = app.activity(meta.id)?;
         cached_page(app, &inm, &ctx, &latest.sha256, &activity.stamp(), || {
-            let v = app.reader.version(&bill, number).map_err(read)?;
-            let links = PageLinks { slug: &slug, tr: t };
-            let mut data = Map::new();
-            data.insert("bill".into(), bill_json(&bill));
-            data.insert("version".into(), version_json(meta));
-            data.insert(
-                "version_label".into(),
-                json!(t.fmt("version_label", &[("n", &number)])),
-            );
-            data.insert("is_latest".into(), json!(number == latest.number));
-            data.insert(
-                "previous".into(),
-                json!(if number > 1 { Some(number - 1) } else { None }),
-            );
-            data.insert(
-                "empty".into(),
-                json!(!v.units.iter().any(|u| u.kind == UnitKind::Article)),
-            );
-            data.insert(
-                "toc_html".into(),
-                json!(fragments::toc(&v.units, Some(&activity), t)),
-            );
-            data.insert("consultation".into(), json!(activity.consultation));
-            data.insert(
-                "text_html".into(),
-                json!(fragments::text(&v.markdown, &v.units, &links)),
-            );
-            app.render("bill", &ctx, &bill.meta.title, data)
+            let page = view::reading::bill(app, &ctx, &bill, meta, latest.number, &activity)?;
+            app.page(&ctx, &page)
         })
     })
     .await
@@ -255,117 +181,19 @@ async fn article(
     v: Option<&str>,
     inm: IfNoneMatch,
 ) -> CachedResult {
-    let lang = ctx.lang;
     let number = parse_number(v)?;
     if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |_| Some(String::new())) {
         return Ok(hit);
     }
     let (slug, wid) = (slug.to_string(), wid.to_string());
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let read = AppError::from;
-        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
-        let latest_meta = versions
+        let (bill, versions) = app.reader.bill(&slug)?;
+        let latest = versions
             .last()
-            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
-        let latest = latest_meta.number;
-        cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
-            let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
-            let unknown = || {
-                let (slug, wid) = (slug.clone(), wid.clone());
-                AppError::new(Status::NotFound, move |t| {
-                    t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)])
-                })
-            };
-            if history.iter().all(|h| h.kind != UnitKind::Article) {
-                return Err(unknown());
-            }
-            // The requested version, or the latest that has the article.
-            let shown = match number {
-                Some(n) => history.iter().find(|h| h.number == n).ok_or_else(unknown)?,
-                None => history.last().ok_or_else(unknown)?,
-            };
-            let removed_in = if number.is_none() && shown.number < latest {
-                versions
-                    .iter()
-                    .find(|v| v.number > shown.number)
-                    .map(|v| t.fmt("removed_in", &[("n", &v.number), ("last", &shown.number)]))
-            } else {
-                None
-            };
-            let loaded = app.reader.version(&bill, shown.number).map_err(read)?;
-            let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
-            let unit = &loaded.units[idx];
-            // The article's paragraphs follow it until the next non-paragraph unit.
-            let end = loaded.units[idx + 1..]
-                .iter()
-                .position(|u| u.kind != UnitKind::Paragraph || u.parent != Some(idx))
-                .map_or(loaded.units.len(), |p| idx + 1 + p);
-            let links = PageLinks { slug: &slug, tr: t };
-            let text_html = crate::text::render::render_units(
-                &loaded.markdown,
-                &loaded.units,
-                idx + 1..end,
-                2,
-                &links,
-            );
-            let mut ancestors = Vec::new();
-            let mut p = unit.parent;
-            while let Some(i) = p {
-                let d = &loaded.units[i];
-                ancestors.push(json!({"eid": d.eid, "label": d.num.clone().unwrap_or_default()}));
-                p = d.parent;
-            }
-            ancestors.reverse();
-            // One row per version: present or not, and how it changed.
-            let mut rows = Vec::new();
-            let mut prev: Option<&crate::service::reading::UnitAt> = None;
-            let mut prev_number = None;
-            for v in versions.iter() {
-                let here = history.iter().find(|h| h.number == v.number);
-                let status = match (prev, here) {
-                    (None, Some(_)) => "st_added",
-                    (Some(a), Some(b)) if a.sha256 == b.sha256 => "st_unchanged",
-                    (Some(_), Some(_)) => "st_modified",
-                    (Some(_), None) => "st_removed",
-                    (None, None) => "st_absent",
-                };
-                let changed = matches!(status, "st_modified" | "st_removed" | "st_added")
-                    && prev_number.is_some();
-                rows.push(json!({
-                    "number": v.number,
-                    "date": short_date(&v.date),
-                    "status": t.get(status),
-                    "present": here.is_some(),
-                    "current": v.number == shown.number,
-                    "eid": here.or(prev).map(|h| h.eid.clone()).unwrap_or_default(),
-                    "diff_from": if changed { prev_number } else { None },
-                }));
-                prev = here;
-                prev_number = Some(v.number);
-            }
-            let meta = versions
-                .iter()
-                .find(|v| v.number == shown.number)
-                .ok_or_else(unknown)?;
-            let heading = unit.heading.clone().unwrap_or_default();
-            let mut data = Map::new();
-            data.insert("bill".into(), bill_json(&bill));
-            data.insert("version".into(), version_json(meta));
-            data.insert(
-                "version_label".into(),
-                json!(t.fmt("version_label", &[("n", &shown.number)])),
-            );
-            data.insert("wid".into(), json!(wid));
-            data.insert("heading".into(), json!(heading));
-            data.insert("path".into(), json!(ancestors));
-            data.insert("is_latest".into(), json!(shown.number == latest));
-            data.insert("removed_in".into(), json!(removed_in));
-            data.insert("text_html".into(), json!(text_html));
-            data.insert("no_paragraphs".into(), json!(end == idx + 1));
-            data.insert("history".into(), json!(rows));
-            let title = format!("{heading} — {}", bill.meta.title);
-            app.render("article", &ctx, &title, data)
+            .ok_or_else(|| ReadError::Empty(slug.clone()))?;
+        cached_page(app, &inm, &ctx, &latest.sha256, "", || {
+            let page = view::reading::article(app, &ctx, &bill, &versions, &wid, number)?;
+            app.page(&ctx, &page)
         })
     })
     .await
@@ -380,17 +208,11 @@ async fn unit_permalink(
 ) -> Result<Redirect, AppError> {
     let (slug, wid) = (slug.to_string(), wid.to_string());
     super::blocking(app, move |app| {
-        let read = AppError::from;
-        let (bill, _) = app.reader.bill(&slug).map_err(read)?;
-        let history = app.reader.unit_history(&bill, &wid).map_err(read)?;
-        let unknown = || {
-            let (slug, wid) = (slug.clone(), wid.clone());
-            AppError::new(Status::NotFound, move |t| {
-                t.fmt("err_unknown_article", &[("slug", &slug), ("wid", &wid)])
-            })
-        };
+        let (bill, _) = app.reader.bill(&slug)?;
+        let history = app.reader.unit_history(&bill, &wid)?;
+        let unknown = || view::reading::unknown_article(&slug, &wid);
         let last = history.last().ok_or_else(unknown)?;
-        let loaded = app.reader.version(&bill, last.number).map_err(read)?;
+        let loaded = app.reader.version(&bill, last.number)?;
         let idx = loaded.unit_index(&wid).ok_or_else(unknown)?;
         let unit = &loaded.units[idx];
         let target = match unit.kind {
@@ -411,35 +233,10 @@ async fn unit_permalink(
 
 #[get("/bills/<slug>/versions")]
 async fn versions(app: &State<AppState>, ctx: Ctx, slug: &str) -> PageResult {
-    let lang = ctx.lang;
     let slug = slug.to_string();
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let (bill, versions) = app.reader.bill(&slug)?;
-        let n = versions.len();
-        let list: Vec<Value> = versions
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let mut j = version_json(v);
-                j["selected_from"] = json!(n >= 2 && i == n - 2 || n == 1);
-                j["selected_to"] = json!(i == n - 1);
-                j["previous"] = json!(if i > 0 {
-                    Some(versions[i - 1].number)
-                } else {
-                    None
-                });
-                j
-            })
-            .collect();
-        let mut desc = list.clone();
-        desc.reverse();
-        let mut data = Map::new();
-        data.insert("bill".into(), bill_json(&bill));
-        data.insert("versions".into(), json!(list));
-        data.insert("versions_desc".into(), json!(desc));
-        let title = format!("{} — {}", t.get("versions"), bill.meta.title);
-        app.render("versions", &ctx, &title, data).map(RawHtml)
+        app.page(&ctx, &view::reading::versions(app, &slug)?)
+            .map(RawHtml)
     })
     .await
 }
@@ -466,16 +263,14 @@ async fn version_markdown(
         .ok_or_else(|| bad_version(file))?;
     let slug = slug.to_string();
     super::blocking(app, move |app| {
-        let read = AppError::from;
-        let (bill, _) = app.reader.bill(&slug).map_err(read)?;
-        let v = app.reader.version(&bill, number).map_err(read)?;
+        let (bill, _) = app.reader.bill(&slug)?;
+        let v = app.reader.version(&bill, number)?;
         let sha = &v.meta.sha256[..32.min(v.meta.sha256.len())];
         if xml {
             let etag = format!("\"{sha}-akn-{}\"", app.build_tag);
             super::conditional::Download::new(super::conditional::akn_xml(), etag, &inm, || {
-                crate::service::akn::version_xml(&app.reader, &slug, number)
-                    .map(|(x, _)| x)
-                    .map_err(read)
+                let (xml, _) = crate::service::akn::version_xml(&app.reader, &slug, number)?;
+                Ok(xml)
             })
         } else {
             super::conditional::Download::new(
@@ -501,7 +296,6 @@ async fn diff(
     changed: Option<&str>,
     inm: IfNoneMatch,
 ) -> CachedResult {
-    let lang = ctx.lang;
     let parse = |v: Option<&str>| -> Result<Option<VersionRef>, AppError> {
         match v {
             None | Some("") => Ok(None),
@@ -509,53 +303,22 @@ async fn diff(
         }
     };
     let (from, to) = (parse(from)?, parse(to)?);
-    let columns = mode == Some("columns");
-    let changed_only = matches!(changed, Some(c) if !c.is_empty() && c != "0");
+    let mode = view::reading::DiffMode {
+        columns: mode == Some("columns"),
+        changed_only: matches!(changed, Some(c) if !c.is_empty() && c != "0"),
+    };
     if let Some(hit) = cache_hit(app, &inm, &ctx, slug, |_| Some(String::new())) {
         return Ok(hit);
     }
     let slug = slug.to_string();
     super::blocking(app, move |app| {
-        let t = lang.tr();
-        let read = AppError::from;
-        let (bill, versions) = app.reader.bill(&slug).map_err(read)?;
-        let latest_meta = versions
+        let (bill, versions) = app.reader.bill(&slug)?;
+        let latest = versions
             .last()
-            .ok_or_else(|| read(ReadError::Empty(slug.clone())))?;
-        let latest = latest_meta.number;
-        let to = to.unwrap_or(VersionRef { bill: None, number: latest });
-        let from = from.unwrap_or(VersionRef { bill: None, number: (to.number - 1).max(1) });
-        cached_page(app, &inm, &ctx, &latest_meta.sha256, "", || {
-        let c = app.reader.compare(&slug, &from, &to).map_err(read)?;
-        let (body, shown) = fragments::comparison(&c, columns, changed_only, t);
-        let (f, tn) = (from.number, to.number);
-        let href = |cols: bool, ch: bool| {
-            format!(
-                "/bills/{slug}/diff?from={f}&to={tn}&mode={}{}",
-                if cols { "columns" } else { "inline" },
-                if ch { "&changed=1" } else { "" }
-            )
-        };
-        let options = vec![
-            json!({"label": t.get("opt_inline"), "href": href(false, changed_only), "current": !columns}),
-            json!({"label": t.get("opt_columns"), "href": href(true, changed_only), "current": columns}),
-            json!({"label": t.get("opt_all"), "href": href(columns, false), "current": !changed_only}),
-            json!({"label": t.get("opt_changed"), "href": href(columns, true), "current": changed_only}),
-        ];
-        let heading = t.fmt("diff_heading", &[("from", &f), ("to", &tn)]);
-        let s = c.diff.summary;
-        let mut data = Map::new();
-        data.insert("bill".into(), bill_json(&bill));
-        data.insert("heading".into(), json!(heading));
-        data.insert("summary".into(), json!({"added": s.added, "removed": s.removed, "modified": s.modified, "unchanged": s.unchanged}));
-        data.insert("options".into(), json!(options));
-        data.insert("columns".into(), json!(columns));
-        data.insert("nothing".into(), json!(!shown));
-        data.insert("from_label".into(), json!(t.fmt("current_text", &[("n", &f)])));
-        data.insert("to_label".into(), json!(t.fmt("modified_text", &[("n", &tn)])));
-        data.insert("body_html".into(), json!(body));
-        let title = format!("{heading} — {}", bill.meta.title);
-        app.render("diff", &ctx, &title, data)
+            .ok_or_else(|| ReadError::Empty(slug.clone()))?;
+        cached_page(app, &inm, &ctx, &latest.sha256, "", || {
+            let page = view::reading::diff(app, &ctx, &bill, latest.number, from, to, mode)?;
+            app.page(&ctx, &page)
         })
     })
     .await

@@ -7,10 +7,16 @@
 //! request's language, so templates only place them; messages with variables that a
 //! template formats itself use its `tr` helper.
 
+pub mod account;
+pub mod admin;
+pub mod campaigns;
 pub mod comment;
+pub mod consolidation;
 pub mod consultation;
 pub mod error;
 pub mod moderation;
+pub mod opendata;
+pub mod reading;
 pub mod verification;
 pub mod vote;
 
