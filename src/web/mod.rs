@@ -37,7 +37,6 @@ use i18n::Lang;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Build, Request, Response, Rocket};
-use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -277,18 +276,6 @@ impl App {
     pub fn page<P: view::Page>(&self, ctx: &Ctx, page: &P) -> Result<String, errors::AppError> {
         let title = page.title(ctx.lang.tr());
         self.layout(P::TEMPLATE, ctx, &title, page)
-    }
-
-    /// Renders a page template inside the layout from an untyped map (pages not yet
-    /// given a view struct in [`view`]).
-    pub fn render(
-        &self,
-        template: &str,
-        ctx: &Ctx,
-        title: &str,
-        data: Map<String, Value>,
-    ) -> Result<String, errors::AppError> {
-        self.layout(template, ctx, title, &data)
     }
 
     fn layout<P: serde::Serialize>(

@@ -140,3 +140,23 @@ fn web_writes_nothing_through_store() {
         }
     }
 }
+
+#[test]
+fn pages_and_answers_are_typed_structs_not_maps() {
+    // Every page is a `view::Page` struct and every JSON answer a `Serialize` struct:
+    // an untyped map hides from the compiler what a template or a client reads.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let files = rust_files(&dir);
+    assert!(files.len() > 20, "web/ is read");
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for untyped in ["json!(", "serde_json::Map", "Map<String, Value>"] {
+            assert!(
+                !text.contains(untyped),
+                "{}: builds data with {untyped}; give it a #[derive(Serialize)] struct \
+                 (docs/ARCHITECTURE.md, \"Adding a page\")",
+                path.display()
+            );
+        }
+    }
+}
