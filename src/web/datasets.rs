@@ -16,8 +16,7 @@ use rocket::response::{self, Responder, Response};
 use rocket::{get, routes, Route, State};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime};
 
 pub fn routes() -> Vec<Route> {
@@ -117,8 +116,9 @@ pub struct Cache {
     current: Mutex<Option<Arc<Generated>>>,
     /// Held while a folder is generated: one generation at a time.
     generating: Mutex<()>,
-    /// A background generation is under way.
-    busy: AtomicBool,
+    /// A background generation is under way; `idle` is signalled when it ends.
+    busy: Mutex<bool>,
+    idle: Condvar,
 }
 
 impl Cache {
@@ -156,8 +156,14 @@ impl Cache {
 
     /// Starts a generation on its own thread unless one is already running.
     pub fn refresh_in_background(self: &Arc<Self>, app: &super::App) {
-        if self.busy.swap(true, Ordering::AcqRel) {
-            return;
+        {
+            let Ok(mut busy) = self.busy.lock() else {
+                return;
+            };
+            if *busy {
+                return;
+            }
+            *busy = true;
         }
         let job = Job::of(app);
         let cache = self.clone();
@@ -170,10 +176,27 @@ impl Cache {
                         Err(e) => tracing::error!("open data generation failed: {e}"),
                     }
                 }
-                cache.busy.store(false, Ordering::Release);
+                cache.done();
             });
         if spawned.is_err() {
-            self.busy.store(false, Ordering::Release);
+            self.done();
+        }
+    }
+
+    fn done(&self) {
+        if let Ok(mut busy) = self.busy.lock() {
+            *busy = false;
+        }
+        self.idle.notify_all();
+    }
+
+    /// Waits until no background generation is under way (for tests and an orderly
+    /// shutdown: a caller that must see the folder made after a change waits on this
+    /// rather than polling).
+    pub fn wait_idle(&self) {
+        if let Ok(busy) = self.busy.lock() {
+            // A poisoned lock means the generation thread panicked: nothing to wait for.
+            drop(self.idle.wait_while(busy, |b| *b));
         }
     }
 
