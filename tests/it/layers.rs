@@ -23,9 +23,17 @@ fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
                 None if path.is_dir() => name,
                 None => return None,
             };
+            // In a folder's files other than `mod.rs`, `super::` is the folder itself.
             let text: String = rust_files(&path)
                 .iter()
-                .map(|f| std::fs::read_to_string(f).unwrap())
+                .map(|f| {
+                    let text = std::fs::read_to_string(f).unwrap();
+                    if path.is_dir() && !f.ends_with("mod.rs") {
+                        text.replace("super::", "sibling::")
+                    } else {
+                        text
+                    }
+                })
                 .collect();
             Some((name, text))
         })
@@ -37,12 +45,25 @@ fn imports(layer: &str) -> BTreeMap<String, BTreeSet<String>> {
         for prefix in ["super::".to_string(), format!("crate::{layer}::")] {
             for (i, _) in code.match_indices(&prefix) {
                 let rest = &code[i + prefix.len()..];
-                let word: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if sources.contains_key(&word) && word != *name {
-                    used.insert(word);
+                // `super::x`, or each name of `super::{x, y::z, …}`.
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(list) => list
+                        .split('}')
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(|n| n.trim())
+                        .collect(),
+                    None => vec![rest],
+                };
+                for n in names {
+                    let word: String = n
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if sources.contains_key(&word) && word != *name {
+                        used.insert(word);
+                    }
                 }
             }
         }
