@@ -6,7 +6,6 @@
 use super::auth::{CsrfToken, HasRole, SignedIn, Staff, Viewer};
 use super::csrf::{Form, NoFields};
 use super::errors::{ApiError, AppError};
-use super::i18n::Lang;
 use super::{view, AppState, Ctx};
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
@@ -52,37 +51,6 @@ pub fn api_routes() -> Vec<Route> {
         api_cast,
         api_key
     ]
-}
-
-/// A refusal as JSON.
-fn api_error(e: VoteError) -> ApiError {
-    let (status, code) = match &e {
-        VoteError::NotFound => (Status::NotFound, "not_found"),
-        VoteError::NotVoting(_) => (Status::Conflict, "not_voting"),
-        VoteError::Level { .. } => (Status::Forbidden, "level_too_low"),
-        VoteError::NotYet(_) => (Status::Conflict, "not_yet_open"),
-        VoteError::Ended(_) => (Status::Conflict, "voting_ended"),
-        VoteError::Invalid(_) => (Status::BadRequest, "invalid_ballot"),
-        VoteError::AlreadyVoted => (Status::Conflict, "already_voted"),
-        VoteError::Closed => (Status::Conflict, "closed"),
-        VoteError::ClosingDayPassed(_) => (Status::Conflict, "closing_day_passed"),
-        VoteError::NotYours => (Status::Forbidden, "forbidden"),
-        VoteError::NotClosed => (Status::Conflict, "not_closed"),
-        VoteError::KeyDestroyed => (Status::Gone, "key_destroyed"),
-        _ => {
-            tracing::error!(detail = %e, "internal error");
-            return ApiError::new(
-                Status::InternalServerError,
-                "internal",
-                "internal server error",
-            );
-        }
-    };
-    let message = match &e {
-        VoteError::Invalid(key) => Lang::En.tr().get(key).to_string(),
-        _ => e.to_string(),
-    };
-    ApiError::new(status, code, message)
 }
 
 // ---------------------------------------------------------------- casting
@@ -534,20 +502,18 @@ async fn api_consultation(
     id: i64,
 ) -> Result<Json<ApiConsultation>, ApiError> {
     super::run_blocking(app, move |app| api_consultation_of(app, id))
-        .await
-        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .await?
         .map(Json)
-        .map_err(api_error)
+        .map_err(ApiError::from)
 }
 
 /// The log's latest checkpoint, signed now (text).
 #[get("/consultations/<id>/checkpoint")]
 async fn api_checkpoint(app: &State<AppState>, id: i64) -> Result<RawText<String>, ApiError> {
     super::run_blocking(app, move |app| app.voting.checkpoint_now(id))
-        .await
-        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .await?
         .map(|(_, note)| RawText(note))
-        .map_err(api_error)
+        .map_err(ApiError::from)
 }
 
 /// A proof's hashes, in hex.
@@ -571,8 +537,7 @@ async fn api_inclusion(
     size: u64,
 ) -> Result<Json<InclusionProof>, ApiError> {
     super::run_blocking(app, move |app| app.voting.inclusion_proof(id, index, size))
-        .await
-        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .await?
         .map(|p| {
             Json(InclusionProof {
                 index,
@@ -582,7 +547,7 @@ async fn api_inclusion(
         })
         .map_err(|e| match e {
             VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
-            e => api_error(e),
+            e => ApiError::from(e),
         })
 }
 
@@ -602,8 +567,7 @@ async fn api_consistency(
     to: u64,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
     super::run_blocking(app, move |app| app.voting.consistency_proof(id, from, to))
-        .await
-        .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
+        .await?
         .map(|p| {
             Json(ConsistencyProof {
                 from,
@@ -613,7 +577,7 @@ async fn api_consistency(
         })
         .map_err(|e| match e {
             VoteError::Ledger(m) => ApiError::new(Status::BadRequest, "bad_request", m),
-            e => api_error(e),
+            e => ApiError::from(e),
         })
 }
 
@@ -684,11 +648,9 @@ async fn api_cast(
             Err(e) => Err(e),
         }
     })
-    .await
-    .map_err(|_| ApiError::new(Status::InternalServerError, "internal", "worker failed"))?
-    .map_err(ApiError::from_page)?
-    .map_err(api_error)?;
-    let receipt = app.voting.submit(prepared).await.map_err(api_error)?;
+    .await?
+    .map_err(ApiError::from_page)??;
+    let receipt = app.voting.submit(prepared).await?;
     Ok((Status::Created, RawJson(receipt.to_json())))
 }
 
