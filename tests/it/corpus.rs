@@ -50,6 +50,44 @@ fn article_headings(md: &str) -> usize {
         .count()
 }
 
+/// A bare clone of a bundle, at `r.git` in the folder returned (read in place by
+/// `import_git`, and by `git show`).
+fn clone(bundle: &std::path::Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--bare", "--no-tags"])
+        .arg(bundle)
+        .arg(dir.path().join("r.git"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// What `git ARGS` prints in `repo`.
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn git_show(repo: &std::path::Path, rev: &str, file: &str) -> String {
+    git(repo, &["show", &format!("{rev}:{file}")])
+}
+
 fn check_history(
     bundle: &str,
     file: &str,
@@ -247,41 +285,8 @@ mod oracle {
     use amenda::text::{assign_wids, parse, WidAllocator};
     use common::fixtures::person;
     use std::collections::{HashMap, HashSet};
-    use std::process::Command;
 
     const KEY: [u8; 32] = [9; 32];
-
-    /// A bare clone of a bundle (read in place by `import_git`, and by `git show`).
-    fn clone(bundle: &std::path::Path) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("git")
-            .args(["clone", "--quiet", "--bare", "--no-tags"])
-            .arg(bundle)
-            .arg(dir.path().join("r.git"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    }
-
-    fn git_show(repo: &std::path::Path, rev: &str, file: &str) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(["show", &format!("{rev}:{file}")])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
 
     fn heading_line<'a>(md: &'a str, u: &Unit) -> &'a str {
         u.text(md).lines().next().unwrap_or("")
@@ -826,40 +831,17 @@ mod renumbering {
     use amenda::text::matching::{article_body, word_similarity};
     use amenda::text::{assign_wids, parse, WidAllocator};
     use std::collections::{BTreeMap, BTreeSet};
-    use std::process::Command;
-
-    fn git(repo: &std::path::Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
 
     /// The versions of `file` on `branch` of a bundle, oldest first.
     fn history(bundle: &std::path::Path, branch: &str, file: &str) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = clone(bundle);
         let repo = dir.path().join("r.git");
-        let out = Command::new("git")
-            .args(["clone", "--quiet", "--bare", "--no-tags"])
-            .arg(bundle)
-            .arg(&repo)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
         git(
             &repo,
             &["log", "--reverse", "--format=%H", branch, "--", file],
         )
         .lines()
-        .map(|rev| git(&repo, &["show", &format!("{rev}:{file}")]))
+        .map(|rev| git_show(&repo, rev, file))
         .collect()
     }
 

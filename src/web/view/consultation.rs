@@ -560,6 +560,7 @@ pub fn rectify_again(
     d: AmendDraft,
 ) -> Result<AmendForm, AppError> {
     let (c, slug, art) = listing::amendment_article(&app.reader, a)?;
+    // A correction keeps the amendment's disclosure, whatever the form sent.
     let d = AmendDraft {
         disclosure: a.disclosure,
         ..d
