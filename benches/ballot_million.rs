@@ -14,6 +14,7 @@
 //! answers to the manifest's items, random nonces, all checked again at the close.
 
 use amenda::domain::identity::{Level, Role};
+use amenda::domain::ids::{AccountId, ConsultationId};
 use amenda::ledger::checkpoint::Checkpoint;
 use amenda::ledger::entry::{Answer, Ballot, Disclosure, Entry, Manifest};
 use amenda::ledger::merkle::{leaf_hash, Tree};
@@ -67,7 +68,7 @@ fn log_key(data: &Path) -> LogKey {
 /// `COMMENTS` comments (default none) on the consultation's first article, written
 /// straight to the store a thousand per transaction: the open-data export's load (issue
 /// 6: 1,000,000 ballots and 100,000 comments).
-fn comments(store: &Store, id: i64, author: &SessionInfo) {
+fn comments(store: &Store, id: ConsultationId, author: &SessionInfo) {
     let n: u64 = std::env::var("COMMENTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -247,7 +248,7 @@ fn main() {
             let ballot = Ballot {
                 consultation_id: manifest.consultation_id.clone(),
                 manifest_leaf,
-                voter_token: ckey.voter_token(voter as i64 + 1_000_000),
+                voter_token: ckey.voter_token(AccountId::new(voter as i64 + 1_000_000)),
                 level: (r % 4) as u8,
                 disclosure: if r & 0x30 == 0 {
                     Disclosure::Public
@@ -307,7 +308,7 @@ fn main() {
     );
 
     let started = Instant::now();
-    let closed = voting.close(None, id, today()).unwrap();
+    let closed = voting.close(None, id, today(&store)).unwrap();
     let took = started.elapsed();
     println!(
         "close (streamed tally of {} ballot entries, {} counted, result.csv, close record, final checkpoint): {:.2} s",

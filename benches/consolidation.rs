@@ -23,6 +23,7 @@
 use amenda::domain::amendment::{article_body, derive, Operation};
 use amenda::domain::consolidation::{consolidate, Adopted};
 use amenda::domain::identity::Level;
+use amenda::domain::ids::AmendmentId;
 use amenda::service::consolidation as svc;
 use amenda::service::consultation::{self, Disclosure, Filing, FilingKind, NewConsultation};
 use amenda::service::disposition::{rule, Ruling};
@@ -129,7 +130,7 @@ fn main() {
         .iter()
         .enumerate()
         .map(|(i, ops)| Adopted {
-            id: i as i64,
+            id: AmendmentId::new(i as i64),
             revision: 1,
             ops,
         })

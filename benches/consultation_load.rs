@@ -28,6 +28,7 @@
 
 use amenda::domain::amendment::article_body;
 use amenda::domain::identity::{Level, Role};
+use amenda::domain::ids::{AmendmentId, CommentId};
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{self, Disclosure, Filing, FilingKind, NewConsultation};
 use amenda::service::identity::{sign_in, Authenticated, SessionInfo};
@@ -307,8 +308,8 @@ fn main() {
     };
     let t = Instant::now();
     let mut people = Instant::now().elapsed();
-    let mut on_busy: Vec<(i64, i32)> = Vec::new(); // (id, number)
-    let mut amendments: Vec<(i64, usize)> = Vec::new(); // (id, article index)
+    let mut on_busy: Vec<(AmendmentId, i32)> = Vec::new(); // (id, number)
+    let mut amendments: Vec<(AmendmentId, usize)> = Vec::new(); // (id, article index)
     let mut last_busy_text = String::new();
     for k in 0..n_amend {
         let a = if k % (n_amend / n_busy.max(1)).max(1) == 0 && on_busy.len() < n_busy {
@@ -390,15 +391,15 @@ fn main() {
         v
     };
     // Top comments per place, for the replies.
-    let mut tops_busy: Vec<i64> = Vec::new();
-    let mut tops_other: Vec<i64> = Vec::new();
-    let mut tops_amend: Vec<i64> = Vec::new();
+    let mut tops_busy: Vec<CommentId> = Vec::new();
+    let mut tops_other: Vec<CommentId> = Vec::new();
+    let mut tops_amend: Vec<CommentId> = Vec::new();
     let t = Instant::now();
     let (mut replies, mut quoted) = (0usize, 0usize);
     for k in 0..n_comments {
         let who = &commenters[k % commenters.len()];
         let reply_share = if k < n_on_busy { 4 } else { 5 };
-        let (tops, target, quote): (&mut Vec<i64>, Target<'_>, String) = if k < n_on_busy {
+        let (tops, target, quote): (&mut Vec<CommentId>, Target<'_>, String) = if k < n_on_busy {
             let art = &articles[busy];
             if k % 2 == 1 && !art.paragraphs.is_empty() {
                 let (wid, text) = &art.paragraphs[rng.below(art.paragraphs.len())];

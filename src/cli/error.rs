@@ -2,6 +2,7 @@
 //! (`?` in the commands), whose message is the one sentence `main` prints after
 //! `error: ` before exiting with status 1.
 
+use crate::domain::ids::ConsultationId;
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
@@ -28,7 +29,10 @@ pub enum CliError {
     NotARole(String),
     /// Closing a consultation, or exporting its ballot log.
     #[error("consultation {id}: {source}")]
-    Consultation { id: i64, source: Box<VoteError> },
+    Consultation {
+        id: ConsultationId,
+        source: Box<VoteError>,
+    },
     /// Destroying the consultation keys whose window has ended.
     #[error(transparent)]
     Vote(Box<VoteError>),

@@ -2,6 +2,7 @@
 
 mod error;
 
+use crate::domain::ids::ConsultationId;
 pub use error::{CliError, DiffError};
 
 use crate::config::Config;
@@ -95,14 +96,14 @@ pub enum Command {
     Export {
         out_dir: PathBuf,
         #[arg(long)]
-        consultation: Option<i64>,
+        consultation: Option<ConsultationId>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConsultationAction {
     /// Close voting: count, append the close record and the final checkpoint, publish.
-    Close { id: i64 },
+    Close { id: ConsultationId },
     /// Destroy the consultation keys whose publication window has ended.
     DestroyKeys,
 }
@@ -333,7 +334,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             match action {
                 ConsultationAction::Close { id } => {
                     let c = voting
-                        .close(None, *id, crate::service::voting::today())
+                        .close(None, *id, crate::service::voting::today(&store))
                         .map_err(|e| CliError::Consultation {
                             id: *id,
                             source: Box::new(e),
@@ -463,7 +464,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let store = open_store(&cli)?;
             let s = import_embedded_laws(&store)?;
             println!("Demo bills: {s}");
-            if let Some(id) = crate::service::consultation::ensure_demo(&store, &identity::today())?
+            if let Some(id) =
+                crate::service::consultation::ensure_demo(&store, &store.clock().today_iso())?
             {
                 println!("Demo consultation: /consultations/{id}");
             }

@@ -6,13 +6,14 @@
 
 use super::state::closed_set;
 use crate::domain::amendment::{self, article_body, AmendError, Located, Operation};
+use crate::domain::ids::AmendmentId;
 use crate::text::{Unit, UnitKind};
 use std::collections::HashMap;
 
 /// One adopted amendment, in the order it is applied.
 #[derive(Debug, Clone, Copy)]
 pub struct Adopted<'a> {
-    pub id: i64,
+    pub id: AmendmentId,
     pub revision: i32,
     pub ops: &'a [Operation],
 }
@@ -24,7 +25,7 @@ pub struct Adopted<'a> {
 pub struct Span {
     pub start: usize,
     pub end: usize,
-    pub amendment: i64,
+    pub amendment: AmendmentId,
     pub revision: i32,
     pub wid: String,
 }
@@ -32,13 +33,15 @@ pub struct Span {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConsolidateError {
     #[error("amendment {0} targets a unit that is not in the version")]
-    UnknownUnit(i64),
+    UnknownUnit(AmendmentId),
     #[error("amendment {0} no longer applies after the amendments before it ({1:?})")]
-    NotFound(i64, Located),
+    NotFound(AmendmentId, Located),
     #[error("amendment {0} cannot be applied: {1}")]
-    Apply(i64, AmendError),
+    Apply(AmendmentId, AmendError),
     #[error("amendment {0} touches an article that an adopted amendment repeals")]
-    Repealed(i64),
+    Repealed(AmendmentId),
+    #[error("two adopted amendments change the same text")]
+    Overlap,
 }
 
 /// An article body as the amendments applied so far left it, with the spans they wrote
@@ -88,8 +91,8 @@ pub fn consolidate(
         .map(|(i, u)| (u.wid.as_str(), i))
         .collect();
     let mut bodies: HashMap<String, Body> = HashMap::new();
-    let mut repealed: HashMap<String, (i64, i32)> = HashMap::new();
-    let mut inserted: Vec<(usize, String, i64, i32, String)> = Vec::new();
+    let mut repealed: HashMap<String, (AmendmentId, i32)> = HashMap::new();
+    let mut inserted: Vec<(usize, String, AmendmentId, i32, String)> = Vec::new();
 
     for a in adopted {
         let mut by_wid: Vec<(&str, Vec<Operation>)> = Vec::new();
@@ -248,8 +251,12 @@ pub fn consolidate(
     let mut pos = 0;
     for (start, end, text, ss) in edits {
         if start < pos {
-            let id = ss.first().map_or(0, |s| s.amendment);
-            return Err(ConsolidateError::Repealed(id));
+            // The edit that overlaps is this one or the one before (a repeal reaches to
+            // the next unit); every edit carries the spans of its amendment.
+            return Err(match ss.first().or(spans.last()) {
+                Some(s) => ConsolidateError::Repealed(s.amendment),
+                None => ConsolidateError::Overlap,
+            });
         }
         out.push_str(&markdown[pos..start]);
         let base = out.len();
@@ -419,22 +426,22 @@ mod tests {
             &us,
             &[
                 Adopted {
-                    id: 10,
+                    id: AmendmentId::new(10),
                     revision: 1,
                     ops: &a,
                 },
                 Adopted {
-                    id: 11,
+                    id: AmendmentId::new(11),
                     revision: 2,
                     ops: &b,
                 },
                 Adopted {
-                    id: 12,
+                    id: AmendmentId::new(12),
                     revision: 1,
                     ops: &c,
                 },
                 Adopted {
-                    id: 13,
+                    id: AmendmentId::new(13),
                     revision: 1,
                     ops: &d,
                 },
@@ -445,17 +452,21 @@ mod tests {
             out,
             "# Titre Ier\n\n## Article 1\n\nLe conseil se réunit tous les six mois.\n\nIl délibère à l'unanimité.\n\n# Titre II\n\n## Article 3\n\nDispositions finales.\n\n## Article 4\n\nEntrée en vigueur immédiate.\n"
         );
-        let written: Vec<(&str, i64, i32)> = spans
+        let written: Vec<(&str, AmendmentId, i32)> = spans
             .iter()
             .map(|s| (&out[s.start..s.end], s.amendment, s.revision))
             .collect();
         assert_eq!(
             written,
             vec![
-                ("six", 10, 1),
-                ("l'unanimité", 11, 2),
-                ("", 12, 1),
-                ("## Article 4\n\nEntrée en vigueur immédiate.", 13, 1)
+                ("six", AmendmentId::new(10), 1),
+                ("l'unanimité", AmendmentId::new(11), 2),
+                ("", AmendmentId::new(12), 1),
+                (
+                    "## Article 4\n\nEntrée en vigueur immédiate.",
+                    AmendmentId::new(13),
+                    1
+                )
             ]
         );
         assert_eq!(spans[2].wid, w2);
@@ -478,12 +489,12 @@ mod tests {
             &us,
             &[
                 Adopted {
-                    id: 1,
+                    id: AmendmentId::new(1),
                     revision: 1,
                     ops: &later,
                 },
                 Adopted {
-                    id: 2,
+                    id: AmendmentId::new(2),
                     revision: 1,
                     ops: &earlier,
                 },
@@ -492,7 +503,7 @@ mod tests {
         .unwrap();
         let written: Vec<&str> = spans.iter().map(|s| out[s.start..s.end].trim()).collect();
         assert_eq!(written, vec!["grand", "absolue"]);
-        assert_eq!(spans[1].amendment, 1);
+        assert_eq!(spans[1].amendment, AmendmentId::new(1));
     }
 
     #[test]
@@ -504,36 +515,36 @@ mod tests {
         let repeal = vec![Operation::RepealUnit { wid: w1.clone() }];
         let order = [
             Adopted {
-                id: 1,
+                id: AmendmentId::new(1),
                 revision: 1,
                 ops: &repeal,
             },
             Adopted {
-                id: 2,
+                id: AmendmentId::new(2),
                 revision: 1,
                 ops: &edit,
             },
         ];
         assert_eq!(
             consolidate(MD, &us, &order).unwrap_err(),
-            ConsolidateError::Repealed(2)
+            ConsolidateError::Repealed(AmendmentId::new(2))
         );
         let other = derive(&w1, &b1, &b1.replace("tous les trois mois", "chaque mois")).unwrap();
         let order = [
             Adopted {
-                id: 1,
+                id: AmendmentId::new(1),
                 revision: 1,
                 ops: &other,
             },
             Adopted {
-                id: 2,
+                id: AmendmentId::new(2),
                 revision: 1,
                 ops: &edit,
             },
         ];
         assert!(matches!(
             consolidate(MD, &us, &order),
-            Err(ConsolidateError::NotFound(2, _))
+            Err(ConsolidateError::NotFound(id, _)) if id == AmendmentId::new(2)
         ));
         let ghost = vec![Operation::RepealUnit { wid: "nope".into() }];
         assert_eq!(
@@ -541,13 +552,13 @@ mod tests {
                 MD,
                 &us,
                 &[Adopted {
-                    id: 3,
+                    id: AmendmentId::new(3),
                     revision: 1,
                     ops: &ghost
                 }]
             )
             .unwrap_err(),
-            ConsolidateError::UnknownUnit(3)
+            ConsolidateError::UnknownUnit(AmendmentId::new(3))
         );
     }
 
@@ -605,7 +616,7 @@ mod tests {
             MD,
             &us,
             &[Adopted {
-                id: 1,
+                id: AmendmentId::new(1),
                 revision: 1,
                 ops: &ins,
             }],

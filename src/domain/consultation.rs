@@ -34,6 +34,12 @@ impl Phase {
         self != Phase::Draft
     }
 
+    /// Amendments may be filed, corrected and withdrawn, and comments posted: the
+    /// consultation phase proper.
+    pub fn open_for_contributions(self) -> bool {
+        self == Phase::Amendments
+    }
+
     /// Nothing has been put to the vote yet: the vote's settings may change and the
     /// consultation may move to a new version.
     pub fn before_voting(self) -> bool {

@@ -1,6 +1,7 @@
 //! Assurance levels, roles and the mapping from a provider's `acr` (DESIGN §4).
 
 use super::state::closed_set;
+use crate::domain::ids::AccountId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -217,8 +218,8 @@ fn is_date(s: &str) -> bool {
 
 /// Checks a new verification recorded by `moderator` for `account`.
 pub fn check_new_verification(
-    moderator: i64,
-    account: i64,
+    moderator: AccountId,
+    account: AccountId,
     level: i64,
     verified_on: &str,
     expires_on: &str,
@@ -283,35 +284,91 @@ mod verification_tests {
     fn new_verification_rules() {
         let t = "2026-11-23";
         assert_eq!(
-            check_new_verification(1, 2, 2, "2026-11-20", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                2,
+                "2026-11-20",
+                "2027-11-20",
+                t
+            ),
             Ok(Level::SUBSTANTIAL)
         );
         assert_eq!(
-            check_new_verification(1, 1, 2, "2026-11-20", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(1),
+                2,
+                "2026-11-20",
+                "2027-11-20",
+                t
+            ),
             Err(VerificationError::SelfVerification)
         );
         assert_eq!(
-            check_new_verification(1, 2, 0, "2026-11-20", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                0,
+                "2026-11-20",
+                "2027-11-20",
+                t
+            ),
             Err(VerificationError::Level)
         );
         assert_eq!(
-            check_new_verification(1, 2, 4, "2026-11-20", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                4,
+                "2026-11-20",
+                "2027-11-20",
+                t
+            ),
             Err(VerificationError::Level)
         );
         assert_eq!(
-            check_new_verification(1, 2, 2, "2026-11-24", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                2,
+                "2026-11-24",
+                "2027-11-20",
+                t
+            ),
             Err(VerificationError::VerifiedOn)
         );
         assert_eq!(
-            check_new_verification(1, 2, 2, "20/11/2026", "2027-11-20", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                2,
+                "20/11/2026",
+                "2027-11-20",
+                t
+            ),
             Err(VerificationError::VerifiedOn)
         );
         assert_eq!(
-            check_new_verification(1, 2, 2, "2026-11-20", "2026-11-23", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                2,
+                "2026-11-20",
+                "2026-11-23",
+                t
+            ),
             Err(VerificationError::ExpiresOn)
         );
         assert_eq!(
-            check_new_verification(1, 2, 2, "2026-11-20", "2027-02-30", t),
+            check_new_verification(
+                AccountId::new(1),
+                AccountId::new(2),
+                2,
+                "2026-11-20",
+                "2027-02-30",
+                t
+            ),
             Err(VerificationError::ExpiresOn)
         );
     }
@@ -320,11 +377,11 @@ mod verification_tests {
 /// A person's pseudonym for one bill: stable within the bill, unlinkable across bills
 /// without the key (HMAC-SHA-256 under the instance's pseudonym key, with a
 /// domain-separation tag), shown as 8 Crockford base-32 characters, e.g. `K7QM-2XD9`.
-pub fn pseudonym(key: &[u8], account_id: i64, bill_slug: &str) -> String {
+pub fn pseudonym(key: &[u8], account_id: AccountId, bill_slug: &str) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
     let mut msg = b"amenda-pseudonym-v1\0".to_vec();
-    msg.extend_from_slice(&account_id.to_be_bytes());
+    msg.extend_from_slice(&account_id.get().to_be_bytes());
     msg.extend_from_slice(bill_slug.as_bytes());
     let tag = ring::hmac::sign(&k, &msg);
     // 40 bits are plenty to tell the participants of one bill apart.
@@ -341,26 +398,31 @@ pub fn pseudonym(key: &[u8], account_id: i64, bill_slug: &str) -> String {
 #[cfg(test)]
 mod pseudonym_tests {
     use super::pseudonym;
+    use crate::domain::ids::AccountId;
 
     #[test]
     fn stable_per_bill_unlinkable_across() {
         let key = [7u8; 32];
-        let a = pseudonym(&key, 42, "budget-participatif");
-        assert_eq!(a, pseudonym(&key, 42, "budget-participatif"), "stable");
+        let a = pseudonym(&key, AccountId::new(42), "budget-participatif");
+        assert_eq!(
+            a,
+            pseudonym(&key, AccountId::new(42), "budget-participatif"),
+            "stable"
+        );
         assert_eq!(a.len(), 9);
         assert_ne!(
             a,
-            pseudonym(&key, 42, "open-council-records"),
+            pseudonym(&key, AccountId::new(42), "open-council-records"),
             "another bill"
         );
         assert_ne!(
             a,
-            pseudonym(&key, 43, "budget-participatif"),
+            pseudonym(&key, AccountId::new(43), "budget-participatif"),
             "another person"
         );
         assert_ne!(
             a,
-            pseudonym(&[8u8; 32], 42, "budget-participatif"),
+            pseudonym(&[8u8; 32], AccountId::new(42), "budget-participatif"),
             "another key"
         );
         assert!(a

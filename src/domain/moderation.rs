@@ -3,6 +3,7 @@
 //! moderation log, and the rate limits (`COUNT/SECONDS`) with their fixed windows.
 
 use super::state::closed_set;
+use crate::domain::ids::{AccountId, ConsultationId};
 use std::fmt;
 
 closed_set! {
@@ -127,7 +128,7 @@ pub fn auto_hides(qualifying: u32, threshold: u32, moderator_decided: bool) -> b
 
 /// Whether `decider` may decide an appeal against a decision made by `original`: another
 /// moderator only (an automatic decision has no moderator, anyone may review it).
-pub fn may_decide_appeal(decider: i64, original: Option<i64>) -> bool {
+pub fn may_decide_appeal(decider: AccountId, original: Option<AccountId>) -> bool {
     original != Some(decider)
 }
 
@@ -148,7 +149,7 @@ pub struct LogRecord {
     pub action: String,
     pub target_kind: String,
     pub target_ref: String,
-    pub consultation: Option<i64>,
+    pub consultation: Option<ConsultationId>,
     pub rule: String,
     pub reason: String,
     pub moderator: String,
@@ -324,7 +325,7 @@ mod tests {
             action: "hide".into(),
             target_kind: "comment".into(),
             target_ref: seq.to_string(),
-            consultation: Some(1),
+            consultation: Some(ConsultationId::new(1)),
             rule: "spam".into(),
             reason: reason.into(),
             moderator: "mod-1".into(),
@@ -413,8 +414,9 @@ mod tests {
             Rule::Reports,
             &[Reason::Spam, Reason::Illegal]
         ));
-        assert!(may_decide_appeal(2, Some(1)));
-        assert!(!may_decide_appeal(1, Some(1)));
+        let (one, two) = (AccountId::new(1), AccountId::new(2));
+        assert!(may_decide_appeal(two, Some(one)));
+        assert!(!may_decide_appeal(one, Some(one)));
         assert!(Action::Hide.appealable() && !Action::AutoHide.appealable());
     }
 

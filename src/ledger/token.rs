@@ -2,6 +2,7 @@
 //! consultation (dedup and re-votes), unlinkable across consultations (each has its own
 //! random key); once the key is destroyed nobody can tie a token to an account.
 
+use crate::domain::ids::AccountId;
 use ring::hmac;
 use ring::rand::SecureRandom;
 
@@ -34,11 +35,11 @@ impl ConsultationKey {
     }
 
     /// The voter token of an account: HMAC-SHA-256(key, tag ‖ account id as i64 BE).
-    pub fn voter_token(&self, account_id: i64) -> [u8; 32] {
+    pub fn voter_token(&self, account_id: AccountId) -> [u8; 32] {
         let k = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
         let mut ctx = hmac::Context::with_key(&k);
         ctx.update(VOTER_TOKEN_TAG);
-        ctx.update(&account_id.to_be_bytes());
+        ctx.update(&account_id.get().to_be_bytes());
         ctx.sign().as_ref().try_into().expect("32 bytes")
     }
 }
@@ -51,14 +52,23 @@ mod tests {
     fn stable_per_key_and_distinct_across_keys() {
         let a = ConsultationKey::from_bytes([1; 32]);
         let b = ConsultationKey::from_bytes([2; 32]);
-        assert_eq!(a.voter_token(7), a.voter_token(7));
-        assert_ne!(a.voter_token(7), a.voter_token(8));
-        assert_ne!(a.voter_token(7), b.voter_token(7));
+        assert_eq!(
+            a.voter_token(AccountId::new(7)),
+            a.voter_token(AccountId::new(7))
+        );
+        assert_ne!(
+            a.voter_token(AccountId::new(7)),
+            a.voter_token(AccountId::new(8))
+        );
+        assert_ne!(
+            a.voter_token(AccountId::new(7)),
+            b.voter_token(AccountId::new(7))
+        );
         // Plain HMAC of the id alone differs: the tag separates domains.
         let k = hmac::Key::new(hmac::HMAC_SHA256, &[1; 32]);
         assert_ne!(
             hmac::sign(&k, &7i64.to_be_bytes()).as_ref(),
-            a.voter_token(7).as_slice()
+            a.voter_token(AccountId::new(7)).as_slice()
         );
     }
 }

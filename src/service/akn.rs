@@ -57,7 +57,7 @@ pub fn amendment_xml(
     let Some(a) = store::amendments::by_number(&mut conn, bill.id, number)? else {
         return Ok(None);
     };
-    if hidden_in(&mut conn, a.consultation_id)?.contains_key(&(Kind::Amendment, a.id)) {
+    if hidden_in(&mut conn, a.consultation_id)?.contains_key(&(Kind::Amendment, a.id.get())) {
         return Ok(None);
     }
     let Some(rev) = store::amendments::revision(&mut conn, a.id, a.revision)? else {
@@ -79,10 +79,11 @@ pub fn amendment_xml(
     let ops: Vec<Operation> = serde_json::from_str(&rev.operations)
         .map_err(|_| ReadError::Internal("unreadable amendment operations"))?;
     let number_text = display_number(&bill.slug, a.number);
+    let filed_at = a.filed_at.rfc3339();
     let doc = akn::AmendmentDoc {
         version: version_meta(&bill, &versions, &v.meta),
         number: &number_text,
-        date: &a.filed_at,
+        date: &filed_at,
         author: &a.author_label,
         article: art,
         body,

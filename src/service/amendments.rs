@@ -9,6 +9,7 @@
 
 use crate::domain::amendment::{self, AmendmentStatus, Conflict, Operation};
 use crate::domain::identity::Disclosure;
+use crate::domain::ids::{ConsultationId, VersionId};
 use crate::service::consultation::Article;
 use crate::service::consultation::ConsultationError;
 use crate::service::disposition::operations;
@@ -34,7 +35,7 @@ pub const STATUSES: [&str; 7] = [
 ];
 
 /// A unit of a consultation's version: consultation, version, unit `wid`.
-type UnitKey = (i64, i64, String);
+type UnitKey = (ConsultationId, VersionId, String);
 
 /// Amendments shown per page of a list.
 pub const PER_PAGE: i64 = 50;
@@ -147,7 +148,7 @@ pub fn parse_filter<'a>(
 /// match in all.
 pub fn page(
     store: &Store,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     filter: &ListFilter<'_>,
     page: i64,
 ) -> Result<(Vec<Amendment>, i64), ConsultationError> {
@@ -180,7 +181,7 @@ fn read_error(e: ReadError) -> ConsultationError {
 pub fn cached_version(
     reader: &Reader,
     bill_slug: &str,
-    version_id: i64,
+    version_id: VersionId,
 ) -> Result<(Bill, Arc<LoadedVersion>), ConsultationError> {
     let (bill, versions) = reader.bill(bill_slug).map_err(read_error)?;
     let number = versions

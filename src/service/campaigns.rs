@@ -12,6 +12,7 @@
 use crate::domain::amendment::Operation;
 use crate::domain::comment::CommentKind;
 use crate::domain::identity::Disclosure;
+use crate::domain::ids::ConsultationId;
 use crate::domain::similarity::{self, Settings};
 use crate::service::consultation::{display_number, staff_only, ConsultationError};
 use crate::service::identity::SessionInfo;
@@ -98,7 +99,7 @@ fn level_index(level: i32) -> usize {
 }
 
 /// Every amendment and comment of the consultation, with its text.
-fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, ConsultationError> {
+fn gather(store: &Store, consultation_id: ConsultationId) -> Result<Vec<Item>, ConsultationError> {
     let mut conn = store.conn()?;
     let c = store::consultations::by_id(&mut conn, consultation_id)?
         .ok_or(ConsultationError::NotFound)?;
@@ -184,7 +185,7 @@ fn gather(store: &Store, consultation_id: i64) -> Result<Vec<Item>, Consultation
 pub fn clusters(
     store: &Store,
     who: &SessionInfo,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Campaigns, ConsultationError> {
     staff_only(who)?;
     let items = gather(store, consultation_id)?;

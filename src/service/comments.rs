@@ -14,11 +14,12 @@
 //! - Comments follow their unit's `wid` into later versions; one whose quoted span (or
 //!   paragraph) is no longer in the version shown is "on an earlier version".
 
+use crate::domain::ids::{AmendmentId, CommentId, ConsultationId, VersionId};
 use std::collections::HashMap;
 
 pub use crate::domain::comment::CommentKind;
 use crate::domain::comment::{clean_body, clean_quote, quote_in};
-use crate::domain::consultation::Phase;
+
 use crate::domain::identity::Level;
 use crate::service::consultation::{author_label, staff_only, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
@@ -32,16 +33,16 @@ pub enum Target<'a> {
     /// An article or a paragraph (by `wid`) of the consultation's current version.
     Unit(&'a str),
     /// An amendment of the consultation (by id).
-    Amendment(i64),
+    Amendment(AmendmentId),
 }
 
 /// A comment, a reply or an answer, as a form sends it.
 pub struct NewComment<'a> {
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     /// What the comment is about; for a reply, taken from the comment replied to.
     pub target: Target<'a>,
     /// The comment replied to, if any.
-    pub parent: Option<i64>,
+    pub parent: Option<CommentId>,
     /// A span of the unit's text ('' for none; ignored for replies and amendments).
     pub quote: &'a str,
     pub body: &'a str,
@@ -78,11 +79,11 @@ pub fn answer(
 
 /// Where a new comment goes: version, article, unit, amendment, parent and quote.
 struct Place {
-    version_id: i64,
+    version_id: VersionId,
     article_wid: String,
     unit_wid: String,
-    amendment_id: Option<i64>,
-    parent_id: Option<i64>,
+    amendment_id: Option<AmendmentId>,
+    parent_id: Option<CommentId>,
     quote: String,
 }
 
@@ -112,7 +113,7 @@ fn write(
     let open = if is_answer {
         consultation.phase.is_public()
     } else {
-        consultation.phase == Phase::Amendments
+        consultation.phase.open_for_contributions()
     };
     if !open {
         return Err(ConsultationError::NotOpen(consultation.phase));
@@ -126,7 +127,7 @@ fn write(
             });
         }
     }
-    crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
+    crate::service::moderation::ensure_active(&mut conn, who.account.id, store.clock().now())?;
     let place = place(&mut conn, &consultation, c, is_answer)?;
     let bill =
         store::bills::by_id(&mut conn, consultation.bill_id)?.ok_or(ConsultationError::NotFound)?;
@@ -288,7 +289,7 @@ pub struct Thread {
 /// Groups comments (oldest first) into threads.
 fn threads(list: Vec<Comment>) -> Vec<(Comment, Vec<Comment>)> {
     let mut order: Vec<(Comment, Vec<Comment>)> = Vec::new();
-    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut index: HashMap<CommentId, usize> = HashMap::new();
     let mut replies = Vec::new();
     for c in list {
         match c.parent_id {
@@ -338,10 +339,11 @@ pub fn for_article_in(
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let numbers: HashMap<i64, i32> = store::versions::list_meta(&mut conn, consultation.bill_id)?
-        .into_iter()
-        .map(|m| (m.id, m.number))
-        .collect();
+    let numbers: HashMap<VersionId, i32> =
+        store::versions::list_meta(&mut conn, consultation.bill_id)?
+            .into_iter()
+            .map(|m| (m.id, m.number))
+            .collect();
     drop(conn);
     let article = units.iter().position(|u| u.wid == article_wid);
     let paragraphs: Vec<&crate::text::Unit> = units
@@ -377,7 +379,7 @@ pub fn for_amendment(
 ) -> Result<Vec<Thread>, ConsultationError> {
     let mut conn = store.conn()?;
     let list = store::comments::for_amendment(&mut conn, amendment.id)?;
-    let numbers: HashMap<i64, i32> = if list.is_empty() {
+    let numbers: HashMap<VersionId, i32> = if list.is_empty() {
         HashMap::new()
     } else {
         store::versions::list_meta(&mut conn, amendment.bill_id)?
@@ -399,7 +401,7 @@ pub fn for_amendment(
 
 /// Whether `who` may comment on this consultation now (phase and level).
 pub fn may_comment(c: &Consultation, who: &SessionInfo) -> bool {
-    c.phase == Phase::Amendments && i32::from(who.level().get()) >= c.level_comment
+    c.phase.open_for_contributions() && i32::from(who.level().get()) >= c.level_comment
 }
 
 /// Why the comment form is not offered, when it is not: what a page says in its place.
@@ -418,9 +420,9 @@ pub enum NoComment {
 /// they may, and for an anonymous visitor outside the amendments phase (nothing to say).
 pub fn why_not_comment(c: &Consultation, who: Option<&SessionInfo>) -> Option<NoComment> {
     match who {
-        None => (c.phase == Phase::Amendments).then_some(NoComment::SignIn),
+        None => (c.phase.open_for_contributions()).then_some(NoComment::SignIn),
         Some(w) if may_comment(c, w) => None,
-        Some(_) if c.phase != Phase::Amendments => Some(NoComment::Closed),
+        Some(_) if !c.phase.open_for_contributions() => Some(NoComment::Closed),
         Some(_) => Some(NoComment::Level),
     }
 }

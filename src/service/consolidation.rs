@@ -6,6 +6,7 @@
 
 use crate::domain::amendment::{self, voting_order, AmendmentStatus, Candidate, Operation};
 use crate::domain::consolidation::{self, Adopted, Carried, ConsolidateError, RebaseOutcome};
+use crate::domain::ids::{AccountId, AmendmentId, ConsultationId};
 use crate::service::consultation::{staff_only, ConsultationError};
 use crate::service::disposition::{bodies, operations};
 use crate::service::identity::SessionInfo;
@@ -74,7 +75,7 @@ pub fn application_order(
 pub fn consolidate(
     store: &Store,
     staff: &SessionInfo,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<i32, ConsultationError> {
     staff_only(staff)?;
     let number = store.transaction(|conn| {
@@ -126,7 +127,7 @@ pub fn consolidate(
                 conn,
                 VersionInput {
                     markdown,
-                    date: crate::service::identity::today(),
+                    date: store.clock().today_iso(),
                     author: staff.account.display_name.clone(),
                     note: format!("{} — {} amendment(s) adopted", c.title, adopted.len()),
                     source_ref: Some(format!("consultation:{}", c.id)),
@@ -190,9 +191,9 @@ impl From<ConsolidateError> for ConsultationError {
 /// What moving a consultation to a new version did to its pending amendments.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RebaseSummary {
-    pub carried: Vec<i64>,
-    pub proposed: Vec<i64>,
-    pub redraft: Vec<i64>,
+    pub carried: Vec<AmendmentId>,
+    pub proposed: Vec<AmendmentId>,
+    pub redraft: Vec<AmendmentId>,
 }
 
 /// Moves a consultation (in phase draft or amendments: nothing has been voted on) to a
@@ -200,7 +201,7 @@ pub struct RebaseSummary {
 pub fn rebase(
     store: &Store,
     staff: &SessionInfo,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     version_number: i32,
 ) -> Result<RebaseSummary, ConsultationError> {
     staff_only(staff)?;
@@ -281,10 +282,26 @@ pub fn rebase(
 
 /// The author accepts the rebase proposed for their amendment (a new revision on the
 /// consultation's current version); false if there is none to accept.
+/// Whether `who` may accept rebase `r` of amendment `a` now: their own standing
+/// amendment, a proposed rebase onto the consultation's current version, before voting
+/// ([`accept_rebase`] applies it; the amendment page shows the button by this rule).
+pub fn may_accept_rebase(
+    c: &store::consultations::Consultation,
+    a: &store::amendments::Amendment,
+    r: &store::rebases::Rebase,
+    who: AccountId,
+) -> bool {
+    a.author_id == who
+        && c.phase.before_voting()
+        && r.outcome == RebaseOutcome::Proposed
+        && r.to_version_id == c.version_id
+        && a.status.is_standing()
+}
+
 pub fn accept_rebase(
     store: &Store,
     who: &SessionInfo,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
 ) -> Result<bool, ConsultationError> {
     store.transaction(|conn| {
         let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
@@ -299,10 +316,7 @@ pub fn accept_rebase(
         let Some(r) = store::rebases::latest(conn, a.id)? else {
             return Ok(false);
         };
-        if r.outcome != RebaseOutcome::Proposed
-            || r.to_version_id != c.version_id
-            || !a.status.is_standing()
-        {
+        if !may_accept_rebase(&c, &a, &r, who.account.id) {
             return Ok(false);
         }
         let justification = store::amendments::revision(conn, a.id, a.revision)?

@@ -5,6 +5,7 @@
 use crate::domain::amendment::{self, article_body, AmendError, AmendmentStatus, Operation};
 pub use crate::domain::consultation::Phase;
 use crate::domain::identity::{pseudonym, Level};
+use crate::domain::ids::{AccountId, AmendmentId, ConsultationId, VersionId};
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, consultations::Consultation, Store, StoreError};
 use crate::text::UnitKind;
@@ -91,15 +92,15 @@ pub fn open(
     store: &Store,
     staff: &SessionInfo,
     c: &NewConsultation<'_>,
-) -> Result<i64, ConsultationError> {
+) -> Result<ConsultationId, ConsultationError> {
     open_as(store, staff.account.id, c)
 }
 
 fn open_as(
     store: &Store,
-    staff_id: i64,
+    staff_id: AccountId,
     c: &NewConsultation<'_>,
-) -> Result<i64, ConsultationError> {
+) -> Result<ConsultationId, ConsultationError> {
     let title = c.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return invalid("title", "err_title");
@@ -151,7 +152,7 @@ fn open_as(
 pub fn advance(
     store: &Store,
     staff: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     voting: &crate::service::voting::Voting,
 ) -> Result<Phase, ConsultationError> {
     use crate::service::voting;
@@ -162,7 +163,7 @@ pub fn advance(
             .phase
     };
     if phase == Phase::Voting {
-        voting.close(Some(staff.account.id), id, voting::today())?;
+        voting.close(Some(staff.account.id), id, voting::today(store))?;
         return Ok(Phase::Closed);
     }
     store.transaction(|conn| {
@@ -174,7 +175,7 @@ pub fn advance(
             return Err(ConsultationError::NotOpen(c.phase));
         }
         if next == Phase::Voting {
-            voting::open_log(conn, &c, voting.key(), voting.host(), voting::today())?;
+            voting::open_log(conn, &c, voting.key(), voting.host(), voting::today(store))?;
         }
         store::audit::record(
             conn,
@@ -199,7 +200,7 @@ pub struct Article {
 /// The consultation, its bill's slug, and an article of its version.
 pub fn article(
     store: &Store,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     wid: &str,
 ) -> Result<(Consultation, String, Article), ConsultationError> {
     unit(store, consultation_id, wid, false)
@@ -208,7 +209,7 @@ pub fn article(
 /// Like [`article`], also accepting a division (a new article may open a division).
 fn unit(
     store: &Store,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     wid: &str,
     divisions: bool,
 ) -> Result<(Consultation, String, Article), ConsultationError> {
@@ -222,7 +223,7 @@ fn unit(
 fn unit_in(
     conn: &mut store::DbConnection,
     c: Consultation,
-    version_id: i64,
+    version_id: VersionId,
     wid: &str,
     divisions: bool,
 ) -> Result<(Consultation, String, Article), ConsultationError> {
@@ -289,7 +290,7 @@ impl FilingKind {
 /// A filing, as the form sends it.
 pub struct Filing<'a> {
     pub kind: FilingKind,
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     pub wid: &'a str,
     /// The SHA-256 of the article the form was made from (stale forms are refused).
     pub article_sha256: &'a str,
@@ -303,7 +304,7 @@ pub struct Filing<'a> {
 /// Whether `who` may propose amendments in `c` now: while it is open for amendments,
 /// at the consultation's level or above.
 pub fn may_amend(who: &SessionInfo, c: &Consultation) -> Result<(), ConsultationError> {
-    if c.phase != Phase::Amendments {
+    if !c.phase.open_for_contributions() {
         return Err(ConsultationError::NotOpen(c.phase));
     }
     let needed = u8::try_from(c.level_amend).unwrap_or(3);
@@ -407,7 +408,7 @@ pub fn file(
     let (c, slug, art, ops) = check_filing(store, who, f)?;
     {
         let mut conn = store.conn()?;
-        crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
+        crate::service::moderation::ensure_active(&mut conn, who.account.id, store.clock().now())?;
     }
     let label = author_label(key, who, &slug, f.disclosure);
     let operations = serde_json::to_string(&ops).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -451,7 +452,7 @@ pub struct Activity {
     /// Article `wid` → (amendments, comments on its text, replies and answers included).
     pub by_article: std::collections::HashMap<String, (i64, i64)>,
     /// The consultation the counts link to: the newest on the version.
-    pub consultation: Option<i64>,
+    pub consultation: Option<ConsultationId>,
 }
 
 impl Activity {
@@ -472,7 +473,7 @@ impl Activity {
 }
 
 /// The [`Activity`] on a version: one query per public consultation on it and kind.
-pub fn activity(store: &Store, version_id: i64) -> Result<Activity, StoreError> {
+pub fn activity(store: &Store, version_id: VersionId) -> Result<Activity, StoreError> {
     let mut conn = store.conn()?;
     let consultations = store::consultations::on_version(&mut conn, version_id)?;
     let mut out = Activity {
@@ -496,7 +497,10 @@ pub use crate::domain::amendment::display_number;
 /// The demo's consultation: on the latest version of the participatory-budget bill of
 /// `laws/`, open for amendments for 30 days from `today`, opened by the demo's staff
 /// member. Made once; returns its id (None when that bill is absent).
-pub fn ensure_demo(store: &Store, today: &str) -> Result<Option<i64>, ConsultationError> {
+pub fn ensure_demo(
+    store: &Store,
+    today: &str,
+) -> Result<Option<ConsultationId>, ConsultationError> {
     const BILL: &str = "budget-participatif";
     let mut conn = store.conn()?;
     let Some(bill) = store::bills::by_slug(&mut conn, BILL)? else {
@@ -557,7 +561,7 @@ pub fn may_withdraw(
     if a.author_id != who.account.id {
         return Err(ConsultationError::NotFound);
     }
-    if c.phase != Phase::Amendments {
+    if !c.phase.open_for_contributions() {
         return Err(ConsultationError::NotOpen(c.phase));
     }
     if !a.status.is_standing() {
@@ -571,7 +575,7 @@ pub fn may_withdraw(
 pub fn withdraw(
     store: &Store,
     who: &SessionInfo,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
 ) -> Result<bool, ConsultationError> {
     store.transaction(|conn| {
         let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
@@ -603,7 +607,7 @@ pub fn withdraw(
 
 /// A correction ("rectifié") of an amendment by its author, as the form sends it.
 pub struct Rectification<'a> {
-    pub amendment_id: i64,
+    pub amendment_id: AmendmentId,
     /// The revision the form was made from: submitting it twice writes one revision.
     pub base_revision: i32,
     pub kind: FilingKind,
@@ -624,7 +628,7 @@ pub fn may_rectify(
     if a.author_id != who.account.id {
         return Err(ConsultationError::State("err_not_author"));
     }
-    if c.phase != Phase::Amendments {
+    if !c.phase.open_for_contributions() {
         return Err(ConsultationError::NotOpen(c.phase));
     }
     if a.status != AmendmentStatus::Filed {
@@ -686,7 +690,7 @@ pub fn rectify(
             && serde_json::from_str::<Vec<Operation>>(&rev.operations).is_ok_and(|o| o == ops)
     };
     let revision = store.transaction(|conn| {
-        crate::service::moderation::ensure_active(conn, who.account.id)
+        crate::service::moderation::ensure_active(conn, who.account.id, store.clock().now())
             .map_err(ConsultationError::from)?;
         let a =
             store::amendments::by_id(conn, r.amendment_id)?.ok_or(ConsultationError::NotFound)?;

@@ -5,6 +5,7 @@
 
 use crate::domain::amendment::{self, article_body, AmendmentStatus, Operation};
 use crate::domain::consultation::Phase;
+use crate::domain::ids::{AmendmentId, VersionId};
 use crate::service::consultation::ConsultationError;
 use crate::service::identity::SessionInfo;
 use crate::store::{self, amendments::Amendment, DbConnection, Store, StoreError};
@@ -74,7 +75,7 @@ pub fn parse_operations(json: &str) -> Result<Vec<Operation>, StoreError> {
 /// Article bodies of a version, by wid.
 pub fn bodies(
     conn: &mut DbConnection,
-    version_id: i64,
+    version_id: VersionId,
 ) -> Result<HashMap<String, String>, StoreError> {
     let v = store::versions::by_id(conn, version_id)?
         .ok_or_else(|| StoreError::Invalid(format!("no version {version_id}")))?;
@@ -90,9 +91,9 @@ pub fn bodies(
 pub fn rule(
     store: &Store,
     staff: &SessionInfo,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
     ruling: Ruling<'_>,
-) -> Result<Vec<i64>, ConsultationError> {
+) -> Result<Vec<AmendmentId>, ConsultationError> {
     crate::service::consultation::staff_only(staff)?;
     let reason = match ruling {
         Ruling::Inadmissible(r) => {

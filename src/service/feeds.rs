@@ -3,6 +3,7 @@
 //! only what the pages say publicly: amendments by their number and published author,
 //! without the text of hidden ones.
 
+use crate::domain::ids::BillId;
 use std::collections::HashMap;
 
 use crate::service::consultation::display_number;
@@ -26,15 +27,6 @@ pub struct Entry {
     pub author: String,
 }
 
-/// A date (`2026-11-23`) as the RFC 3339 time Atom needs; a date-time unchanged.
-fn rfc3339(s: &str) -> String {
-    if s.len() == 10 {
-        format!("{s}T00:00:00Z")
-    } else {
-        s.to_string()
-    }
-}
-
 /// The latest entries of the instance, or of one bill, newest first.
 pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entry>>, StoreError> {
     let mut conn = store.conn()?;
@@ -48,7 +40,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
             .map(|s| s.bill)
             .collect(),
     };
-    let slugs: HashMap<i64, String> = bills.iter().map(|b| (b.id, b.slug.clone())).collect();
+    let slugs: HashMap<BillId, String> = bills.iter().map(|b| (b.id, b.slug.clone())).collect();
     let mut out = Vec::new();
     for b in &bills {
         let mut versions = store::versions::list_meta(&mut conn, b.id)?;
@@ -56,7 +48,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
         for v in versions.into_iter().take(FEED_LENGTH) {
             out.push(Entry {
                 id: format!("tag:amenda,2026:bill/{}/version/{}", b.slug, v.number),
-                updated: rfc3339(&v.created_at),
+                updated: v.created_at.rfc3339(),
                 kind: "version",
                 title: format!(
                     "{} — version {}{}",
@@ -81,7 +73,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
             }
             out.push(Entry {
                 id: format!("tag:amenda,2026:consultation/{}", c.id),
-                updated: rfc3339(&c.created_at),
+                updated: c.created_at.rfc3339(),
                 kind: "consultation",
                 title: c.title.clone(),
                 path: format!("/consultations/{}", c.id),
@@ -92,7 +84,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
             {
                 out.push(Entry {
                     id: format!("tag:amenda,2026:consultation/{}/results", c.id),
-                    updated: rfc3339(&closed),
+                    updated: closed.rfc3339(),
                     kind: "results",
                     title: c.title.clone(),
                     path: format!("/consultations/{}/results", c.id),
@@ -109,7 +101,7 @@ pub fn entries(store: &Store, bill_slug: Option<&str>) -> Result<Option<Vec<Entr
         let slug = slugs.get(&a.bill_id).cloned().unwrap_or_default();
         out.push(Entry {
             id: format!("tag:amenda,2026:bill/{slug}/amendment/{}", a.number),
-            updated: rfc3339(&a.filed_at),
+            updated: a.filed_at.rfc3339(),
             kind: "amendment",
             title: display_number(&slug, a.number),
             path: format!("/bills/{slug}/amendments/{}", a.number),
@@ -189,7 +181,6 @@ mod tests {
     #[test]
     fn escapes_and_dates() {
         assert_eq!(xml_escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;");
-        assert_eq!(rfc3339("2026-11-23"), "2026-11-23T00:00:00Z");
         let e = Entry {
             id: "tag:x".into(),
             updated: "2026-11-23T10:00:00Z".into(),

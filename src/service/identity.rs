@@ -6,6 +6,8 @@ use crate::domain::identity::{
     check_new_verification, effective_level, verification_status, Level, Method, Role,
     VerificationError, VerificationFacts, VerificationStatus,
 };
+use crate::domain::ids::{AccountId, VerificationId};
+use crate::domain::time::Timestamp;
 use crate::store::{self, accounts::Account, DbConnection, Store, StoreError};
 use crate::text::hash::sha256_hex;
 use serde_json::json;
@@ -24,7 +26,7 @@ pub struct SessionInfo {
     pub acr: Option<String>,
     pub provider: String,
     pub roles: Vec<Role>,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     /// The highest valid moderator verification, and its last valid day.
     pub verified: Option<(Level, String)>,
 }
@@ -54,24 +56,6 @@ pub struct Authenticated<'a> {
     pub id_token: Option<&'a str>,
 }
 
-pub fn now_plus_hours(hours: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    (time::OffsetDateTime::now_utc() + time::Duration::hours(hours))
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-pub fn now() -> String {
-    now_plus_hours(0)
-}
-
-/// Today (UTC) as an ISO 8601 day.
-pub fn today() -> String {
-    now().chars().take(10).collect()
-}
-
 fn facts(v: &store::verifications::Verification) -> VerificationFacts<'_> {
     VerificationFacts {
         level: Level::new(i64::from(v.level)).unwrap_or(Level::NONE),
@@ -82,15 +66,19 @@ fn facts(v: &store::verifications::Verification) -> VerificationFacts<'_> {
 }
 
 /// The status of a verification today.
-pub fn status(v: &store::verifications::Verification) -> VerificationStatus {
-    verification_status(&facts(v), &today())
+pub fn status(v: &store::verifications::Verification, today: &str) -> VerificationStatus {
+    verification_status(&facts(v), today)
 }
 
-/// Whether `moderator_id` may confirm a verification: pending a second moderator, and
-/// neither recorded by them nor about them (what [`confirm_verification`] refuses
-/// otherwise).
-pub fn may_confirm(v: &store::verifications::Verification, moderator_id: i64) -> bool {
-    status(v) == VerificationStatus::PendingConfirmation
+/// Whether `moderator_id` may confirm a verification on `today`: pending a second
+/// moderator, and neither recorded by them nor about them (what
+/// [`confirm_verification`] refuses otherwise).
+pub fn may_confirm(
+    v: &store::verifications::Verification,
+    moderator_id: AccountId,
+    today: &str,
+) -> bool {
+    status(v, today) == VerificationStatus::PendingConfirmation
         && v.recorded_by != moderator_id
         && v.account_id != moderator_id
 }
@@ -98,7 +86,7 @@ pub fn may_confirm(v: &store::verifications::Verification, moderator_id: i64) ->
 /// The highest valid verification of an account on `today`, with its expiry.
 pub fn verified_level(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     today: &str,
 ) -> Result<Option<(Level, String)>, StoreError> {
     Ok(store::verifications::for_account(conn, account_id)?
@@ -122,19 +110,19 @@ pub enum VerifyError {
 pub fn record_verification(
     store: &Store,
     moderator: &SessionInfo,
-    account_id: i64,
+    account_id: AccountId,
     level: i64,
     method: Method,
     verified_on: &str,
     expires_on: &str,
-) -> Result<i64, VerifyError> {
+) -> Result<VerificationId, VerifyError> {
     let level = check_new_verification(
         moderator.account.id,
         account_id,
         level,
         verified_on,
         expires_on,
-        &today(),
+        &store.clock().today_iso(),
     )?;
     store.transaction(|conn| {
         store::accounts::by_id(conn, account_id)?.ok_or(VerifyError::NotFound)?;
@@ -164,7 +152,7 @@ pub fn record_verification(
 pub fn confirm_verification(
     store: &Store,
     moderator: &SessionInfo,
-    id: i64,
+    id: VerificationId,
 ) -> Result<(), VerifyError> {
     store.transaction(|conn| {
         let v = store::verifications::by_id(conn, id)?.ok_or(VerifyError::NotFound)?;
@@ -174,7 +162,8 @@ pub fn confirm_verification(
         if v.account_id == moderator.account.id {
             return Err(VerificationError::SelfVerification.into());
         }
-        if verification_status(&facts(&v), &today()) != VerificationStatus::PendingConfirmation
+        if verification_status(&facts(&v), &store.clock().today_iso())
+            != VerificationStatus::PendingConfirmation
             || !store::verifications::confirm(conn, id, moderator.account.id)?
         {
             return Err(VerificationError::NotPending.into());
@@ -194,7 +183,7 @@ pub fn confirm_verification(
 pub fn revoke_verification(
     store: &Store,
     moderator: &SessionInfo,
-    id: i64,
+    id: VerificationId,
     reason: &str,
 ) -> Result<bool, VerifyError> {
     store.transaction(|conn| {
@@ -228,7 +217,8 @@ pub fn sign_in(
 ) -> Result<(String, SessionInfo), StoreError> {
     let token = random_token()?;
     let id = sha256_hex(token.as_bytes());
-    let expires_at = now_plus_hours(SESSION_HOURS);
+    let now = store.clock().now();
+    let expires_at = now.plus(time::Duration::hours(SESSION_HOURS));
     let info = store.transaction(|conn| {
         let account =
             store::accounts::upsert(conn, who.provider, who.subject, who.display_name, who.email)?;
@@ -241,7 +231,7 @@ pub fn sign_in(
                 acr: who.acr,
                 provider: who.provider,
                 user_agent: &who.user_agent.chars().take(200).collect::<String>(),
-                expires_at: &expires_at,
+                expires_at: &expires_at.rfc3339(),
                 id_token: who.id_token,
             },
         )?;
@@ -253,7 +243,7 @@ pub fn sign_in(
             &json!({"provider": who.provider, "level": who.level.get()}),
         )?;
         let roles = store::accounts::roles(conn, account.id)?;
-        let verified = verified_level(conn, account.id, &today())?;
+        let verified = verified_level(conn, account.id, &now.day_iso())?;
         Ok::<_, StoreError>(SessionInfo {
             session_id: id.clone(),
             account,
@@ -261,24 +251,28 @@ pub fn sign_in(
             acr: who.acr.map(str::to_string),
             provider: who.provider.to_string(),
             roles,
-            expires_at: expires_at.clone(),
+            expires_at,
             verified,
         })
     })?;
     Ok((token, info))
 }
 
-/// The active session of a cookie token, if any.
-pub fn session(conn: &mut DbConnection, token: &str) -> Result<Option<SessionInfo>, StoreError> {
+/// The session of a cookie token, if it is active at `now`.
+pub fn session(
+    conn: &mut DbConnection,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<SessionInfo>, StoreError> {
     let id = sha256_hex(token.as_bytes());
-    let Some(s) = store::sessions::active(conn, &id, &now())? else {
+    let Some(s) = store::sessions::active(conn, &id, &now.rfc3339())? else {
         return Ok(None);
     };
     let Some(account) = store::accounts::by_id(conn, s.account_id)? else {
         return Ok(None);
     };
     let roles = store::accounts::roles(conn, account.id)?;
-    let verified = verified_level(conn, account.id, &today())?;
+    let verified = verified_level(conn, account.id, &now.day_iso())?;
     Ok(Some(SessionInfo {
         session_id: s.id,
         account,
@@ -416,7 +410,7 @@ pub fn create_account_ahead(conn: &mut DbConnection, spec: &str) -> Result<Accou
 
 pub fn find_account(conn: &mut DbConnection, spec: &str) -> Result<Account, RoleError> {
     let unknown = || RoleError::UnknownAccount(spec.chars().take(80).collect());
-    let found = match spec.parse::<i64>() {
+    let found = match spec.parse::<AccountId>() {
         Ok(id) => store::accounts::by_id(conn, id)?,
         Err(_) => {
             let (provider, subject) = spec.split_once(':').ok_or_else(unknown)?;
@@ -432,8 +426,8 @@ pub fn find_account(conn: &mut DbConnection, spec: &str) -> Result<Account, Role
 /// line). Returns whether anything changed.
 pub fn set_role(
     store: &Store,
-    actor: Option<i64>,
-    account_id: i64,
+    actor: Option<AccountId>,
+    account_id: AccountId,
     role: Role,
     grant: bool,
 ) -> Result<bool, RoleError> {
@@ -493,13 +487,8 @@ pub fn grant_first_admin(
 /// How long a person has to come back from their provider.
 pub const FLOW_MINUTES: i64 = 10;
 
-fn minutes_ago(minutes: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    (time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes))
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+fn minutes_ago(store: &Store, minutes: i64) -> Timestamp {
+    store.clock().now().minus(time::Duration::minutes(minutes))
 }
 
 /// A refused sign-in, kept in the audit log without personal data: the provider and a
@@ -531,9 +520,9 @@ pub fn begin_flow(store: &Store, flow: &crate::oidc::PendingFlow) -> Result<(), 
             pkce_verifier: flow.pkce_verifier.clone(),
             level: i32::from(flow.level),
             next: flow.next.clone(),
-            created_at: now(),
+            created_at: store.clock().now(),
         },
-        &minutes_ago(60),
+        &minutes_ago(store, 60).rfc3339(),
     )
 }
 
@@ -547,7 +536,7 @@ pub fn take_flow(
         store::oidc_flows::take(
             conn,
             &sha256_hex(state.as_bytes()),
-            &minutes_ago(FLOW_MINUTES),
+            minutes_ago(store, FLOW_MINUTES),
         )
     })?;
     Ok(flow.map(|f| crate::oidc::PendingFlow {
@@ -563,7 +552,8 @@ pub fn take_flow(
 /// The ID token kept with a session (for the provider's logout).
 pub fn session_id_token(store: &Store, session_id: &str) -> Result<Option<String>, StoreError> {
     let mut conn = store.conn()?;
-    Ok(store::sessions::active(&mut conn, session_id, &now())?.and_then(|s| s.id_token))
+    let now = store.clock().now().rfc3339();
+    Ok(store::sessions::active(&mut conn, session_id, &now)?.and_then(|s| s.id_token))
 }
 
 /// Normalises a pseudonym as people may type it (`k7qm 2xd9`, `K7QM-2XD9`).

@@ -5,6 +5,7 @@
 //! Every decision is written to the public log in the same transaction as its effect,
 //! so the log and the state of the content never disagree.
 
+use crate::domain::ids::{AccountId, AmendmentId, CommentId, ConsultationId};
 use std::collections::HashMap;
 
 use crate::domain::amendment::display_number;
@@ -12,7 +13,8 @@ use crate::domain::identity::Role;
 use crate::domain::moderation::{
     self as rules, Action, AppealStatus, ChainCheck, ChainError, ItemState, LogRecord, Reason, Rule,
 };
-use crate::service::identity::{now, now_plus_hours, SessionInfo};
+use crate::domain::time::Timestamp;
+use crate::service::identity::SessionInfo;
 use crate::store::moderation::{self as db, Appeal, Item, LogRow, Private, QueueFilter, Report};
 use crate::store::{self, DbConnection, Store, StoreError};
 use serde_json::json;
@@ -66,8 +68,8 @@ pub use crate::domain::moderation::Kind;
 pub struct Content {
     pub kind: Kind,
     pub id: i64,
-    pub consultation_id: i64,
-    pub author_id: i64,
+    pub consultation_id: ConsultationId,
+    pub author_id: AccountId,
     pub author_label: String,
     pub author_level: i32,
     /// Comment id or amendment number, as published.
@@ -85,9 +87,11 @@ pub fn content(
     kind: Kind,
     id: i64,
 ) -> Result<Option<Content>, ModerationError> {
+    // A moderation target is a (kind, number) pair (one `target_id` column for two
+    // tables); here the kind says which typed id the number is.
     Ok(match kind {
         Kind::Comment => {
-            let Some(c) = store::comments::by_id(conn, id)? else {
+            let Some(c) = store::comments::by_id(conn, CommentId::new(id))? else {
                 return Ok(None);
             };
             let href = match c.amendment_id {
@@ -119,7 +123,7 @@ pub fn content(
             })
         }
         Kind::Amendment => {
-            let Some(a) = store::amendments::by_id(conn, id)? else {
+            let Some(a) = store::amendments::by_id(conn, AmendmentId::new(id))? else {
                 return Ok(None);
             };
             let slug = store::bills::by_id(conn, a.bill_id)?
@@ -158,10 +162,14 @@ impl From<Suspended> for ModerationError {
     }
 }
 
-/// Refuses people whose account is suspended now (checked by every posting, reporting
-/// and voting use case, inside its transaction or just before it).
-pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), Suspended> {
-    match db::suspended_until(conn, account_id, &now()) {
+/// Refuses people whose account is suspended at `now` (checked by every posting,
+/// reporting and voting use case, inside its transaction or just before it).
+pub fn ensure_active(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    now: Timestamp,
+) -> Result<(), Suspended> {
+    match db::suspended_until(conn, account_id, &now.rfc3339()) {
         Ok(None) => Ok(()),
         Ok(Some(until)) => Err(Suspended { until }),
         // Failing closed would lock everybody out on a storage hiccup; the write that
@@ -170,8 +178,12 @@ pub fn ensure_active(conn: &mut DbConnection, account_id: i64) -> Result<(), Sus
     }
 }
 
-fn check_active(conn: &mut DbConnection, who: &SessionInfo) -> Result<(), ModerationError> {
-    Ok(ensure_active(conn, who.account.id)?)
+fn check_active(
+    store: &Store,
+    conn: &mut DbConnection,
+    who: &SessionInfo,
+) -> Result<(), ModerationError> {
+    Ok(ensure_active(conn, who.account.id, store.clock().now())?)
 }
 
 /// What a report led to.
@@ -202,7 +214,7 @@ pub fn report(
         return invalid("detail", "err_report_other_needs_text");
     }
     store.transaction(|conn| {
-        check_active(conn, who)?;
+        check_active(store, conn, who)?;
         let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
         if db::report_by(conn, kind, id, who.account.id)?.is_some() {
             return Err(ModerationError::AlreadyReported);
@@ -232,7 +244,7 @@ pub fn report(
         });
         item.open_reports += 1;
         if item.queued_at.is_none() {
-            item.queued_at = Some(report.created_at.clone());
+            item.queued_at = Some(report.created_at);
         }
         let moderator_decided = match item.decision_seq {
             Some(seq) => db::decision(conn, seq)?.is_some_and(|d| d.moderator_id.is_some()),
@@ -374,7 +386,11 @@ pub fn suspend_author(
             return invalid("days", "err_suspend_self");
         }
         let name = db::moderator_name(conn, who.account.id)?;
-        let until = now_plus_hours(i64::from(days) * 24);
+        let until = store
+            .clock()
+            .now()
+            .plus(time::Duration::days(i64::from(days)))
+            .rfc3339();
         let entry = db::append(
             conn,
             LogRecord {
@@ -519,7 +535,7 @@ pub struct Hidden {
 /// The hidden contributions of a consultation, by kind and id.
 pub fn hidden_in(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<HashMap<(Kind, i64), Hidden>, StoreError> {
     let mut out = HashMap::new();
     for item in db::hidden_in(conn, consultation_id)? {
@@ -637,7 +653,7 @@ pub fn may_appeal(decision: &LogRow, appeal: Option<&Appeal>) -> bool {
 
 /// Whether a signed-in person is offered to report a contribution: anyone's but their
 /// own.
-pub fn may_report(who: &SessionInfo, author_id: i64) -> bool {
+pub fn may_report(who: &SessionInfo, author_id: AccountId) -> bool {
     who.account.id != author_id
 }
 
@@ -659,7 +675,7 @@ pub fn my_decisions(
 /// The end of the viewer's current suspension, if any.
 pub fn my_suspension(store: &Store, who: &SessionInfo) -> Result<Option<String>, StoreError> {
     let mut conn = store.conn()?;
-    db::suspended_until(&mut conn, who.account.id, &now())
+    db::suspended_until(&mut conn, who.account.id, &store.clock().now().rfc3339())
 }
 
 /// Entries per page of the public log.
@@ -774,10 +790,10 @@ pub fn rate_limit(
     store: &Store,
     what: &str,
     limit: Limit,
-    account: i64,
+    account: AccountId,
     address: Option<&str>,
 ) -> Result<Result<(), i64>, StoreError> {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = store.clock().now().unix();
     rate_limit_at(store, what, limit, account, address, now)
 }
 
@@ -787,7 +803,7 @@ pub fn rate_limit_at(
     store: &Store,
     what: &str,
     limit: Limit,
-    account: i64,
+    account: AccountId,
     address: Option<&str>,
     now: i64,
 ) -> Result<Result<(), i64>, StoreError> {

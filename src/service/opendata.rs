@@ -8,6 +8,7 @@
 //! OpenID Connect subject or address is written. Rows are read and written a page at a
 //! time, so memory stays flat whatever the size.
 
+use crate::domain::ids::{AmendmentId, BillId, ConsultationId, VersionId};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,7 +59,10 @@ pub enum ExportError {
     Akn(#[from] ReadError),
     /// A closed consultation's ballot-log export.
     #[error("consultation {id}: {source}")]
-    BallotLog { id: i64, source: Box<VoteError> },
+    BallotLog {
+        id: ConsultationId,
+        source: Box<VoteError>,
+    },
     /// Listing the closed ballot logs.
     #[error(transparent)]
     Vote(Box<VoteError>),
@@ -407,7 +411,7 @@ pub fn export(
     let reader = crate::service::reading::Reader::new(store.clone(), 16 * 1024 * 1024);
     let mut conn = store.conn()?;
     let bills = store::bills::list(&mut conn)?;
-    let by_id: HashMap<i64, String> = bills
+    let by_id: HashMap<BillId, String> = bills
         .iter()
         .map(|b| (b.bill.id, b.bill.slug.clone()))
         .collect();
@@ -424,7 +428,7 @@ pub fn export(
             s(&m.licence),
             s(&m.summary),
             s(b.version_count),
-            s(&b.bill.created_at),
+            s(b.bill.created_at),
         ])?;
     }
     summary.add("bills", w.finish()?);
@@ -432,7 +436,7 @@ pub fn export(
     // Versions (with their markdown) and units, one version in memory at a time.
     let mut versions = Writers::create(&data_dir, &DATASETS[1])?;
     let mut units = Writers::create(&data_dir, &DATASETS[2])?;
-    let mut version_numbers: HashMap<i64, i32> = HashMap::new();
+    let mut version_numbers: HashMap<VersionId, i32> = HashMap::new();
     for b in &bills {
         let slug = &b.bill.slug;
         let dir = out.join("versions").join(slug);
@@ -503,7 +507,7 @@ pub fn export(
                 s(c.level_amend),
                 s(c.level_vote),
                 s(c.phase),
-                s(&c.created_at),
+                s(c.created_at),
             ])?;
             // The consultation's own files, with the same columns.
             let cdir = out.join(format!("consultations/{}", c.id));
@@ -515,7 +519,7 @@ pub fn export(
                 Some(h) => (true, h.rule.as_str().to_string(), h.reason.clone()),
                 None => (false, String::new(), String::new()),
             };
-            let mut numbers: HashMap<i64, String> = HashMap::new();
+            let mut numbers: HashMap<AmendmentId, String> = HashMap::new();
             let mut offset = 0;
             loop {
                 let page = store::amendments::for_consultation(&mut conn, c.id, None, offset, 500)?;
@@ -535,7 +539,7 @@ pub fn export(
                     }
                     numbers.insert(a.id, number.clone());
                     let rev = store::amendments::revision(&mut conn, a.id, a.revision)?;
-                    let (is_hidden, rule, reason) = moderation(Kind::Amendment, a.id);
+                    let (is_hidden, rule, reason) = moderation(Kind::Amendment, a.id.get());
                     let (ops, justification) = match (&rev, is_hidden) {
                         (Some(r), false) => (r.operations.clone(), r.justification.clone()),
                         _ => (String::new(), String::new()),
@@ -551,7 +555,7 @@ pub fn export(
                         s(&a.author_label),
                         s(a.disclosure),
                         s(a.author_level),
-                        s(&a.filed_at),
+                        s(a.filed_at),
                         ops,
                         justification,
                         rule,
@@ -566,9 +570,9 @@ pub fn export(
             loop {
                 let page = store::comments::of_consultation_after(&mut conn, c.id, after, 1000)?;
                 let Some(last) = page.last() else { break };
-                after = last.id;
+                after = last.id.get();
                 for k in page {
-                    let (is_hidden, rule, reason) = moderation(Kind::Comment, k.id);
+                    let (is_hidden, rule, reason) = moderation(Kind::Comment, k.id.get());
                     let (quote, body) = if is_hidden {
                         (String::new(), String::new())
                     } else {
@@ -588,7 +592,7 @@ pub fn export(
                         s(k.author_level),
                         quote,
                         body,
-                        s(&k.created_at),
+                        s(k.created_at),
                         rule,
                         reason,
                     ];

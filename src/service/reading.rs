@@ -3,6 +3,7 @@
 
 use crate::cache::{Bytes, Cache, Weight};
 use crate::domain::bill::VersionRef;
+use crate::domain::ids::BillId;
 use crate::store::{self, Store, StoreError};
 use crate::text::diff::{compare_versions, VersionDiff};
 use crate::text::Unit;
@@ -87,7 +88,7 @@ const BILLS: usize = 1024;
 pub struct Reader {
     store: Store,
     /// Loaded versions by bill id and number.
-    versions: Cache<(i64, i32), Arc<LoadedVersion>, Bytes>,
+    versions: Cache<(BillId, i32), Arc<LoadedVersion>, Bytes>,
     /// Version lists by slug.
     bills: Cache<String, Arc<CachedBill>>,
 }

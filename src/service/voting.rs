@@ -12,6 +12,7 @@
 
 use crate::domain::amendment::AmendmentStatus;
 use crate::domain::consultation::Phase;
+use crate::domain::ids::{AccountId, ConsultationId};
 use crate::ledger::checkpoint::{Checkpoint, SigningKey};
 use crate::ledger::entry::{
     AmendmentRef, Answer, Ballot, Close, Day, Disclosure, Entry, Item, Manifest, RevotePolicy,
@@ -126,8 +127,43 @@ impl LogKey {
     }
 }
 
-pub fn today() -> Day {
-    Day::from_date(time::OffsetDateTime::now_utc().date()).expect("a day before 9999")
+/// What a receipt checked by [`Voting::check_receipt`] proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptCheck {
+    pub consultation: ConsultationId,
+    pub index: u64,
+    /// The checkpoint it carries: the log's size and root then, and its origin.
+    pub size: u64,
+    pub root: Hash,
+    pub origin: String,
+    /// Once the log is closed, for a ballot: whether it is the one counted for its voter
+    /// (`false`: a later ballot of the same voter replaced it). `None` before the close.
+    pub counted: Option<bool>,
+}
+
+/// Why a receipt does not check (the detail strings come from the parser or the
+/// cryptography, in English).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptRefusal {
+    #[error("not a receipt: {0}")]
+    NotReceipt(String),
+    #[error("the receipt is for a log of another site")]
+    OtherSite,
+    #[error("the receipt's signature or proof does not hold: {0}")]
+    NotProven(String),
+    #[error("the log has no entry {0}")]
+    NoEntry(u64),
+    #[error("entry {0} of the log is not the receipt's")]
+    DifferentEntry(u64),
+    #[error("the log's first {0} entries have another root")]
+    OtherRoot(u64),
+    #[error("the log cannot be read now: {0}")]
+    Unavailable(String),
+}
+
+/// Today by the store's clock, as the ballot log counts days.
+pub fn today(store: &Store) -> Day {
+    Day::from_date(store.clock().today()).expect("a day before 9999")
 }
 
 fn day(s: &str) -> Result<Day, VoteError> {
@@ -339,7 +375,7 @@ impl Default for VoteSettings {
     }
 }
 
-fn settings_of(conn: &mut DbConnection, id: i64) -> Result<VoteSettings, VoteError> {
+fn settings_of(conn: &mut DbConnection, id: ConsultationId) -> Result<VoteSettings, VoteError> {
     let Some(row) = ballots::settings(conn, id)? else {
         return Ok(VoteSettings::default());
     };
@@ -368,7 +404,10 @@ pub struct Candidate {
 
 /// The settings of a consultation (the defaults if staff never set them) and the
 /// amendments that can be put to the vote, with whether each is chosen.
-pub fn vote_settings(store: &Store, id: i64) -> Result<(VoteSettings, Vec<Candidate>), VoteError> {
+pub fn vote_settings(
+    store: &Store,
+    id: ConsultationId,
+) -> Result<(VoteSettings, Vec<Candidate>), VoteError> {
     let mut conn = store.conn()?;
     let c = store::consultations::by_id(&mut conn, id)?.ok_or(VoteError::NotFound)?;
     let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(VoteError::NotFound)?;
@@ -393,7 +432,7 @@ pub fn vote_settings(store: &Store, id: i64) -> Result<(VoteSettings, Vec<Candid
 pub fn save_vote_settings(
     store: &Store,
     who: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     settings: &VoteSettings,
 ) -> Result<(), VoteError> {
     if !who.has_role(crate::domain::identity::Role::Staff) {
@@ -457,7 +496,11 @@ pub struct OpenLog {
     pub signer: SigningKey,
 }
 
-fn load_log(conn: &mut DbConnection, key: &LogKey, id: i64) -> Result<Arc<OpenLog>, VoteError> {
+fn load_log(
+    conn: &mut DbConnection,
+    key: &LogKey,
+    id: ConsultationId,
+) -> Result<Arc<OpenLog>, VoteError> {
     let bytes = ballots::entry(conn, id, 0)?.ok_or(VoteError::NotFound)?;
     let manifest = Manifest::decode(&bytes).map_err(|e| VoteError::Ledger(e.to_string()))?;
     Ok(Arc::new(OpenLog {
@@ -469,7 +512,7 @@ fn load_log(conn: &mut DbConnection, key: &LogKey, id: i64) -> Result<Arc<OpenLo
 
 /// The consultation key, read from the database at each use: once it is destroyed
 /// there, no app server still holds it in memory.
-fn voter_key(conn: &mut DbConnection, id: i64) -> Result<ConsultationKey, VoteError> {
+fn voter_key(conn: &mut DbConnection, id: ConsultationId) -> Result<ConsultationKey, VoteError> {
     let key: [u8; 32] = ballots::voter_key(conn, id)?
         .and_then(|k| k.try_into().ok())
         .ok_or(VoteError::KeyDestroyed)?;
@@ -478,13 +521,13 @@ fn voter_key(conn: &mut DbConnection, id: i64) -> Result<ConsultationKey, VoteEr
 
 /// A ballot ready to append.
 pub struct Prepared {
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     pub bytes: Vec<u8>,
     pub token: [u8; 32],
     pub revote: RevotePolicy,
     /// The voter's account, on their first ballot when they chose public disclosure: it
     /// is recorded with the ballot so that the results can name them.
-    pub public_account: Option<i64>,
+    pub public_account: Option<AccountId>,
     log: Arc<OpenLog>,
 }
 
@@ -533,9 +576,9 @@ pub struct Voting {
     host: String,
     /// Days the consultation key is kept after the close (the publication window).
     window_days: u32,
-    logs: Mutex<HashMap<i64, Arc<OpenLog>>>,
+    logs: Mutex<HashMap<ConsultationId, Arc<OpenLog>>>,
     /// Trees of the logs, synced from the database by whoever uses them, under the lock.
-    trees: Arc<Mutex<HashMap<i64, Tree>>>,
+    trees: Arc<Mutex<HashMap<ConsultationId, Tree>>>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
@@ -569,7 +612,11 @@ impl Voting {
     }
 
     /// The open log of a consultation (cached: a manifest never changes).
-    pub fn log(&self, conn: &mut DbConnection, id: i64) -> Result<Arc<OpenLog>, VoteError> {
+    pub fn log(
+        &self,
+        conn: &mut DbConnection,
+        id: ConsultationId,
+    ) -> Result<Arc<OpenLog>, VoteError> {
         if let Some(l) = self.logs.lock().expect("logs").get(&id) {
             return Ok(l.clone());
         }
@@ -578,7 +625,10 @@ impl Voting {
         Ok(l)
     }
 
-    fn consultation_voting(conn: &mut DbConnection, id: i64) -> Result<Consultation, VoteError> {
+    fn consultation_voting(
+        conn: &mut DbConnection,
+        id: ConsultationId,
+    ) -> Result<Consultation, VoteError> {
         let c = store::consultations::by_id(conn, id)?.ok_or(VoteError::NotFound)?;
         if !open_for_voting(&c) {
             return Err(VoteError::NotVoting(c.phase));
@@ -587,7 +637,7 @@ impl Voting {
     }
 
     /// The log and the voter's last ballot, for the voting page.
-    pub fn voter(&self, who: &SessionInfo, id: i64) -> Result<VoterView, VoteError> {
+    pub fn voter(&self, who: &SessionInfo, id: ConsultationId) -> Result<VoterView, VoteError> {
         let mut conn = self.store.conn()?;
         Self::consultation_voting(&mut conn, id)?;
         let log = self.log(&mut conn, id)?;
@@ -606,14 +656,18 @@ impl Voting {
     pub fn prepare(
         &self,
         who: &SessionInfo,
-        id: i64,
+        id: ConsultationId,
         choice: &Choice,
         today: Day,
     ) -> Result<Prepared, VoteError> {
         let mut conn = self.store.conn()?;
         let c = Self::consultation_voting(&mut conn, id)?;
         ensure_level(&c, who)?;
-        crate::service::moderation::ensure_active(&mut conn, who.account.id)?;
+        crate::service::moderation::ensure_active(
+            &mut conn,
+            who.account.id,
+            self.store.clock().now(),
+        )?;
         let log = self.log(&mut conn, id)?;
         let m = &log.manifest;
         if today < m.opens {
@@ -729,7 +783,7 @@ impl Voting {
     fn with_tree<T>(
         &self,
         conn: &mut DbConnection,
-        id: i64,
+        id: ConsultationId,
         f: impl FnOnce(&Tree) -> T,
     ) -> Result<T, VoteError> {
         let mut trees = self.trees.lock().expect("trees");
@@ -739,7 +793,7 @@ impl Voting {
     }
 
     /// A signed checkpoint of the log as it is now.
-    pub fn checkpoint_now(&self, id: i64) -> Result<(u64, String), VoteError> {
+    pub fn checkpoint_now(&self, id: ConsultationId) -> Result<(u64, String), VoteError> {
         let mut conn = self.store.conn()?;
         let log = ballots::by_consultation(&mut conn, id)?.ok_or(VoteError::NotFound)?;
         let (size, root) = self.with_tree(&mut conn, id, |t| (t.len(), t.root()))?;
@@ -753,7 +807,12 @@ impl Voting {
 
     /// The receipt of ballot `index`, for the voter who cast it only (before the close
     /// the ballot's content is theirs alone), against the log as it is now.
-    pub fn receipt(&self, who: &SessionInfo, id: i64, index: u64) -> Result<Receipt, VoteError> {
+    pub fn receipt(
+        &self,
+        who: &SessionInfo,
+        id: ConsultationId,
+        index: u64,
+    ) -> Result<Receipt, VoteError> {
         let mut conn = self.store.conn()?;
         let log = self.log(&mut conn, id)?;
         let bytes = ballots::entry(&mut conn, id, index as i64)?.ok_or(VoteError::NotFound)?;
@@ -779,21 +838,85 @@ impl Voting {
     }
 
     /// RFC 9162 inclusion proof of `index` in the tree of the first `size` entries.
-    pub fn inclusion_proof(&self, id: i64, index: u64, size: u64) -> Result<Vec<Hash>, VoteError> {
+    pub fn inclusion_proof(
+        &self,
+        id: ConsultationId,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, VoteError> {
         let mut conn = self.store.conn()?;
         self.with_tree(&mut conn, id, |t| t.inclusion_proof(index, size))?
             .map_err(|e| VoteError::Ledger(e.to_string()))
     }
 
     /// The root of the log's first `size` entries.
-    pub fn root_at(&self, id: i64, size: u64) -> Result<Hash, VoteError> {
+    /// Checks a pasted receipt (its JSON): its signature and proof under this site's
+    /// key, then against the log as stored: the entry at its index, the root of the
+    /// prefix its checkpoint describes, and, once the log is closed, whether that ballot
+    /// is the one counted for its voter.
+    pub fn check_receipt(&self, text: &str) -> Result<ReceiptCheck, ReceiptRefusal> {
+        use crate::ledger::receipt::verify_receipt;
+        use ReceiptRefusal as R;
+        let unavailable = |e: StoreError| R::Unavailable(e.to_string());
+        let r = Receipt::from_json(text).map_err(|e| R::NotReceipt(e.to_string()))?;
+        // Which log: the origin names the consultation (`HOST/consultations/ID/ballots`).
+        let origin = r.checkpoint.lines().next().unwrap_or("");
+        let id: ConsultationId = origin
+            .strip_suffix("/ballots")
+            .and_then(|o| o.rsplit('/').next())
+            .and_then(|n| n.parse().ok())
+            .ok_or(R::OtherSite)?;
+        let mut conn = self.store.conn().map_err(unavailable)?;
+        let log = ballots::by_consultation(&mut conn, id)
+            .map_err(unavailable)?
+            .filter(|l| l.origin == origin)
+            .ok_or(R::OtherSite)?;
+        let key = self.key.signer(&log.origin).public_key();
+        let v = verify_receipt(&r, &key).map_err(|e| R::NotProven(e.to_string()))?;
+        let stored = ballots::entry(&mut conn, id, r.index as i64)
+            .map_err(unavailable)?
+            .ok_or(R::NoEntry(r.index))?;
+        if stored != r.entry {
+            return Err(R::DifferentEntry(r.index));
+        }
+        // The receipt's checkpoint must describe a prefix of the log as stored.
+        let root = self
+            .root_at(id, v.checkpoint.size)
+            .map_err(|e| R::Unavailable(e.to_string()))?;
+        if root != v.checkpoint.root {
+            return Err(R::OtherRoot(v.checkpoint.size));
+        }
+        let counted = match &v.entry {
+            Entry::Ballot(b) if log.closed_at.is_some() => {
+                let last =
+                    ballots::last_ballot_of(&mut conn, id, &b.voter_token).map_err(unavailable)?;
+                Some(last.map(|l| l.0) == Some(r.index as i64))
+            }
+            _ => None,
+        };
+        Ok(ReceiptCheck {
+            consultation: id,
+            index: r.index,
+            size: v.checkpoint.size,
+            root: v.checkpoint.root,
+            origin: v.checkpoint.origin,
+            counted,
+        })
+    }
+
+    pub fn root_at(&self, id: ConsultationId, size: u64) -> Result<Hash, VoteError> {
         let mut conn = self.store.conn()?;
         self.with_tree(&mut conn, id, |t| t.root_at(size))?
             .map_err(|e| VoteError::Ledger(e.to_string()))
     }
 
     /// RFC 9162 consistency proof between the trees of `from` and `to` entries.
-    pub fn consistency_proof(&self, id: i64, from: u64, to: u64) -> Result<Vec<Hash>, VoteError> {
+    pub fn consistency_proof(
+        &self,
+        id: ConsultationId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Hash>, VoteError> {
         let mut conn = self.store.conn()?;
         self.with_tree(&mut conn, id, |t| t.consistency_proof(from, to))?
             .map_err(|e| VoteError::Ledger(e.to_string()))
@@ -803,7 +926,12 @@ impl Voting {
     /// checkpoint and moves the consultation to "closed", in one transaction.
     /// The consultation key is kept for the publication window, then destroyed
     /// ([`destroy_due_keys`]).
-    pub fn close(&self, staff_id: Option<i64>, id: i64, today: Day) -> Result<Closed, VoteError> {
+    pub fn close(
+        &self,
+        staff_id: Option<AccountId>,
+        id: ConsultationId,
+        today: Day,
+    ) -> Result<Closed, VoteError> {
         let window_days = self.window_days;
         let closed = self.store.transaction(|conn| {
             let c = Self::consultation_voting(conn, id)?;
@@ -874,10 +1002,12 @@ impl Voting {
                 root,
             });
             ballots::insert_checkpoint(conn, id, size, &note)?;
-            let destroy_after = (time::OffsetDateTime::now_utc()
-                + time::Duration::days(i64::from(window_days)))
-            .format(&time::format_description::well_known::Rfc3339)
-            .map_err(|e| VoteError::Ledger(e.to_string()))?;
+            let destroy_after = self
+                .store
+                .clock()
+                .now()
+                .plus(time::Duration::days(i64::from(window_days)))
+                .rfc3339();
             let participation: Vec<(String, u64)> = participation
                 .into_iter()
                 .filter_map(|(d, n)| Some((Day::new(d)?.date().to_string(), n)))
@@ -930,7 +1060,7 @@ pub struct Closed {
 /// else everything committed.
 fn sync_tree(
     conn: &mut DbConnection,
-    id: i64,
+    id: ConsultationId,
     tree: &mut Tree,
     upto: Option<i64>,
 ) -> Result<(), VoteError> {
@@ -948,14 +1078,19 @@ fn sync_tree(
 /// Entries `from..to` of a log, read a page at a time.
 pub struct LogStream<'c> {
     conn: &'c mut DbConnection,
-    id: i64,
+    id: ConsultationId,
     next: i64,
     to: i64,
     page: std::vec::IntoIter<(i64, Vec<u8>)>,
 }
 
 impl<'c> LogStream<'c> {
-    pub fn new(conn: &'c mut DbConnection, id: i64, from: i64, to: i64) -> LogStream<'c> {
+    pub fn new(
+        conn: &'c mut DbConnection,
+        id: ConsultationId,
+        from: i64,
+        to: i64,
+    ) -> LogStream<'c> {
         LogStream {
             conn,
             id,
@@ -998,9 +1133,9 @@ impl Iterator for LogStream<'_> {
 /// The appender thread's state.
 struct Appender {
     store: Store,
-    trees: Arc<Mutex<HashMap<i64, Tree>>>,
+    trees: Arc<Mutex<HashMap<ConsultationId, Tree>>>,
     /// When this process last published a checkpoint of each log.
-    published: HashMap<i64, Instant>,
+    published: HashMap<ConsultationId, Instant>,
 }
 
 impl Appender {
@@ -1013,7 +1148,7 @@ impl Appender {
                     Err(_) => break,
                 }
             }
-            let mut by_log: HashMap<i64, Vec<Job>> = HashMap::new();
+            let mut by_log: HashMap<ConsultationId, Vec<Job>> = HashMap::new();
             for j in batch {
                 by_log
                     .entry(j.prepared.consultation_id)
@@ -1027,7 +1162,7 @@ impl Appender {
     }
 
     /// Appends the ballots of one log in one transaction, then answers each voter.
-    fn commit(&mut self, id: i64, jobs: Vec<Job>) {
+    fn commit(&mut self, id: ConsultationId, jobs: Vec<Job>) {
         let mut trees = self.trees.lock().expect("trees");
         let tree = trees.entry(id).or_default();
         // Ballots refused at append time (a second ballot where only one counts).
@@ -1079,7 +1214,7 @@ impl Appender {
             Ok(())
         });
         if let Err(e) = outcome {
-            tracing::warn!(consultation = id, "ballots not appended: {e}");
+            tracing::warn!(consultation = id.get(), "ballots not appended: {e}");
             let shared = e.to_string();
             for j in jobs {
                 let err = match &e {
@@ -1134,7 +1269,7 @@ impl Appender {
                 .map_err(VoteError::from)
                 .and_then(|mut c| Ok(ballots::insert_checkpoint(&mut c, id, size as i64, &note)?));
             if let Err(e) = published {
-                tracing::warn!(consultation = id, "checkpoint not published: {e}");
+                tracing::warn!(consultation = id.get(), "checkpoint not published: {e}");
             }
         }
     }
@@ -1142,8 +1277,8 @@ impl Appender {
 
 /// Destroys the consultation keys whose publication window has ended; returns the
 /// consultations concerned. Each destruction is in the audit log.
-pub fn destroy_due_keys(store: &Store) -> Result<Vec<i64>, VoteError> {
-    let now = store::now_rfc3339();
+pub fn destroy_due_keys(store: &Store) -> Result<Vec<ConsultationId>, VoteError> {
+    let now = store.clock().now().rfc3339();
     let mut conn = store.conn()?;
     let due = ballots::keys_due(&mut conn, &now)?;
     let mut done = Vec::new();
@@ -1162,7 +1297,7 @@ pub fn destroy_due_keys(store: &Store) -> Result<Vec<i64>, VoteError> {
             Ok(d)
         })?;
         if destroyed {
-            tracing::info!(consultation = id, "consultation key destroyed");
+            tracing::info!(consultation = id.get(), "consultation key destroyed");
             done.push(id);
         }
     }
@@ -1182,7 +1317,7 @@ pub struct Results {
 }
 
 /// The published result of a closed consultation; `None` while voting has not closed.
-pub fn results(store: &Store, id: i64) -> Result<Option<Results>, VoteError> {
+pub fn results(store: &Store, id: ConsultationId) -> Result<Option<Results>, VoteError> {
     let mut conn = store.conn()?;
     let Some(log) = ballots::by_consultation(&mut conn, id)? else {
         return Ok(None);
@@ -1245,7 +1380,7 @@ pub struct PublicVote {
 /// shown ([`VoteError::NotClosed`]): choices are revealed at the close only.
 pub fn public_votes(
     store: &Store,
-    id: i64,
+    id: ConsultationId,
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<PublicVote>), VoteError> {
@@ -1278,7 +1413,7 @@ pub fn public_votes(
 pub fn export(
     store: &Store,
     key: &LogKey,
-    id: i64,
+    id: ConsultationId,
     dir: &std::path::Path,
 ) -> Result<u64, VoteError> {
     let mut conn = store.conn()?;
@@ -1309,7 +1444,7 @@ pub fn export(
 }
 
 /// The consultations whose log is closed.
-pub fn closed_logs(store: &Store) -> Result<Vec<i64>, VoteError> {
+pub fn closed_logs(store: &Store) -> Result<Vec<ConsultationId>, VoteError> {
     let mut conn = store.conn()?;
     Ok(ballots::closed(&mut conn)?)
 }

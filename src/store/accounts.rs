@@ -1,5 +1,7 @@
 //! Accounts (one per provider subject) and their roles.
 
+use crate::domain::ids::AccountId;
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::{account_roles, accounts};
@@ -9,13 +11,13 @@ use crate::domain::identity::Role;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub provider: String,
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub created_at: String,
-    pub last_seen_at: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
 }
 
 /// The account of `provider`/`subject`, created on first sign-in; the name and email
@@ -27,7 +29,7 @@ pub fn upsert(
     display_name: &str,
     email: Option<&str>,
 ) -> Result<Account, StoreError> {
-    let now = now_rfc3339();
+    let now = super::now();
     super::transaction(conn, |conn| {
         let existing = accounts::table
             .filter(accounts::provider.eq(provider))
@@ -47,7 +49,7 @@ pub fn upsert(
                 Ok(Account {
                     display_name: display_name.to_string(),
                     email: email.map(str::to_string),
-                    last_seen_at: now.clone(),
+                    last_seen_at: now,
                     ..a
                 })
             }
@@ -72,7 +74,7 @@ pub fn upsert(
     })
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Account>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: AccountId) -> Result<Option<Account>, StoreError> {
     Ok(accounts::table
         .find(id)
         .select(Account::as_select())
@@ -87,7 +89,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Account>, StoreError> {
         .load(conn)?)
 }
 
-pub fn roles(conn: &mut DbConnection, account_id: i64) -> Result<Vec<Role>, StoreError> {
+pub fn roles(conn: &mut DbConnection, account_id: AccountId) -> Result<Vec<Role>, StoreError> {
     let mut roles: Vec<Role> = account_roles::table
         .filter(account_roles::account_id.eq(account_id))
         .select(account_roles::role)
@@ -99,9 +101,9 @@ pub fn roles(conn: &mut DbConnection, account_id: i64) -> Result<Vec<Role>, Stor
 /// Grants a role; returns false if the account already had it.
 pub fn grant(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     role: Role,
-    granted_by: Option<i64>,
+    granted_by: Option<AccountId>,
 ) -> Result<bool, StoreError> {
     super::transaction(conn, |conn| {
         let has = account_roles::table
@@ -125,7 +127,11 @@ pub fn grant(
 }
 
 /// Revokes a role; returns false if the account did not have it.
-pub fn revoke(conn: &mut DbConnection, account_id: i64, role: Role) -> Result<bool, StoreError> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    role: Role,
+) -> Result<bool, StoreError> {
     let n = diesel::delete(
         account_roles::table
             .filter(account_roles::account_id.eq(account_id))

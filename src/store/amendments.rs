@@ -1,5 +1,7 @@
 //! Amendments and their revisions (every revision is kept).
 
+use crate::domain::ids::{AccountId, AmendmentId, BillId, ConsultationId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::{amendment_revisions, amendments};
@@ -10,38 +12,38 @@ use crate::domain::identity::Disclosure;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = amendments)]
 pub struct Amendment {
-    pub id: i64,
-    pub bill_id: i64,
+    pub id: AmendmentId,
+    pub bill_id: BillId,
     pub number: i32,
-    pub consultation_id: i64,
-    pub version_id: i64,
+    pub consultation_id: ConsultationId,
+    pub version_id: VersionId,
     pub article_wid: String,
-    pub author_id: i64,
+    pub author_id: AccountId,
     pub disclosure: Disclosure,
     pub author_label: String,
     pub author_level: i32,
     pub status: AmendmentStatus,
     pub revision: i32,
     pub form_token: String,
-    pub filed_at: String,
+    pub filed_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = amendment_revisions)]
 pub struct Revision {
-    pub amendment_id: i64,
+    pub amendment_id: AmendmentId,
     pub revision: i32,
     pub operations: String,
     pub justification: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 pub struct NewAmendment<'a> {
-    pub bill_id: i64,
-    pub consultation_id: i64,
-    pub version_id: i64,
+    pub bill_id: BillId,
+    pub consultation_id: ConsultationId,
+    pub version_id: VersionId,
     pub article_wid: &'a str,
-    pub author_id: i64,
+    pub author_id: AccountId,
     pub disclosure: Disclosure,
     pub author_label: &'a str,
     pub author_level: i32,
@@ -59,7 +61,7 @@ pub fn insert(conn: &mut DbConnection, a: &NewAmendment<'_>) -> Result<Amendment
         .select(diesel::dsl::max(amendments::number))
         .get_result(conn)?;
     let now = now_rfc3339();
-    let id: i64 = diesel::insert_into(amendments::table)
+    let id: AmendmentId = diesel::insert_into(amendments::table)
         .values((
             amendments::bill_id.eq(a.bill_id),
             amendments::number.eq(max.unwrap_or(0) + 1),
@@ -89,7 +91,7 @@ pub fn insert(conn: &mut DbConnection, a: &NewAmendment<'_>) -> Result<Amendment
     by_id(conn, id)?.ok_or_else(|| StoreError::Invalid("the amendment vanished".into()))
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Amendment>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: AmendmentId) -> Result<Option<Amendment>, StoreError> {
     Ok(amendments::table
         .find(id)
         .select(Amendment::as_select())
@@ -99,7 +101,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Amendment>, Stor
 
 pub fn by_number(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     number: i32,
 ) -> Result<Option<Amendment>, StoreError> {
     Ok(amendments::table
@@ -113,7 +115,7 @@ pub fn by_number(
 /// The amendment a form already filed (a second submit of the same form).
 pub fn by_form(
     conn: &mut DbConnection,
-    author_id: i64,
+    author_id: AccountId,
     form_token: &str,
 ) -> Result<Option<Amendment>, StoreError> {
     Ok(amendments::table
@@ -127,7 +129,7 @@ pub fn by_form(
 /// A page of a consultation's amendments, by number, optionally on one article.
 pub fn for_consultation(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     article_wid: Option<&str>,
     offset: i64,
     limit: i64,
@@ -148,7 +150,7 @@ pub fn for_consultation(
 /// Amendments per article of a consultation.
 pub fn counts_by_article(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(amendments::table
         .filter(amendments::consultation_id.eq(consultation_id))
@@ -160,7 +162,7 @@ pub fn counts_by_article(
 /// The current revision of an amendment.
 pub fn revision(
     conn: &mut DbConnection,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
     revision: i32,
 ) -> Result<Option<Revision>, StoreError> {
     Ok(amendment_revisions::table
@@ -173,7 +175,7 @@ pub fn revision(
 /// Sets an amendment's status if it is now one of `from`; false otherwise.
 pub fn set_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: AmendmentId,
     from: &[AmendmentStatus],
     to: AmendmentStatus,
 ) -> Result<bool, StoreError> {
@@ -191,8 +193,8 @@ pub fn set_status(
 /// version, or a correction), and makes it current.
 pub fn add_revision(
     conn: &mut DbConnection,
-    id: i64,
-    version_id: i64,
+    id: AmendmentId,
+    version_id: VersionId,
     operations: &str,
     justification: &str,
 ) -> Result<i32, StoreError> {
@@ -232,7 +234,7 @@ pub struct ListFilter<'a> {
 /// `disclosure`, then `number`): nothing is loaded to be thrown away.
 pub fn filtered(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     filter: &ListFilter<'_>,
     offset: i64,
     limit: i64,
@@ -259,7 +261,7 @@ pub fn filtered(
 /// How many of a consultation's amendments match `filter`.
 pub fn count_filtered(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     filter: &ListFilter<'_>,
 ) -> Result<i64, StoreError> {
     let mut q = amendments::table
@@ -281,8 +283,8 @@ pub fn count_filtered(
 /// version, with one of `statuses`, by number.
 pub fn on_unit(
     conn: &mut DbConnection,
-    consultation_id: i64,
-    version_id: i64,
+    consultation_id: ConsultationId,
+    version_id: VersionId,
     article_wid: &str,
     statuses: &[AmendmentStatus],
 ) -> Result<Vec<Amendment>, StoreError> {
@@ -297,7 +299,10 @@ pub fn on_unit(
 }
 
 /// Every revision of an amendment, first to last.
-pub fn revisions(conn: &mut DbConnection, amendment_id: i64) -> Result<Vec<Revision>, StoreError> {
+pub fn revisions(
+    conn: &mut DbConnection,
+    amendment_id: AmendmentId,
+) -> Result<Vec<Revision>, StoreError> {
     Ok(amendment_revisions::table
         .filter(amendment_revisions::amendment_id.eq(amendment_id))
         .order(amendment_revisions::revision.asc())
@@ -310,9 +315,9 @@ pub fn revisions(conn: &mut DbConnection, amendment_id: i64) -> Result<Vec<Revis
 /// revision on either backend); `None` when it is not.
 pub fn add_revision_after(
     conn: &mut DbConnection,
-    id: i64,
+    id: AmendmentId,
     base: i32,
-    version_id: i64,
+    version_id: VersionId,
     operations: &str,
     justification: &str,
 ) -> Result<Option<i32>, StoreError> {
@@ -345,7 +350,7 @@ pub fn add_revision_after(
 /// The latest amendments filed, newest first, on one bill or on all.
 pub fn latest(
     conn: &mut DbConnection,
-    bill_id: Option<i64>,
+    bill_id: Option<BillId>,
     limit: i64,
 ) -> Result<Vec<Amendment>, StoreError> {
     let mut q = amendments::table.into_boxed();

@@ -1,5 +1,6 @@
 //! The audit log: who did what to whom, append-only.
 
+use crate::domain::ids::AccountId;
 use diesel::prelude::*;
 
 use super::schema::audit_log;
@@ -10,17 +11,17 @@ use super::{now_rfc3339, DbConnection, StoreError};
 pub struct Entry {
     pub id: i64,
     pub at: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub action: String,
-    pub subject_id: Option<i64>,
+    pub subject_id: Option<AccountId>,
     pub details: String,
 }
 
 pub fn record(
     conn: &mut DbConnection,
-    actor_id: Option<i64>,
+    actor_id: Option<AccountId>,
     action: &str,
-    subject_id: Option<i64>,
+    subject_id: Option<AccountId>,
     details: &serde_json::Value,
 ) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)

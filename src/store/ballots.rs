@@ -3,6 +3,8 @@
 //! checkpoints in `ballot_checkpoints`. The bytes and their meaning are `ledger`'s; this
 //! module only keeps them, in order.
 
+use crate::domain::ids::{AccountId, ConsultationId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::{
@@ -13,23 +15,23 @@ use super::{now_rfc3339, DbConnection, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = ballot_logs)]
 pub struct Log {
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     pub origin: String,
     pub voter_key: Option<Vec<u8>>,
     pub size: i64,
     pub result_csv: Option<String>,
     /// Ballots cast per day, JSON, once closed.
     pub participation: Option<String>,
-    pub closed_at: Option<String>,
+    pub closed_at: Option<Timestamp>,
     pub destroy_key_after: Option<String>,
-    pub key_destroyed_at: Option<String>,
-    pub created_at: String,
+    pub key_destroyed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = ballot_entries)]
 struct EntryRow<'a> {
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     idx: i64,
     entry: &'a [u8],
     leaf_hash: &'a [u8],
@@ -46,7 +48,7 @@ pub struct NewEntry<'a> {
 /// Creates the log of a consultation with its manifest as entry 0.
 pub fn create(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     origin: &str,
     voter_key: &[u8],
     manifest: &NewEntry<'_>,
@@ -68,7 +70,7 @@ pub fn create(
 /// so that once destroyed in the database no server holds it any more.
 pub fn voter_key(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(ballot_logs::table
         .find(consultation_id)
@@ -80,7 +82,7 @@ pub fn voter_key(
 
 pub fn by_consultation(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Option<Log>, StoreError> {
     Ok(ballot_logs::table
         .find(consultation_id)
@@ -92,7 +94,10 @@ pub fn by_consultation(
 /// Reads the log row and, on PostgreSQL, locks it until the end of the transaction
 /// (`FOR UPDATE`). On SQLite the caller's `BEGIN IMMEDIATE` transaction already holds
 /// the database's single write lock. Either way the appender that holds it is alone.
-pub fn lock(conn: &mut DbConnection, consultation_id: i64) -> Result<Option<Log>, StoreError> {
+pub fn lock(
+    conn: &mut DbConnection,
+    consultation_id: ConsultationId,
+) -> Result<Option<Log>, StoreError> {
     Ok(match conn {
         DbConnection::Pg(c) => ballot_logs::table
             .find(consultation_id)
@@ -112,7 +117,7 @@ pub fn lock(conn: &mut DbConnection, consultation_id: i64) -> Result<Option<Log>
 /// caller holds the lock ([`lock`]) and has checked that `first` is the log's size.
 pub fn append(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     first: i64,
     entries: &[NewEntry<'_>],
 ) -> Result<i64, StoreError> {
@@ -163,7 +168,7 @@ pub fn append(
 /// The leaf hashes of entries `from..to`, in order.
 pub fn leaf_hashes(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     from: i64,
     to: i64,
 ) -> Result<Vec<[u8; 32]>, StoreError> {
@@ -185,7 +190,7 @@ pub fn leaf_hashes(
 /// The bytes of entry `idx`.
 pub fn entry(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     idx: i64,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(ballot_entries::table
@@ -199,7 +204,7 @@ pub fn entry(
 /// readers (export, tally), so memory stays bounded by the page.
 pub fn entries_page(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     from: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
@@ -215,7 +220,7 @@ pub fn entries_page(
 /// The last ballot of a voter token: `(index, bytes)`.
 pub fn last_ballot_of(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     token: &[u8; 32],
 ) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
     Ok(ballot_entries::table
@@ -231,7 +236,7 @@ pub fn last_ballot_of(
 /// Whether any of `tokens` already has a ballot.
 pub fn tokens_with_ballots(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     tokens: &[&[u8; 32]],
 ) -> Result<Vec<Vec<u8>>, StoreError> {
     let wanted: Vec<&[u8]> = tokens.iter().map(|t| &t[..]).collect();
@@ -245,7 +250,7 @@ pub fn tokens_with_ballots(
 
 pub fn insert_checkpoint(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     size: i64,
     note: &str,
 ) -> Result<(), StoreError> {
@@ -271,7 +276,7 @@ pub fn insert_checkpoint(
 /// Published checkpoints, by size: `(size, note, created_at)`.
 pub fn checkpoints(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Vec<(i64, String, String)>, StoreError> {
     Ok(ballot_checkpoints::table
         .filter(ballot_checkpoints::consultation_id.eq(consultation_id))
@@ -287,7 +292,7 @@ pub fn checkpoints(
 /// The latest published checkpoint: `(size, note, created_at)`.
 pub fn latest_checkpoint(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Option<(i64, String, String)>, StoreError> {
     Ok(ballot_checkpoints::table
         .filter(ballot_checkpoints::consultation_id.eq(consultation_id))
@@ -305,7 +310,7 @@ pub fn latest_checkpoint(
 /// Records the close: the result file and when the consultation key goes.
 pub fn set_closed(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     result_csv: &str,
     participation: &str,
     destroy_key_after: &str,
@@ -322,7 +327,7 @@ pub fn set_closed(
 }
 
 /// Logs whose consultation key is due for destruction at `now` (RFC 3339).
-pub fn keys_due(conn: &mut DbConnection, now: &str) -> Result<Vec<i64>, StoreError> {
+pub fn keys_due(conn: &mut DbConnection, now: &str) -> Result<Vec<ConsultationId>, StoreError> {
     Ok(ballot_logs::table
         .filter(ballot_logs::voter_key.is_not_null())
         .filter(ballot_logs::destroy_key_after.le(now))
@@ -331,7 +336,10 @@ pub fn keys_due(conn: &mut DbConnection, now: &str) -> Result<Vec<i64>, StoreErr
 }
 
 /// Forgets the consultation key: voter tokens can no longer be tied to accounts.
-pub fn destroy_key(conn: &mut DbConnection, consultation_id: i64) -> Result<bool, StoreError> {
+pub fn destroy_key(
+    conn: &mut DbConnection,
+    consultation_id: ConsultationId,
+) -> Result<bool, StoreError> {
     // SQLite would otherwise leave the old bytes in the freed page.
     if let DbConnection::Sqlite(c) = conn {
         diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA secure_delete = ON")?;
@@ -350,7 +358,7 @@ pub fn destroy_key(conn: &mut DbConnection, consultation_id: i64) -> Result<bool
 }
 
 /// The consultations whose log is closed, by id.
-pub fn closed(conn: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
+pub fn closed(conn: &mut DbConnection) -> Result<Vec<ConsultationId>, StoreError> {
     Ok(ballot_logs::table
         .filter(ballot_logs::closed_at.is_not_null())
         .order(ballot_logs::consultation_id)
@@ -362,19 +370,19 @@ pub fn closed(conn: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = vote_settings)]
 pub struct Settings {
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     /// JSON list of amendment numbers; `None`: every amendment still standing.
     pub amendments: Option<String>,
     pub bill_item: i32,
     pub options: String,
     pub revote: String,
-    pub updated_by: Option<i64>,
-    pub updated_at: String,
+    pub updated_by: Option<AccountId>,
+    pub updated_at: Timestamp,
 }
 
 pub fn settings(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Option<Settings>, StoreError> {
     Ok(vote_settings::table
         .find(consultation_id)
@@ -386,12 +394,12 @@ pub fn settings(
 /// Replaces the settings of a consultation.
 pub fn save_settings(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     amendments: Option<&str>,
     bill_item: bool,
     options: &str,
     revote: &str,
-    updated_by: i64,
+    updated_by: AccountId,
 ) -> Result<(), StoreError> {
     diesel::delete(vote_settings::table.find(consultation_id)).execute(conn)?;
     diesel::insert_into(vote_settings::table)
@@ -411,9 +419,9 @@ pub fn save_settings(
 /// Records that the voter behind `voter_token` chose public disclosure (idempotent).
 pub fn add_public_voter(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     voter_token: &[u8; 32],
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<(), StoreError> {
     let exists = public_voters::table
         .find((consultation_id, &voter_token[..]))
@@ -435,7 +443,7 @@ pub fn add_public_voter(
 /// How many voters chose public disclosure.
 pub fn public_voter_count(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<i64, StoreError> {
     Ok(public_voters::table
         .filter(public_voters::consultation_id.eq(consultation_id))
@@ -446,7 +454,7 @@ pub fn public_voter_count(
 /// A page of the voters who chose public disclosure, by name: `(display name, token)`.
 pub fn public_voters_page(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

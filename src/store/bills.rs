@@ -1,5 +1,7 @@
 //! Bills: slug, title and metadata, plus the counter that mints work ids.
 
+use crate::domain::ids::BillId;
+use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -24,14 +26,14 @@ pub struct BillMeta {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = bills)]
 pub struct Bill {
-    pub id: i64,
+    pub id: BillId,
     pub slug: String,
     #[diesel(embed)]
     pub meta: BillMeta,
     /// Next number to use when minting a work id in this bill.
     pub next_wid: i64,
     /// RFC 3339.
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
@@ -85,7 +87,7 @@ pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Option<Bill>, Stor
         .optional()?)
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Bill>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: BillId) -> Result<Option<Bill>, StoreError> {
     Ok(bills::table
         .find(id)
         .select(Bill::as_select())
@@ -99,16 +101,16 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<BillSummary>, StoreError> {
         .order(bills::slug.asc())
         .select(Bill::as_select())
         .load(conn)?;
-    let counts: HashMap<i64, i64> = versions::table
+    let counts: HashMap<BillId, i64> = versions::table
         .group_by(versions::bill_id)
         .select((versions::bill_id, diesel::dsl::count(versions::id)))
-        .load::<(i64, i64)>(conn)?
+        .load::<(BillId, i64)>(conn)?
         .into_iter()
         .collect();
     // The latest version of each bill is the one with no higher number in the same
     // bill (an anti-join, served by the unique (bill_id, number) index).
     let later = diesel::alias!(versions as later);
-    let latest: HashMap<i64, String> = versions::table
+    let latest: HashMap<BillId, String> = versions::table
         .left_join(
             later.on(later
                 .field(versions::bill_id)
@@ -117,7 +119,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<BillSummary>, StoreError> {
         )
         .filter(later.field(versions::id).is_null())
         .select((versions::bill_id, versions::date))
-        .load::<(i64, String)>(conn)?
+        .load::<(BillId, String)>(conn)?
         .into_iter()
         .collect();
     Ok(bills
@@ -133,7 +135,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<BillSummary>, StoreError> {
 /// Stores the next work id number to mint; false if there is no such bill.
 pub fn set_next_wid(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     next_wid: i64,
 ) -> Result<bool, StoreError> {
     let n = diesel::update(bills::table.find(bill_id))
@@ -145,7 +147,7 @@ pub fn set_next_wid(
 /// Replaces title and metadata (not the slug); false if there is no such bill.
 pub fn update_meta(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     meta: &BillMeta,
 ) -> Result<bool, StoreError> {
     let n = diesel::update(bills::table.find(bill_id))

@@ -1,6 +1,8 @@
 //! Comments on a consultation's text (a unit, optionally a quoted span) or on an
 //! amendment, replies one level deep, and staff's public answers (DESIGN §5).
 
+use crate::domain::ids::{AccountId, AmendmentId, CommentId, ConsultationId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::comments;
@@ -11,35 +13,35 @@ use crate::domain::identity::Disclosure;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
-    pub id: i64,
-    pub consultation_id: i64,
-    pub version_id: i64,
+    pub id: CommentId,
+    pub consultation_id: ConsultationId,
+    pub version_id: VersionId,
     pub article_wid: String,
     pub unit_wid: String,
-    pub amendment_id: Option<i64>,
-    pub parent_id: Option<i64>,
+    pub amendment_id: Option<AmendmentId>,
+    pub parent_id: Option<CommentId>,
     pub quote: String,
     pub body: String,
     pub kind: CommentKind,
-    pub author_id: i64,
+    pub author_id: AccountId,
     pub disclosure: Disclosure,
     pub author_label: String,
     pub author_level: i32,
     pub form_token: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 pub struct NewComment<'a> {
-    pub consultation_id: i64,
-    pub version_id: i64,
+    pub consultation_id: ConsultationId,
+    pub version_id: VersionId,
     pub article_wid: &'a str,
     pub unit_wid: &'a str,
-    pub amendment_id: Option<i64>,
-    pub parent_id: Option<i64>,
+    pub amendment_id: Option<AmendmentId>,
+    pub parent_id: Option<CommentId>,
     pub quote: &'a str,
     pub body: &'a str,
     pub kind: CommentKind,
-    pub author_id: i64,
+    pub author_id: AccountId,
     pub disclosure: Disclosure,
     pub author_label: &'a str,
     pub author_level: i32,
@@ -47,7 +49,7 @@ pub struct NewComment<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, c: &NewComment<'_>) -> Result<Comment, StoreError> {
-    let id: i64 = diesel::insert_into(comments::table)
+    let id: CommentId = diesel::insert_into(comments::table)
         .values((
             comments::consultation_id.eq(c.consultation_id),
             comments::version_id.eq(c.version_id),
@@ -70,7 +72,7 @@ pub fn insert(conn: &mut DbConnection, c: &NewComment<'_>) -> Result<Comment, St
     by_id(conn, id)?.ok_or_else(|| StoreError::Invalid("the comment vanished".into()))
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Comment>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: CommentId) -> Result<Option<Comment>, StoreError> {
     Ok(comments::table
         .find(id)
         .select(Comment::as_select())
@@ -81,7 +83,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Comment>, StoreE
 /// The comment a form already made (a second submit of the same form).
 pub fn by_form(
     conn: &mut DbConnection,
-    author_id: i64,
+    author_id: AccountId,
     form_token: &str,
 ) -> Result<Option<Comment>, StoreError> {
     Ok(comments::table
@@ -96,7 +98,7 @@ pub fn by_form(
 /// paragraphs, replies and answers included, not those on amendments), oldest first.
 pub fn for_article(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     article_wid: &str,
 ) -> Result<Vec<Comment>, StoreError> {
     Ok(comments::table
@@ -111,7 +113,7 @@ pub fn for_article(
 /// The comments on an amendment (replies and answers included), oldest first.
 pub fn for_amendment(
     conn: &mut DbConnection,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
 ) -> Result<Vec<Comment>, StoreError> {
     Ok(comments::table
         .filter(comments::amendment_id.eq(amendment_id))
@@ -124,7 +126,7 @@ pub fn for_amendment(
 /// consultation, in one query.
 pub fn counts_by_article(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(comments::table
         .filter(comments::consultation_id.eq(consultation_id))
@@ -138,7 +140,7 @@ pub fn counts_by_article(
 /// bounded memory).
 pub fn of_consultation_after(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
     after: i64,
     limit: i64,
 ) -> Result<Vec<Comment>, StoreError> {

@@ -1,6 +1,8 @@
 //! Consolidated versions (one per consultation) and the provenance of their changed
 //! spans: which amendment, at which revision, wrote bytes `start..end` of the version.
 
+use crate::domain::ids::{AccountId, AmendmentId, ConsultationId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::{consolidations, provenance};
@@ -9,20 +11,20 @@ use super::{now_rfc3339, DbConnection, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = consolidations)]
 pub struct Consolidation {
-    pub version_id: i64,
-    pub consultation_id: i64,
-    pub created_by: i64,
-    pub created_at: String,
+    pub version_id: VersionId,
+    pub consultation_id: ConsultationId,
+    pub created_by: AccountId,
+    pub created_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = provenance)]
 struct ProvenanceRow<'a> {
-    version_id: i64,
+    version_id: VersionId,
     unit_wid: &'a str,
     start_byte: i64,
     end_byte: i64,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
     revision: i32,
 }
 
@@ -33,15 +35,15 @@ pub struct Provenance {
     pub unit_wid: String,
     pub start_byte: i64,
     pub end_byte: i64,
-    pub amendment_id: i64,
+    pub amendment_id: AmendmentId,
     pub revision: i32,
 }
 
 pub fn insert(
     conn: &mut DbConnection,
-    version_id: i64,
-    consultation_id: i64,
-    created_by: i64,
+    version_id: VersionId,
+    consultation_id: ConsultationId,
+    created_by: AccountId,
     spans: &[Provenance],
 ) -> Result<(), StoreError> {
     diesel::insert_into(consolidations::table)
@@ -86,7 +88,7 @@ pub fn insert(
 
 pub fn for_version(
     conn: &mut DbConnection,
-    version_id: i64,
+    version_id: VersionId,
 ) -> Result<Option<Consolidation>, StoreError> {
     Ok(consolidations::table
         .find(version_id)
@@ -97,7 +99,7 @@ pub fn for_version(
 
 pub fn for_consultation(
     conn: &mut DbConnection,
-    consultation_id: i64,
+    consultation_id: ConsultationId,
 ) -> Result<Option<Consolidation>, StoreError> {
     Ok(consolidations::table
         .filter(consolidations::consultation_id.eq(consultation_id))
@@ -107,7 +109,10 @@ pub fn for_consultation(
 }
 
 /// The spans of a version, in text order.
-pub fn spans(conn: &mut DbConnection, version_id: i64) -> Result<Vec<Provenance>, StoreError> {
+pub fn spans(
+    conn: &mut DbConnection,
+    version_id: VersionId,
+) -> Result<Vec<Provenance>, StoreError> {
     Ok(provenance::table
         .filter(provenance::version_id.eq(version_id))
         .order((provenance::start_byte.asc(), provenance::id.asc()))

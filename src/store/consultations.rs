@@ -1,5 +1,7 @@
 //! Consultations: one bill version opened to the public, with its levels and phase.
 
+use crate::domain::ids::{AccountId, BillId, ConsultationId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::consultations;
@@ -9,9 +11,9 @@ use crate::domain::consultation::Phase;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = consultations)]
 pub struct Consultation {
-    pub id: i64,
-    pub bill_id: i64,
-    pub version_id: i64,
+    pub id: ConsultationId,
+    pub bill_id: BillId,
+    pub version_id: VersionId,
     pub title: String,
     pub description: String,
     pub opens_on: String,
@@ -20,23 +22,26 @@ pub struct Consultation {
     pub level_amend: i32,
     pub level_vote: i32,
     pub phase: Phase,
-    pub created_by: i64,
-    pub created_at: String,
+    pub created_by: AccountId,
+    pub created_at: Timestamp,
 }
 
 pub struct NewConsultation<'a> {
-    pub bill_id: i64,
-    pub version_id: i64,
+    pub bill_id: BillId,
+    pub version_id: VersionId,
     pub title: &'a str,
     pub description: &'a str,
     pub opens_on: &'a str,
     pub closes_on: &'a str,
     pub levels: [i32; 3],
     pub phase: Phase,
-    pub created_by: i64,
+    pub created_by: AccountId,
 }
 
-pub fn insert(conn: &mut DbConnection, c: &NewConsultation<'_>) -> Result<i64, StoreError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    c: &NewConsultation<'_>,
+) -> Result<ConsultationId, StoreError> {
     Ok(diesel::insert_into(consultations::table)
         .values((
             consultations::bill_id.eq(c.bill_id),
@@ -56,7 +61,10 @@ pub fn insert(conn: &mut DbConnection, c: &NewConsultation<'_>) -> Result<i64, S
         .get_result(conn)?)
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Consultation>, StoreError> {
+pub fn by_id(
+    conn: &mut DbConnection,
+    id: ConsultationId,
+) -> Result<Option<Consultation>, StoreError> {
     Ok(consultations::table
         .find(id)
         .select(Consultation::as_select())
@@ -65,7 +73,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Consultation>, S
 }
 
 /// The consultations of a bill, newest first.
-pub fn for_bill(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<Consultation>, StoreError> {
+pub fn for_bill(conn: &mut DbConnection, bill_id: BillId) -> Result<Vec<Consultation>, StoreError> {
     Ok(consultations::table
         .filter(consultations::bill_id.eq(bill_id))
         .order(consultations::id.desc())
@@ -76,7 +84,7 @@ pub fn for_bill(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<Consultatio
 /// The public consultations (not drafts) on a version, newest first.
 pub fn on_version(
     conn: &mut DbConnection,
-    version_id: i64,
+    version_id: VersionId,
 ) -> Result<Vec<Consultation>, StoreError> {
     Ok(consultations::table
         .filter(consultations::version_id.eq(version_id))
@@ -89,7 +97,7 @@ pub fn on_version(
 /// Moves a consultation from phase `from` to `to`; false if it was not in `from`.
 pub fn set_phase(
     conn: &mut DbConnection,
-    id: i64,
+    id: ConsultationId,
     from: Phase,
     to: Phase,
 ) -> Result<bool, StoreError> {
@@ -104,7 +112,11 @@ pub fn set_phase(
 }
 
 /// Moves a consultation to another version of its bill (a rebase).
-pub fn set_version(conn: &mut DbConnection, id: i64, version_id: i64) -> Result<(), StoreError> {
+pub fn set_version(
+    conn: &mut DbConnection,
+    id: ConsultationId,
+    version_id: VersionId,
+) -> Result<(), StoreError> {
     diesel::update(consultations::table.find(id))
         .set(consultations::version_id.eq(version_id))
         .execute(conn)?;

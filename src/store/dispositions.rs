@@ -2,6 +2,8 @@
 //! with its public reason, adopted, rejected, fallen with the amendment that made it
 //! fall). The amendment's status itself is `amendments.status`.
 
+use crate::domain::ids::{AccountId, AmendmentId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::amendment_dispositions as d;
@@ -11,22 +13,22 @@ use crate::domain::amendment::AmendmentStatus;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = d)]
 pub struct Disposition {
-    pub amendment_id: i64,
+    pub amendment_id: AmendmentId,
     pub status: AmendmentStatus,
     pub reason: String,
-    pub fallen_by: Option<i64>,
-    pub decided_by: i64,
-    pub decided_at: String,
+    pub fallen_by: Option<AmendmentId>,
+    pub decided_by: AccountId,
+    pub decided_at: Timestamp,
 }
 
 /// Records (or replaces) the ruling on an amendment.
 pub fn record(
     conn: &mut DbConnection,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
     status: AmendmentStatus,
     reason: &str,
-    fallen_by: Option<i64>,
-    decided_by: i64,
+    fallen_by: Option<AmendmentId>,
+    decided_by: AccountId,
 ) -> Result<(), StoreError> {
     diesel::delete(d::table.find(amendment_id)).execute(conn)?;
     diesel::insert_into(d::table)
@@ -44,7 +46,7 @@ pub fn record(
 
 pub fn for_amendment(
     conn: &mut DbConnection,
-    amendment_id: i64,
+    amendment_id: AmendmentId,
 ) -> Result<Option<Disposition>, StoreError> {
     Ok(d::table
         .find(amendment_id)

@@ -29,6 +29,7 @@ pub mod units;
 pub mod verifications;
 pub mod versions;
 
+use crate::clock::Clock;
 use std::path::Path;
 use std::time::Duration;
 
@@ -55,6 +56,9 @@ const POSTGRES_POOL_SIZE: u32 = 10;
 pub struct Store {
     pool: Pool<Manager>,
     target: Target,
+    /// The time the services' rules read (`crate::clock`): the system's, or a manual
+    /// one in tests. Clones share it.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +100,21 @@ impl Store {
                 target: target.shown(),
                 source,
             })?;
-        Ok(Store { pool, target })
+        Ok(Store {
+            pool,
+            target,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The same store, its rules reading `clock` (tests set the day with a manual one).
+    pub fn with_clock(self, clock: Clock) -> Store {
+        Store { clock, ..self }
+    }
+
+    /// The time the rules read.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn backend(&self) -> Backend {
@@ -185,6 +203,12 @@ where
             Err(rollback_error) => Err(StoreError::Query(rollback_error).into()),
         },
     }
+}
+
+/// The system time, for the stamps `store` writes to record when something happened
+/// (rules read `Store::clock` instead, see `crate::clock`).
+pub(crate) fn now() -> crate::domain::time::Timestamp {
+    crate::domain::time::Timestamp::new(time::OffsetDateTime::now_utc())
 }
 
 /// Current time as RFC 3339 UTC text, the format of every `*_at` column.

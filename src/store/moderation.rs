@@ -2,6 +2,8 @@
 //! its private side (who decided, about whom), moderators' pseudonyms, suspensions,
 //! appeals, and the rate-limit counters shared by every app server.
 
+use crate::domain::ids::{AccountId, ConsultationId, ReportId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
@@ -17,15 +19,15 @@ use crate::domain::moderation::{
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = reports)]
 pub struct Report {
-    pub id: i64,
-    pub consultation_id: i64,
+    pub id: ReportId,
+    pub consultation_id: ConsultationId,
     pub target_kind: Kind,
     pub target_id: i64,
-    pub reporter_id: i64,
+    pub reporter_id: AccountId,
     pub reporter_level: i32,
     pub reason: Reason,
     pub detail: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -33,12 +35,12 @@ pub struct Report {
 pub struct Item {
     pub target_kind: Kind,
     pub target_id: i64,
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     pub state: ItemState,
     pub rule: Rule,
     pub reason: String,
     pub open_reports: i32,
-    pub queued_at: Option<String>,
+    pub queued_at: Option<Timestamp>,
     pub decision_seq: Option<i64>,
 }
 
@@ -56,7 +58,7 @@ pub struct LogRow {
     pub action: String,
     pub target_kind: String,
     pub target_ref: String,
-    pub consultation_id: Option<i64>,
+    pub consultation_id: Option<ConsultationId>,
     pub rule: String,
     pub reason: String,
     pub moderator: String,
@@ -84,8 +86,8 @@ impl LogRow {
 #[diesel(table_name = moderation_decisions)]
 pub struct Decision {
     pub seq: i64,
-    pub moderator_id: Option<i64>,
-    pub subject_id: Option<i64>,
+    pub moderator_id: Option<AccountId>,
+    pub subject_id: Option<AccountId>,
     pub target_id: Option<i64>,
 }
 
@@ -93,20 +95,20 @@ pub struct Decision {
 #[diesel(table_name = appeals)]
 pub struct Appeal {
     pub decision_seq: i64,
-    pub author_id: i64,
+    pub author_id: AccountId,
     pub body: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub status: AppealStatus,
-    pub decided_by: Option<i64>,
-    pub decided_at: Option<String>,
+    pub decided_by: Option<AccountId>,
+    pub decided_at: Option<Timestamp>,
     pub answer: String,
 }
 
 pub struct NewReport<'a> {
-    pub consultation_id: i64,
+    pub consultation_id: ConsultationId,
     pub target_kind: Kind,
     pub target_id: i64,
-    pub reporter_id: i64,
+    pub reporter_id: AccountId,
     pub reporter_level: i32,
     pub reason: Reason,
     pub detail: &'a str,
@@ -117,7 +119,7 @@ pub fn report_by(
     conn: &mut DbConnection,
     target_kind: Kind,
     target_id: i64,
-    reporter_id: i64,
+    reporter_id: AccountId,
 ) -> Result<Option<Report>, StoreError> {
     Ok(reports::table
         .filter(reports::target_kind.eq(target_kind))
@@ -201,7 +203,10 @@ pub fn save_item(conn: &mut DbConnection, i: &Item) -> Result<(), StoreError> {
 }
 
 /// The items of a consultation that are hidden (automatically or by a moderator).
-pub fn hidden_in(conn: &mut DbConnection, consultation_id: i64) -> Result<Vec<Item>, StoreError> {
+pub fn hidden_in(
+    conn: &mut DbConnection,
+    consultation_id: ConsultationId,
+) -> Result<Vec<Item>, StoreError> {
     Ok(moderation_items::table
         .filter(moderation_items::consultation_id.eq(consultation_id))
         .filter(moderation_items::state.ne(ItemState::Visible))
@@ -213,7 +218,7 @@ pub fn hidden_in(conn: &mut DbConnection, consultation_id: i64) -> Result<Vec<It
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     pub kind: Option<Kind>,
-    pub consultation: Option<i64>,
+    pub consultation: Option<ConsultationId>,
     /// Only items hidden automatically and waiting for a moderator.
     pub hidden_only: bool,
 }
@@ -280,8 +285,8 @@ pub fn last_entry(conn: &mut DbConnection) -> Result<Option<LogRow>, StoreError>
 
 /// The private side of an entry.
 pub struct Private {
-    pub moderator_id: Option<i64>,
-    pub subject_id: Option<i64>,
+    pub moderator_id: Option<AccountId>,
+    pub subject_id: Option<AccountId>,
     pub target_id: Option<i64>,
 }
 
@@ -377,7 +382,7 @@ pub fn log_size(conn: &mut DbConnection) -> Result<i64, StoreError> {
 /// first.
 pub fn decisions_about(
     conn: &mut DbConnection,
-    subject_id: i64,
+    subject_id: AccountId,
 ) -> Result<Vec<LogRow>, StoreError> {
     let seqs: Vec<i64> = moderation_decisions::table
         .filter(moderation_decisions::subject_id.eq(subject_id))
@@ -391,7 +396,10 @@ pub fn decisions_about(
 }
 
 /// The moderator's public pseudonym in the log (`mod-N`, given at their first decision).
-pub fn moderator_name(conn: &mut DbConnection, account_id: i64) -> Result<String, StoreError> {
+pub fn moderator_name(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+) -> Result<String, StoreError> {
     if let Some(p) = moderator_names::table
         .find(account_id)
         .select(moderator_names::pseudonym)
@@ -413,7 +421,7 @@ pub fn moderator_name(conn: &mut DbConnection, account_id: i64) -> Result<String
 
 pub fn suspend(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     decision_seq: i64,
     until: &str,
 ) -> Result<(), StoreError> {
@@ -431,7 +439,7 @@ pub fn suspend(
 /// The end of the latest suspension of an account still running at `now` (RFC 3339).
 pub fn suspended_until(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     now: &str,
 ) -> Result<Option<String>, StoreError> {
     Ok(suspensions::table
@@ -460,7 +468,7 @@ pub fn appeal(conn: &mut DbConnection, decision_seq: i64) -> Result<Option<Appea
 pub fn insert_appeal(
     conn: &mut DbConnection,
     decision_seq: i64,
-    author_id: i64,
+    author_id: AccountId,
     body: &str,
 ) -> Result<(), StoreError> {
     diesel::insert_into(appeals::table)
@@ -491,7 +499,7 @@ pub fn decide_appeal(
     conn: &mut DbConnection,
     decision_seq: i64,
     status: AppealStatus,
-    decided_by: i64,
+    decided_by: AccountId,
     answer: &str,
 ) -> Result<bool, StoreError> {
     let n = diesel::update(

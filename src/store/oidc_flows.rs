@@ -1,6 +1,7 @@
 //! Pending OpenID Connect sign-ins, keyed by the SHA-256 of their `state`. Taking a flow
 //! deletes it, so each provider answer is accepted at most once.
 
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::oidc_flows;
@@ -15,7 +16,7 @@ pub struct Flow {
     pub pkce_verifier: String,
     pub level: i32,
     pub next: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// Stores a flow, and forgets the ones started before `stale_before` (never answered).
@@ -41,7 +42,7 @@ pub fn insert(conn: &mut DbConnection, flow: &Flow, stale_before: &str) -> Resul
 pub fn take(
     conn: &mut DbConnection,
     state_hash: &str,
-    not_before: &str,
+    not_before: Timestamp,
 ) -> Result<Option<Flow>, StoreError> {
     let flow = oidc_flows::table
         .find(state_hash)
@@ -50,5 +51,5 @@ pub fn take(
         .pop();
     let Some(flow) = flow else { return Ok(None) };
     let deleted = diesel::delete(oidc_flows::table.find(state_hash)).execute(conn)?;
-    Ok((deleted == 1 && flow.created_at.as_str() >= not_before).then_some(flow))
+    Ok((deleted == 1 && flow.created_at >= not_before).then_some(flow))
 }

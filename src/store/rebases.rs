@@ -2,6 +2,8 @@
 //! carried over, proposed to the author (three-way merge), accepted by the author, or
 //! to redraft.
 
+use crate::domain::ids::{AmendmentId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::amendment_rebases as r;
@@ -11,19 +13,19 @@ use crate::domain::consolidation::RebaseOutcome;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = r)]
 pub struct Rebase {
-    pub amendment_id: i64,
-    pub from_version_id: i64,
-    pub to_version_id: i64,
+    pub amendment_id: AmendmentId,
+    pub from_version_id: VersionId,
+    pub to_version_id: VersionId,
     pub outcome: RebaseOutcome,
     pub operations: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 pub fn insert(
     conn: &mut DbConnection,
-    amendment_id: i64,
-    from_version_id: i64,
-    to_version_id: i64,
+    amendment_id: AmendmentId,
+    from_version_id: VersionId,
+    to_version_id: VersionId,
     outcome: RebaseOutcome,
     operations: &str,
 ) -> Result<(), StoreError> {
@@ -43,8 +45,8 @@ pub fn insert(
 /// Sets the outcome of a rebase if it is now `from`; false otherwise.
 pub fn set_outcome(
     conn: &mut DbConnection,
-    amendment_id: i64,
-    to_version_id: i64,
+    amendment_id: AmendmentId,
+    to_version_id: VersionId,
     from: RebaseOutcome,
     to: RebaseOutcome,
 ) -> Result<bool, StoreError> {
@@ -59,7 +61,10 @@ pub fn set_outcome(
 }
 
 /// The latest rebase of an amendment.
-pub fn latest(conn: &mut DbConnection, amendment_id: i64) -> Result<Option<Rebase>, StoreError> {
+pub fn latest(
+    conn: &mut DbConnection,
+    amendment_id: AmendmentId,
+) -> Result<Option<Rebase>, StoreError> {
     Ok(r::table
         .filter(r::amendment_id.eq(amendment_id))
         .order(r::to_version_id.desc())

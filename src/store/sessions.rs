@@ -1,6 +1,8 @@
 //! Server-side sessions: revocable, shared by every app server through the database.
 //! The cookie holds a random token; the table holds only its SHA-256.
 
+use crate::domain::ids::AccountId;
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::sessions;
@@ -10,22 +12,22 @@ use super::{now_rfc3339, DbConnection, StoreError};
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub level: i32,
     pub acr: Option<String>,
     pub provider: String,
     pub user_agent: String,
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
-    pub ended_at: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
     /// The provider's ID token (for logout), cleared when the session ends.
     pub id_token: Option<String>,
 }
 
 pub struct NewSession<'a> {
     pub id: &'a str,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub level: i32,
     pub acr: Option<&'a str>,
     pub provider: &'a str,
@@ -68,7 +70,7 @@ pub fn active(conn: &mut DbConnection, id: &str, now: &str) -> Result<Option<Ses
 /// Active sessions of an account, newest first.
 pub fn active_for_account(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     now: &str,
 ) -> Result<Vec<Session>, StoreError> {
     Ok(sessions::table
@@ -89,7 +91,7 @@ pub fn touch(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
 }
 
 /// Ends one session of an account; false if there was no such active session.
-pub fn end(conn: &mut DbConnection, account_id: i64, id: &str) -> Result<bool, StoreError> {
+pub fn end(conn: &mut DbConnection, account_id: AccountId, id: &str) -> Result<bool, StoreError> {
     let n = diesel::update(
         sessions::table
             .find(id)
@@ -105,7 +107,7 @@ pub fn end(conn: &mut DbConnection, account_id: i64, id: &str) -> Result<bool, S
 }
 
 /// Ends every session of an account; returns how many.
-pub fn end_all(conn: &mut DbConnection, account_id: i64) -> Result<usize, StoreError> {
+pub fn end_all(conn: &mut DbConnection, account_id: AccountId) -> Result<usize, StoreError> {
     Ok(diesel::update(
         sessions::table
             .filter(sessions::account_id.eq(account_id))

@@ -10,7 +10,7 @@ use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
@@ -19,6 +19,9 @@ use crate::domain::comment::CommentKind;
 use crate::domain::consolidation::RebaseOutcome;
 use crate::domain::consultation::Phase;
 use crate::domain::identity::{Disclosure, Method, Role};
+use crate::domain::ids::{
+    AccountId, AmendmentId, BillId, CommentId, ConsultationId, ReportId, VerificationId, VersionId,
+};
 use crate::domain::moderation::{Action, AppealStatus, ItemState, Kind, Reason, Rule};
 
 /// Reads a word of a closed set from a backend's text value.
@@ -93,3 +96,115 @@ text_column!(
     AppealStatus,
     Action,
 );
+
+/// `FromSql`/`ToSql` over `BigInt` for the typed ids of `domain::ids`, on both backends
+/// and the `MultiBackend`: the column stays `BIGINT`, only the Rust type changes.
+macro_rules! bigint_column {
+    ($($t:ty),+ $(,)?) => {$(
+        impl FromSql<BigInt, Sqlite> for $t {
+            fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                <i64 as FromSql<BigInt, Sqlite>>::from_sql(bytes).map(<$t>::new)
+            }
+        }
+
+        impl FromSql<BigInt, Pg> for $t {
+            fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                <i64 as FromSql<BigInt, Pg>>::from_sql(bytes).map(<$t>::new)
+            }
+        }
+
+        impl FromSql<BigInt, MultiBackend> for $t {
+            fn from_sql(
+                bytes: <MultiBackend as Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                bytes.from_sql::<$t, BigInt>()
+            }
+        }
+
+        impl ToSql<BigInt, Sqlite> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                <i64 as ToSql<BigInt, Sqlite>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl ToSql<BigInt, Pg> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <i64 as ToSql<BigInt, Pg>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl ToSql<BigInt, MultiBackend> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((BigInt, self));
+                Ok(IsNull::No)
+            }
+        }
+    )+};
+}
+
+bigint_column!(
+    BillId,
+    VersionId,
+    ConsultationId,
+    AmendmentId,
+    CommentId,
+    AccountId,
+    ReportId,
+    VerificationId,
+);
+
+/// Instants (`domain::time::Timestamp`) as the RFC 3339 text of the `*_at` columns. A
+/// row whose text is not an instant reads as a deserialization error naming it.
+mod instants {
+    use super::*;
+    use crate::domain::time::Timestamp;
+    use std::io::Write;
+
+    fn read<DB>(bytes: DB::RawValue<'_>) -> deserialize::Result<Timestamp>
+    where
+        DB: Backend,
+        String: FromSql<Text, DB>,
+    {
+        let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+        Ok(Timestamp::parse(&text)?)
+    }
+
+    impl FromSql<Text, Sqlite> for Timestamp {
+        fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+            read::<Sqlite>(bytes)
+        }
+    }
+
+    impl FromSql<Text, Pg> for Timestamp {
+        fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+            read::<Pg>(bytes)
+        }
+    }
+
+    impl FromSql<Text, MultiBackend> for Timestamp {
+        fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+            bytes.from_sql::<Timestamp, Text>()
+        }
+    }
+
+    impl ToSql<Text, Sqlite> for Timestamp {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.rfc3339());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl ToSql<Text, Pg> for Timestamp {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            out.write_all(self.rfc3339().as_bytes())?;
+            Ok(IsNull::No)
+        }
+    }
+
+    impl ToSql<Text, MultiBackend> for Timestamp {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+            out.set_value((Text, self));
+            Ok(IsNull::No)
+        }
+    }
+}

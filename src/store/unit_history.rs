@@ -1,5 +1,6 @@
 //! Where one unit (by work id) appears across the versions of a bill.
 
+use crate::domain::ids::BillId;
 use diesel::prelude::*;
 
 use super::schema::{units, versions};
@@ -19,7 +20,7 @@ pub struct UnitAt {
 /// wid) index through the join).
 pub fn history(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     wid: &str,
 ) -> Result<Vec<UnitAt>, StoreError> {
     let rows: Vec<(i32, String, String, String)> = units::table

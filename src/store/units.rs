@@ -1,6 +1,7 @@
 //! Units of a version (divisions, articles, paragraphs), stored in document order so that
 //! a `Vec<Unit>` reads back exactly as it was written.
 
+use crate::domain::ids::VersionId;
 use diesel::prelude::*;
 
 use super::schema::units;
@@ -17,7 +18,7 @@ const SQLITE_ROWS_PER_STATEMENT: usize = 32766 / COLUMNS;
 #[derive(Insertable)]
 #[diesel(table_name = units, treat_none_as_default_value = false)]
 struct UnitRow<'a> {
-    version_id: i64,
+    version_id: VersionId,
     ord: i32,
     kind: &'static str,
     wid: &'a str,
@@ -56,7 +57,7 @@ fn too_big(what: &str, value: usize) -> StoreError {
 /// units stand or fall together (on SQLite, without one, each chunk commits alone).
 pub fn insert_many(
     conn: &mut DbConnection,
-    version_id: i64,
+    version_id: VersionId,
     units: &[Unit],
 ) -> Result<(), StoreError> {
     let rows = units
@@ -133,7 +134,10 @@ pub fn restore_wid_index(conn: &mut DbConnection) -> Result<(), StoreError> {
 }
 
 /// The units of a version in document order (empty if it has none).
-pub fn for_version(conn: &mut DbConnection, version_id: i64) -> Result<Vec<Unit>, StoreError> {
+pub fn for_version(
+    conn: &mut DbConnection,
+    version_id: VersionId,
+) -> Result<Vec<Unit>, StoreError> {
     let stored: Vec<StoredUnit> = units::table
         .filter(units::version_id.eq(version_id))
         .order(units::ord.asc())

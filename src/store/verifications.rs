@@ -1,5 +1,7 @@
 //! Identity verifications recorded by moderators.
 
+use crate::domain::ids::{AccountId, VerificationId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::verifications;
@@ -9,32 +11,35 @@ use crate::domain::identity::Method;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = verifications)]
 pub struct Verification {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: VerificationId,
+    pub account_id: AccountId,
     pub level: i32,
     pub method: Method,
     pub verified_on: String,
     pub expires_on: String,
-    pub recorded_by: i64,
-    pub confirmed_by: Option<i64>,
-    pub confirmed_at: Option<String>,
-    pub revoked_by: Option<i64>,
-    pub revoked_at: Option<String>,
+    pub recorded_by: AccountId,
+    pub confirmed_by: Option<AccountId>,
+    pub confirmed_at: Option<Timestamp>,
+    pub revoked_by: Option<AccountId>,
+    pub revoked_at: Option<Timestamp>,
     pub revoke_reason: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 pub struct NewVerification<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub level: i32,
     pub method: Method,
     pub verified_on: &'a str,
     pub expires_on: &'a str,
-    pub recorded_by: i64,
+    pub recorded_by: AccountId,
 }
 
-pub fn insert(conn: &mut DbConnection, v: &NewVerification<'_>) -> Result<i64, StoreError> {
-    let id: i64 = diesel::insert_into(verifications::table)
+pub fn insert(
+    conn: &mut DbConnection,
+    v: &NewVerification<'_>,
+) -> Result<VerificationId, StoreError> {
+    let id: VerificationId = diesel::insert_into(verifications::table)
         .values((
             verifications::account_id.eq(v.account_id),
             verifications::level.eq(v.level),
@@ -49,7 +54,10 @@ pub fn insert(conn: &mut DbConnection, v: &NewVerification<'_>) -> Result<i64, S
     Ok(id)
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Verification>, StoreError> {
+pub fn by_id(
+    conn: &mut DbConnection,
+    id: VerificationId,
+) -> Result<Option<Verification>, StoreError> {
     Ok(verifications::table
         .find(id)
         .select(Verification::as_select())
@@ -60,7 +68,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Verification>, S
 /// Every verification of an account, newest first.
 pub fn for_account(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Vec<Verification>, StoreError> {
     Ok(verifications::table
         .filter(verifications::account_id.eq(account_id))
@@ -70,7 +78,11 @@ pub fn for_account(
 }
 
 /// Sets the second moderator of a pending verification; false if it was not pending.
-pub fn confirm(conn: &mut DbConnection, id: i64, by: i64) -> Result<bool, StoreError> {
+pub fn confirm(
+    conn: &mut DbConnection,
+    id: VerificationId,
+    by: AccountId,
+) -> Result<bool, StoreError> {
     let n = diesel::update(
         verifications::table
             .find(id)
@@ -86,7 +98,12 @@ pub fn confirm(conn: &mut DbConnection, id: i64, by: i64) -> Result<bool, StoreE
 }
 
 /// Revokes a verification; false if it was already revoked.
-pub fn revoke(conn: &mut DbConnection, id: i64, by: i64, reason: &str) -> Result<bool, StoreError> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: VerificationId,
+    by: AccountId,
+    reason: &str,
+) -> Result<bool, StoreError> {
     let n = diesel::update(
         verifications::table
             .find(id)

@@ -1,15 +1,17 @@
 //! Versions of a bill: immutable markdown with its hash, number and provenance.
 
+use crate::domain::ids::{BillId, VersionId};
+use crate::domain::time::Timestamp;
 use diesel::prelude::*;
 
 use super::schema::versions;
-use super::{now_rfc3339, DbConnection, StoreError};
+use super::{DbConnection, StoreError};
 
 /// A version without its markdown, for listings and lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionMeta {
-    pub id: i64,
-    pub bill_id: i64,
+    pub id: VersionId,
+    pub bill_id: BillId,
     /// 1-based, unique per bill.
     pub number: i32,
     pub parent_number: Option<i32>,
@@ -24,7 +26,7 @@ pub struct VersionMeta {
     /// Parser warnings.
     pub warnings: Vec<String>,
     /// RFC 3339.
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +35,9 @@ pub struct Version {
     pub markdown: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVersion {
-    pub bill_id: i64,
+    pub bill_id: BillId,
     pub number: i32,
     pub parent_number: Option<i32>,
     pub sha256: String,
@@ -52,7 +54,7 @@ pub struct NewVersion {
 #[derive(Insertable)]
 #[diesel(table_name = versions, treat_none_as_default_value = false)]
 struct VersionRow<'a> {
-    bill_id: i64,
+    bill_id: BillId,
     number: i32,
     parent_number: Option<i32>,
     sha256: &'a str,
@@ -62,14 +64,14 @@ struct VersionRow<'a> {
     note: &'a str,
     source_ref: Option<&'a str>,
     warnings: String,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = versions)]
 struct MetaRow {
-    id: i64,
-    bill_id: i64,
+    id: VersionId,
+    bill_id: BillId,
     number: i32,
     parent_number: Option<i32>,
     sha256: String,
@@ -78,7 +80,7 @@ struct MetaRow {
     note: String,
     source_ref: Option<String>,
     warnings: String,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 #[derive(Queryable, Selectable)]
@@ -124,7 +126,7 @@ impl TryFrom<FullRow> for Version {
 
 /// Inserts a version and returns its id. Fails with a unique violation if the bill
 /// already has this number or this `source_ref`.
-pub fn insert(conn: &mut DbConnection, new: &NewVersion) -> Result<i64, StoreError> {
+pub fn insert(conn: &mut DbConnection, new: &NewVersion) -> Result<VersionId, StoreError> {
     let warnings = serde_json::to_string(&new.warnings)
         .map_err(|e| StoreError::Invalid(format!("warnings: {e}")))?;
     let row = VersionRow {
@@ -138,7 +140,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewVersion) -> Result<i64, StoreErr
         note: &new.note,
         source_ref: new.source_ref.as_deref(),
         warnings,
-        created_at: now_rfc3339(),
+        created_at: super::now(),
     };
     Ok(diesel::insert_into(versions::table)
         .values(&row)
@@ -147,7 +149,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewVersion) -> Result<i64, StoreErr
 }
 
 /// Versions of a bill in number order, without markdown.
-pub fn list_meta(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<VersionMeta>, StoreError> {
+pub fn list_meta(conn: &mut DbConnection, bill_id: BillId) -> Result<Vec<VersionMeta>, StoreError> {
     versions::table
         .filter(versions::bill_id.eq(bill_id))
         .order(versions::number.asc())
@@ -158,7 +160,7 @@ pub fn list_meta(conn: &mut DbConnection, bill_id: i64) -> Result<Vec<VersionMet
         .collect()
 }
 
-pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Version>, StoreError> {
+pub fn by_id(conn: &mut DbConnection, id: VersionId) -> Result<Option<Version>, StoreError> {
     versions::table
         .find(id)
         .select(FullRow::as_select())
@@ -171,7 +173,7 @@ pub fn by_id(conn: &mut DbConnection, id: i64) -> Result<Option<Version>, StoreE
 /// Version `number` of a bill, with its markdown.
 pub fn by_number(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     number: i32,
 ) -> Result<Option<Version>, StoreError> {
     versions::table
@@ -185,7 +187,7 @@ pub fn by_number(
 }
 
 /// The highest-numbered version of a bill, with its markdown.
-pub fn latest(conn: &mut DbConnection, bill_id: i64) -> Result<Option<Version>, StoreError> {
+pub fn latest(conn: &mut DbConnection, bill_id: BillId) -> Result<Option<Version>, StoreError> {
     versions::table
         .filter(versions::bill_id.eq(bill_id))
         .order(versions::number.desc())
@@ -199,7 +201,7 @@ pub fn latest(conn: &mut DbConnection, bill_id: i64) -> Result<Option<Version>, 
 /// The lowest-numbered version of a bill whose markdown has this SHA-256.
 pub fn find_by_sha(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     sha256: &str,
 ) -> Result<Option<VersionMeta>, StoreError> {
     versions::table
@@ -216,7 +218,7 @@ pub fn find_by_sha(
 /// The version of a bill imported from `source_ref` (e.g. a git commit id).
 pub fn find_by_source_ref(
     conn: &mut DbConnection,
-    bill_id: i64,
+    bill_id: BillId,
     source_ref: &str,
 ) -> Result<Option<VersionMeta>, StoreError> {
     versions::table
@@ -230,7 +232,7 @@ pub fn find_by_source_ref(
 }
 
 /// Highest version number of a bill; `None` when it has no version yet.
-pub fn max_number(conn: &mut DbConnection, bill_id: i64) -> Result<Option<i32>, StoreError> {
+pub fn max_number(conn: &mut DbConnection, bill_id: BillId) -> Result<Option<i32>, StoreError> {
     Ok(versions::table
         .filter(versions::bill_id.eq(bill_id))
         .select(diesel::dsl::max(versions::number))

@@ -5,6 +5,7 @@ use super::csrf::Form;
 use super::errors::AppError;
 use super::{view, AppState, Ctx};
 use crate::domain::identity::Role;
+use crate::domain::ids::AccountId;
 use crate::service::identity::{self, RoleError};
 use crate::store;
 use rocket::form::FromForm;
@@ -33,7 +34,7 @@ async fn admin_page(
 
 #[derive(FromForm)]
 struct RoleForm<'r> {
-    account: i64,
+    account: AccountId,
     role: &'r str,
     action: &'r str,
 }

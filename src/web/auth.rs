@@ -37,7 +37,8 @@ impl<'r> FromRequest<'r> for Viewer {
                 let app = req.rocket().state::<AppState>()?;
                 super::run_blocking(app, move |app| {
                     let mut conn = app.reader.store().conn().ok()?;
-                    identity::session(&mut conn, &token).ok().flatten()
+                    let now = app.reader.store().clock().now();
+                    identity::session(&mut conn, &token, now).ok().flatten()
                 })
                 .await
                 .ok()

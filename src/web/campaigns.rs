@@ -5,6 +5,7 @@
 use super::auth::{HasRole, Staff};
 use super::errors::AppError;
 use super::{view, AppState, Ctx};
+use crate::domain::ids::ConsultationId;
 use rocket::response::content::RawHtml;
 use rocket::{get, routes, Route, State};
 
@@ -17,7 +18,7 @@ async fn campaigns_page(
     app: &State<AppState>,
     ctx: Ctx,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
         let page = view::campaigns::campaigns(app, &ctx, &staff.0, id)?;

@@ -7,7 +7,9 @@ use super::conditional::{CachedPage, IfNoneMatch};
 use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::{view, AppState, Ctx};
+use crate::domain::ids::{AmendmentId, CommentId, ConsultationId};
 use crate::domain::moderation::Rule;
+use crate::domain::time::Timestamp;
 use crate::service::comments::{self as svc, CommentKind, NewComment, Target};
 use crate::service::consultation::{display_number, ConsultationError, Disclosure};
 use crate::service::identity::SessionInfo;
@@ -39,7 +41,7 @@ async fn article_page(
     ctx: Ctx,
     csrf: Option<CsrfToken>,
     inm: IfNoneMatch,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
 ) -> Result<CachedPage, AppError> {
     let wid = wid.to_string();
@@ -53,7 +55,7 @@ fn article_html(
     app: &super::App,
     ctx: &Ctx,
     csrf: Option<&CsrfToken>,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
     draft: Option<&Draft>,
 ) -> Result<String, AppError> {
@@ -70,6 +72,7 @@ struct CommentForm<'r> {
     token: &'r str,
     #[field(default = "")]
     unit: &'r str,
+    // 0 (the form's default) is "no amendment", "no parent": ids start at 1.
     #[field(default = 0)]
     amendment: i64,
     #[field(default = 0)]
@@ -131,7 +134,7 @@ async fn write(
     ctx: Ctx,
     csrf: CsrfToken,
     me: SessionInfo,
-    id: i64,
+    id: ConsultationId,
     form: Form<CommentForm<'_>>,
     is_answer: bool,
     addr: super::ratelimit::ClientAddr,
@@ -150,11 +153,11 @@ async fn write(
                     let new = NewComment {
                         consultation_id: id,
                         target: if amendment > 0 {
-                            Target::Amendment(amendment)
+                            Target::Amendment(AmendmentId::new(amendment))
                         } else {
                             Target::Unit(&unit)
                         },
-                        parent: (parent > 0).then_some(parent),
+                        parent: (parent > 0).then(|| CommentId::new(parent)),
                         quote: &quote,
                         body: &body,
                         disclosure,
@@ -223,7 +226,7 @@ async fn write(
 /// The article a unit of a consultation's current version belongs to.
 fn article_of(
     conn: &mut store::DbConnection,
-    id: i64,
+    id: ConsultationId,
     unit: &str,
 ) -> Result<Option<String>, store::StoreError> {
     let Some(c) = store::consultations::by_id(conn, id)? else {
@@ -247,7 +250,7 @@ async fn comment(
     ctx: Ctx,
     me: SignedIn,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
@@ -261,7 +264,7 @@ async fn answer(
     ctx: Ctx,
     staff: HasRole<Staff>,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     addr: super::ratelimit::ClientAddr,
     form: Form<CommentForm<'_>>,
 ) -> Result<Written, AppError> {
@@ -278,7 +281,7 @@ struct ApiComments {
     article: Option<String>,
     bill: String,
     comments: Vec<ApiComment>,
-    consultation: i64,
+    consultation: ConsultationId,
 }
 
 /// A comment; a top comment has its quote, version and replies too.
@@ -287,12 +290,12 @@ struct ApiComment {
     author: String,
     /// '' when hidden by moderation.
     body: String,
-    created_at: String,
+    created_at: Timestamp,
     disclosure: Disclosure,
     #[serde(skip_serializing_if = "Option::is_none")]
     earlier_version: Option<bool>,
     hidden: Option<ApiHidden>,
-    id: i64,
+    id: CommentId,
     kind: CommentKind,
     level: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -316,49 +319,35 @@ struct ApiHidden {
 #[get("/consultations/<id>/comments?<article>&<amendment>")]
 async fn api_comments(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     article: Option<&str>,
     amendment: Option<i32>,
 ) -> Result<Json<ApiComments>, ApiError> {
     let article = article.map(str::to_string);
     super::run_blocking(app, move |app| {
         let nf = || ApiError::new(Status::NotFound, "not_found", "no such consultation");
-        let store_err = |e: store::StoreError| {
-            ApiError::new(Status::InternalServerError, "internal", e.to_string())
-        };
-        let svc_err = |e: crate::service::consultation::ConsultationError| match e {
-            crate::service::consultation::ConsultationError::NotFound => nf(),
-            e => ApiError::new(Status::InternalServerError, "internal", e.to_string()),
-        };
-        let mut conn = app.reader.store().conn().map_err(store_err)?;
-        let c = store::consultations::by_id(&mut conn, id)
-            .map_err(store_err)?
-            .ok_or_else(nf)?;
-        let bill = store::bills::by_id(&mut conn, c.bill_id)
-            .map_err(store_err)?
-            .ok_or_else(nf)?;
+        let mut conn = app.reader.store().conn()?;
+        let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(nf)?;
+        let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or_else(nf)?;
         let (threads, subject) = match (article, amendment) {
             (Some(w), None) => {
                 let (_, v) = crate::service::amendments::cached_version(
                     &app.reader,
                     &bill.slug,
                     c.version_id,
-                )
-                .map_err(svc_err)?;
+                )?;
                 let threads =
-                    svc::for_article_in(app.reader.store(), &c, &w, &v.markdown, &v.units)
-                        .map_err(svc_err)?;
+                    svc::for_article_in(app.reader.store(), &c, &w, &v.markdown, &v.units)?;
                 (threads, (None, Some(w)))
             }
             (None, Some(n)) => {
-                let a = store::amendments::by_number(&mut conn, bill.id, n)
-                    .map_err(store_err)?
+                let a = store::amendments::by_number(&mut conn, bill.id, n)?
                     .filter(|a| a.consultation_id == c.id)
                     .ok_or_else(|| {
                         ApiError::new(Status::NotFound, "not_found", "no such amendment")
                     })?;
                 (
-                    svc::for_amendment(app.reader.store(), &a).map_err(svc_err)?,
+                    svc::for_amendment(app.reader.store(), &a)?,
                     (Some(display_number(&bill.slug, a.number)), None),
                 )
             }
@@ -373,11 +362,11 @@ async fn api_comments(
         // Hidden comments are published without their text, with the moderation's
         // rule and public reason instead.
         let hidden = {
-            let mut conn = app.reader.store().conn().map_err(store_err)?;
-            crate::service::moderation::hidden_in(&mut conn, c.id).map_err(store_err)?
+            let mut conn = app.reader.store().conn()?;
+            crate::service::moderation::hidden_in(&mut conn, c.id)?
         };
         let one = |c: &Comment| {
-            let h = hidden.get(&(Kind::Comment, c.id));
+            let h = hidden.get(&(Kind::Comment, c.id.get()));
             ApiComment {
                 author: c.author_label.clone(),
                 body: if h.is_some() {
@@ -385,7 +374,7 @@ async fn api_comments(
                 } else {
                     c.body.clone()
                 },
-                created_at: c.created_at.clone(),
+                created_at: c.created_at,
                 disclosure: c.disclosure,
                 earlier_version: None,
                 hidden: h.map(|h| ApiHidden {

@@ -8,6 +8,7 @@ use super::consultations::find_amendment;
 use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::{view, AppState, Ctx};
+use crate::domain::ids::ConsultationId;
 use crate::service::consolidation as svc;
 use crate::store;
 use rocket::form::FromForm;
@@ -31,7 +32,7 @@ struct RebaseForm<'r> {
 async fn consolidate(
     app: &State<AppState>,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
     _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
     super::blocking(app, move |app| {
@@ -52,7 +53,7 @@ async fn consolidate(
 async fn rebase(
     app: &State<AppState>,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
     form: Form<RebaseForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let version: i32 = form.version.trim().parse().unwrap_or(-1);

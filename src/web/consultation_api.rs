@@ -11,7 +11,9 @@ use super::AppState;
 use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::effect;
 use crate::domain::consultation::Phase;
+use crate::domain::ids::{CommentId, ConsultationId};
 use crate::domain::moderation::Rule;
+use crate::domain::time::Timestamp;
 use crate::service::amendments as listing;
 use crate::service::comments as comments_svc;
 use crate::service::consultation::{
@@ -106,7 +108,7 @@ struct Levels {
 /// `GET …/articles/<wid>`.
 #[derive(Serialize)]
 struct ArticleJson {
-    consultation: i64,
+    consultation: ConsultationId,
     bill: String,
     phase: Phase,
     levels: Levels,
@@ -126,7 +128,7 @@ struct ArticleText {
 /// An article of a consultation as the amendment form starts from it: its text and the
 /// SHA-256 a filing must give back.
 #[get("/consultations/<id>/articles/<wid>")]
-async fn article(app: &State<AppState>, id: i64, wid: &str) -> ApiResult<ArticleJson> {
+async fn article(app: &State<AppState>, id: ConsultationId, wid: &str) -> ApiResult<ArticleJson> {
     let wid = wid.to_string();
     blocking(app, move |app| {
         let (c, bill, art) = svc::article(app.reader.store(), id, &wid)?;
@@ -215,7 +217,7 @@ async fn file(
     app: &State<AppState>,
     viewer: Viewer,
     addr: ClientAddr,
-    id: i64,
+    id: ConsultationId,
     body: Json<NewAmendment>,
 ) -> ApiResult<FileAnswer> {
     let me = signed_in(viewer)?;
@@ -274,7 +276,7 @@ struct Summary {
     level: i32,
     status: AmendmentStatus,
     revision: i32,
-    filed_at: String,
+    filed_at: Timestamp,
     /// The references of the amendments making the very same operations.
     identical: Vec<String>,
 }
@@ -290,7 +292,7 @@ impl Summary {
             level: a.author_level,
             status: a.status,
             revision: a.revision,
-            filed_at: a.filed_at.clone(),
+            filed_at: a.filed_at,
             identical: identical.iter().map(|n| display_number(slug, *n)).collect(),
         }
     }
@@ -299,7 +301,7 @@ impl Summary {
 /// `GET …/amendments`: a page of a consultation's amendments.
 #[derive(Serialize)]
 struct AmendmentList {
-    consultation: i64,
+    consultation: ConsultationId,
     bill: String,
     total: i64,
     page: i64,
@@ -312,7 +314,7 @@ struct AmendmentList {
 #[get("/consultations/<id>/amendments?<article>&<status>&<author>&<page>")]
 async fn list(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     article: Option<&str>,
     status: Option<&str>,
     author: Option<&str>,
@@ -381,7 +383,7 @@ fn find(
 struct AmendmentJson {
     #[serde(flatten)]
     summary: Summary,
-    consultation: i64,
+    consultation: ConsultationId,
     href: String,
     operations: Vec<OperationJson>,
     justification: String,
@@ -406,7 +408,7 @@ async fn one(app: &State<AppState>, slug: &str, number: i32) -> ApiResult<Amendm
         let store = app.reader.store();
         let mut conn = store.conn()?;
         let hidden = crate::service::moderation::hidden_in(&mut conn, a.consultation_id)?
-            .remove(&(Kind::Amendment, a.id));
+            .remove(&(Kind::Amendment, a.id.get()));
         let rev = store::amendments::revision(&mut conn, a.id, a.revision)?
             .ok_or(ConsultationError::NotFound)?;
         drop(conn);
@@ -560,7 +562,7 @@ struct NewComment {
     amendment: Option<i32>,
     /// …or the comment replied to.
     #[serde(default)]
-    parent: Option<i64>,
+    parent: Option<CommentId>,
     #[serde(default)]
     quote: String,
     body: String,
@@ -574,18 +576,18 @@ struct NewComment {
 /// A comment or answer posted.
 #[derive(Serialize)]
 struct CommentJson {
-    id: i64,
-    consultation: i64,
+    id: CommentId,
+    consultation: ConsultationId,
     unit: String,
     article: String,
-    parent: Option<i64>,
+    parent: Option<CommentId>,
     kind: crate::domain::comment::CommentKind,
     author: String,
     disclosure: Disclosure,
     level: i32,
     quote: String,
     body: String,
-    created_at: String,
+    created_at: Timestamp,
 }
 
 impl From<store::comments::Comment> for CommentJson {
@@ -612,7 +614,7 @@ async fn write(
     app: &State<AppState>,
     me: SessionInfo,
     addr: ClientAddr,
-    id: i64,
+    id: ConsultationId,
     body: NewComment,
     is_answer: bool,
 ) -> ApiResult<CommentJson> {
@@ -669,7 +671,7 @@ async fn post_comment(
     app: &State<AppState>,
     viewer: Viewer,
     addr: ClientAddr,
-    id: i64,
+    id: ConsultationId,
     body: Json<NewComment>,
 ) -> ApiResult<CommentJson> {
     let me = signed_in(viewer)?;
@@ -681,7 +683,7 @@ async fn post_answer(
     app: &State<AppState>,
     viewer: Viewer,
     addr: ClientAddr,
-    id: i64,
+    id: ConsultationId,
     body: Json<NewComment>,
 ) -> ApiResult<CommentJson> {
     let me = signed_in(viewer)?;

@@ -9,6 +9,7 @@ use super::csrf::{Form, NoFields};
 use super::errors::AppError;
 use super::view::consultation::{self as pages, AmendDraft, ConsultationDraft};
 use super::{AppState, Ctx};
+use crate::domain::ids::ConsultationId;
 use crate::service::amendments as listing;
 use crate::service::consultation::{
     self as svc, ConsultationError, Disclosure, Filing, FilingKind, NewConsultation, Rectification,
@@ -141,7 +142,7 @@ async fn page(
     ctx: Ctx,
     csrf: Option<CsrfToken>,
     inm: IfNoneMatch,
-    id: i64,
+    id: ConsultationId,
     page: Option<i64>,
 ) -> Result<CachedPage, AppError> {
     let page = page.unwrap_or(1).max(1);
@@ -155,7 +156,7 @@ async fn page(
 async fn advance(
     app: &State<AppState>,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
     _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
     super::blocking(app, move |app| {
@@ -173,7 +174,7 @@ async fn amend_page(
     ctx: Ctx,
     me: SignedIn,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
 ) -> Result<RawHtml<String>, AppError> {
     let wid = wid.to_string();
@@ -218,7 +219,7 @@ async fn amend(
     ctx: Ctx,
     me: SignedIn,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
     addr: super::ratelimit::ClientAddr,
     form: Form<AmendForm<'_>>,
@@ -380,7 +381,7 @@ async fn amendments_list(
     app: &State<AppState>,
     ctx: Ctx,
     inm: IfNoneMatch,
-    id: i64,
+    id: ConsultationId,
     article: Option<&str>,
     status: Option<&str>,
     author: Option<&str>,

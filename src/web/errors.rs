@@ -79,7 +79,7 @@ impl AppError {
 
     /// A suspended account: until when, and where to appeal.
     pub fn suspended(until: &str) -> Self {
-        let until = until.replace('T', " ");
+        let until = crate::domain::time::display(until);
         Self::new(Status::Forbidden, move |t| {
             t.fmt("err_suspended", &[("until", &until)])
         })

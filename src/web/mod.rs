@@ -18,6 +18,7 @@ pub mod datasets;
 pub mod errors;
 pub mod fragments;
 pub mod i18n;
+pub mod ids;
 pub mod live;
 pub mod moderation;
 pub mod oidc;
@@ -30,6 +31,7 @@ pub mod view;
 pub mod votes;
 
 use crate::cache::Cache;
+use crate::domain::ids::VersionId;
 use crate::service::reading::Reader;
 use crate::store::Store;
 use handlebars::Handlebars;
@@ -163,7 +165,7 @@ pub struct App {
     pub opendata: Arc<datasets::Cache>,
     /// Amendments and comments per article of a version, as last read (bill pages), by
     /// version id.
-    activity: Cache<i64, (Instant, Arc<crate::service::consultation::Activity>)>,
+    activity: Cache<VersionId, (Instant, Arc<crate::service::consultation::Activity>)>,
     /// How long those counts are shown as last read (`live_pages`).
     activity_fresh_for: std::time::Duration,
     /// Keeps a temporary export folder alive as long as the app (tests).
@@ -177,7 +179,7 @@ impl App {
     /// the database; None when it must be read again.
     pub fn fresh_activity(
         &self,
-        version_id: i64,
+        version_id: VersionId,
     ) -> Option<Arc<crate::service::consultation::Activity>> {
         let (at, a) = self.activity.get(&version_id)?;
         (at.elapsed() < self.activity_fresh_for).then_some(a)
@@ -186,7 +188,7 @@ impl App {
     /// The activity on a version, read now (and remembered for the next requests).
     pub fn activity(
         &self,
-        version_id: i64,
+        version_id: VersionId,
     ) -> Result<Arc<crate::service::consultation::Activity>, crate::store::StoreError> {
         if let Some(a) = self.fresh_activity(version_id) {
             return Ok(a);

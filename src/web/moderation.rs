@@ -8,6 +8,7 @@ use super::csrf::Form;
 use super::errors::{ApiError, AppError};
 use super::ratelimit::{self, ClientAddr};
 use super::{view, AppState, Ctx};
+use crate::domain::ids::ConsultationId;
 use crate::domain::moderation::Reason;
 use crate::service::moderation::{self as svc, Kind, Verdict};
 use crate::store::moderation::QueueFilter;
@@ -93,7 +94,7 @@ async fn queue_page(
     m: HasRole<Moderator>,
     csrf: CsrfToken,
     kind: Option<&str>,
-    consultation: Option<i64>,
+    consultation: Option<ConsultationId>,
     hidden: Option<bool>,
     page: Option<i64>,
     done: Option<i64>,
@@ -333,7 +334,7 @@ struct ApiLog {
 struct ApiLogEntry {
     action: String,
     at: String,
-    consultation: Option<i64>,
+    consultation: Option<ConsultationId>,
     hash: String,
     moderator: String,
     prev_hash: String,

@@ -4,6 +4,7 @@
 //! every app server shares the same count ([`check`]).
 
 use super::errors::RetryAfter;
+use crate::domain::ids::AccountId;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use rocket::http::Status;
@@ -118,7 +119,7 @@ pub enum Action {
 pub fn check(
     app: &super::App,
     action: Action,
-    account: i64,
+    account: AccountId,
     addr: &ClientAddr,
 ) -> Result<(), super::errors::AppError> {
     let m = &app.config.moderation;

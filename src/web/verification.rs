@@ -7,6 +7,7 @@ use super::errors::AppError;
 use super::view::verification::{self as page, Draft, Found, ReidentifyField};
 use super::{AppState, Ctx};
 use crate::domain::identity::Method;
+use crate::domain::ids::{AccountId, VerificationId};
 use crate::service::identity::{self, SessionInfo, VerifyError};
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -45,7 +46,7 @@ fn person_page(
     ctx: &Ctx,
     me: &SessionInfo,
     csrf: &CsrfToken,
-    id: i64,
+    id: AccountId,
     draft: Draft,
 ) -> Result<String, AppError> {
     app.page(ctx, &page::person(app, ctx, me, csrf, id, draft)?)
@@ -57,7 +58,7 @@ async fn person(
     ctx: Ctx,
     m: HasRole<Moderator>,
     csrf: CsrfToken,
-    id: i64,
+    id: AccountId,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
         person_page(app, &ctx, &m.0, &csrf, id, Draft::default()).map(RawHtml)
@@ -85,7 +86,7 @@ async fn record(
     ctx: Ctx,
     m: HasRole<Moderator>,
     csrf: CsrfToken,
-    id: i64,
+    id: AccountId,
     form: Form<RecordForm<'_>>,
 ) -> Result<Result<Redirect, (Status, RawHtml<String>)>, AppError> {
     let lang = ctx.lang;
@@ -136,7 +137,7 @@ async fn record(
 
 #[derive(FromForm)]
 struct ActForm<'r> {
-    account: i64,
+    account: AccountId,
     reason: Option<&'r str>,
 }
 
@@ -148,7 +149,7 @@ struct ActForm<'r> {
 async fn confirm(
     app: &State<AppState>,
     m: HasRole<Moderator>,
-    vid: i64,
+    vid: VerificationId,
     form: Form<ActForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let account = form.account;
@@ -167,7 +168,7 @@ async fn confirm(
 async fn revoke(
     app: &State<AppState>,
     m: HasRole<Moderator>,
-    vid: i64,
+    vid: VerificationId,
     form: Form<ActForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let reason: String = form.reason.unwrap_or("").trim().chars().take(500).collect();

@@ -7,6 +7,7 @@ use super::auth::{CsrfToken, HasRole, SignedIn, Staff, Viewer};
 use super::csrf::{Form, NoFields};
 use super::errors::{ApiError, AppError};
 use super::{view, AppState, Ctx};
+use crate::domain::ids::ConsultationId;
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
 use crate::ledger::receipt::Receipt;
@@ -61,7 +62,7 @@ async fn vote_page(
     ctx: Ctx,
     me: SignedIn,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     cast: Option<u64>,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
@@ -105,7 +106,7 @@ fn choice_of(form: &VoteForm) -> Result<Choice, VoteError> {
 async fn vote(
     app: &State<AppState>,
     me: SignedIn,
-    id: i64,
+    id: ConsultationId,
     addr: super::ratelimit::ClientAddr,
     form: Form<VoteForm>,
 ) -> Result<Redirect, AppError> {
@@ -117,8 +118,12 @@ async fn vote(
     };
     let choice = choice_of(&form).map_err(|e| back(AppError::from(e)))?;
     let prepared = super::run_blocking(app, move |app| {
-        super::ratelimit::check(app, super::ratelimit::Action::Vote, me.0.account.id, &addr)
-            .map(|()| app.voting.prepare(&me.0, id, &choice, voting::today()))
+        super::ratelimit::check(app, super::ratelimit::Action::Vote, me.0.account.id, &addr).map(
+            |()| {
+                app.voting
+                    .prepare(&me.0, id, &choice, voting::today(app.reader.store()))
+            },
+        )
     })
     .await??
     .map_err(|e| back(AppError::from(e).step_up_from(&path)))?;
@@ -138,7 +143,7 @@ struct ReceiptFile {
 }
 
 impl ReceiptFile {
-    fn new(id: i64, r: &Receipt) -> ReceiptFile {
+    fn new(id: ConsultationId, r: &Receipt) -> ReceiptFile {
         ReceiptFile {
             body: r.to_json(),
             disposition: Header::new(
@@ -157,7 +162,7 @@ impl ReceiptFile {
 async fn receipt(
     app: &State<AppState>,
     me: SignedIn,
-    id: i64,
+    id: ConsultationId,
     index: u64,
 ) -> Result<ReceiptFile, AppError> {
     super::blocking(app, move |app| {
@@ -170,7 +175,11 @@ async fn receipt(
 // ---------------------------------------------------------------- the log in public
 
 #[get("/consultations/<id>/ballots")]
-async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<String>, AppError> {
+async fn log_page(
+    app: &State<AppState>,
+    ctx: Ctx,
+    id: ConsultationId,
+) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
         app.page(&ctx, &view::vote::ballots(app, id)?).map(RawHtml)
     })
@@ -179,7 +188,7 @@ async fn log_page(app: &State<AppState>, ctx: Ctx, id: i64) -> Result<RawHtml<St
 
 /// Writes the export of a closed log once (it never changes afterwards) and returns its
 /// folder.
-fn export_folder(app: &super::App, id: i64) -> Result<std::path::PathBuf, AppError> {
+fn export_folder(app: &super::App, id: ConsultationId) -> Result<std::path::PathBuf, AppError> {
     let dir = app.export_dir.join(format!("consultation-{id}"));
     if dir.join("checkpoint.txt").is_file() {
         return Ok(dir);
@@ -204,7 +213,7 @@ fn export_folder(app: &super::App, id: i64) -> Result<std::path::PathBuf, AppErr
 #[get("/consultations/<id>/ballots/<file>", rank = 2)]
 async fn log_file(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     file: &str,
 ) -> Result<(ContentType, NamedFile), AppError> {
     let kind = match file {
@@ -224,7 +233,7 @@ async fn log_file(
 #[get("/consultations/<id>/ballots/checkpoints/<size>")]
 async fn log_checkpoint_file(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     size: &str,
 ) -> Result<RawText<String>, AppError> {
     let size: i64 = size
@@ -250,7 +259,7 @@ async fn close_page(
     ctx: Ctx,
     _staff: HasRole<Staff>,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
         app.page(&ctx, &view::vote::close(app, &csrf, id)?)
@@ -263,12 +272,15 @@ async fn close_page(
 async fn close(
     app: &State<AppState>,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
     _csrf: Form<NoFields>,
 ) -> Result<Redirect, AppError> {
     super::blocking(app, move |app| {
-        app.voting
-            .close(Some(staff.0.account.id), id, voting::today())?;
+        app.voting.close(
+            Some(staff.0.account.id),
+            id,
+            voting::today(app.reader.store()),
+        )?;
         Ok(Redirect::to(format!("/consultations/{id}/results")))
     })
     .await
@@ -282,7 +294,7 @@ async fn settings_page(
     ctx: Ctx,
     _staff: HasRole<Staff>,
     csrf: CsrfToken,
-    id: i64,
+    id: ConsultationId,
     saved: Option<&str>,
 ) -> Result<RawHtml<String>, AppError> {
     // Redirected here after saving (`?saved`): say so.
@@ -314,7 +326,7 @@ struct SettingsForm<'r> {
 async fn save_settings(
     app: &State<AppState>,
     staff: HasRole<Staff>,
-    id: i64,
+    id: ConsultationId,
     form: Form<SettingsForm<'_>>,
 ) -> Result<Redirect, AppError> {
     let settings = voting::VoteSettings {
@@ -344,7 +356,7 @@ async fn save_settings(
 async fn results_page(
     app: &State<AppState>,
     ctx: Ctx,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
         app.page(&ctx, &view::vote::results(app, &ctx, id)?)
@@ -357,7 +369,7 @@ async fn results_page(
 async fn public_votes_page(
     app: &State<AppState>,
     ctx: Ctx,
-    id: i64,
+    id: ConsultationId,
     page: Option<i64>,
 ) -> Result<RawHtml<String>, AppError> {
     super::blocking(app, move |app| {
@@ -413,7 +425,7 @@ async fn check(
 struct ApiConsultation {
     bill: String,
     closes_on: String,
-    id: i64,
+    id: ConsultationId,
     /// Empty until voting opens.
     items: Vec<ApiItem>,
     levels: ApiLevels,
@@ -448,7 +460,7 @@ struct ApiLog {
     size: i64,
 }
 
-fn api_consultation_of(app: &super::App, id: i64) -> Result<ApiConsultation, VoteError> {
+fn api_consultation_of(app: &super::App, id: ConsultationId) -> Result<ApiConsultation, VoteError> {
     let mut conn = app.reader.store().conn()?;
     let c = store::consultations::by_id(&mut conn, id)?.ok_or(VoteError::NotFound)?;
     let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or(VoteError::NotFound)?;
@@ -499,7 +511,7 @@ fn api_consultation_of(app: &super::App, id: i64) -> Result<ApiConsultation, Vot
 #[get("/consultations/<id>")]
 async fn api_consultation(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<Json<ApiConsultation>, ApiError> {
     super::run_blocking(app, move |app| api_consultation_of(app, id))
         .await?
@@ -509,7 +521,10 @@ async fn api_consultation(
 
 /// The log's latest checkpoint, signed now (text).
 #[get("/consultations/<id>/checkpoint")]
-async fn api_checkpoint(app: &State<AppState>, id: i64) -> Result<RawText<String>, ApiError> {
+async fn api_checkpoint(
+    app: &State<AppState>,
+    id: ConsultationId,
+) -> Result<RawText<String>, ApiError> {
     super::run_blocking(app, move |app| app.voting.checkpoint_now(id))
         .await?
         .map(|(_, note)| RawText(note))
@@ -532,7 +547,7 @@ struct InclusionProof {
 #[get("/consultations/<id>/proof/inclusion?<index>&<size>")]
 async fn api_inclusion(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     index: u64,
     size: u64,
 ) -> Result<Json<InclusionProof>, ApiError> {
@@ -562,7 +577,7 @@ struct ConsistencyProof {
 #[get("/consultations/<id>/proof/consistency?<from>&<to>")]
 async fn api_consistency(
     app: &State<AppState>,
-    id: i64,
+    id: ConsultationId,
     from: u64,
     to: u64,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
@@ -620,7 +635,7 @@ struct ApiAnswer {
 async fn api_cast(
     app: &State<AppState>,
     viewer: Viewer,
-    id: i64,
+    id: ConsultationId,
     addr: super::ratelimit::ClientAddr,
     body: Json<ApiBallot>,
 ) -> Result<(Status, RawJson), ApiError> {
@@ -644,7 +659,9 @@ async fn api_cast(
     };
     let prepared = super::run_blocking(app, move |app| {
         match super::ratelimit::check(app, super::ratelimit::Action::Vote, me.account.id, &addr) {
-            Ok(()) => Ok(app.voting.prepare(&me, id, &choice, voting::today())),
+            Ok(()) => Ok(app
+                .voting
+                .prepare(&me, id, &choice, voting::today(app.reader.store()))),
             Err(e) => Err(e),
         }
     })

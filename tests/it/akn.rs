@@ -6,6 +6,7 @@
 //! unless CI=true, where it fails. Hidden amendments have no XML (404).
 
 use crate::common;
+use common::day_plus;
 
 use amenda::domain::identity::Role;
 use amenda::domain::moderation::Reason;
@@ -214,10 +215,6 @@ fn real_versions_validate_and_round_trip() {
     validate(&docs);
 }
 
-fn day_plus(days: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
-}
-
 /// Amendments of every kind, filed through the service, validate; their
 /// `activeModifications` give back their operations; a hidden one has no XML, on the
 /// service and on the web.
@@ -391,7 +388,7 @@ fn amendments_validate_and_list_their_modifications() {
         &store,
         &m,
         Kind::Amendment,
-        repeal.id,
+        repeal.id.get(),
         Verdict::Hide(Reason::Illegal),
         "Contenu illicite.",
     )

@@ -7,6 +7,7 @@
 use crate::common::fixtures::{self, person};
 use crate::common::web::{csrf, demo_client, sign_in};
 use crate::common::{self, TestStore};
+use amenda::domain::ids::ConsultationId;
 use amenda::service::consultation::NewConsultation;
 use amenda::web::{PseudonymKey, WebConfig};
 use rocket::http::{ContentType, Header, Status};
@@ -61,7 +62,7 @@ fn send(c: &Client, uri: &str, body: Value) -> (Status, Value) {
 
 /// The JSON of `uri`, which must answer `expected`, with the consultation's id in it
 /// replaced by `[consultation]` (it is also in URLs).
-fn answer(status: Status, expected: Status, v: Value, id: i64) -> Value {
+fn answer(status: Status, expected: Status, v: Value, id: ConsultationId) -> Value {
     assert_eq!(status, expected, "{v}");
     let text = v.to_string().replace(
         &format!("/consultations/{id}/"),

@@ -4,6 +4,7 @@
 //! through Rocket's local client, on the backend chosen by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::ConsultationId;
 
 use amenda::domain::similarity::{clusters, jaccard, normalise, shingles, Settings};
 use amenda::service::campaigns;
@@ -264,7 +265,7 @@ fn no_group_among_varied_articles_and_the_campaign_among_them_is_found() {
 /// Imports `laws/`, opens a consultation (levels 1, 1, 1) on version 3 of the
 /// participatory-budget bill, in its amendment phase; returns it, article 3's wid, body
 /// and hash.
-fn setup(store: &common::TestStore) -> (i64, String, String, String) {
+fn setup(store: &common::TestStore) -> (ConsultationId, String, String, String) {
     fixtures::import_laws(store);
     let form = NewConsultation {
         title: "Consultation sur le budget participatif",

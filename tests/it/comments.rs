@@ -3,6 +3,7 @@
 //! AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::{CommentId, ConsultationId};
 
 use amenda::service::comments::{self, NewComment, Target};
 use amenda::service::consultation::{self, ConsultationError, Disclosure, NewConsultation};
@@ -20,7 +21,7 @@ struct Art {
 
 /// Imports `laws/`, opens a consultation (levels 2, 2, 2) on `version` of the
 /// participatory-budget bill, in phase draft; returns it and article 2.
-fn setup(store: &common::TestStore, version: i32) -> (i64, Art) {
+fn setup(store: &common::TestStore, version: i32) -> (ConsultationId, Art) {
     fixtures::import_laws(store);
     let form = NewConsultation {
         levels: [2, 2, 2],
@@ -35,7 +36,7 @@ fn setup(store: &common::TestStore, version: i32) -> (i64, Art) {
     (id, article(store, id, "2"))
 }
 
-fn article(store: &common::TestStore, id: i64, num: &str) -> Art {
+fn article(store: &common::TestStore, id: ConsultationId, num: &str) -> Art {
     let mut conn = store.conn().unwrap();
     let c = amenda::store::consultations::by_id(&mut conn, id)
         .unwrap()
@@ -58,12 +59,17 @@ fn article(store: &common::TestStore, id: i64, num: &str) -> Art {
     }
 }
 
-fn open(store: &common::TestStore, id: i64) {
+fn open(store: &common::TestStore, id: ConsultationId) {
     let staff = person(store, "claire", 1);
     consultation::advance(store, &staff, id, &common::voting(store)).unwrap();
 }
 
-fn new<'a>(id: i64, target: Target<'a>, body: &'a str, token: &'a str) -> NewComment<'a> {
+fn new<'a>(
+    id: ConsultationId,
+    target: Target<'a>,
+    body: &'a str,
+    token: &'a str,
+) -> NewComment<'a> {
     NewComment {
         consultation_id: id,
         target,
@@ -75,7 +81,7 @@ fn new<'a>(id: i64, target: Target<'a>, body: &'a str, token: &'a str) -> NewCom
     }
 }
 
-fn count(store: &common::TestStore, id: i64, wid: &str) -> usize {
+fn count(store: &common::TestStore, id: ConsultationId, wid: &str) -> usize {
     amenda::store::comments::for_article(&mut store.conn().unwrap(), id, wid)
         .unwrap()
         .len()
@@ -189,7 +195,7 @@ fn commenting_follows_phase_level_quote_and_size_rules() {
     assert_eq!(count(&store, id, &art.wid), 2);
 
     // The same form sent twice at once: one comment.
-    let ids: Vec<i64> = std::thread::scope(|s| {
+    let ids: Vec<CommentId> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|_| {
                 s.spawn(|| {
@@ -361,7 +367,7 @@ fn a_comment_follows_its_unit_to_a_newer_version() {
         .unwrap()
         .unwrap();
     let threads = comments::for_article(&store, &c, &art.wid).unwrap();
-    let find = |cid: i64| threads.iter().find(|t| t.top.id == cid).unwrap();
+    let find = |cid: CommentId| threads.iter().find(|t| t.top.id == cid).unwrap();
     assert_eq!(find(gone.id).earlier, Some(2), "its quote is gone");
     assert_eq!(find(gone.id).made_on, 2);
     assert_eq!(find(kept.id).earlier, None, "its quote is still there");

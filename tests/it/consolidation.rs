@@ -3,6 +3,7 @@
 //! AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::{AmendmentId, ConsultationId};
 
 use amenda::domain::amendment::Operation;
 use amenda::service::consolidation;
@@ -18,7 +19,7 @@ use common::fixtures::{self, person};
 const KEY: [u8; 32] = [5; 32];
 
 /// The bill of `laws/`, a consultation on version `version` open for amendments.
-fn setup(store: &common::TestStore, version: i32) -> i64 {
+fn setup(store: &common::TestStore, version: i32) -> ConsultationId {
     fixtures::import_laws(store);
     let form = NewConsultation {
         title: "Budget participatif",
@@ -34,7 +35,7 @@ fn setup(store: &common::TestStore, version: i32) -> i64 {
 }
 
 /// An article of the consultation's version by number: (wid, body, sha256).
-fn article(store: &common::TestStore, id: i64, num: &str) -> (String, String, String) {
+fn article(store: &common::TestStore, id: ConsultationId, num: &str) -> (String, String, String) {
     let a = fixtures::article(store, id, num);
     (a.wid, a.body, a.sha256)
 }
@@ -42,11 +43,11 @@ fn article(store: &common::TestStore, id: i64, num: &str) -> (String, String, St
 fn file(
     store: &common::TestStore,
     who: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     num: &str,
     kind: FilingKind,
     text: &str,
-) -> i64 {
+) -> AmendmentId {
     let (wid, _, sha) = article(store, id, num);
     let token = format!("token-{:016x}", rand_u64());
     consultation::file(
@@ -79,7 +80,7 @@ fn rand_u64() -> u64 {
             .as_nanos() as u64
 }
 
-fn status(store: &common::TestStore, id: i64) -> String {
+fn status(store: &common::TestStore, id: AmendmentId) -> String {
     store::amendments::by_id(&mut store.conn().unwrap(), id)
         .unwrap()
         .unwrap()
@@ -293,7 +294,7 @@ fn consolidation_publishes_a_version_with_provenance() {
     assert!(v.markdown.contains("au moins quinze ans"));
     assert!(!v.markdown.contains("Les élus du conseil"));
     let spans = store::consolidations::spans(&mut conn, v.meta.id).unwrap();
-    let written: Vec<(&str, i64)> = spans
+    let written: Vec<(&str, AmendmentId)> = spans
         .iter()
         .map(|s| {
             (
@@ -406,7 +407,7 @@ fn a_new_version_carries_pending_amendments_over() {
     consultation::advance(&store, &staff, id, &voting).unwrap();
     // Only the amendment carried to the current version is put to the vote.
     let mut conn = store.conn().unwrap();
-    let number = |id: i64| {
+    let number = |id: AmendmentId| {
         let a = store::amendments::by_id(&mut store.conn().unwrap(), id)
             .unwrap()
             .unwrap();

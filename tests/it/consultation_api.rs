@@ -4,6 +4,7 @@
 //! by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::ConsultationId;
 
 use crate::common::web::{csrf, demo_client, sign_in};
 use amenda::config::ModerationConfig;
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 
 /// A consultation on version 3 of `budget-participatif`, open for amendments, at levels
 /// comment 1, amend 2, vote 2.
-fn consultation(store: &common::TestStore) -> i64 {
+fn consultation(store: &common::TestStore) -> ConsultationId {
     fixtures::import_laws(store);
     let form = NewConsultation {
         title: "Consultation par l'API",

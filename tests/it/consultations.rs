@@ -2,6 +2,7 @@
 //! pages and the API call), on the backend chosen by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::{AmendmentId, ConsultationId};
 
 use amenda::domain::amendment::Operation;
 use amenda::service::consultation::{
@@ -15,7 +16,7 @@ const KEY: [u8; 32] = [5; 32];
 
 /// A consultation (levels 1, 2, 2) on version 3 of `budget-participatif`, in phase
 /// draft; returns it and article 3's wid, body and hash.
-fn setup(store: &common::TestStore) -> (i64, String, String, String) {
+fn setup(store: &common::TestStore) -> (ConsultationId, String, String, String) {
     fixtures::import_laws(store);
     let staff = person(store, "claire", 1);
     let id = fixtures::consultation(
@@ -33,7 +34,13 @@ fn setup(store: &common::TestStore) -> (i64, String, String, String) {
     (id, a.wid, a.body, a.sha256)
 }
 
-fn filing<'a>(id: i64, wid: &'a str, sha: &'a str, text: &'a str, token: &'a str) -> Filing<'a> {
+fn filing<'a>(
+    id: ConsultationId,
+    wid: &'a str,
+    sha: &'a str,
+    text: &'a str,
+    token: &'a str,
+) -> Filing<'a> {
     Filing {
         kind: consultation::FilingKind::Edit,
         consultation_id: id,
@@ -555,7 +562,7 @@ mod related {
     }
 
     /// The consultation of [`setup`], open for amendments.
-    fn open(store: &common::TestStore) -> (i64, String, String, String) {
+    fn open(store: &common::TestStore) -> (ConsultationId, String, String, String) {
         let s = setup(store);
         let staff = person(store, "claire", 1);
         consultation::advance(store, &staff, s.0, &common::voting(store)).unwrap();
@@ -856,7 +863,7 @@ mod related {
     }
 
     fn rectification<'a>(
-        a: i64,
+        a: AmendmentId,
         base: i32,
         sha: &'a str,
         text: &'a str,

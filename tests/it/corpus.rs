@@ -5,6 +5,7 @@
 //! CI=true, where its absence is a failure.
 
 use crate::common;
+use amenda::domain::ids::{AmendmentId, ConsultationId};
 
 use amenda::domain::amendment::{self, article_body};
 use amenda::service::import::import_git;
@@ -436,7 +437,7 @@ mod oracle {
 
     pub struct Setup {
         pub store: common::TestStore,
-        pub consultation: i64,
+        pub consultation: ConsultationId,
         pub staff: SessionInfo,
         pub citizen: SessionInfo,
     }
@@ -500,7 +501,7 @@ mod oracle {
         (v.markdown, units)
     }
 
-    pub fn file(s: &Setup, units: &[Unit], wid: &str, kind: FilingKind, text: &str) -> i64 {
+    pub fn file(s: &Setup, units: &[Unit], wid: &str, kind: FilingKind, text: &str) -> AmendmentId {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let sha = &units.iter().find(|u| u.wid == wid).unwrap().sha256;
@@ -573,7 +574,7 @@ mod oracle {
         let spans = store::consolidations::spans(&mut conn, v.meta.id).unwrap();
         assert!(!spans.is_empty());
         assert!(spans.iter().all(|s| ids.contains(&s.amendment_id)));
-        let written: HashSet<i64> = spans.iter().map(|s| s.amendment_id).collect();
+        let written: HashSet<AmendmentId> = spans.iter().map(|s| s.amendment_id).collect();
         assert_eq!(written.len(), ids.len(), "every amendment wrote something");
         (v.markdown, ids.len())
     }
@@ -705,8 +706,8 @@ mod oracle {
 
         // Changed articles: a word just before a change, found twice in the new text
         // (three-way); a word the new version rewrote (to redraft).
-        let mut three_way: Option<(i64, String, String)> = None;
-        let mut redraft: Option<i64> = None;
+        let mut three_way: Option<(AmendmentId, String, String)> = None;
+        let mut redraft: Option<AmendmentId> = None;
         for u in &articles {
             let ob = article_body(u.text(&old_md));
             let Some(nb) = body(&new_md, &new_units, &u.wid) else {
@@ -791,7 +792,7 @@ mod oracle {
         assert_eq!(redrafts, want);
 
         // The carried edit applies to the new text; the proposal waits for its author.
-        let ops_of = |id: i64| -> (i32, Vec<Operation>) {
+        let ops_of = |id: AmendmentId| -> (i32, Vec<Operation>) {
             let mut conn = s.store.conn().unwrap();
             let a = store::amendments::by_id(&mut conn, id).unwrap().unwrap();
             let r = store::amendments::revision(&mut conn, id, a.revision)

@@ -52,7 +52,7 @@ fn session_count(store: &common::TestStore) -> usize {
         n += amenda::store::sessions::active_for_account(
             &mut conn,
             a.id,
-            &amenda::service::identity::now(),
+            &store.clock().now().rfc3339(),
         )
         .unwrap()
         .len();
@@ -176,7 +176,7 @@ fn sessions_can_be_ended_one_by_one_or_all_and_old_cookies_stop_working() {
     let sessions = amenda::store::sessions::active_for_account(
         &mut conn,
         account.id,
-        &amenda::service::identity::now(),
+        &store.clock().now().rfc3339(),
     )
     .unwrap();
     drop(conn);
@@ -705,7 +705,7 @@ fn moderator_verifications() {
         true,
     )
     .unwrap();
-    let today = amenda::service::identity::today();
+    let today = store.clock().today_iso();
     let next_year = format!("{}{}", today[..4].parse::<i32>().unwrap() + 1, &today[4..]);
 
     // Citizens cannot use moderation pages.
@@ -970,4 +970,22 @@ fn pseudonyms_and_logged_reidentification() {
     assert!(entries.iter().any(|e| e.subject_id == Some(cam.id)
         && e.details.contains("court order 123")
         && e.details.contains(&on_budget)));
+}
+
+#[test]
+fn a_session_ends_after_its_hours_on_the_clock() {
+    let store = common::test_store();
+    let c = client_with(&store, true);
+    assert_eq!(demo_sign_in(&c, "camille", 2).status(), Status::SeeOther);
+    let m = me(&c);
+    assert_eq!(m["signed_in"], true);
+    // An hour before the end, the cookie still opens the session…
+    let hours = amenda::service::identity::SESSION_HOURS;
+    store.clock().advance(time::Duration::hours(hours - 1));
+    assert_eq!(me(&c)["signed_in"], true);
+    assert_eq!(session_count(&store), 1);
+    // …and past it, the same cookie is nobody's: signed out, no active session left.
+    store.clock().advance(time::Duration::minutes(61));
+    assert_eq!(me(&c)["signed_in"], false);
+    assert_eq!(session_count(&store), 0);
 }

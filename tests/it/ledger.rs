@@ -5,6 +5,7 @@
 //! fixtures/ledger (regenerate with AMENDA_BLESS=1 after a deliberate format change),
 //! strict decoding, checkpoints, receipts and the tally.
 
+use amenda::domain::ids::AccountId;
 use amenda::ledger::checkpoint::{
     verify_checkpoint, Checkpoint, CheckpointError, PublicKey, SigningKey,
 };
@@ -374,7 +375,13 @@ fn manifest_leaf() -> Hash {
     leaf_hash(&manifest().encode().unwrap())
 }
 
-fn ballot(account: i64, level: u8, disclosure: Disclosure, answers: &[(u16, u8)], n: u8) -> Ballot {
+fn ballot(
+    account: AccountId,
+    level: u8,
+    disclosure: Disclosure,
+    answers: &[(u16, u8)],
+    n: u8,
+) -> Ballot {
     Ballot {
         consultation_id: "loi-numerique-2026".into(),
         manifest_leaf: manifest_leaf(),
@@ -392,7 +399,7 @@ fn ballot(account: i64, level: u8, disclosure: Disclosure, answers: &[(u16, u8)]
 
 fn sample_ballot() -> Ballot {
     ballot(
-        42,
+        AccountId::new(42),
         2,
         Disclosure::Pseudonymous,
         &[(0, 0), (1, 1), (2, 0)],
@@ -417,7 +424,13 @@ fn golden_entries() -> Vec<(&'static str, Entry)> {
         ("ballot.hex", Entry::Ballot(sample_ballot())),
         (
             "ballot-public.hex",
-            Entry::Ballot(ballot(7, 3, Disclosure::Public, &[(2, 2)], 0x01)),
+            Entry::Ballot(ballot(
+                AccountId::new(7),
+                3,
+                Disclosure::Public,
+                &[(2, 2)],
+                0x01,
+            )),
         ),
         ("close.hex", Entry::Close(close())),
     ]
@@ -520,7 +533,7 @@ fn unsorted_duplicate_and_out_of_range_answers_are_rejected() {
 
     // Structurally valid, but out of range for the manifest.
     let m = manifest();
-    let bad_option = ballot(1, 2, Disclosure::Public, &[(0, 3)], 9)
+    let bad_option = ballot(AccountId::new(1), 2, Disclosure::Public, &[(0, 3)], 9)
         .encode()
         .unwrap();
     assert_eq!(
@@ -531,7 +544,7 @@ fn unsorted_duplicate_and_out_of_range_answers_are_rejected() {
             options: 3
         })
     );
-    let bad_item = ballot(1, 2, Disclosure::Public, &[(3, 0)], 9)
+    let bad_item = ballot(AccountId::new(1), 2, Disclosure::Public, &[(3, 0)], 9)
         .encode()
         .unwrap();
     assert_eq!(
@@ -768,12 +781,30 @@ fn receipts_verify_and_tampering_fails() {
 fn tally_ballots() -> Vec<Ballot> {
     use Disclosure::*;
     vec![
-        ballot(1, 2, Pseudonymous, &[(0, 0), (1, 0), (2, 0)], 1),
-        ballot(2, 3, Pseudonymous, &[(2, 1)], 2),
-        ballot(3, 1, Pseudonymous, &[(0, 1), (1, 1), (2, 1)], 3),
-        ballot(4, 3, Public, &[(0, 2), (1, 0), (2, 0)], 4),
-        ballot(1, 2, Pseudonymous, &[(0, 1), (1, 0), (2, 2)], 5),
-        ballot(4, 3, Public, &[(0, 0), (1, 0), (2, 0)], 6),
+        ballot(
+            AccountId::new(1),
+            2,
+            Pseudonymous,
+            &[(0, 0), (1, 0), (2, 0)],
+            1,
+        ),
+        ballot(AccountId::new(2), 3, Pseudonymous, &[(2, 1)], 2),
+        ballot(
+            AccountId::new(3),
+            1,
+            Pseudonymous,
+            &[(0, 1), (1, 1), (2, 1)],
+            3,
+        ),
+        ballot(AccountId::new(4), 3, Public, &[(0, 2), (1, 0), (2, 0)], 4),
+        ballot(
+            AccountId::new(1),
+            2,
+            Pseudonymous,
+            &[(0, 1), (1, 0), (2, 2)],
+            5,
+        ),
+        ballot(AccountId::new(4), 3, Public, &[(0, 0), (1, 0), (2, 0)], 6),
     ]
 }
 
@@ -816,7 +847,13 @@ fn tally_counts_last_ballot_per_token_with_breakdowns() {
         tally(&single, &ballots),
         Err(TallyError::RevoteNotAllowed { position: 4, .. })
     ));
-    let bad = [ballot(9, 2, Disclosure::Public, &[(1, 7)], 0)];
+    let bad = [ballot(
+        AccountId::new(9),
+        2,
+        Disclosure::Public,
+        &[(1, 7)],
+        0,
+    )];
     assert!(matches!(
         tally(&m, &bad),
         Err(TallyError::Ballot { position: 0, .. })

@@ -4,6 +4,8 @@
 //! AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::{AccountId, CommentId, ConsultationId};
+use common::day_plus;
 
 use amenda::domain::identity::Role;
 use amenda::domain::moderation::{ChainError, Reason};
@@ -18,13 +20,9 @@ use common::fixtures::{account, with_role};
 
 const KEY: [u8; 32] = [9; 32];
 
-fn day_plus(days: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
-}
-
 /// A consultation on budget-participatif v3 (levels 1, 1, 1), open for amendments;
 /// returns it and the wid of its first article.
-fn setup(store: &common::TestStore) -> (i64, String, Voting) {
+fn setup(store: &common::TestStore) -> (ConsultationId, String, Voting) {
     common::fixtures::import_laws(store);
     let staff = with_role(store, "staff", Role::Staff);
     let id = consultation::open(
@@ -62,11 +60,11 @@ fn setup(store: &common::TestStore) -> (i64, String, Voting) {
 fn comment(
     store: &amenda::store::Store,
     who: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
     body: &str,
     token: &str,
-) -> Result<i64, ConsultationError> {
+) -> Result<CommentId, ConsultationError> {
     comments::post(
         store,
         &KEY,
@@ -84,11 +82,11 @@ fn comment(
     .map(|c| c.id)
 }
 
-fn hidden(store: &amenda::store::Store, id: i64) -> Vec<(i64, String, bool)> {
+fn hidden(store: &amenda::store::Store, id: ConsultationId) -> Vec<(CommentId, String, bool)> {
     let mut v: Vec<_> = moderation::hidden_in(&mut store.conn().unwrap(), id)
         .unwrap()
         .into_iter()
-        .map(|((_, cid), h)| (cid, h.rule.as_str().to_string(), h.readable))
+        .map(|((_, cid), h)| (CommentId::new(cid), h.rule.as_str().to_string(), h.readable))
         .collect();
     v.sort();
     v
@@ -120,7 +118,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
     let m1 = with_role(&store, "mod-one", Role::Moderator);
     let m2 = with_role(&store, "mod-two", Role::Moderator);
     let report = |who: &SessionInfo, reason: Reason, detail: &str| {
-        moderation::report(&store, who, Kind::Comment, c, reason, detail, 3)
+        moderation::report(&store, who, Kind::Comment, c.get(), reason, detail, 3)
     };
 
     // "Other" needs a word; an unknown item is not found.
@@ -133,7 +131,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
             &store,
             &reporters[1],
             Kind::Comment,
-            c + 999,
+            c.get() + 999,
             Reason::Spam,
             "",
             3
@@ -180,18 +178,25 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
 
     // A reason is required; a moderator restores it; the queue empties.
     assert!(matches!(
-        moderation::decide(&store, &m1, Kind::Comment, c, Verdict::Restore, "  "),
+        moderation::decide(&store, &m1, Kind::Comment, c.get(), Verdict::Restore, "  "),
         Err(ModerationError::Invalid { .. })
     ));
     assert!(matches!(
-        moderation::decide(&store, &author, Kind::Comment, c, Verdict::Restore, "ok"),
+        moderation::decide(
+            &store,
+            &author,
+            Kind::Comment,
+            c.get(),
+            Verdict::Restore,
+            "ok"
+        ),
         Err(ModerationError::ModeratorsOnly)
     ));
     moderation::decide(
         &store,
         &m1,
         Kind::Comment,
-        c,
+        c.get(),
         Verdict::Restore,
         "Critique légitime.",
     )
@@ -208,7 +213,7 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
         &store,
         &m1,
         Kind::Comment,
-        c,
+        c.get(),
         Verdict::Hide(Reason::Illegal),
         "Propos diffamatoires.",
     )
@@ -299,10 +304,11 @@ fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
     )
     .unwrap();
     assert!(matches!(
-        moderation::suspend_author(&store, &m1, Kind::Comment, c, 0, "Spam."),
+        moderation::suspend_author(&store, &m1, Kind::Comment, c.get(), 0, "Spam."),
         Err(ModerationError::Invalid { .. })
     ));
-    let s = moderation::suspend_author(&store, &m1, Kind::Comment, c, 7, "Spam répété.").unwrap();
+    let s =
+        moderation::suspend_author(&store, &m1, Kind::Comment, c.get(), 7, "Spam répété.").unwrap();
     assert_eq!(s.target_kind, "account");
     assert_eq!(s.target_ref, "", "the log does not name the account");
 
@@ -339,7 +345,15 @@ fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
     )
     .unwrap();
     assert!(matches!(
-        moderation::report(&store, &author, Kind::Comment, oc, Reason::Spam, "", 3),
+        moderation::report(
+            &store,
+            &author,
+            Kind::Comment,
+            oc.get(),
+            Reason::Spam,
+            "",
+            3
+        ),
         Err(ModerationError::Suspended(_))
     ));
 
@@ -353,7 +367,7 @@ fn suspended_accounts_cannot_post_report_or_vote_until_an_appeal_lifts_it() {
         answers: vec![(0, 0)],
         disclosure: amenda::ledger::entry::Disclosure::Pseudonymous,
     };
-    let today = amenda::service::voting::today();
+    let today = amenda::service::voting::today(&store);
     assert!(matches!(
         v.prepare(&author, id, &choice, today),
         Err(VoteError::Suspended(_))
@@ -387,7 +401,7 @@ fn editing_or_deleting_a_past_log_row_is_detected() {
             &store,
             &m,
             Kind::Comment,
-            c,
+            c.get(),
             Verdict::Hide(Reason::Spam),
             "Publicité.",
         )
@@ -434,31 +448,31 @@ fn rate_limits_trip_per_account_and_address_and_reset() {
     };
     // The clock is given: the first window starts at `t0`, the next two seconds later.
     let t0: i64 = 1_800_000_000;
-    let at = |now: i64, account: i64, addr: &str| {
+    let at = |now: i64, account: AccountId, addr: &str| {
         moderation::rate_limit_at(&store, "post", limit, account, Some(addr), now).unwrap()
     };
-    let hit = |account: i64, addr: &str| at(t0, account, addr);
-    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
-    assert_eq!(hit(1, "192.0.2.1"), Ok(()));
-    let wait = hit(1, "192.0.2.1").unwrap_err();
+    let hit = |account: AccountId, addr: &str| at(t0, account, addr);
+    assert_eq!(hit(AccountId::new(1), "192.0.2.1"), Ok(()));
+    assert_eq!(hit(AccountId::new(1), "192.0.2.1"), Ok(()));
+    let wait = hit(AccountId::new(1), "192.0.2.1").unwrap_err();
     assert_eq!(wait, 2, "the whole window is left at its start");
     assert_eq!(
-        at(t0 + 1, 1, "192.0.2.1"),
+        at(t0 + 1, AccountId::new(1), "192.0.2.1"),
         Err(1),
         "one second later, one left"
     );
-    assert_eq!(hit(2, "192.0.2.2"), Ok(()), "per account");
+    assert_eq!(hit(AccountId::new(2), "192.0.2.2"), Ok(()), "per account");
     // Many accounts from one address: the address limit (ten times) trips.
     let mut refused = 0;
     for account in 100..125 {
-        if hit(account, "198.51.100.7").is_err() {
+        if hit(AccountId::new(account), "198.51.100.7").is_err() {
             refused += 1;
         }
     }
     assert_eq!(refused, 25 - 20);
     // The next window starts afresh.
-    assert_eq!(at(t0 + 2, 1, "192.0.2.1"), Ok(()));
-    assert_eq!(at(t0 + 2, 100, "198.51.100.7"), Ok(()));
+    assert_eq!(at(t0 + 2, AccountId::new(1), "192.0.2.1"), Ok(()));
+    assert_eq!(at(t0 + 2, AccountId::new(100), "198.51.100.7"), Ok(()));
 }
 
 mod pages {
@@ -621,7 +635,7 @@ fn the_exported_log_verifies_offline() {
             &store,
             &m,
             Kind::Comment,
-            c,
+            c.get(),
             Verdict::Hide(Reason::OffTopic),
             "Hors sujet, \"vraiment\".",
         )
@@ -667,4 +681,44 @@ fn the_exported_log_verifies_offline() {
     assert!(!csv.contains("author"), "no account in the public log");
     let tampered = csv.replacen("Hors sujet", "Hors-sujet", 1);
     assert_eq!(verify(&tampered), Err(ChainError::Hash { seq: 1 }));
+}
+
+#[test]
+fn a_suspension_ends_by_itself_when_its_days_are_over() {
+    let store = common::test_store();
+    let (id, wid, _) = setup(&store);
+    let author = account(&store, "author", 1);
+    let m = with_role(&store, "mod-one", Role::Moderator);
+    let c = comment(
+        &store,
+        &author,
+        id,
+        &wid,
+        "Achetez ici.",
+        "tok-comment-000001",
+    )
+    .unwrap();
+    moderation::suspend_author(&store, &m, Kind::Comment, c.get(), 2, "Spam répété.").unwrap();
+    let until = moderation::my_suspension(&store, &author).unwrap().unwrap();
+    let expected = common::test_now().plus(time::Duration::days(2));
+    assert_eq!(until, expected.rfc3339(), "two days from the clock's now");
+
+    // A day and 23 hours later: still suspended.
+    store.clock().advance(time::Duration::hours(47));
+    assert!(matches!(
+        comment(&store, &author, id, &wid, "Encore.", "tok-comment-000002"),
+        Err(ConsultationError::Suspended(u)) if u == until
+    ));
+    // Past the end: posting again, and nothing to show on the account page.
+    store.clock().advance(time::Duration::hours(2));
+    assert_eq!(moderation::my_suspension(&store, &author).unwrap(), None);
+    assert!(comment(
+        &store,
+        &author,
+        id,
+        &wid,
+        "De retour.",
+        "tok-comment-000003"
+    )
+    .is_ok());
 }

@@ -4,6 +4,7 @@
 //! backend chosen by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::ConsultationId;
 
 use amenda::domain::identity::Role;
 use amenda::domain::moderation::Reason;
@@ -47,8 +48,7 @@ fn export(store: &common::TestStore, out: &Path) -> String {
 fn instance(store: &common::TestStore) {
     common::fixtures::import_laws(store);
     let staff = with_role(store, "staff-subject", Role::Staff);
-    let day =
-        |d: i64| (time::OffsetDateTime::now_utc().date() + time::Duration::days(d)).to_string();
+    let day = common::day_plus;
     let id = consultation::open(
         store,
         &staff,
@@ -119,7 +119,7 @@ fn instance(store: &common::TestStore) {
         store,
         &m,
         Kind::Comment,
-        hidden,
+        hidden.get(),
         Verdict::Hide(Reason::Illegal),
         "Propos illicites.",
     )
@@ -165,7 +165,7 @@ fn instance(store: &common::TestStore) {
         store,
         &m,
         Kind::Amendment,
-        a,
+        a.get(),
         Verdict::Hide(Reason::Spam),
         "Publicité.",
     )
@@ -494,7 +494,7 @@ fn atom_feeds_of_the_instance_and_of_a_bill() {
 }
 
 /// The consultation of [`instance`] and the first article it is about.
-fn consultation_and_article(store: &common::TestStore) -> (i64, String) {
+fn consultation_and_article(store: &common::TestStore) -> (ConsultationId, String) {
     let mut conn = store.conn().unwrap();
     let bill = amenda::store::bills::by_slug(&mut conn, "budget-participatif")
         .unwrap()

@@ -2,6 +2,7 @@
 //! each kind of tampering is caught with a precise message. Through the library and
 //! through the binary.
 
+use amenda::domain::ids::AccountId;
 use amenda::ledger::entry::*;
 use amenda::ledger::export::{checkpoint_file, write_tail, ExportWriter};
 use amenda::ledger::merkle::{leaf_hash, Hash, Tree};
@@ -54,7 +55,7 @@ fn manifest() -> Manifest {
     }
 }
 
-fn ballot(account: i64, level: u8, answers: &[(u16, u8)], n: u8) -> Ballot {
+fn ballot(account: AccountId, level: u8, answers: &[(u16, u8)], n: u8) -> Ballot {
     Ballot {
         consultation_id: "budget-2027".into(),
         manifest_leaf: leaf_hash(&manifest().encode().unwrap()),
@@ -76,11 +77,11 @@ fn ballot(account: i64, level: u8, answers: &[(u16, u8)], n: u8) -> Ballot {
 
 fn ballots() -> Vec<Ballot> {
     vec![
-        ballot(1, 2, &[(0, 0), (1, 0)], 1),
-        ballot(2, 3, &[(0, 1), (1, 0)], 2),
-        ballot(3, 1, &[(1, 1)], 3),
-        ballot(1, 2, &[(0, 1), (1, 0)], 4), // account 1 votes again: this one counts
-        ballot(4, 2, &[(0, 2), (1, 2)], 5),
+        ballot(AccountId::new(1), 2, &[(0, 0), (1, 0)], 1),
+        ballot(AccountId::new(2), 3, &[(0, 1), (1, 0)], 2),
+        ballot(AccountId::new(3), 1, &[(1, 1)], 3),
+        ballot(AccountId::new(1), 2, &[(0, 1), (1, 0)], 4), // account 1 votes again: this one counts
+        ballot(AccountId::new(4), 2, &[(0, 2), (1, 2)], 5),
     ]
 }
 
@@ -259,7 +260,9 @@ fn two_swapped_ballots_are_caught() {
 #[test]
 fn an_appended_ballot_is_caught() {
     let (dir, _) = fresh();
-    let extra = ballot(9, 3, &[(0, 0), (1, 0)], 9).encode().unwrap();
+    let extra = ballot(AccountId::new(9), 3, &[(0, 0), (1, 0)], 9)
+        .encode()
+        .unwrap();
     // After the close record.
     edit(dir.path(), "entries.csv", |mut s| {
         s.push_str(&format!(
@@ -374,8 +377,8 @@ fn a_checkpoint_that_is_not_a_prefix_is_caught() {
     // Properly signed, but for a history that is not this log's.
     let mut other = Tree::new();
     other.push_entry(&manifest().encode().unwrap());
-    other.push_entry(&ballot(5, 2, &[(1, 1)], 7).encode().unwrap());
-    other.push_entry(&ballot(6, 2, &[(1, 1)], 8).encode().unwrap());
+    other.push_entry(&ballot(AccountId::new(5), 2, &[(1, 1)], 7).encode().unwrap());
+    other.push_entry(&ballot(AccountId::new(6), 2, &[(1, 1)], 8).encode().unwrap());
     std::fs::write(dir.path().join(checkpoint_file(3)), note(&other)).unwrap();
     let e = verify(dir.path()).unwrap_err();
     assert!(

@@ -4,6 +4,7 @@
 //! voting continues. On the backend chosen by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::ConsultationId;
 
 use amenda::ledger::receipt::Receipt;
 use std::io::{BufRead, BufReader};
@@ -134,7 +135,7 @@ impl Acknowledged {
 fn cast(
     c: &reqwest::blocking::Client,
     base: &str,
-    id: i64,
+    id: ConsultationId,
     token: &str,
     n: u64,
 ) -> Option<Receipt> {
@@ -157,7 +158,7 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
     let store = common::test_store();
     let a = start(&store);
     let b = start(&store);
-    let id = 1i64;
+    let id = ConsultationId::new(1);
 
     // Claire (staff) opens the demo consultation's vote.
     let claire = browser();
@@ -285,7 +286,13 @@ fn two_servers_one_killed_mid_vote_lose_no_acknowledged_ballot() {
 }
 
 /// A comment through the page form; returns the status.
-fn comment(c: &reqwest::blocking::Client, base: &str, id: i64, wid: &str, n: u32) -> u16 {
+fn comment(
+    c: &reqwest::blocking::Client,
+    base: &str,
+    id: ConsultationId,
+    wid: &str,
+    n: u32,
+) -> u16 {
     let t = csrf(c, base);
     let token = format!("tok-two-servers-{n:04}");
     let body = format!("Avis numéro {n}.");
@@ -310,7 +317,7 @@ fn rate_limits_hold_across_two_app_servers_on_one_database() {
     let limits = [("AMENDA_POST_LIMIT", "3/3600")];
     let a = start_with(&store, &limits);
     let b = start_with(&store, &limits);
-    let id = 1i64;
+    let id = ConsultationId::new(1);
     let wid = {
         let mut conn = store.conn().unwrap();
         let c = amenda::store::consultations::by_id(&mut conn, id)

@@ -4,6 +4,8 @@
 //! On the backend chosen by AMENDA_TEST_DATABASE_URL.
 
 use crate::common;
+use amenda::domain::ids::ConsultationId;
+use common::day_plus;
 
 use amenda::ledger::checkpoint::PublicKey;
 use amenda::ledger::entry::{Ballot, Disclosure, Entry, Subject};
@@ -25,13 +27,9 @@ fn staff(store: &amenda::store::Store) -> SessionInfo {
     with_role(store, "staff", amenda::domain::identity::Role::Staff)
 }
 
-fn day_plus(days: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
-}
-
 /// A consultation on budget-participatif v3 open today for 30 days, with two amendments
 /// filed, in phase "amendments". Returns its id.
-fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) -> i64 {
+fn consultation_with_amendments(store: &common::TestStore, staff: &SessionInfo) -> ConsultationId {
     common::fixtures::import_laws(store);
     let id = consultation::open(
         store,
@@ -101,7 +99,7 @@ fn choice(answers: &[(u16, u8)], disclosure: Disclosure) -> Choice {
     }
 }
 
-fn log_size(store: &amenda::store::Store, id: i64) -> i64 {
+fn log_size(store: &amenda::store::Store, id: ConsultationId) -> i64 {
     let mut conn = store.conn().unwrap();
     amenda::store::ballots::by_consultation(&mut conn, id)
         .unwrap()
@@ -118,7 +116,7 @@ fn voting_rules_receipts_close_export_and_key_destruction() {
     let camille = account(&store, "camille", 2);
     let yanis = account(&store, "yanis", 3);
     let low = account(&store, "low", 1);
-    let today = voting::today();
+    let today = voting::today(&store);
 
     // Before the voting phase: refused, and no log exists.
     let e = v
@@ -509,7 +507,7 @@ fn staff_choose_what_is_voted_and_public_voters_are_named_after_the_close() {
     ));
 
     // One ballot per person; a third option does not exist.
-    let today = voting::today();
+    let today = voting::today(&store);
     let alice = account(&store, "alice", 2);
     let bruno = account(&store, "bruno", 2);
     assert!(matches!(
@@ -569,7 +567,7 @@ fn concurrent_voters_through_two_servers_get_dense_unique_indices() {
     let voters: Vec<SessionInfo> = (0..VOTERS)
         .map(|i| account(&store, &format!("voter-{i}"), 2 + (i % 2) as u8))
         .collect();
-    let today = voting::today();
+    let today = voting::today(&store);
     let receipts: Vec<(usize, Receipt)> = std::thread::scope(|s| {
         let handles: Vec<_> = voters
             .iter()

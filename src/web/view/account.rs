@@ -2,7 +2,7 @@
 
 use super::Page;
 use crate::domain::identity::{pseudonym, Role};
-use crate::service::identity::{self, SessionInfo, DEMO_PEOPLE};
+use crate::service::identity::{SessionInfo, DEMO_PEOPLE};
 use crate::store;
 use crate::web::auth::CsrfToken;
 use crate::web::errors::AppError;
@@ -162,11 +162,6 @@ impl Page for AccountPage {
     }
 }
 
-/// `2026-01-02T03:04:05Z` → `2026-01-02 03:04:05`.
-fn moment(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
-
 pub fn account(
     app: &App,
     ctx: &Ctx,
@@ -175,18 +170,22 @@ pub fn account(
 ) -> Result<AccountPage, AppError> {
     let t = ctx.lang.tr();
     let mut conn = app.reader.store().conn()?;
-    let sessions = store::sessions::active_for_account(&mut conn, me.account.id, &identity::now())?
-        .into_iter()
-        .map(|s| SessionItem {
-            current: s.id == me.session_id,
-            created: moment(&s.created_at),
-            expires: moment(&s.expires_at),
-            id: s.id,
-            provider: s.provider,
-            level: s.level,
-            agent: s.user_agent,
-        })
-        .collect();
+    let sessions = store::sessions::active_for_account(
+        &mut conn,
+        me.account.id,
+        &app.reader.store().clock().now().rfc3339(),
+    )?
+    .into_iter()
+    .map(|s| SessionItem {
+        current: s.id == me.session_id,
+        created: s.created_at.display(),
+        expires: s.expires_at.display(),
+        id: s.id,
+        provider: s.provider,
+        level: s.level,
+        agent: s.user_agent,
+    })
+    .collect();
     let level = me.level();
     // Where the effective level comes from: a verification when it raises it.
     let level_source = match (&me.verified, &me.acr) {

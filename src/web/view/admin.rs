@@ -2,6 +2,7 @@
 
 use super::Page;
 use crate::domain::identity::Role;
+use crate::domain::ids::AccountId;
 use crate::store;
 use crate::web::auth::CsrfToken;
 use crate::web::errors::AppError;
@@ -20,7 +21,7 @@ pub struct Admin {
 
 #[derive(Serialize)]
 struct AccountRow {
-    id: i64,
+    id: AccountId,
     name: String,
     provider: String,
     subject: String,
@@ -109,7 +110,7 @@ pub fn audit(app: &App, ctx: &Ctx) -> Result<Audit, AppError> {
     let entries = store::audit::latest(&mut conn, AUDIT_ENTRIES)?
         .into_iter()
         .map(|e| AuditRow {
-            at: e.at.replace('T', " ").trim_end_matches('Z').to_string(),
+            at: crate::domain::time::display(&e.at),
             actor: e
                 .actor_id
                 .map(|a| a.to_string())

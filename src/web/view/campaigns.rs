@@ -3,6 +3,7 @@
 //! the other contributions. The rules are in `service::campaigns`.
 
 use super::Page;
+use crate::domain::ids::ConsultationId;
 use crate::service::campaigns::{self, Levels};
 use crate::service::identity::SessionInfo;
 use crate::store;
@@ -22,7 +23,7 @@ pub struct CampaignsPage {
 
 #[derive(Serialize)]
 struct ConsultationRef {
-    id: i64,
+    id: ConsultationId,
     title: String,
 }
 
@@ -84,7 +85,7 @@ pub fn campaigns(
     app: &App,
     ctx: &Ctx,
     staff: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<CampaignsPage, AppError> {
     let store = app.reader.store();
     let found = campaigns::clusters(store, staff, id)?;

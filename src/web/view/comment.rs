@@ -4,8 +4,10 @@
 //! `service::comments` and `service::moderation`.
 
 use super::{Choice, Page};
+use crate::domain::ids::{AccountId, AmendmentId, CommentId, ConsultationId};
+use crate::domain::time::Timestamp;
 use crate::service::comments::{self as svc, NoComment, Thread};
-use crate::service::consultation::{author_label, Disclosure, Phase};
+use crate::service::consultation::{author_label, Disclosure};
 use crate::service::identity::{random_token, SessionInfo};
 use crate::service::moderation::{self as moderation, Kind};
 use crate::store::{self, comments::Comment, consultations::Consultation};
@@ -18,10 +20,6 @@ use crate::web::view::moderation::{hidden, reasons, HiddenNotice, ReasonChoice};
 use crate::web::{url_encode, App, Ctx};
 use serde::Serialize;
 use std::collections::HashMap;
-
-fn shown_time(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
 
 /// What moderation changes in how comments are shown to this viewer.
 pub struct ModerationView {
@@ -37,7 +35,7 @@ impl ModerationView {
         app: &App,
         ctx: &Ctx,
         csrf: Option<&CsrfToken>,
-        consultation_id: i64,
+        consultation_id: ConsultationId,
     ) -> Result<Self, AppError> {
         let mut conn = app.reader.store().conn()?;
         let hidden = moderation::hidden_in(&mut conn, consultation_id)?;
@@ -50,7 +48,7 @@ impl ModerationView {
     }
 
     /// Whether the viewer is offered to report a contribution by `author_id`.
-    pub fn may_report(&self, author_id: i64) -> bool {
+    pub fn may_report(&self, author_id: AccountId) -> bool {
         self.reporter
             .as_ref()
             .is_some_and(|w| moderation::may_report(w, author_id))
@@ -67,7 +65,7 @@ pub enum FormTarget<'a> {
         /// someone who may not comment now (below the level, voting opened).
         keep: bool,
     },
-    Amendment(i64),
+    Amendment(AmendmentId),
 }
 
 /// What a refused comment form brings back: the reason and the input.
@@ -85,7 +83,7 @@ pub struct Draft {
 /// The data of the `comments` partial: the threads, and the forms the viewer may use.
 #[derive(Serialize)]
 pub struct Comments {
-    consultation: i64,
+    consultation: ConsultationId,
     count: usize,
     threads: Vec<ThreadItem>,
     csrf: Option<String>,
@@ -105,12 +103,12 @@ pub struct Comments {
 struct CommentItem {
     hidden: Option<HiddenNotice>,
     can_report: bool,
-    id: i64,
+    id: CommentId,
     author: String,
     pseudonymous: bool,
     level: i32,
     answer: bool,
-    created_at: String,
+    created_at: Timestamp,
     created_at_shown: String,
     /// The body, rendered ('' when hidden: the notice shows instead).
     body_html: String,
@@ -140,7 +138,7 @@ struct NewComment {
     /// On the text: the article and its paragraphs to choose from.
     units: Option<Vec<Choice>>,
     /// On an amendment: its id.
-    amendment: Option<i64>,
+    amendment: Option<AmendmentId>,
     legend: String,
     error: Option<String>,
     error_href: Option<String>,
@@ -152,14 +150,14 @@ struct NewComment {
 #[derive(Serialize)]
 struct AnswerForm {
     token: String,
-    amendment: i64,
+    amendment: AmendmentId,
 }
 
 impl CommentItem {
     fn of(c: &Comment, view: &ModerationView) -> CommentItem {
         let hidden = view
             .hidden
-            .get(&(Kind::Comment, c.id))
+            .get(&(Kind::Comment, c.id.get()))
             .map(|h| hidden(view.lang, h, view.signed_in, &c.body));
         CommentItem {
             body_html: if hidden.is_some() {
@@ -174,8 +172,8 @@ impl CommentItem {
             pseudonymous: c.disclosure == Disclosure::Pseudonym,
             level: c.author_level,
             answer: c.kind == svc::CommentKind::Answer,
-            created_at: c.created_at.clone(),
-            created_at_shown: shown_time(&c.created_at),
+            created_at: c.created_at,
+            created_at_shown: c.created_at.display(),
         }
     }
 }
@@ -329,7 +327,7 @@ pub struct Article {
 
 #[derive(Serialize)]
 struct ConsultationRef {
-    id: i64,
+    id: ConsultationId,
     title: String,
 }
 
@@ -354,7 +352,7 @@ pub fn article(
     app: &App,
     ctx: &Ctx,
     csrf: Option<&CsrfToken>,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
     draft: Option<&Draft>,
 ) -> Result<Article, AppError> {
@@ -431,7 +429,7 @@ pub fn article(
         wid: wid.to_string(),
         heading,
         text_html,
-        amend_href: (c.phase == Phase::Amendments)
+        amend_href: (c.phase.open_for_contributions())
             .then(|| format!("/consultations/{}/articles/{}/amend", c.id, wid)),
         comments,
     })

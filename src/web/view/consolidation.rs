@@ -3,6 +3,7 @@
 //! `service::consolidation`.
 
 use super::{BillRef, Page};
+use crate::domain::ids::{AmendmentId, ConsultationId};
 use crate::service::consultation::display_number;
 use crate::store;
 use crate::store::amendments::Amendment;
@@ -27,7 +28,7 @@ pub struct Provenance {
 
 #[derive(Serialize)]
 struct ConsultationRef {
-    id: i64,
+    id: ConsultationId,
     title: String,
 }
 
@@ -67,7 +68,7 @@ pub fn provenance(app: &App, ctx: &Ctx, slug: &str, n: i32) -> Result<Provenance
     let spans = store::consolidations::spans(&mut conn, v.meta.id)?;
     let units = store::units::for_version(&mut conn, v.meta.id)?;
     // The amendments, once each.
-    let mut amendments: HashMap<i64, Amendment> = HashMap::new();
+    let mut amendments: HashMap<AmendmentId, Amendment> = HashMap::new();
     for s in &spans {
         if !amendments.contains_key(&s.amendment_id) {
             if let Some(a) = store::amendments::by_id(&mut conn, s.amendment_id)? {

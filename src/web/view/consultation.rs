@@ -7,12 +7,13 @@ use super::{BillRef, Choice, Named, Page};
 use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::{effect, RebaseOutcome};
 use crate::domain::identity::Role;
+use crate::domain::ids::{AmendmentId, ConsultationId, VersionId};
 use crate::service::amendments::{self as listing, PER_PAGE};
 use crate::service::consultation::{
-    self as svc, display_number, ConsultationError, Disclosure, FilingKind, Phase,
+    self as svc, display_number, ConsultationError, Disclosure, FilingKind,
 };
-use crate::service::disposition;
 use crate::service::identity::SessionInfo;
+use crate::service::{consolidation, disposition};
 use crate::store::{self, amendments::Amendment, bills::Bill, consultations::Consultation};
 use crate::store::{rebases::Rebase, DbConnection, StoreError};
 use crate::text::{render, word_diff, UnitKind};
@@ -36,7 +37,7 @@ pub struct Consultations {
 
 #[derive(Serialize)]
 struct ConsultationItem {
-    id: i64,
+    id: ConsultationId,
     title: String,
     phase: Named,
     opens_on: String,
@@ -211,7 +212,7 @@ pub struct ConsultationPage {
 
 #[derive(Serialize)]
 struct ConsultationFacts {
-    id: i64,
+    id: ConsultationId,
     title: String,
     /// Sanitized HTML of the markdown description.
     description: String,
@@ -267,7 +268,7 @@ pub fn consultation(
     app: &App,
     ctx: &Ctx,
     csrf: Option<&CsrfToken>,
-    id: i64,
+    id: ConsultationId,
     page: i64,
 ) -> Result<ConsultationPage, AppError> {
     let lang = ctx.lang;
@@ -277,7 +278,7 @@ pub fn consultation(
     let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(nf)?;
     let bill = store::bills::by_id(&mut conn, c.bill_id)?.ok_or_else(nf)?;
     let versions = store::versions::list_meta(&mut conn, bill.id)?;
-    let number_of = |version_id: i64| {
+    let number_of = |version_id: VersionId| {
         versions
             .iter()
             .find(|m| m.id == version_id)
@@ -290,7 +291,7 @@ pub fn consultation(
     let comment_counts: HashMap<String, i64> = store::comments::counts_by_article(&mut conn, id)?
         .into_iter()
         .collect();
-    let open = c.phase == Phase::Amendments;
+    let open = c.phase.open_for_contributions();
     let articles = store::units::for_version(&mut conn, c.version_id)?
         .into_iter()
         .filter(|u| u.kind == UnitKind::Article)
@@ -422,7 +423,7 @@ pub struct AmendForm {
 
 #[derive(Serialize)]
 struct ConsultationRef {
-    id: i64,
+    id: ConsultationId,
     title: String,
 }
 
@@ -462,7 +463,7 @@ pub fn amend_new(
     ctx: &Ctx,
     csrf: &CsrfToken,
     me: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
 ) -> Result<AmendForm, AppError> {
     let (c, slug, art) = svc::article(app.reader.store(), id, wid)?;
@@ -491,7 +492,7 @@ pub fn amend_again(
     ctx: &Ctx,
     csrf: &CsrfToken,
     me: &SessionInfo,
-    id: i64,
+    id: ConsultationId,
     wid: &str,
     d: AmendDraft,
 ) -> Result<AmendForm, AppError> {
@@ -689,11 +690,6 @@ fn amendment_href(bill_slug: &str, number: i32) -> String {
     format!("/bills/{bill_slug}/amendments/{number}")
 }
 
-/// A timestamp as pages show it: `2026-03-01 10:00:00`.
-fn timestamp(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
-
 // ---------------------------------------------------------------- an amendment
 
 /// `/bills/<slug>/amendments/<n>`: an amendment, its wording and diff, its ruling and
@@ -734,7 +730,7 @@ pub struct AmendmentPage {
     hidden: Option<HiddenNotice>,
     can_report: bool,
     /// The amendment's id (the report form and the moderation notice name it).
-    id: i64,
+    id: AmendmentId,
     csrf: Option<String>,
 }
 
@@ -815,7 +811,7 @@ impl DispositionFacts {
         Ok(Some(DispositionFacts {
             reason: (!d.reason.is_empty()).then_some(d.reason),
             fallen_by,
-            decided_at: timestamp(&d.decided_at),
+            decided_at: d.decided_at.display(),
         }))
     }
 }
@@ -888,7 +884,6 @@ pub fn amendment(
     let slug = bill.slug.as_str();
     let (c, _, art) = listing::amendment_article(&app.reader, &a)?;
     let viewer = ctx.viewer.as_ref();
-    let mine = viewer.is_some_and(|v| v.account.id == a.author_id);
     // What is stored about it: its revisions, ruling and latest rebase, in one read.
     let mut conn = store.conn()?;
     let mut revisions = store::amendments::revisions(&mut conn, a.id)?;
@@ -907,7 +902,7 @@ pub fn amendment(
             r,
             &a,
             slug,
-            mine && c.phase == Phase::Amendments,
+            viewer.is_some_and(|me| consolidation::may_accept_rebase(&c, &a, r, me.account.id)),
         )?),
         None => None,
     };
@@ -924,7 +919,7 @@ pub fn amendment(
             let ops = disposition::parse_operations(&r.operations).unwrap_or_default();
             EarlierRevision {
                 revision: r.revision,
-                created_at: timestamp(&r.created_at),
+                created_at: r.created_at.display(),
                 diff: effect(&art.body, &ops)
                     .ok()
                     .filter(|_| !ops.is_empty())
@@ -980,7 +975,7 @@ pub fn amendment(
     // people may still open when the rule allows.
     let hidden = hiding
         .hidden
-        .get(&(crate::service::moderation::Kind::Amendment, a.id))
+        .get(&(crate::service::moderation::Kind::Amendment, a.id.get()))
         .map(|h| {
             let mut notice =
                 super::moderation::hidden(lang, h, viewer.is_some(), &rev.justification);
@@ -1009,7 +1004,7 @@ pub fn amendment(
         pseudonymous: a.disclosure == Disclosure::Pseudonym,
         level: a.author_level,
         status: t.get(&format!("status_{}", a.status)).into(),
-        filed_at: timestamp(&a.filed_at),
+        filed_at: a.filed_at.display(),
         wording: wordings(lang, &art, &ops),
         diff,
         justification,
@@ -1117,7 +1112,12 @@ impl Page for Amendments {
 
 /// The page `q` asks for of consultation `id`'s amendments; a page after the last is a
 /// 404.
-pub fn amendments(app: &App, ctx: &Ctx, id: i64, q: &ListQuery) -> Result<Amendments, AppError> {
+pub fn amendments(
+    app: &App,
+    ctx: &Ctx,
+    id: ConsultationId,
+    q: &ListQuery,
+) -> Result<Amendments, AppError> {
     let t = ctx.lang.tr();
     let store = app.reader.store();
     let nf = AppError::not_found;

@@ -3,7 +3,9 @@
 //! a hidden contribution shows in place of itself, on the pages that show it.
 
 use super::Page;
+use crate::domain::ids::ConsultationId;
 use crate::domain::moderation::{ItemState, Reason, Rule};
+use crate::domain::time::{self, Timestamp};
 use crate::service::moderation::{self as svc, Kind};
 use crate::store::moderation::{LogRow, QueueFilter};
 use crate::text::render;
@@ -12,10 +14,6 @@ use crate::web::errors::AppError;
 use crate::web::i18n::{Lang, Translations};
 use crate::web::{App, Ctx};
 use serde::Serialize;
-
-fn shown_time(at: &str) -> String {
-    at.replace('T', " ").trim_end_matches('Z').to_string()
-}
 
 /// The words for a rule or a report reason.
 fn rule_label(lang: Lang, rule: &str) -> String {
@@ -96,7 +94,7 @@ impl LogEntry {
         LogEntry {
             seq: r.seq,
             at: r.at.clone(),
-            at_shown: shown_time(&r.at),
+            at_shown: time::display(&r.at),
             action: t.get(&format!("action_{}", r.action)).to_string(),
             target: t.get(&format!("target_{}", r.target_kind)).to_string(),
             target_ref: r.target_ref.clone(),
@@ -171,7 +169,7 @@ pub struct Queue {
     reasons: Vec<ReasonChoice>,
     /// The filter: the kind ('' for all), the consultation, hidden items only.
     kind: &'static str,
-    consultation: Option<i64>,
+    consultation: Option<ConsultationId>,
     hidden_only: bool,
     /// "Decision recorded" after a decision.
     done: Option<String>,
@@ -242,7 +240,7 @@ pub fn queue(
                 body_html: render::markdown_block(&c.body),
                 hidden_auto: e.item.state == ItemState::HiddenAuto,
                 hidden: e.item.state == ItemState::Hidden,
-                queued_at: e.item.queued_at.as_deref().map(shown_time),
+                queued_at: e.item.queued_at.map(Timestamp::display),
                 reports: e
                     .reports
                     .iter()
@@ -250,7 +248,7 @@ pub fn queue(
                         reason: rule_label(lang, r.reason.as_str()),
                         detail: r.detail.clone(),
                         level: r.reporter_level,
-                        at: shown_time(&r.created_at),
+                        at: r.created_at.display(),
                     })
                     .collect(),
             }
@@ -330,7 +328,7 @@ pub fn appeals(
             seq: a.appeal.decision_seq,
             decision: LogEntry::of(lang, &a.decision),
             body: a.appeal.body.clone(),
-            at: shown_time(&a.appeal.created_at),
+            at: a.appeal.created_at.display(),
             may_decide: a.may_decide,
             content_html: a.content.as_ref().map(|c| render::markdown_block(&c.body)),
             href: a.content.as_ref().map(|c| c.href.clone()),
@@ -402,7 +400,7 @@ pub fn my_moderation(
     Ok(MyModeration {
         decisions,
         csrf: csrf.0.clone(),
-        suspended: suspended.map(|u| t.fmt("err_suspended", &[("until", &shown_time(&u))])),
+        suspended: suspended.map(|u| t.fmt("err_suspended", &[("until", &time::display(&u))])),
         appealed: appealed.map(|_| t.get("appeal_recorded").to_string()),
     })
 }

@@ -2,6 +2,7 @@
 //! it (the files themselves are served by `web::datasets`).
 
 use super::Page;
+use crate::domain::ids::ConsultationId;
 use crate::service::consultation::display_number;
 use crate::service::opendata::DATASETS;
 use crate::store;
@@ -83,7 +84,7 @@ struct VersionFiles {
 
 #[derive(Serialize)]
 struct ConsultationFiles {
-    id: i64,
+    id: ConsultationId,
     title: String,
     amendments_size: String,
     comments_size: String,
@@ -118,7 +119,7 @@ fn human_size(bytes: u64) -> String {
 
 /// RFC 3339 `…T…Z` → `… … UTC`.
 fn utc(rfc3339: &str) -> String {
-    rfc3339.replace('T', " ").replace('Z', " UTC")
+    format!("{} UTC", crate::domain::time::display(rfc3339))
 }
 
 pub fn opendata(app: &App, ctx: &Ctx) -> Result<OpenData, AppError> {

@@ -3,6 +3,7 @@
 
 use super::Page;
 use crate::domain::bill::VersionRef;
+use crate::domain::ids::ConsultationId;
 use crate::service::consultation::Activity;
 use crate::service::reading::ReadError;
 use crate::store::bills::Bill;
@@ -118,7 +119,7 @@ pub struct BillText {
     /// Already-escaped HTML.
     toc_html: String,
     /// The consultation the activity counts link to.
-    consultation: Option<i64>,
+    consultation: Option<ConsultationId>,
     /// Already-sanitized HTML.
     text_html: String,
 }

@@ -2,6 +2,7 @@
 //! with the forms to record, confirm and revoke one, and re-identifying a pseudonym.
 
 use super::Page;
+use crate::domain::ids::{AccountId, VerificationId};
 use crate::service::identity::{self, SessionInfo};
 use crate::store;
 use crate::web::auth::CsrfToken;
@@ -20,7 +21,7 @@ pub struct People {
 
 #[derive(Serialize)]
 struct PersonItem {
-    id: i64,
+    id: AccountId,
     name: String,
     provider: String,
 }
@@ -89,7 +90,7 @@ pub struct Person {
 
 #[derive(Serialize)]
 struct PersonRef {
-    id: i64,
+    id: AccountId,
     name: String,
     provider: String,
     subject: String,
@@ -103,13 +104,13 @@ struct Verified {
 
 #[derive(Serialize)]
 struct VerificationItem {
-    id: i64,
+    id: VerificationId,
     level: i32,
     method: String,
     verified_on: String,
     expires_on: String,
-    recorded_by: i64,
-    confirmed_by: Option<i64>,
+    recorded_by: AccountId,
+    confirmed_by: Option<AccountId>,
     status: String,
     can_confirm: bool,
     can_revoke: bool,
@@ -140,20 +141,24 @@ pub fn person(
     ctx: &Ctx,
     me: &SessionInfo,
     csrf: &CsrfToken,
-    id: i64,
+    id: AccountId,
     draft: Draft,
 ) -> Result<Person, AppError> {
     let t = ctx.lang.tr();
     let mut conn = app.reader.store().conn()?;
+    let today = app.reader.store().clock().today_iso();
     let account = store::accounts::by_id(&mut conn, id)?
         .ok_or_else(|| AppError::key(Status::NotFound, "err_unknown_account"))?;
     let verifications = store::verifications::for_account(&mut conn, id)?
         .into_iter()
         .map(|v| VerificationItem {
             status: t
-                .get(&format!("vstatus_{}", identity::status(&v).as_str()))
+                .get(&format!(
+                    "vstatus_{}",
+                    identity::status(&v, &today).as_str()
+                ))
                 .to_string(),
-            can_confirm: identity::may_confirm(&v, me.account.id),
+            can_confirm: identity::may_confirm(&v, me.account.id, &today),
             can_revoke: v.revoked_at.is_none(),
             id: v.id,
             level: v.level,
@@ -164,7 +169,7 @@ pub fn person(
             confirmed_by: v.confirmed_by,
         })
         .collect();
-    let verified = identity::verified_level(&mut conn, id, &identity::today())?;
+    let verified = identity::verified_level(&mut conn, id, &today)?;
     let (error_field, error) = match draft.error {
         Some((f, m)) => (Some(f), Some(m)),
         None => (None, None),
@@ -194,7 +199,7 @@ pub fn person(
         },
         error_field,
         error,
-        today: identity::today(),
+        today,
     })
 }
 
@@ -229,7 +234,7 @@ pub struct Found {
 
 #[derive(Serialize)]
 struct FoundAccount {
-    id: i64,
+    id: AccountId,
     name: String,
     provider: String,
 }

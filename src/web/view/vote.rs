@@ -3,11 +3,11 @@
 //! are in `service::voting`; here is what each page shows.
 
 use super::Page;
-use crate::ledger::entry::{Disclosure, Entry, Manifest, RevotePolicy, Subject};
+use crate::domain::ids::ConsultationId;
+use crate::ledger::entry::{Disclosure, Manifest, RevotePolicy, Subject};
 use crate::ledger::export::hex_hash;
-use crate::ledger::receipt::{verify_receipt, Receipt};
 use crate::service::identity::SessionInfo;
-use crate::service::voting::{self, Candidate, VoteError};
+use crate::service::voting::{self, Candidate, ReceiptRefusal, VoteError};
 use crate::store;
 use crate::web::auth::CsrfToken;
 use crate::web::charts;
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 /// A consultation as the voting pages name it (breadcrumbs, links).
 #[derive(Serialize)]
 struct ConsultationRef {
-    id: i64,
+    id: ConsultationId,
     title: String,
 }
 
@@ -37,7 +37,7 @@ impl ConsultationRef {
 /// A consultation and its bill's slug.
 fn consultation(
     app: &App,
-    id: i64,
+    id: ConsultationId,
 ) -> Result<(store::consultations::Consultation, String), AppError> {
     let mut conn = app.reader.store().conn()?;
     let c = store::consultations::by_id(&mut conn, id)?.ok_or_else(AppError::not_found)?;
@@ -119,7 +119,7 @@ pub struct Vote {
 
 #[derive(Serialize)]
 struct VoteConsultation {
-    id: i64,
+    id: ConsultationId,
     title: String,
     closes_on: String,
 }
@@ -143,7 +143,7 @@ pub fn vote(
     app: &App,
     me: &SessionInfo,
     csrf: &CsrfToken,
-    id: i64,
+    id: ConsultationId,
     cast: Option<u64>,
 ) -> Result<Vote, AppError> {
     let path = format!("/consultations/{id}/vote");
@@ -241,7 +241,7 @@ impl Page for Ballots {
     }
 }
 
-pub fn ballots(app: &App, id: i64) -> Result<Ballots, AppError> {
+pub fn ballots(app: &App, id: ConsultationId) -> Result<Ballots, AppError> {
     let (c, _) = consultation(app, id)?;
     let mut conn = app.reader.store().conn()?;
     let log = store::ballots::by_consultation(&mut conn, id)?;
@@ -286,7 +286,7 @@ pub fn ballots(app: &App, id: i64) -> Result<Ballots, AppError> {
             origin: log.origin,
             size: log.size,
             closed,
-            key_destroyed: log.key_destroyed_at,
+            key_destroyed: log.key_destroyed_at.map(|t| t.rfc3339()),
             destroy_key_after: log.destroy_key_after,
         });
     }
@@ -315,7 +315,7 @@ impl Page for Close {
     }
 }
 
-pub fn close(app: &App, csrf: &CsrfToken, id: i64) -> Result<Close, AppError> {
+pub fn close(app: &App, csrf: &CsrfToken, id: ConsultationId) -> Result<Close, AppError> {
     let (c, _) = consultation(app, id)?;
     let mut conn = app.reader.store().conn()?;
     let log = store::ballots::by_consultation(&mut conn, id)?;
@@ -360,7 +360,7 @@ impl Page for VoteSettings {
 pub fn vote_settings(
     app: &App,
     csrf: &CsrfToken,
-    id: i64,
+    id: ConsultationId,
     saved: bool,
 ) -> Result<VoteSettings, AppError> {
     let (c, _) = consultation(app, id)?;
@@ -442,7 +442,7 @@ impl Page for Results {
     }
 }
 
-pub fn results(app: &App, ctx: &Ctx, id: i64) -> Result<Results, AppError> {
+pub fn results(app: &App, ctx: &Ctx, id: ConsultationId) -> Result<Results, AppError> {
     let t = ctx.lang.tr();
     let (c, slug) = consultation(app, id)?;
     let results = voting::results(app.reader.store(), id)?;
@@ -549,7 +549,11 @@ impl Page for PublicVotes {
     }
 }
 
-pub fn public_votes(app: &App, id: i64, page: Option<i64>) -> Result<PublicVotes, AppError> {
+pub fn public_votes(
+    app: &App,
+    id: ConsultationId,
+    page: Option<i64>,
+) -> Result<PublicVotes, AppError> {
     let (c, slug) = consultation(app, id)?;
     let page = page.unwrap_or(1).max(1);
     let (total, votes) = voting::public_votes(
@@ -624,7 +628,7 @@ struct Facts {
     size: u64,
     origin: String,
     root: String,
-    consultation: i64,
+    consultation: ConsultationId,
 }
 
 impl Page for Check {
@@ -651,13 +655,28 @@ pub fn check_form(csrf: &CsrfToken) -> Check {
 pub fn check(app: &App, ctx: &Ctx, csrf: &CsrfToken, text: String) -> Check {
     let t = ctx.lang.tr();
     let mut page = check_form(csrf);
-    match check_receipt(app, &text) {
-        Ok((facts, counted)) => {
+    match app.voting.check_receipt(&text) {
+        Ok(r) => {
             page.valid = true;
-            page.facts = Some(facts);
-            page.counted = counted.map(|c| t.get(c).to_string());
+            page.counted = r
+                .counted
+                .map(|c| {
+                    t.get(if c {
+                        "receipt_counted"
+                    } else {
+                        "receipt_superseded"
+                    })
+                })
+                .map(str::to_string);
+            page.facts = Some(Facts {
+                index: r.index,
+                size: r.size,
+                root: hex_hash(&r.root),
+                origin: r.origin,
+                consultation: r.consultation,
+            });
         }
-        Err(reason) => page.error = Some(reason.message(ctx.lang)),
+        Err(refusal) => page.error = Some(invalid(refusal).message(ctx.lang)),
     }
     page.receipt = text;
     page
@@ -702,59 +721,16 @@ impl Invalid {
     }
 }
 
-/// `(what the receipt proves, whether it counts)` or why it is not valid.
-fn check_receipt(app: &App, text: &str) -> Result<(Facts, Option<&'static str>), Invalid> {
-    let unavailable = |e: store::StoreError| Invalid::new("check_unavailable").detail(e);
-    let r = Receipt::from_json(text).map_err(|e| Invalid::new("check_not_receipt").detail(e))?;
-    // Which log: the origin names the consultation.
-    let origin = r.checkpoint.lines().next().unwrap_or("");
-    let elsewhere = || Invalid::new("check_other_site");
-    let id: i64 = origin
-        .strip_suffix("/ballots")
-        .and_then(|o| o.rsplit('/').next())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(elsewhere)?;
-    let mut conn = app.reader.store().conn().map_err(unavailable)?;
-    let log = store::ballots::by_consultation(&mut conn, id)
-        .map_err(unavailable)?
-        .filter(|l| l.origin == origin)
-        .ok_or_else(elsewhere)?;
-    let key = app.voting.key().signer(&log.origin).public_key();
-    let v = verify_receipt(&r, &key).map_err(|e| Invalid::new("check_not_proven").detail(e))?;
-    let stored = store::ballots::entry(&mut conn, id, r.index as i64)
-        .map_err(unavailable)?
-        .ok_or_else(|| Invalid::new("check_no_entry").arg("index", r.index))?;
-    if stored != r.entry {
-        return Err(Invalid::new("check_different_entry").arg("index", r.index));
+/// Why a receipt does not check, as the page says it.
+fn invalid(refusal: ReceiptRefusal) -> Invalid {
+    use ReceiptRefusal as R;
+    match refusal {
+        R::NotReceipt(d) => Invalid::new("check_not_receipt").detail(d),
+        R::OtherSite => Invalid::new("check_other_site"),
+        R::NotProven(d) => Invalid::new("check_not_proven").detail(d),
+        R::NoEntry(index) => Invalid::new("check_no_entry").arg("index", index),
+        R::DifferentEntry(index) => Invalid::new("check_different_entry").arg("index", index),
+        R::OtherRoot(size) => Invalid::new("check_other_root").arg("size", size),
+        R::Unavailable(d) => Invalid::new("check_unavailable").detail(d),
     }
-    // The receipt's checkpoint must describe a prefix of the log as stored.
-    let root = app
-        .voting
-        .root_at(id, v.checkpoint.size)
-        .map_err(|e| Invalid::new("check_unavailable").detail(e))?;
-    if root != v.checkpoint.root {
-        return Err(Invalid::new("check_other_root").arg("size", v.checkpoint.size));
-    }
-    let counted = match &v.entry {
-        Entry::Ballot(b) if log.closed_at.is_some() => {
-            let last = store::ballots::last_ballot_of(&mut conn, id, &b.voter_token)
-                .map_err(unavailable)?;
-            Some(if last.map(|l| l.0) == Some(r.index as i64) {
-                "receipt_counted"
-            } else {
-                "receipt_superseded"
-            })
-        }
-        _ => None,
-    };
-    Ok((
-        Facts {
-            index: r.index,
-            size: v.checkpoint.size,
-            root: hex_hash(&v.checkpoint.root),
-            origin: v.checkpoint.origin,
-            consultation: id,
-        },
-        counted,
-    ))
 }

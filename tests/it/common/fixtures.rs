@@ -7,6 +7,7 @@
 
 use amenda::domain::consultation::Phase;
 use amenda::domain::identity::{Level, Role};
+use amenda::domain::ids::ConsultationId;
 use amenda::service::consultation::{self, Article, NewConsultation};
 use amenda::service::identity::{demo_sign_in, sign_in, Authenticated, SessionInfo, DEMO_PEOPLE};
 use amenda::store::Store;
@@ -82,7 +83,7 @@ pub fn import_laws(store: &Store) {
 }
 
 /// The form of a consultation on `version` of `budget-participatif`, "Consultation",
-/// from 2026-12-01 to 2027-01-31, every level 1; change what a test needs with
+/// from 2026-12-01 (the test clock's day, `common::TEST_NOW`) to 2027-01-31, every level 1; change what a test needs with
 /// `NewConsultation { levels: [1, 2, 2], ..consultation_form(3) }`.
 pub fn consultation_form(version: i32) -> NewConsultation<'static> {
     NewConsultation {
@@ -102,7 +103,7 @@ pub fn consultation(
     staff: &SessionInfo,
     form: &NewConsultation<'_>,
     phase: Phase,
-) -> i64 {
+) -> ConsultationId {
     let id = consultation::open(store, staff, form).unwrap();
     let voting = super::voting(store);
     let mut now = Phase::Draft;
@@ -116,7 +117,7 @@ pub fn consultation(
 
 /// Article `num` of the consultation's version, as the consultation serves it (wid,
 /// body, sha256…).
-pub fn article(store: &Store, consultation_id: i64, num: &str) -> Article {
+pub fn article(store: &Store, consultation_id: ConsultationId, num: &str) -> Article {
     let mut conn = store.conn().unwrap();
     let c = amenda::store::consultations::by_id(&mut conn, consultation_id)
         .unwrap()

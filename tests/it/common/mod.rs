@@ -21,10 +21,26 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use amenda::clock::Clock;
+use amenda::domain::time::Timestamp;
 use amenda::store::Store;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+
+/// The instant every test store's clock starts at (`Store::clock`): tests do not depend
+/// on the calendar, and move the clock on (`store.clock().advance(…)`) instead of
+/// sleeping. The consultation fixtures run from this day.
+pub const TEST_NOW: &str = "2026-12-01T09:00:00Z";
+
+/// The day `days` after [`TEST_NOW`]'s, as `YYYY-MM-DD`.
+pub fn day_plus(days: i64) -> String {
+    (test_now().date() + time::Duration::days(days)).to_string()
+}
+
+pub fn test_now() -> Timestamp {
+    Timestamp::parse(TEST_NOW).expect("TEST_NOW is RFC 3339")
+}
 
 /// Environment variable naming the PostgreSQL server to test against.
 pub const PG_URL_VAR: &str = "AMENDA_TEST_DATABASE_URL";
@@ -149,7 +165,8 @@ fn open(dir: tempfile::TempDir, url: String, pg: Option<PgDatabase>) -> TestStor
         pg,
     };
     let store = Store::open(test.dir.path(), Some(&test.url))
-        .unwrap_or_else(|e| panic!("cannot open test store: {e}"));
+        .unwrap_or_else(|e| panic!("cannot open test store: {e}"))
+        .with_clock(Clock::manual(test_now()));
     test.store = Some(store);
     test
 }
