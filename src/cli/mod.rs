@@ -7,7 +7,7 @@ pub use error::{CliError, DiffError};
 use crate::config::Config;
 use crate::domain::identity::Role;
 use crate::service::identity;
-use crate::service::import::{import_folder, import_git, ImportSummary};
+use crate::service::import::{import_folder, import_git_with, GitOptions, ImportSummary};
 use crate::service::Progress;
 use crate::store::Store;
 use crate::web::{self, App, WebConfig};
@@ -83,6 +83,10 @@ pub enum Command {
         /// Title of the bill when it is created (default: from the file name).
         #[arg(long)]
         title: Option<String>,
+        /// Add the versions to an existing bill even when they come from another file or
+        /// repository than the bill's, or start before its last version (refused otherwise).
+        #[arg(long)]
+        append: bool,
     },
     /// Consultations: close voting, destroy consultation keys whose window has ended.
     Consultation {
@@ -414,15 +418,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             bill,
             branch,
             title,
+            append,
         } => {
             let store = open_store(&cli)?;
-            let s = import_git(
+            let options = GitOptions {
+                branch: branch.as_deref(),
+                title: title.as_deref(),
+                append: *append,
+            };
+            let s = import_git_with(
                 &store,
                 repo,
                 file,
                 bill,
-                branch.as_deref(),
-                title.as_deref(),
+                &options,
                 &Bar(ProgressBar::new(0)),
             )?;
             print_summary(&s);

@@ -30,6 +30,52 @@ pub enum ImportError {
     Git(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An import into an existing bill that would change what the bill is (boxed: the
+    /// other variants are small, and every `Result` of an import carries the largest).
+    #[error(transparent)]
+    Reimport(Box<ReimportError>),
+}
+
+impl From<ReimportError> for ImportError {
+    fn from(e: ReimportError) -> ImportError {
+        ImportError::Reimport(Box::new(e))
+    }
+}
+
+/// Why an import into an existing bill is refused (unless `--append` is given): its
+/// versions would no longer be the history of one text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReimportError {
+    #[error("bill \"{slug}\" was not imported from git (recorded source: \"{recorded}\"); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    NotFromGit {
+        slug: String,
+        recorded: String,
+        what: String,
+    },
+    #[error("bill \"{slug}\" was imported from another repository (recorded source: \"{recorded}\"; its last version comes from commit {commit}, which {repo} does not have); import it with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OtherRepository {
+        slug: String,
+        recorded: String,
+        commit: String,
+        repo: String,
+    },
+    #[error("bill \"{slug}\" was imported from another file (recorded source: \"{recorded}\"; its version {number} is not the text of \"{what}\" at commit {commit}); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OtherFile {
+        slug: String,
+        recorded: String,
+        number: i32,
+        what: String,
+        commit: String,
+    },
+    #[error("the first new commit of \"{what}\" ({commit}, dated {commit_date}) is older than version {number} of bill \"{slug}\" (dated {version_date}), so an older text would follow a newer one; import it with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OlderCommit {
+        slug: String,
+        what: String,
+        commit: String,
+        commit_date: String,
+        number: i32,
+        version_date: String,
+    },
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -336,6 +382,18 @@ fn git(args: &[&str], dir: Option<&Path>) -> Result<Vec<u8>, ImportError> {
     Ok(out.stdout)
 }
 
+/// What an import from git may be told besides the repository, the file and the bill.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GitOptions<'a> {
+    /// Branch (or any revision) to read; default HEAD.
+    pub branch: Option<&'a str>,
+    /// Title of the bill when it is created.
+    pub title: Option<&'a str>,
+    /// Accept an import into an existing bill from another file or repository, or
+    /// older than its last version (refused otherwise, see `ReimportError`).
+    pub append: bool,
+}
+
 /// Imports every version of `file` in a git repository (a path, a URL or a bundle) as
 /// versions of bill `slug`: one per commit that changed it, oldest first. Commits
 /// already imported (by commit id) are skipped.
@@ -348,6 +406,24 @@ pub fn import_git(
     title: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
+    let options = GitOptions {
+        branch,
+        title,
+        ..GitOptions::default()
+    };
+    import_git_with(store, repo, file, slug, &options, progress)
+}
+
+/// `import_git` with all its options.
+pub fn import_git_with(
+    store: &Store,
+    repo: &str,
+    file: &str,
+    slug: &str,
+    options: &GitOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, ImportError> {
+    let GitOptions { branch, title, .. } = *options;
     validate_slug(slug)?;
     // A local repository is read in place; a URL or a bundle is cloned (bare) first.
     let local = Path::new(repo);
@@ -470,6 +546,12 @@ pub fn import_git(
         for c in &commits {
             is_new.push(store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none());
         }
+        let first_new = commits.iter().zip(&is_new).find(|(_, &n)| n);
+        if let (false, Some((first, _))) = (options.append, first_new) {
+            check_reimport(conn, &git_dir, repo, file, w.bill(), first, &mut |commit| {
+                reader.read(commit, file)
+            })?;
+        }
         let new_commits = is_new.iter().filter(|&&n| n).count();
         let suspended =
             new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
@@ -512,6 +594,96 @@ pub fn import_git(
     }
     progress.finish();
     Ok(summary)
+}
+
+/// What is imported (a file, or a folder's text) at a commit; None when not there.
+type TextAt<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, ImportError> + 'a;
+
+/// Refuses an import into an existing bill that would make its versions something else
+/// than the history of one text: from a bill not imported from git, from another
+/// repository (its last version's commit is not there), from another file (the file at
+/// that commit is not its last version's text), or starting before its last version.
+/// Checked on what the repository holds rather than on how REPO and FILE are spelled, so
+/// `./repo` and `/abs/repo` are the same repository. `text_at` reads what is imported
+/// (the file, or the folder's text) at a commit.
+fn check_reimport(
+    conn: &mut DbConnection,
+    git_dir: &Path,
+    repo: &str,
+    what: &str,
+    bill: &store::bills::Bill,
+    first_new: &Commit,
+    text_at: &mut TextAt<'_>,
+) -> Result<(), ImportError> {
+    let Some(last) = store::versions::latest(conn, bill.id)? else {
+        return Ok(());
+    };
+    let slug = bill.slug.clone();
+    let recorded = bill.meta.source.clone();
+    let Some(commit) = last.meta.source_ref.clone() else {
+        return Err(ReimportError::NotFromGit {
+            slug,
+            recorded,
+            what: what.to_string(),
+        }
+        .into());
+    };
+    let short = commit[..12.min(commit.len())].to_string();
+    let known = git(
+        &["cat-file", "-e", &format!("{commit}^{{commit}}")],
+        Some(git_dir),
+    );
+    if known.is_err() {
+        return Err(ReimportError::OtherRepository {
+            slug,
+            recorded,
+            commit: short,
+            repo: repo.to_string(),
+        }
+        .into());
+    }
+    let same = text_at(&commit)?.is_some_and(|b| sha256_hex(&b) == last.meta.sha256);
+    if !same {
+        return Err(ReimportError::OtherFile {
+            slug,
+            recorded,
+            number: last.meta.number,
+            what: what.to_string(),
+            commit: short,
+        }
+        .into());
+    }
+    if is_older(&first_new.date, &last.meta.date) {
+        return Err(ReimportError::OlderCommit {
+            slug,
+            what: what.to_string(),
+            commit: first_new.id[..12.min(first_new.id.len())].to_string(),
+            commit_date: first_new.date.clone(),
+            number: last.meta.number,
+            version_date: last.meta.date.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether date `a` is strictly before date `b`; both are ISO 8601 dates or RFC 3339
+/// date-times (a date alone is read as midnight UTC). Dates that do not parse are
+/// compared by their first ten characters (the day), which never refuses a same-day one.
+fn is_older(a: &str, b: &str) -> bool {
+    fn instant(s: &str) -> Option<time::OffsetDateTime> {
+        use time::format_description::well_known::Rfc3339;
+        time::OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+            let f = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(s, &f)
+                .ok()
+                .map(|d| d.midnight().assume_utc())
+        })
+    }
+    match (instant(a), instant(b)) {
+        (Some(x), Some(y)) => x < y,
+        _ => a.get(..10).unwrap_or(a) < b.get(..10).unwrap_or(b),
+    }
 }
 
 /// Reads blobs through one `git cat-file --batch` process: one fork for 200 versions.

@@ -3,7 +3,9 @@
 
 use crate::common;
 
-use amenda::service::import::{import_folder, import_git, ImportError};
+use amenda::service::import::{
+    import_folder, import_git, import_git_with, GitOptions, ImportError, ReimportError,
+};
 use amenda::service::Silent;
 use amenda::store;
 use std::path::{Path, PathBuf};
@@ -396,4 +398,209 @@ fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure
     let again = import_code(&s, r).unwrap();
     assert_eq!(again.versions_added, 0);
     assert!(wid_index_present(&s));
+}
+
+const A165: &str = "Livre Ier/Titre V/Article 165.md";
+const A166: &str = "Livre Ier/Titre V/Article 166.md";
+
+/// A repository of two article files: Article 166 written in 1975, Article 165 in 1975 (git has no dates before 1970)
+/// and changed in 2013 (the history of the report).
+fn two_articles_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(r.join("Livre Ier/Titre V")).unwrap();
+    commit(
+        r,
+        A166,
+        "# Article 166\n\nLe mariage est célébré publiquement.\n",
+        "1975-10-04T00:00:00+01:00",
+        "Article 166",
+    );
+    commit(
+        r,
+        A165,
+        "# Article 165\n\nLe mariage est célébré devant l'officier.\n",
+        "1975-10-04T00:00:00+01:00",
+        "Article 165",
+    );
+    commit(
+        r,
+        A165,
+        "# Article 165\n\nLe mariage est célébré publiquement devant l'officier.\n",
+        "2013-05-17T00:00:00+02:00",
+        "Loi du 17 mai 2013",
+    );
+    repo
+}
+
+fn import_article(
+    s: &store::Store,
+    repo: &Path,
+    file: &str,
+    branch: Option<&str>,
+    append: bool,
+) -> Result<amenda::service::import::ImportSummary, ImportError> {
+    let options = GitOptions {
+        branch,
+        append,
+        ..GitOptions::default()
+    };
+    import_git_with(
+        s,
+        &repo.display().to_string(),
+        file,
+        "art165",
+        &options,
+        &Silent,
+    )
+}
+
+#[test]
+fn reimport_from_another_file_is_refused_and_writes_nothing() {
+    let s = common::test_store();
+    let repo = two_articles_repo();
+    let first = import_article(&s, repo.path(), A165, None, false).unwrap();
+    assert_eq!(first.versions_added, 2);
+    let before = counts(&s);
+    let err = import_article(&s, repo.path(), A166, None, false).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Reimport(e) if matches!(**e, ReimportError::OtherFile { .. })),
+        "{err}"
+    );
+    let msg = err.to_string();
+    // What was recorded, and the two ways on.
+    assert!(msg.contains("Article 165.md"), "{msg}");
+    assert!(msg.contains("Article 166.md"), "{msg}");
+    assert!(msg.contains("--bill") && msg.contains("--append"), "{msg}");
+    assert_eq!(counts(&s), before);
+
+    // A bill that does not come from git is refused too.
+    import_folder(&s, &laws(), &Silent).unwrap();
+    let before = counts(&s);
+    let err = import_git(
+        &s,
+        &repo.path().display().to_string(),
+        A165,
+        "budget-participatif",
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Reimport(e) if matches!(**e, ReimportError::NotFromGit { .. })),
+        "{err}"
+    );
+    assert_eq!(counts(&s), before);
+}
+
+#[test]
+fn reimport_from_another_repository_is_refused() {
+    let s = common::test_store();
+    let repo = two_articles_repo();
+    import_article(&s, repo.path(), A165, None, false).unwrap();
+    let before = counts(&s);
+    // Another repository with a file of the same name, and a later text.
+    let other = tempfile::tempdir().unwrap();
+    let o = other.path();
+    git(o, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(o.join("Livre Ier/Titre V")).unwrap();
+    commit(
+        o,
+        A165,
+        "# Article 165\n\nUn autre texte.\n",
+        "2020-01-01T00:00:00+01:00",
+        "Autre dépôt",
+    );
+    let err = import_article(&s, o, A165, None, false).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ImportError::Reimport(e) if matches!(**e, ReimportError::OtherRepository { .. })
+        ),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("another repository"), "{msg}");
+    assert!(
+        msg.contains(&repo.path().display().to_string()),
+        "the recorded source: {msg}"
+    );
+    assert_eq!(counts(&s), before);
+}
+
+#[test]
+fn reimport_starting_before_the_last_version_is_refused() {
+    let s = common::test_store();
+    let repo = two_articles_repo();
+    let r = repo.path();
+    import_article(&s, r, A165, None, false).unwrap();
+    let before = counts(&s);
+    // A branch from the 1975 text of Article 165, changed in 1990: same file, same
+    // repository, but its new commit is older than the bill's 2013 version.
+    git(r, &["checkout", "-q", "-b", "ancienne", "HEAD~1"]);
+    commit(
+        r,
+        A165,
+        "# Article 165\n\nUne rédaction de 1990.\n",
+        "1990-01-01T00:00:00+01:00",
+        "Loi de 1990",
+    );
+    let err = import_article(&s, r, A165, Some("ancienne"), false).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ImportError::Reimport(e) if matches!(**e, ReimportError::OlderCommit { .. })
+        ),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("1990-01-01") && msg.contains("2013-05-17"),
+        "{msg}"
+    );
+    assert_eq!(counts(&s), before);
+}
+
+#[test]
+fn append_accepts_another_file_and_an_older_commit() {
+    let s = common::test_store();
+    let repo = two_articles_repo();
+    let r = repo.path();
+    import_article(&s, r, A165, None, false).unwrap();
+    let sum = import_article(&s, r, A166, None, true).unwrap();
+    assert_eq!(sum.versions_added, 1);
+    let mut conn = s.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "art165").unwrap().unwrap();
+    let versions = store::versions::list_meta(&mut conn, bill.id).unwrap();
+    assert_eq!(versions.len(), 3);
+    assert!(versions[2].date.starts_with("1975"));
+    drop(conn);
+    // Now the bill follows Article 166: importing it again adds nothing and is not refused.
+    let again = import_article(&s, r, A166, None, false).unwrap();
+    assert_eq!(again.versions_added, 0);
+    assert_eq!(again.versions_unchanged, 1);
+}
+
+#[test]
+fn reimport_of_the_same_file_adds_only_new_commits_however_the_repository_is_spelled() {
+    let s = common::test_store();
+    let repo = two_articles_repo();
+    let r = repo.path();
+    import_article(&s, r, A165, None, false).unwrap();
+    commit(
+        r,
+        A165,
+        "# Article 165\n\nRédaction de 2020.\n",
+        "2020-01-01T00:00:00+01:00",
+        "2020",
+    );
+    // The same repository through another path ("…/./"): recognised by its commits.
+    let spelled = r.join(".");
+    let sum = import_article(&s, &spelled, A165, None, false).unwrap();
+    assert_eq!(sum.versions_added, 1);
+    assert_eq!(sum.versions_unchanged, 2);
+    let again = import_article(&s, r, A165, None, false).unwrap();
+    assert_eq!(again.versions_added, 0);
 }
