@@ -190,7 +190,10 @@ impl BillWriter {
         );
         let units = parsed.units;
         let number = self.prev.as_ref().map_or(1, |(n, _, _)| n + 1);
-        let warnings: Vec<String> = parsed.warnings.iter().map(|w| w.to_string()).collect();
+        let mut warnings: Vec<String> = parsed.warnings.iter().map(|w| w.to_string()).collect();
+        if let Some(w) = crate::text::parse::no_article_warning(&units, &parsed.warnings) {
+            warnings.push(w.to_string());
+        }
         for w in &warnings {
             summary
                 .warnings

@@ -604,3 +604,54 @@ fn reimport_of_the_same_file_adds_only_new_commits_however_the_repository_is_spe
     let again = import_article(&s, r, A165, None, false).unwrap();
     assert_eq!(again.versions_added, 0);
 }
+
+#[test]
+fn a_setext_article_imports_as_an_article_and_a_version_without_any_is_warned() {
+    let s = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"]);
+    commit(
+        r,
+        "a.md",
+        "Article 165\n-----------\n\nLe mariage est célébré.\n",
+        "2001-01-01T00:00:00+01:00",
+        "v1",
+    );
+    commit(
+        r,
+        "a.md",
+        "Une note sans articles.\n",
+        "2002-01-01T00:00:00+01:00",
+        "v2",
+    );
+    let sum = import_git(
+        &s,
+        &r.display().to_string(),
+        "a.md",
+        "a",
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(sum.versions_added, 2);
+    let mut conn = s.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "a").unwrap().unwrap();
+    let versions = store::versions::list_meta(&mut conn, bill.id).unwrap();
+    let units = store::units::for_version(&mut conn, versions[0].id).unwrap();
+    assert_eq!(units[0].num.as_deref(), Some("165"));
+    assert!(
+        versions[0].warnings.is_empty(),
+        "{:?}",
+        versions[0].warnings
+    );
+    // The warning is kept with the version and reported by the import.
+    assert!(
+        versions[1].warnings[0].contains("no article"),
+        "{:?}",
+        versions[1].warnings
+    );
+    assert_eq!(sum.warnings.len(), 1, "{:?}", sum.warnings);
+    assert!(sum.warnings[0].starts_with("a version 2: line 1: no article"));
+}
