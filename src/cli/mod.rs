@@ -7,7 +7,9 @@ pub use error::{CliError, DiffError};
 use crate::config::Config;
 use crate::domain::identity::Role;
 use crate::service::identity;
-use crate::service::import::{import_folder, import_git_with, GitOptions, ImportSummary};
+use crate::service::import::{
+    import_folder, import_git_per_article, import_git_with, GitOptions, ImportSummary,
+};
 use crate::service::Progress;
 use crate::store::Store;
 use crate::web::{self, App, WebConfig};
@@ -87,6 +89,16 @@ pub enum Command {
         /// repository than the bill's, or start before its last version (refused otherwise).
         #[arg(long)]
         append: bool,
+        /// FILE is a folder of a code kept one file per article: each version is built
+        /// from the folder's tree at a commit (folders are divisions, files articles).
+        #[arg(long)]
+        per_article: bool,
+        /// Only commits dated on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only commits dated on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Consultations: close voting, destroy consultation keys whose window has ended.
     Consultation {
@@ -419,21 +431,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             branch,
             title,
             append,
+            per_article,
+            since,
+            until,
         } => {
             let store = open_store(&cli)?;
             let options = GitOptions {
                 branch: branch.as_deref(),
                 title: title.as_deref(),
                 append: *append,
+                since: since.as_deref(),
+                until: until.as_deref(),
             };
-            let s = import_git_with(
-                &store,
-                repo,
-                file,
-                bill,
-                &options,
-                &Bar(ProgressBar::new(0)),
-            )?;
+            let bar = Bar(ProgressBar::new(0));
+            let s = if *per_article {
+                import_git_per_article(&store, repo, file, bill, &options, &bar)?
+            } else {
+                import_git_with(&store, repo, file, bill, &options, &bar)?
+            };
             print_summary(&s);
             Ok(())
         }

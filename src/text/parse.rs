@@ -420,6 +420,67 @@ pub fn parse_unhashed(markdown: &str) -> ParsedVersion {
     }
 }
 
+/// Where a heading that starts at byte `start` ends: its line for an ATX heading, its
+/// underline for a setext one.
+fn heading_end(markdown: &str, start: usize) -> usize {
+    let mut pos = start;
+    for raw in markdown[start..].split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let end = pos + line.len();
+        if (pos == start && heading(line).is_some())
+            || (pos > start && setext_underline(line).is_some())
+        {
+            return end;
+        }
+        pos += raw.len();
+    }
+    markdown.len()
+}
+
+/// The text of one file of a code kept one file per article, ready to be put at its
+/// place in the whole text: its headings rewritten as ATX headings, the shallowest at
+/// `depth` (the others as deep below it as they were), text before the first heading
+/// moved after it (it belongs to this article, not to the one before), ending with one
+/// newline. None when the file has no article heading (a README, notes).
+pub fn article_file_at_depth(markdown: &str, depth: u8) -> Option<String> {
+    let parsed = parse_unhashed(markdown);
+    if !parsed.units.iter().any(|u| u.kind == UnitKind::Article) {
+        return None;
+    }
+    let headings: Vec<&Unit> = parsed
+        .units
+        .iter()
+        .filter(|u| u.kind != UnitKind::Paragraph)
+        .collect();
+    let min = headings.iter().map(|u| u.depth).min().unwrap_or(1);
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut prelude = "";
+    let mut cursor = 0;
+    for (i, u) in headings.iter().enumerate() {
+        let between = &markdown[cursor..u.start];
+        if i == 0 {
+            prelude = between.trim();
+        } else {
+            out.push_str(between);
+        }
+        let d = (u.depth - min).saturating_add(depth);
+        out.extend(std::iter::repeat_n('#', d as usize));
+        out.push(' ');
+        out.push_str(u.heading.as_deref().unwrap_or(""));
+        if i == 0 && !prelude.is_empty() {
+            out.push_str("\n\n");
+            // The heading line's own line end follows (the rest of the file).
+            out.push_str(prelude);
+        }
+        cursor = heading_end(markdown, u.start);
+    }
+    out.push_str(&markdown[cursor..]);
+    let end = out.trim_end().len();
+    out.truncate(end);
+    out.push('\n');
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +656,27 @@ mod tests {
         ] {
             assert!(!looks_like_article_line(line), "{line}");
         }
+    }
+
+    #[test]
+    fn an_article_file_at_its_depth() {
+        let f = "Article 165\n-----------\n\nLe mariage est célébré.\n\n\n";
+        assert_eq!(
+            article_file_at_depth(f, 4).unwrap(),
+            "#### Article 165\n\nLe mariage est célébré.\n"
+        );
+        let f = "## Article 1\r\n\r\nTexte.\r\n\r\n### Section\r\n\r\nSuite.";
+        assert_eq!(
+            article_file_at_depth(f, 1).unwrap(),
+            "# Article 1\r\n\r\nTexte.\r\n\r\n## Section\r\n\r\nSuite.\n"
+        );
+        // Text before the heading stays with the article, after its heading.
+        assert_eq!(
+            article_file_at_depth("Version du 1er mai.\n\n# Article 2\n\nTexte.\n", 2).unwrap(),
+            "## Article 2\n\nVersion du 1er mai.\n\nTexte.\n"
+        );
+        assert_eq!(article_file_at_depth("# Lisez-moi\n\nDépôt.\n", 1), None);
+        assert_eq!(article_file_at_depth("", 1), None);
     }
 
     #[test]

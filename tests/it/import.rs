@@ -4,7 +4,8 @@
 use crate::common;
 
 use amenda::service::import::{
-    import_folder, import_git, import_git_with, GitOptions, ImportError, ReimportError,
+    import_folder, import_git, import_git_per_article, import_git_with, GitOptions, ImportError,
+    ReimportError,
 };
 use amenda::service::Silent;
 use amenda::store;
@@ -654,4 +655,295 @@ fn a_setext_article_imports_as_an_article_and_a_version_without_any_is_warned() 
     );
     assert_eq!(sum.warnings.len(), 1, "{:?}", sum.warnings);
     assert!(sum.warnings[0].starts_with("a version 2: line 1: no article"));
+}
+
+/// Writes (or, for None, deletes) files of the work tree, then commits them all.
+fn commit_files(dir: &Path, files: &[(&str, Option<&str>)], date: &str, msg: &str) {
+    for (path, text) in files {
+        let p = dir.join(path);
+        match text {
+            Some(t) => {
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(&p, t).unwrap();
+            }
+            None => std::fs::remove_file(&p).unwrap(),
+        }
+    }
+    commit(dir, ".keep", "", date, msg);
+}
+
+const BODY_10: &str = "Les dispositions du présent article s'appliquent aux communes de plus de trois mille habitants.";
+
+/// A code kept one file per article under `code/`, in four commits (see the test).
+fn per_article_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"]);
+    let a10 = format!("# Article 10\n\n{BODY_10}\n");
+    commit_files(
+        r,
+        &[
+            ("README.md", Some("# Le dépôt\n")),
+            (
+                "code/README.md",
+                Some("# Code de test\n\nUn article par fichier.\n"),
+            ),
+            (
+                "code/Livre Ier/Article 4.md",
+                Some("# Article 4\n\nTexte de l'article 4.\n"),
+            ),
+            (
+                "code/Livre Ier/Article 4 bis.md",
+                Some("# Article 4 bis\n\nTexte inséré.\n"),
+            ),
+            (
+                "code/Livre Ier/Titre Ier/Article 1er.md",
+                Some("Article 1er\n===========\n\nPremier article.\n"),
+            ),
+            ("code/Livre Ier/Titre II/Article 10.md", Some(&a10)),
+            (
+                "code/Livre Ier/Titre II/Article 2.md",
+                Some("## Article 2\n\nDeuxième article.\n"),
+            ),
+            (
+                "code/Livre II/Article L111-10.md",
+                Some("# Article L111-10\n\nDixième.\n"),
+            ),
+            (
+                "code/Livre II/Article L111-2.md",
+                Some("# Article L111-2\n\nDeuxième du livre.\n"),
+            ),
+            ("code/Livre II/image.png", Some("PNG")),
+        ],
+        "2001-01-01T00:00:00+01:00",
+        "Version consolidée au 1er janvier 2001",
+    );
+    // Only the README: not a version.
+    commit_files(
+        r,
+        &[("code/README.md", Some("# Code de test\n\nModifié.\n"))],
+        "2002-01-01T00:00:00+01:00",
+        "README",
+    );
+    // Article 2 moves to Livre II, Article 4 bis is deleted, Article 4 changes.
+    std::fs::create_dir_all(r.join("code/Livre II")).unwrap();
+    git(
+        r,
+        &[
+            "mv",
+            "code/Livre Ier/Titre II/Article 2.md",
+            "code/Livre II/Article 2.md",
+        ],
+    );
+    commit_files(
+        r,
+        &[
+            ("code/Livre Ier/Article 4 bis.md", None),
+            (
+                "code/Livre Ier/Article 4.md",
+                Some("# Article 4\n\nTexte modifié de l'article 4.\n"),
+            ),
+        ],
+        "2003-01-01T00:00:00+01:00",
+        "Version consolidée au 1er janvier 2003",
+    );
+    // Article 10 renamed (file and heading) to 10-1, same text.
+    git(
+        r,
+        &[
+            "mv",
+            "code/Livre Ier/Titre II/Article 10.md",
+            "code/Livre Ier/Titre II/Article 10-1.md",
+        ],
+    );
+    commit_files(
+        r,
+        &[(
+            "code/Livre Ier/Titre II/Article 10-1.md",
+            Some(&format!("# Article 10-1\n\n{BODY_10}\n")),
+        )],
+        "2004-01-01T00:00:00+01:00",
+        "Version consolidée au 1er janvier 2004",
+    );
+    repo
+}
+
+fn import_per_article(
+    s: &store::Store,
+    repo: &Path,
+    options: &GitOptions<'_>,
+) -> Result<amenda::service::import::ImportSummary, ImportError> {
+    import_git_per_article(
+        s,
+        &repo.display().to_string(),
+        "code",
+        "code",
+        options,
+        &Silent,
+    )
+}
+
+/// (number, wid) of the articles of a version, in order.
+fn articles(s: &store::Store, version_id: i64) -> Vec<(String, String)> {
+    store::units::for_version(&mut s.conn().unwrap(), version_id)
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.kind == amenda::text::UnitKind::Article)
+        .map(|u| (u.num.unwrap(), u.wid))
+        .collect()
+}
+
+#[test]
+fn per_article_history_builds_one_text_per_commit_in_natural_order() {
+    let s = common::test_store();
+    let repo = per_article_repo();
+    let sum = import_per_article(&s, repo.path(), &GitOptions::default()).unwrap();
+    assert_eq!(
+        sum.versions_added, 3,
+        "the README-only commit is no version"
+    );
+    // README.md (no article heading) and image.png are left out, said once each.
+    assert_eq!(sum.warnings.len(), 2, "{:?}", sum.warnings);
+    assert!(sum
+        .warnings
+        .iter()
+        .any(|w| w.contains("code/README.md") && w.contains("no article heading")));
+    assert!(sum
+        .warnings
+        .iter()
+        .any(|w| w.contains("image.png") && w.contains("not a .md file")));
+
+    let mut conn = s.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "code").unwrap().unwrap();
+    let versions = store::versions::list_meta(&mut conn, bill.id).unwrap();
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[0].note, "Version consolidée au 1er janvier 2001");
+    assert!(versions[1].date.starts_with("2003-01-01"));
+    assert_eq!(versions[2].author, "Greffe");
+    assert_eq!(versions[0].source_ref.as_deref().map(str::len), Some(40));
+    assert_eq!(
+        store::versions::latest(&mut conn, bill.id)
+            .unwrap()
+            .unwrap()
+            .meta
+            .number,
+        3
+    );
+    let v1_md = store::versions::by_number(&mut conn, bill.id, 1)
+        .unwrap()
+        .unwrap()
+        .markdown;
+    drop(conn);
+    assert_eq!(
+        v1_md,
+        format!(
+            "# Livre Ier\n\n## Article 4\n\nTexte de l'article 4.\n\n## Article 4 bis\n\nTexte inséré.\n\n\
+             ## Titre Ier\n\n### Article 1er\n\nPremier article.\n\n\
+             ## Titre II\n\n### Article 2\n\nDeuxième article.\n\n### Article 10\n\n{BODY_10}\n\n\
+             # Livre II\n\n## Article L111-2\n\nDeuxième du livre.\n\n## Article L111-10\n\nDixième.\n"
+        )
+    );
+    let a1 = articles(&s, versions[0].id);
+    let a2 = articles(&s, versions[1].id);
+    let a3 = articles(&s, versions[2].id);
+    let nums = |a: &[(String, String)]| a.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        nums(&a1),
+        ["4", "4 bis", "1er", "2", "10", "L111-2", "L111-10"]
+    );
+    // Deleted 4 bis; Article 2 moved into Livre II, before L111-2, keeping its wid.
+    assert_eq!(nums(&a2), ["4", "1er", "10", "2", "L111-2", "L111-10"]);
+    let wid = |a: &[(String, String)], n: &str| a.iter().find(|(x, _)| x == n).unwrap().1.clone();
+    assert_eq!(wid(&a1, "2"), wid(&a2, "2"));
+    assert_eq!(wid(&a1, "4"), wid(&a2, "4"));
+    // Renamed 10 → 10-1 with the same text: the same article.
+    assert_eq!(nums(&a3), ["4", "1er", "10-1", "2", "L111-2", "L111-10"]);
+    assert_eq!(wid(&a2, "10"), wid(&a3, "10-1"));
+}
+
+#[test]
+fn per_article_since_until_and_reimport() {
+    let s = common::test_store();
+    let repo = per_article_repo();
+    let r = repo.path();
+    let until = GitOptions {
+        until: Some("2003-06-30"),
+        ..GitOptions::default()
+    };
+    let sum = import_per_article(&s, r, &until).unwrap();
+    assert_eq!(sum.versions_added, 2);
+    // The rest of the history: the same folder, later commits, so not refused.
+    let sum = import_per_article(&s, r, &GitOptions::default()).unwrap();
+    assert_eq!(sum.versions_added, 1);
+    assert_eq!(sum.versions_unchanged, 2);
+    let again = import_per_article(&s, r, &GitOptions::default()).unwrap();
+    assert_eq!(again.versions_added, 0);
+    let before = counts(&s);
+    // The same bill from a single file of the repository: another text, refused.
+    commit_files(
+        r,
+        &[(
+            "code/Livre Ier/Article 4.md",
+            Some("# Article 4\n\nTexte de 2005.\n"),
+        )],
+        "2005-01-01T00:00:00+01:00",
+        "2005",
+    );
+    let err = import_git(
+        &s,
+        &r.display().to_string(),
+        "code/Livre Ier/Article 4.md",
+        "code",
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Reimport(e) if matches!(**e, ReimportError::OtherFile { .. })),
+        "{err}"
+    );
+    // Since and until are checked, and a range without commits is said so.
+    let bad = GitOptions {
+        since: Some("2003-13-01"),
+        ..GitOptions::default()
+    };
+    let err = import_per_article(&s, r, &bad).unwrap_err();
+    assert!(
+        err.to_string().contains("--since 2003-13-01: not a date"),
+        "{err}"
+    );
+    let late = GitOptions {
+        since: Some("2030-01-01"),
+        ..GitOptions::default()
+    };
+    let err = import_per_article(&s, r, &late).unwrap_err();
+    assert!(err.to_string().contains("on or after 2030-01-01"), "{err}");
+    let err = import_git_per_article(
+        &s,
+        &r.display().to_string(),
+        "nulle-part",
+        "x",
+        &GitOptions::default(),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("touches the folder \"nulle-part\""),
+        "{err}"
+    );
+    assert_eq!(counts(&s), before);
+    // --until on a single file too.
+    let s2 = common::test_store();
+    let sum = import_git_with(
+        &s2,
+        &r.display().to_string(),
+        "code/Livre Ier/Article 4.md",
+        "a4",
+        &until,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(sum.versions_added, 2);
 }
