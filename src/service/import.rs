@@ -76,7 +76,7 @@ pub enum ReimportError {
         commit: String,
         repo: String,
     },
-    #[error("bill \"{slug}\" was imported from another file (recorded source: \"{recorded}\"; its version {number} is not the text of \"{what}\" at commit {commit}); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    #[error("bill \"{slug}\" was imported from another file or folder (recorded source: \"{recorded}\"; its version {number} is not the text of \"{what}\" at commit {commit}); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
     OtherFile {
         slug: String,
         recorded: String,
@@ -893,6 +893,10 @@ fn commits_under(
             "--reverse",
             "--first-parent",
             "--name-only",
+            // A merge's files as against its first parent (implied by --first-parent
+            // since git 2.31 only): with none listed, a merge of files outside the folder
+            // would read as an empty commit, that is a version.
+            "--diff-merges=first-parent",
             "--format=%x1e%H%x1f%aI%x1f%an%x1f%s",
             rev,
         ])

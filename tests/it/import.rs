@@ -947,3 +947,42 @@ fn per_article_since_until_and_reimport() {
     .unwrap();
     assert_eq!(sum.versions_added, 2);
 }
+
+#[test]
+fn per_article_merges_count_by_what_they_bring() {
+    let s = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q", "-b", "main"]);
+    commit_files(
+        r,
+        &[("code/Article 1.md", Some("# Article 1\n\nUn.\n"))],
+        "2001-01-01T00:00:00+01:00",
+        "v1",
+    );
+    // A branch that changes only a file outside the folder, merged with a merge commit:
+    // no version (git lists a merge's files only when asked to).
+    git(r, &["checkout", "-q", "-b", "notes"]);
+    commit_files(
+        r,
+        &[("NOTES.md", Some("Notes.\n"))],
+        "2002-01-01T00:00:00+01:00",
+        "notes",
+    );
+    git(r, &["checkout", "-q", "main"]);
+    let st = Command::new("git")
+        .arg("-C")
+        .arg(r)
+        .args(["merge", "-q", "--no-ff", "-m", "merge notes", "notes"])
+        .env("GIT_AUTHOR_NAME", "Greffe")
+        .env("GIT_AUTHOR_EMAIL", "greffe@example.org")
+        .env("GIT_COMMITTER_NAME", "Greffe")
+        .env("GIT_COMMITTER_EMAIL", "greffe@example.org")
+        .env("GIT_AUTHOR_DATE", "2003-01-01T00:00:00+01:00")
+        .env("GIT_COMMITTER_DATE", "2003-01-01T00:00:00+01:00")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let sum = import_per_article(&s, r, &GitOptions::default()).unwrap();
+    assert_eq!(sum.versions_added, 1, "{sum:?}");
+}
