@@ -974,7 +974,8 @@ struct TreeFile {
 
 impl TreeReader {
     fn new(dir: &str) -> TreeReader {
-        let dir = dir.trim_matches('/');
+        // `code`, `code/`, `./code` and `./code/` name one folder; `.` or `./` the root.
+        let dir = dir.trim_start_matches("./").trim_matches('/');
         let prefix = if dir.is_empty() || dir == "." {
             String::new()
         } else {

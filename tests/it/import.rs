@@ -876,8 +876,18 @@ fn per_article_since_until_and_reimport() {
     let sum = import_per_article(&s, r, &GitOptions::default()).unwrap();
     assert_eq!(sum.versions_added, 1);
     assert_eq!(sum.versions_unchanged, 2);
-    let again = import_per_article(&s, r, &GitOptions::default()).unwrap();
+    // Again, with the folder spelled `./code/`: the same folder, nothing new.
+    let again = import_git_per_article(
+        &s,
+        &r.display().to_string(),
+        "./code/",
+        "code",
+        &GitOptions::default(),
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(again.versions_added, 0);
+    assert_eq!(again.versions_unchanged, 3);
     let before = counts(&s);
     // The same bill from a single file of the repository: another text, refused.
     commit_files(
@@ -985,4 +995,20 @@ fn per_article_merges_count_by_what_they_bring() {
     assert!(st.success());
     let sum = import_per_article(&s, r, &GitOptions::default()).unwrap();
     assert_eq!(sum.versions_added, 1, "{sum:?}");
+    // The whole repository (`.`): the merge brings NOTES.md, no article, so no version.
+    let s2 = common::test_store();
+    let path = r.display().to_string();
+    let sum =
+        import_git_per_article(&s2, &path, ".", "tout", &GitOptions::default(), &Silent).unwrap();
+    assert_eq!(sum.versions_added, 1, "{sum:?}");
+    assert!(
+        sum.warnings.iter().any(|w| w.contains("NOTES.md")),
+        "{sum:?}"
+    );
+    let mut conn = s2.conn().unwrap();
+    let bill = store::bills::by_slug(&mut conn, "tout").unwrap().unwrap();
+    let v = store::versions::latest(&mut conn, bill.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.markdown, "# code\n\n## Article 1\n\nUn.\n");
 }
