@@ -8,7 +8,9 @@ pub use error::{CliError, DiffError};
 use crate::config::Config;
 use crate::domain::identity::Role;
 use crate::service::identity;
-use crate::service::import::{import_folder, import_git, ImportSummary};
+use crate::service::import::{
+    import_folder, import_git_per_article, import_git_with, GitOptions, ImportSummary,
+};
 use crate::service::Progress;
 use crate::store::Store;
 use crate::web::{self, App, WebConfig};
@@ -84,6 +86,20 @@ pub enum Command {
         /// Title of the bill when it is created (default: from the file name).
         #[arg(long)]
         title: Option<String>,
+        /// Add the versions to an existing bill even when they come from another file or
+        /// repository than the bill's, or start before its last version (refused otherwise).
+        #[arg(long)]
+        append: bool,
+        /// FILE is a folder of a code kept one file per article: each version is built
+        /// from the folder's tree at a commit (folders are divisions, files articles).
+        #[arg(long)]
+        per_article: bool,
+        /// Only commits dated on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only commits dated on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Consultations: close voting, destroy consultation keys whose window has ended.
     Consultation {
@@ -415,17 +431,25 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             bill,
             branch,
             title,
+            append,
+            per_article,
+            since,
+            until,
         } => {
             let store = open_store(&cli)?;
-            let s = import_git(
-                &store,
-                repo,
-                file,
-                bill,
-                branch.as_deref(),
-                title.as_deref(),
-                &Bar(ProgressBar::new(0)),
-            )?;
+            let options = GitOptions {
+                branch: branch.as_deref(),
+                title: title.as_deref(),
+                append: *append,
+                since: since.as_deref(),
+                until: until.as_deref(),
+            };
+            let bar = Bar(ProgressBar::new(0));
+            let s = if *per_article {
+                import_git_per_article(&store, repo, file, bill, &options, &bar)?
+            } else {
+                import_git_with(&store, repo, file, bill, &options, &bar)?
+            };
             print_summary(&s);
             Ok(())
         }

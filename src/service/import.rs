@@ -30,6 +30,69 @@ pub enum ImportError {
     Git(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A `--since` or `--until` that is not a date.
+    #[error("--{option} {value}: not a date; write it YYYY-MM-DD, e.g. 2013-05-17")]
+    BadDate { option: &'static str, value: String },
+    /// Commits that change what is imported, but none in the dates asked.
+    #[error("no commit of \"{what}\" in {repo} is dated {range}; check --since and --until")]
+    NoCommitInRange {
+        what: String,
+        repo: String,
+        range: String,
+    },
+    /// A per-article import of a folder no commit touches.
+    #[error("no commit of {rev} in {repo} touches the folder \"{dir}\"; check the folder (relative to the repository root) and the branch")]
+    NoFolder {
+        rev: String,
+        repo: String,
+        dir: String,
+    },
+    /// An import into an existing bill that would change what the bill is (boxed: the
+    /// other variants are small, and every `Result` of an import carries the largest).
+    #[error(transparent)]
+    Reimport(Box<ReimportError>),
+}
+
+impl From<ReimportError> for ImportError {
+    fn from(e: ReimportError) -> ImportError {
+        ImportError::Reimport(Box::new(e))
+    }
+}
+
+/// Why an import into an existing bill is refused (unless `--append` is given): its
+/// versions would no longer be the history of one text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReimportError {
+    #[error("bill \"{slug}\" was not imported from git (recorded source: \"{recorded}\"); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    NotFromGit {
+        slug: String,
+        recorded: String,
+        what: String,
+    },
+    #[error("bill \"{slug}\" was imported from another repository (recorded source: \"{recorded}\"; its last version comes from commit {commit}, which {repo} does not have); import it with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OtherRepository {
+        slug: String,
+        recorded: String,
+        commit: String,
+        repo: String,
+    },
+    #[error("bill \"{slug}\" was imported from another file or folder (recorded source: \"{recorded}\"; its version {number} is not the text of \"{what}\" at commit {commit}); import \"{what}\" with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OtherFile {
+        slug: String,
+        recorded: String,
+        number: i32,
+        what: String,
+        commit: String,
+    },
+    #[error("the first new commit of \"{what}\" ({commit}, dated {commit_date}) is older than version {number} of bill \"{slug}\" (dated {version_date}), so an older text would follow a newer one; import it with --bill and another slug, or pass --append to add its versions to this bill anyway")]
+    OlderCommit {
+        slug: String,
+        what: String,
+        commit: String,
+        commit_date: String,
+        number: i32,
+        version_date: String,
+    },
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -144,7 +207,10 @@ impl BillWriter {
         );
         let units = parsed.units;
         let number = self.prev.as_ref().map_or(1, |(n, _, _)| n + 1);
-        let warnings: Vec<String> = parsed.warnings.iter().map(|w| w.to_string()).collect();
+        let mut warnings: Vec<String> = parsed.warnings.iter().map(|w| w.to_string()).collect();
+        if let Some(w) = crate::text::parse::no_article_warning(&units, &parsed.warnings) {
+            warnings.push(w.to_string());
+        }
         for w in &warnings {
             summary
                 .warnings
@@ -336,6 +402,55 @@ fn git(args: &[&str], dir: Option<&Path>) -> Result<Vec<u8>, ImportError> {
     Ok(out.stdout)
 }
 
+/// What an import from git may be told besides the repository, the file and the bill.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GitOptions<'a> {
+    /// Branch (or any revision) to read; default HEAD.
+    pub branch: Option<&'a str>,
+    /// Title of the bill when it is created.
+    pub title: Option<&'a str>,
+    /// Accept an import into an existing bill from another file or repository, or
+    /// older than its last version (refused otherwise, see `ReimportError`).
+    pub append: bool,
+    /// Only commits dated (author date) on or after this day, `YYYY-MM-DD`.
+    pub since: Option<&'a str>,
+    /// Only commits dated on or before this day, `YYYY-MM-DD`.
+    pub until: Option<&'a str>,
+}
+
+impl GitOptions<'_> {
+    /// Checks `since` and `until`: a mistyped date must not silently import everything.
+    fn check_dates(&self) -> Result<(), ImportError> {
+        let f = time::macros::format_description!("[year]-[month]-[day]");
+        for (option, value) in [("since", self.since), ("until", self.until)] {
+            if let Some(v) = value {
+                if time::Date::parse(v, &f).is_err() {
+                    return Err(ImportError::BadDate {
+                        option,
+                        value: v.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a commit's date (`%aI`) falls within `since`..=`until`, compared by day.
+    fn in_range(&self, date: &str) -> bool {
+        let day = date.get(..10).unwrap_or(date);
+        self.since.is_none_or(|s| day >= s) && self.until.is_none_or(|u| day <= u)
+    }
+
+    fn range(&self) -> String {
+        match (self.since, self.until) {
+            (Some(s), Some(u)) => format!("from {s} to {u}"),
+            (Some(s), None) => format!("on or after {s}"),
+            (None, Some(u)) => format!("on or before {u}"),
+            (None, None) => "at any date".to_string(),
+        }
+    }
+}
+
 /// Imports every version of `file` in a git repository (a path, a URL or a bundle) as
 /// versions of bill `slug`: one per commit that changed it, oldest first. Commits
 /// already imported (by commit id) are skipped.
@@ -348,7 +463,26 @@ pub fn import_git(
     title: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
+    let options = GitOptions {
+        branch,
+        title,
+        ..GitOptions::default()
+    };
+    import_git_with(store, repo, file, slug, &options, progress)
+}
+
+/// `import_git` with all its options.
+pub fn import_git_with(
+    store: &Store,
+    repo: &str,
+    file: &str,
+    slug: &str,
+    options: &GitOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, ImportError> {
+    let GitOptions { branch, title, .. } = *options;
     validate_slug(slug)?;
+    options.check_dates()?;
     // A local repository is read in place; a URL or a bundle is cloned (bare) first.
     let local = Path::new(repo);
     let _clone_dir;
@@ -433,6 +567,15 @@ pub fn import_git(
             rev
         )));
     }
+    let mut commits = commits;
+    commits.retain(|c| options.in_range(&c.date));
+    if commits.is_empty() {
+        return Err(ImportError::NoCommitInRange {
+            what: file.to_string(),
+            repo: repo.to_string(),
+            range: options.range(),
+        });
+    }
 
     let default_title = Path::new(file)
         .file_stem()
@@ -469,6 +612,12 @@ pub fn import_git(
         let mut is_new = Vec::with_capacity(commits.len());
         for c in &commits {
             is_new.push(store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none());
+        }
+        let first_new = commits.iter().zip(&is_new).find(|(_, &n)| n);
+        if let (false, Some((first, _))) = (options.append, first_new) {
+            check_reimport(conn, &git_dir, repo, file, w.bill(), first, &mut |commit| {
+                reader.read(commit, file)
+            })?;
         }
         let new_commits = is_new.iter().filter(|&&n| n).count();
         let suspended =
@@ -514,6 +663,96 @@ pub fn import_git(
     Ok(summary)
 }
 
+/// What is imported (a file, or a folder's text) at a commit; None when not there.
+type TextAt<'a> = dyn FnMut(&str) -> Result<Option<Vec<u8>>, ImportError> + 'a;
+
+/// Refuses an import into an existing bill that would make its versions something else
+/// than the history of one text: from a bill not imported from git, from another
+/// repository (its last version's commit is not there), from another file (the file at
+/// that commit is not its last version's text), or starting before its last version.
+/// Checked on what the repository holds rather than on how REPO and FILE are spelled, so
+/// `./repo` and `/abs/repo` are the same repository. `text_at` reads what is imported
+/// (the file, or the folder's text) at a commit.
+fn check_reimport(
+    conn: &mut DbConnection,
+    git_dir: &Path,
+    repo: &str,
+    what: &str,
+    bill: &store::bills::Bill,
+    first_new: &Commit,
+    text_at: &mut TextAt<'_>,
+) -> Result<(), ImportError> {
+    let Some(last) = store::versions::latest(conn, bill.id)? else {
+        return Ok(());
+    };
+    let slug = bill.slug.clone();
+    let recorded = bill.meta.source.clone();
+    let Some(commit) = last.meta.source_ref.clone() else {
+        return Err(ReimportError::NotFromGit {
+            slug,
+            recorded,
+            what: what.to_string(),
+        }
+        .into());
+    };
+    let short = commit[..12.min(commit.len())].to_string();
+    let known = git(
+        &["cat-file", "-e", &format!("{commit}^{{commit}}")],
+        Some(git_dir),
+    );
+    if known.is_err() {
+        return Err(ReimportError::OtherRepository {
+            slug,
+            recorded,
+            commit: short,
+            repo: repo.to_string(),
+        }
+        .into());
+    }
+    let same = text_at(&commit)?.is_some_and(|b| sha256_hex(&b) == last.meta.sha256);
+    if !same {
+        return Err(ReimportError::OtherFile {
+            slug,
+            recorded,
+            number: last.meta.number,
+            what: what.to_string(),
+            commit: short,
+        }
+        .into());
+    }
+    if is_older(&first_new.date, &last.meta.date) {
+        return Err(ReimportError::OlderCommit {
+            slug,
+            what: what.to_string(),
+            commit: first_new.id[..12.min(first_new.id.len())].to_string(),
+            commit_date: first_new.date.clone(),
+            number: last.meta.number,
+            version_date: last.meta.date.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether date `a` is strictly before date `b`; both are ISO 8601 dates or RFC 3339
+/// date-times (a date alone is read as midnight UTC). Dates that do not parse are
+/// compared by their first ten characters (the day), which never refuses a same-day one.
+fn is_older(a: &str, b: &str) -> bool {
+    fn instant(s: &str) -> Option<time::OffsetDateTime> {
+        use time::format_description::well_known::Rfc3339;
+        time::OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+            let f = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(s, &f)
+                .ok()
+                .map(|d| d.midnight().assume_utc())
+        })
+    }
+    match (instant(a), instant(b)) {
+        (Some(x), Some(y)) => x < y,
+        _ => a.get(..10).unwrap_or(a) < b.get(..10).unwrap_or(b),
+    }
+}
+
 /// Reads blobs through one `git cat-file --batch` process: one fork for 200 versions.
 struct BlobReader {
     child: std::process::Child,
@@ -550,9 +789,14 @@ impl BlobReader {
     }
 
     fn read(&mut self, commit: &str, file: &str) -> Result<Option<Vec<u8>>, ImportError> {
+        self.read_object(&format!("{commit}:{file}"))
+    }
+
+    /// Reads a blob named as git names objects: `COMMIT:PATH`, or a blob id.
+    fn read_object(&mut self, spec: &str) -> Result<Option<Vec<u8>>, ImportError> {
         use std::io::{BufRead, Read, Write};
         let io = |e: std::io::Error| ImportError::Git(format!("git cat-file: {e}"));
-        writeln!(self.stdin, "{commit}:{file}").map_err(io)?;
+        writeln!(self.stdin, "{spec}").map_err(io)?;
         self.stdin.flush().map_err(io)?;
         let mut header = String::new();
         self.stdout.read_line(&mut header).map_err(io)?;
@@ -562,7 +806,7 @@ impl BlobReader {
         }
         if parts.len() != 3 || parts[1] != "blob" {
             return Err(ImportError::Git(format!(
-                "unexpected answer from git cat-file for {commit}:{file}: {}",
+                "unexpected answer from git cat-file for {spec}: {}",
                 header.trim()
             )));
         }
@@ -579,4 +823,440 @@ impl BlobReader {
         drop(self.stdin);
         let _ = self.child.wait();
     }
+}
+
+/// A local repository as it is, or a URL or bundle cloned (bare) into a temporary
+/// folder, kept as long as the returned guard.
+fn open_repository(repo: &str) -> Result<(PathBuf, Option<tempfile::TempDir>), ImportError> {
+    let local = Path::new(repo);
+    if local.is_dir() {
+        return Ok((local.to_path_buf(), None));
+    }
+    let tmp = tempfile::tempdir().map_err(|source| ImportError::Io {
+        path: "temporary folder".into(),
+        source,
+    })?;
+    let target = tmp.path().join("repo.git");
+    git(
+        &[
+            "clone",
+            "--quiet",
+            "--bare",
+            "--no-tags",
+            repo,
+            &target.to_string_lossy(),
+        ],
+        None,
+    )?;
+    Ok((target, Some(tmp)))
+}
+
+/// The revision to read: `branch`, checked to exist, or HEAD.
+fn resolve_revision(
+    git_dir: &Path,
+    repo: &str,
+    branch: Option<&str>,
+) -> Result<String, ImportError> {
+    let Some(b) = branch else {
+        return Ok("HEAD".to_string());
+    };
+    git(
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{b}^{{commit}}"),
+        ],
+        Some(git_dir),
+    )
+    .map_err(|_| ImportError::Git(format!("branch \"{b}\" not found in {repo}")))?;
+    Ok(b.to_string())
+}
+
+/// The first-parent commits of `rev` that change a file under `prefix` (or change
+/// nothing: an empty commit is a consolidation at a new date), oldest first, with
+/// whether each is empty. The log is read as git writes it: the list of changed files of
+/// every commit (thousands in a code kept one file per article) is never held at once.
+fn commits_under(
+    git_dir: &Path,
+    rev: &str,
+    prefix: &str,
+) -> Result<Vec<(Commit, bool)>, ImportError> {
+    use std::io::BufRead;
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(git_dir)
+        .args([
+            "-c",
+            "core.quotePath=off",
+            "log",
+            "--reverse",
+            "--first-parent",
+            "--name-only",
+            // A merge's files as against its first parent (implied by --first-parent
+            // since git 2.31 only): with none listed, a merge of files outside the folder
+            // would read as an empty commit, that is a version.
+            "--diff-merges=first-parent",
+            "--format=%x1e%H%x1f%aI%x1f%an%x1f%s",
+            rev,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| ImportError::Git("no stdout".into()))?;
+    let mut commits = Vec::new();
+    // The commit being read: it, whether it changed any file, whether one under prefix.
+    let mut current: Option<(Commit, bool, bool)> = None;
+    let finish = |c: Option<(Commit, bool, bool)>, commits: &mut Vec<(Commit, bool)>| {
+        if let Some((commit, any, under)) = c {
+            if !commit.id.is_empty() && (under || !any) {
+                commits.push((commit, !any));
+            }
+        }
+    };
+    for line in std::io::BufReader::new(stdout).split(b'\n') {
+        let line = line.map_err(|e| ImportError::Git(format!("git log: {e}")))?;
+        let line = String::from_utf8_lossy(&line);
+        if let Some(header) = line.strip_prefix('\x1e') {
+            finish(current.take(), &mut commits);
+            let mut f = header.split('\x1f');
+            let mut next = || f.next().unwrap_or("").to_string();
+            let commit = Commit {
+                id: next().trim().to_string(),
+                date: next(),
+                author: next(),
+                subject: next().trim_end().to_string(),
+            };
+            current = Some((commit, false, false));
+        } else if !line.is_empty() {
+            if let Some((_, any, under)) = &mut current {
+                *any = true;
+                *under |= line.starts_with(prefix);
+            }
+        }
+    }
+    finish(current.take(), &mut commits);
+    let out = child
+        .wait_with_output()
+        .map_err(|e| ImportError::Git(format!("git log: {e}")))?;
+    if !out.status.success() {
+        return Err(ImportError::Git(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(commits)
+}
+
+/// Builds the whole text of a folder kept one file per article, commit by commit: the
+/// folders under it are divisions (a heading at the folder's depth), its `.md` files
+/// with an article heading are articles, in the natural order of codes
+/// (`text::order`), a folder's own articles before its sub-folders. Files read at one
+/// commit are kept for the next one only (by blob id and depth), so unchanged articles
+/// are not read again and memory holds one tree, whatever the length of the history.
+struct TreeReader {
+    prefix: String,
+    /// (blob id, depth) → the file as put in the text (None: not an article).
+    cache: std::collections::HashMap<(String, u8), Option<String>>,
+    /// Paths already warned about, to say it once per import rather than per version.
+    warned: std::collections::HashSet<String>,
+}
+
+/// One file of the tree at a commit: its path split at `/` (folders, then the file).
+struct TreeFile {
+    parts: Vec<String>,
+    blob: String,
+}
+
+impl TreeReader {
+    fn new(dir: &str) -> TreeReader {
+        // `code`, `code/`, `./code` and `./code/` name one folder; `.` or `./` the root.
+        let dir = dir.trim_start_matches("./").trim_matches('/');
+        let prefix = if dir.is_empty() || dir == "." {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        TreeReader {
+            prefix,
+            cache: Default::default(),
+            warned: Default::default(),
+        }
+    }
+
+    /// The files under the folder at `commit`, in the text's order.
+    fn files(&self, git_dir: &Path, commit: &str) -> Result<Vec<TreeFile>, ImportError> {
+        let mut args = vec![
+            "-c",
+            "core.quotePath=off",
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            commit,
+        ];
+        if !self.prefix.is_empty() {
+            args.extend(["--", self.prefix.as_str()]);
+        }
+        let out = git(&args, Some(git_dir))?;
+        let mut files = Vec::new();
+        for entry in out.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            let mut meta = meta.split(' ');
+            let (_mode, kind, blob) = (meta.next(), meta.next(), meta.next());
+            let (Some("blob"), Some(blob)) = (kind, blob) else {
+                continue;
+            };
+            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
+                continue;
+            };
+            files.push(TreeFile {
+                parts: rel.split('/').map(str::to_string).collect(),
+                blob: blob.to_string(),
+            });
+        }
+        files.sort_by(|a, b| compare_paths(&a.parts, &b.parts));
+        Ok(files)
+    }
+
+    /// The text at `commit` (None when the folder holds no article), with warnings for the
+    /// files left out that were not warned about before.
+    fn text_at(
+        &mut self,
+        git_dir: &Path,
+        reader: &mut BlobReader,
+        commit: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<String>, ImportError> {
+        let files = self.files(git_dir, commit)?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let mut cache = std::collections::HashMap::with_capacity(files.len());
+        let mut out = String::new();
+        let mut open: Vec<String> = Vec::new();
+        let short = &commit[..12.min(commit.len())];
+        for f in &files {
+            let (name, folders) = f.parts.split_last().expect("a path has a file name");
+            let path = format!("{}{}", self.prefix, f.parts.join("/"));
+            if !name.ends_with(".md") {
+                if self.warned.insert(path.clone()) {
+                    warnings.push(format!(
+                        "\"{path}\" (first at commit {short}) left out: not a .md file"
+                    ));
+                }
+                continue;
+            }
+            let depth = u8::try_from(folders.len() + 1).unwrap_or(u8::MAX);
+            let key = (f.blob.clone(), depth);
+            let article = match self.cache.remove(&key) {
+                Some(a) => a,
+                None => {
+                    let bytes = reader.read_object(&f.blob)?.unwrap_or_default();
+                    let text = check_markdown(&format!("{path} at commit {short}"), bytes)?;
+                    crate::text::parse::article_file_at_depth(&text, depth)
+                }
+            };
+            if let Some(a) = &article {
+                // The divisions of this file's folders that are not open yet.
+                let common = open.iter().zip(folders).take_while(|(a, b)| a == b).count();
+                open.truncate(common);
+                for (i, folder) in folders.iter().enumerate().skip(common) {
+                    out.extend(std::iter::repeat_n('#', i + 1));
+                    out.push(' ');
+                    out.push_str(folder);
+                    out.push_str("\n\n");
+                    open.push(folder.clone());
+                }
+                out.push_str(a);
+                out.push('\n');
+            } else if self.warned.insert(path.clone()) {
+                warnings.push(format!(
+                    "\"{path}\" (first at commit {short}) left out: no article heading (`# Article …`) in it"
+                ));
+            }
+            cache.insert(key, article);
+        }
+        self.cache = cache;
+        let end = out.trim_end().len();
+        out.truncate(end);
+        if out.is_empty() {
+            // No article at all (a README alone): no text to make a version of.
+            return Ok(None);
+        }
+        out.push('\n');
+        Ok(Some(out))
+    }
+}
+
+/// The order of a folder's content: its files (articles) first, then its sub-folders,
+/// each in the natural order of codes; `.md` is not part of a file's name.
+fn compare_paths(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for i in 0.. {
+        let (a_file, b_file) = (i + 1 == a.len(), i + 1 == b.len());
+        let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
+            return a.len().cmp(&b.len());
+        };
+        let order = match (a_file, b_file) {
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            _ => {
+                let strip = |s: &str| s.strip_suffix(".md").unwrap_or(s).to_string();
+                crate::text::order::natural_cmp(&strip(x), &strip(y))
+            }
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Imports the history of a code kept one file per article under folder `dir` of a git
+/// repository: one version per first-parent commit that changes the text built from the
+/// folder (see `TreeReader`), or that is empty, oldest first, with the commit's date,
+/// author and subject, as `import_git` does for one file. Commits already imported are
+/// skipped; a re-import is checked as `import_git`'s.
+pub fn import_git_per_article(
+    store: &Store,
+    repo: &str,
+    dir: &str,
+    slug: &str,
+    options: &GitOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, ImportError> {
+    validate_slug(slug)?;
+    options.check_dates()?;
+    let (git_dir, _clone) = open_repository(repo)?;
+    let rev = resolve_revision(&git_dir, repo, options.branch)?;
+    let mut tree = TreeReader::new(dir);
+    let all = commits_under(&git_dir, &rev, &tree.prefix)?;
+    if !all.iter().any(|(_, empty)| !empty) {
+        return Err(ImportError::NoFolder {
+            rev,
+            repo: repo.to_string(),
+            dir: dir.to_string(),
+        });
+    }
+    let commits: Vec<(Commit, bool)> = all
+        .into_iter()
+        .filter(|(c, _)| options.in_range(&c.date))
+        .collect();
+    if commits.is_empty() {
+        return Err(ImportError::NoCommitInRange {
+            what: dir.to_string(),
+            repo: repo.to_string(),
+            range: options.range(),
+        });
+    }
+    let default_title = Path::new(dir.trim_matches('/'))
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty() && s != ".")
+        .unwrap_or_else(|| slug.to_string());
+
+    let mut reader = BlobReader::start(&git_dir)?;
+    progress.start(commits.len() as u64, "commits");
+    let result = store.transaction(|conn| {
+        let mut summary = ImportSummary::default();
+        let mut w = BillWriter::open(
+            conn,
+            store::bills::NewBill {
+                slug: slug.to_string(),
+                meta: store::bills::BillMeta {
+                    title: options.title.map(str::to_string).unwrap_or(default_title),
+                    language: "fr".into(),
+                    jurisdiction: String::new(),
+                    source: format!("git: {repo} {dir} (one file per article)"),
+                    licence: String::new(),
+                    summary: String::new(),
+                },
+                next_wid: 1,
+            },
+            &mut summary,
+        )?;
+        let mut is_new = Vec::with_capacity(commits.len());
+        for (c, _) in &commits {
+            is_new.push(store::versions::find_by_source_ref(conn, w.bill().id, &c.id)?.is_none());
+        }
+        // Commits before the last one already imported were seen by the import that
+        // took it: versions then, or not versions (a README changed); taking them now
+        // would put an older text after a newer one. So they are left, unless --append.
+        let last_known = is_new.iter().rposition(|&n| !n);
+        let before_last_known = |i: usize| !options.append && last_known.is_some_and(|k| i < k);
+        let first_new = commits
+            .iter()
+            .zip(&is_new)
+            .enumerate()
+            .find(|&(i, (_, &n))| n && !before_last_known(i))
+            .map(|(_, c)| c);
+        if let (false, Some(((first, _), _))) = (options.append, first_new) {
+            // The folder's text at the bill's last commit, built apart (its warnings
+            // and the files it reads are for this check only).
+            let mut check_tree = TreeReader::new(dir);
+            check_reimport(conn, &git_dir, repo, dir, w.bill(), first, &mut |commit| {
+                Ok(check_tree
+                    .text_at(&git_dir, &mut reader, commit, &mut Vec::new())?
+                    .map(String::into_bytes))
+            })?;
+        }
+        let new_commits = is_new.iter().filter(|&&n| n).count();
+        let suspended =
+            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
+        for (i, ((c, empty), &new)) in commits.iter().zip(&is_new).enumerate() {
+            progress.advance(&c.date);
+            if !new {
+                summary.versions_unchanged += 1;
+                continue;
+            }
+            if before_last_known(i) {
+                continue;
+            }
+            let mut warnings = Vec::new();
+            let text = tree.text_at(&git_dir, &mut reader, &c.id, &mut warnings)?;
+            summary
+                .warnings
+                .extend(warnings.into_iter().map(|w| format!("{slug}: {w}")));
+            let Some(markdown) = text else {
+                // No article in the folder at this commit: not a version.
+                continue;
+            };
+            // A commit that changed only files left out (a README) is not a version.
+            let same = w.prev.as_ref().is_some_and(|(_, md, _)| *md == markdown);
+            if same && !empty {
+                continue;
+            }
+            w.append(
+                conn,
+                VersionInput {
+                    markdown,
+                    date: c.date.clone(),
+                    author: c.author.clone(),
+                    note: c.subject.clone(),
+                    source_ref: Some(c.id.clone()),
+                },
+                &mut summary,
+            )?;
+        }
+        if suspended {
+            store::units::restore_wid_index(conn)?;
+        }
+        Ok::<_, ImportError>(summary)
+    });
+    reader.stop();
+    let summary = result?;
+    if summary.versions_added > 0 {
+        crate::service::reading::note_new_versions();
+        store.analyze()?;
+    }
+    progress.finish();
+    Ok(summary)
 }

@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod hash;
 pub mod matching;
+pub mod order;
 pub mod parse;
 pub mod pipeline;
 pub mod render;

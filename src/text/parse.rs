@@ -52,6 +52,76 @@ fn heading(line: &str) -> Option<(u8, &str)> {
     Some((hashes.min(u8::MAX as usize) as u8, text))
 }
 
+/// A setext heading underline (CommonMark): up to three spaces, then a run of `=` (depth
+/// 1) or of `-` (depth 2), then only spaces or tabs.
+fn setext_underline(line: &str) -> Option<u8> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = line[indent..].trim_end_matches([' ', '\t']);
+    let first = rest.bytes().next()?;
+    if !matches!(first, b'=' | b'-') || !rest.bytes().all(|c| c == first) {
+        return None;
+    }
+    Some(if first == b'=' { 1 } else { 2 })
+}
+
+/// Whether a line opens a block that CommonMark does not read as paragraph text — a list
+/// item, a block quote, a code fence — so that an underline below it is no setext
+/// heading (`- a` then `---` is a list and a thematic break, as CommonMark reads it).
+fn opens_container(line: &str) -> bool {
+    let t = line.trim_start_matches(' ');
+    if line.len() - t.len() > 3 {
+        return false;
+    }
+    if t.starts_with('>') || t.starts_with("```") || t.starts_with("~~~") {
+        return true;
+    }
+    let bullet = t.len() > 1 && t.starts_with(['-', '*', '+']) && t[1..].starts_with([' ', '\t']);
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let ordered = (1..=9).contains(&digits)
+        && t[digits..].starts_with(['.', ')'])
+        && (t.len() == digits + 1 || t[digits + 1..].starts_with([' ', '\t']));
+    bullet || ordered
+}
+
+/// Whether a line of text reads like an article heading that is not one (`Article 165`,
+/// `ARTICLE L111-2`, `Article premier` as plain text): a sign that a law's headings were
+/// missed. The number must start with a digit, or be a letter prefix with a digit
+/// (`L111-2`, `R*321-1`), or an ordinal word.
+fn looks_like_article_line(line: &str) -> bool {
+    let Some(num) = article_number(line.trim()) else {
+        return false;
+    };
+    let token = num.split_whitespace().next().unwrap_or("");
+    let lower = token.to_lowercase();
+    token.starts_with(|c: char| c.is_ascii_digit())
+        || (token.starts_with(|c: char| c.is_ascii_uppercase())
+            && token.chars().take(5).any(|c| c.is_ascii_digit()))
+        || matches!(
+            lower.as_str(),
+            "premier" | "1er" | "unique" | "liminaire" | "préliminaire"
+        )
+}
+
+/// The start of the warning for a version without any article.
+pub const NO_ARTICLE: &str = "no article";
+
+/// The warning for a version of a bill that has no article at all, unless the parse
+/// already gave one (with the line that looked like an article): a bill is a law, so a
+/// text without articles is most likely headings the dialect did not read.
+pub fn no_article_warning(units: &[Unit], warnings: &[ParseWarning]) -> Option<ParseWarning> {
+    let has_article = units.iter().any(|u| u.kind == UnitKind::Article);
+    let warned = warnings.iter().any(|w| w.message.starts_with(NO_ARTICLE));
+    (!has_article && !warned).then(|| ParseWarning {
+        line: 1,
+        message: format!(
+            "{NO_ARTICLE}: this version has no article heading (`# Article 1`, or `Article 1` underlined by `---` or `===`); its text is read as divisions and paragraphs only"
+        ),
+    })
+}
+
 /// The number of an article heading (`Article 4 bis` → `4 bis`), or None for a division.
 pub fn article_number(heading_text: &str) -> Option<&str> {
     let mut parts = heading_text.splitn(2, char::is_whitespace);
@@ -280,6 +350,12 @@ pub fn parse_unhashed(markdown: &str) -> ParsedVersion {
         article_lines: HashMap::default(),
     };
     let mut block: Option<(usize, usize)> = None;
+    // The open block's first line number, and whether an underline may still make it a
+    // setext heading (no line of it opens a list, a quote or a fence; CommonMark).
+    let mut block_line = 0;
+    let mut setext_ok = false;
+    // The first text line that reads like an article heading (for the warning below).
+    let mut article_like: Option<(usize, &str)> = None;
     let mut pos = 0;
     for (line_no, raw) in markdown.split_inclusive('\n').enumerate() {
         let line_start = pos;
@@ -295,10 +371,32 @@ pub fn parse_unhashed(markdown: &str) -> ParsedVersion {
             if let Some((s, e)) = block.take() {
                 b.paragraph(s, e);
             }
+        } else if let (Some(depth), Some((s, e)), true) = (setext_underline(line), block, setext_ok)
+        {
+            // The paragraph line(s) above are the heading's text; its range covers them
+            // and the underline. An underline after a blank line stays text (below).
+            block = None;
+            let text = markdown[s..e]
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            b.heading(depth, &text, s, line_end, block_line);
         } else {
+            if article_like.is_none() && looks_like_article_line(line) {
+                article_like = Some((line_no + 1, line.trim()));
+            }
             match &mut block {
-                Some((_, e)) => *e = line_end,
-                None => block = Some((line_start, line_end)),
+                Some((_, e)) => {
+                    *e = line_end;
+                    setext_ok &= !opens_container(line);
+                }
+                None => {
+                    block = Some((line_start, line_end));
+                    block_line = line_no + 1;
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    setext_ok = indent <= 3 && !opens_container(line);
+                }
             }
         }
     }
@@ -306,10 +404,81 @@ pub fn parse_unhashed(markdown: &str) -> ParsedVersion {
         b.paragraph(s, e);
     }
     b.close_article();
+    if let Some((line, text)) = article_like {
+        if !b.units.iter().any(|u| u.kind == UnitKind::Article) {
+            b.warnings.push(ParseWarning {
+                line,
+                message: format!(
+                    "{NO_ARTICLE}: this text has no article heading, though this line reads \"{text}\"; an article heading is `# {text}`, or `{text}` underlined by `---` or `===`"
+                ),
+            });
+        }
+    }
     ParsedVersion {
         units: b.units,
         warnings: b.warnings,
     }
+}
+
+/// Where a heading that starts at byte `start` ends: its line for an ATX heading, its
+/// underline for a setext one.
+fn heading_end(markdown: &str, start: usize) -> usize {
+    let mut pos = start;
+    for raw in markdown[start..].split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let end = pos + line.len();
+        if (pos == start && heading(line).is_some())
+            || (pos > start && setext_underline(line).is_some())
+        {
+            return end;
+        }
+        pos += raw.len();
+    }
+    markdown.len()
+}
+
+/// The text of one file of a code kept one file per article, ready to be put at its
+/// place in the whole text: its headings rewritten as ATX headings, the shallowest at
+/// `depth` (the others as deep below it as they were), text before the first heading
+/// moved after it (it belongs to this article, not to the one before), ending with one
+/// newline. None when the file has no article heading (a README, notes).
+pub fn article_file_at_depth(markdown: &str, depth: u8) -> Option<String> {
+    let parsed = parse_unhashed(markdown);
+    if !parsed.units.iter().any(|u| u.kind == UnitKind::Article) {
+        return None;
+    }
+    let headings: Vec<&Unit> = parsed
+        .units
+        .iter()
+        .filter(|u| u.kind != UnitKind::Paragraph)
+        .collect();
+    let min = headings.iter().map(|u| u.depth).min().unwrap_or(1);
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut prelude = "";
+    let mut cursor = 0;
+    for (i, u) in headings.iter().enumerate() {
+        let between = &markdown[cursor..u.start];
+        if i == 0 {
+            prelude = between.trim();
+        } else {
+            out.push_str(between);
+        }
+        let d = (u.depth - min).saturating_add(depth);
+        out.extend(std::iter::repeat_n('#', d as usize));
+        out.push(' ');
+        out.push_str(u.heading.as_deref().unwrap_or(""));
+        if i == 0 && !prelude.is_empty() {
+            out.push_str("\n\n");
+            // The heading line's own line end follows (the rest of the file).
+            out.push_str(prelude);
+        }
+        cursor = heading_end(markdown, u.start);
+    }
+    out.push_str(&markdown[cursor..]);
+    let end = out.trim_end().len();
+    out.truncate(end);
+    out.push('\n');
+    Some(out)
 }
 
 #[cfg(test)]
@@ -376,6 +545,138 @@ mod tests {
             "Préambule."
         );
         assert_eq!(p.units[1].heading.as_deref(), Some("Titre"));
+    }
+
+    #[test]
+    fn setext_headings_are_articles_and_divisions() {
+        let md = "Titre Ier\n=========\n\nArticle 165\n-----------\n\nLe mariage est célébré.\n\nArticle 166\n===\nTexte.\n";
+        let p = parse(md);
+        use UnitKind::*;
+        let kinds: Vec<_> = p.units.iter().map(|u| u.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![Division, Article, Paragraph, Article, Paragraph]
+        );
+        // The division: heading and underline.
+        assert_eq!(p.units[0].text(md), "Titre Ier\n=========");
+        assert_eq!(p.units[0].depth, 1);
+        assert_eq!(p.units[0].heading.as_deref(), Some("Titre Ier"));
+        // `---` is depth 2, under the division; the range covers heading to body.
+        let a = &p.units[1];
+        assert_eq!((a.depth, a.parent), (2, Some(0)));
+        assert_eq!(a.num.as_deref(), Some("165"));
+        assert_eq!(
+            a.text(md),
+            "Article 165\n-----------\n\nLe mariage est célébré."
+        );
+        // `===` is depth 1: Article 166 is outside the Titre.
+        assert_eq!((p.units[3].depth, p.units[3].parent), (1, None));
+        assert_eq!(p.units[3].text(md), "Article 166\n===\nTexte.");
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        for u in &p.units {
+            assert_eq!(u.sha256, sha256_hex(u.text(md).as_bytes()));
+        }
+    }
+
+    #[test]
+    fn setext_underlines_follow_commonmark() {
+        use UnitKind::*;
+        let kinds = |md: &str| parse(md).units.iter().map(|u| u.kind).collect::<Vec<_>>();
+        // After a blank line, `---` is a thematic break: kept as text, as before.
+        let md = "# Article 1\n\nTexte.\n\n---\n\nSuite.\n";
+        assert_eq!(kinds(md), vec![Article, Paragraph, Paragraph, Paragraph]);
+        assert_eq!(parse(md).units[2].text(md), "---");
+        // A paragraph of two lines, underlined: one heading of both lines (CommonMark).
+        let md = "# Article 1\n\nLes dispositions\ndu présent titre\n---\n";
+        let p = parse(md);
+        assert_eq!(kinds(md), vec![Article, Division]);
+        assert_eq!(
+            p.units[1].heading.as_deref(),
+            Some("Les dispositions du présent titre")
+        );
+        assert_eq!(p.units[1].start, md.find("Les").unwrap());
+        assert_eq!(p.units[1].end, md.len() - 1);
+        // Under a list item, a quote or a fence, an underline is no heading.
+        for md in [
+            "- un point\n---\n",
+            "1. un point\n---\n",
+            "> citation\n===\n",
+            "```\ncode\n---\n",
+            "Texte\n- point\n---\n",
+            "    code\n---\n",
+        ] {
+            assert_eq!(kinds(md), vec![Paragraph], "{md:?}");
+        }
+        // Not underlines: mixed, spaced, or indented four spaces.
+        for md in ["Titre\n-=-\n", "Titre\n- - -\n", "Titre\n    ---\n"] {
+            assert_eq!(kinds(md), vec![Paragraph], "{md:?}");
+        }
+        // An ATX heading then an underline: the underline is text of its own.
+        assert_eq!(kinds("# Titre\n---\n"), vec![Division, Paragraph]);
+        // CRLF and trailing spaces.
+        let md = "Article 2\r\n---  \r\n\r\nTexte.\r\n";
+        let p = parse(md);
+        assert_eq!(kinds(md), vec![Article, Paragraph]);
+        assert_eq!(p.units[0].text(md), "Article 2\r\n---  \r\n\r\nTexte.");
+    }
+
+    #[test]
+    fn a_text_that_looks_like_a_law_without_articles_is_warned() {
+        // The issue's case before setext headings: `Article 165` as plain text.
+        let md = "Livre Ier\n\nArticle 165\n\nLe mariage est célébré.\n";
+        let p = parse(md);
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert_eq!(p.warnings[0].line, 3);
+        assert!(p.warnings[0].message.starts_with(NO_ARTICLE));
+        assert!(p.warnings[0].message.contains("\"Article 165\""));
+        assert_eq!(no_article_warning(&p.units, &p.warnings), None);
+        // Once it is a heading, no warning.
+        assert!(parse("# Article 165\n\nArticle 3 du code.\n")
+            .warnings
+            .is_empty());
+        // A text with no such line: no parse warning, but a bill version gets one.
+        let p = parse("# Préambule\n\nUne charte sans articles.\n");
+        assert!(p.warnings.is_empty());
+        let w = no_article_warning(&p.units, &p.warnings).unwrap();
+        assert!(w.message.starts_with(NO_ARTICLE), "{w}");
+        // Words after "Article" that are no number do not count.
+        for line in [
+            "Article unique",
+            "ARTICLE L111-2",
+            "Article premier",
+            "Article 4 bis",
+        ] {
+            assert!(looks_like_article_line(line), "{line}");
+        }
+        for line in [
+            "Article",
+            "Article de presse",
+            "Articles 3 et 4",
+            "Article lu",
+        ] {
+            assert!(!looks_like_article_line(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_article_file_at_its_depth() {
+        let f = "Article 165\n-----------\n\nLe mariage est célébré.\n\n\n";
+        assert_eq!(
+            article_file_at_depth(f, 4).unwrap(),
+            "#### Article 165\n\nLe mariage est célébré.\n"
+        );
+        let f = "## Article 1\r\n\r\nTexte.\r\n\r\n### Section\r\n\r\nSuite.";
+        assert_eq!(
+            article_file_at_depth(f, 1).unwrap(),
+            "# Article 1\r\n\r\nTexte.\r\n\r\n## Section\r\n\r\nSuite.\n"
+        );
+        // Text before the heading stays with the article, after its heading.
+        assert_eq!(
+            article_file_at_depth("Version du 1er mai.\n\n# Article 2\n\nTexte.\n", 2).unwrap(),
+            "## Article 2\n\nVersion du 1er mai.\n\nTexte.\n"
+        );
+        assert_eq!(article_file_at_depth("# Lisez-moi\n\nDépôt.\n", 1), None);
+        assert_eq!(article_file_at_depth("", 1), None);
     }
 
     #[test]

@@ -280,3 +280,91 @@ fn strip_marks(line: &str, new: bool) -> String {
     }
     out
 }
+
+#[test]
+fn import_git_per_article_append_and_refusals_in_one_sentence() {
+    let store = common::test_store();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .arg("-C")
+            .arg(r)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "Greffe")
+            .env("GIT_AUTHOR_EMAIL", "greffe@example.org")
+            .env("GIT_COMMITTER_NAME", "Greffe")
+            .env("GIT_COMMITTER_EMAIL", "greffe@example.org")
+            .env("GIT_AUTHOR_DATE", "2010-01-01T00:00:00+01:00")
+            .env("GIT_COMMITTER_DATE", "2010-01-01T00:00:00+01:00")
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(r.join("code/Titre Ier")).unwrap();
+    std::fs::write(
+        r.join("code/Titre Ier/Article 2.md"),
+        "# Article 2\n\nDeux.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        r.join("code/Titre Ier/Article 10.md"),
+        "# Article 10\n\nDix.\n",
+    )
+    .unwrap();
+    std::fs::write(r.join("code/README.md"), "Lisez-moi.\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "v1"]);
+    let path = r.display().to_string();
+    let args = [
+        "import-git",
+        &path,
+        "code",
+        "--bill",
+        "code",
+        "--per-article",
+    ];
+    let out = amenda(&store, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("1 version(s) added"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("code/README.md"), "the warning: {stderr}");
+
+    // One file of the same repository into that bill: refused in one sentence.
+    std::fs::write(
+        r.join("code/Titre Ier/Article 2.md"),
+        "# Article 2\n\nDeux bis.\n",
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "v2"]);
+    let one = [
+        "import-git",
+        &path,
+        "code/Titre Ier/Article 2.md",
+        "--bill",
+        "code",
+    ];
+    let out = amenda(&store, &one);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: bill \"code\" was imported from another file"),
+        "{err}"
+    );
+    assert!(err.contains("--append"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    // With --append it is taken.
+    let out = amenda(&store, &[&one[..], &["--append"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("version(s) added"));
+    // A bad date: one sentence.
+    let out = amenda(&store, &[&args[..], &["--since", "hier"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--since hier: not a date"),
+        "{}",
+        text(&out.stderr)
+    );
+}
