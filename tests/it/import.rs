@@ -2,6 +2,7 @@
 //! touching the database.
 
 use crate::common;
+use amenda::domain::ids::VersionId;
 
 use amenda::service::import::{
     import_folder, import_git, import_git_per_article, import_git_with, GitOptions, ImportError,
@@ -784,7 +785,7 @@ fn import_per_article(
 }
 
 /// (number, wid) of the articles of a version, in order.
-fn articles(s: &store::Store, version_id: i64) -> Vec<(String, String)> {
+fn articles(s: &store::Store, version_id: VersionId) -> Vec<(String, String)> {
     store::units::for_version(&mut s.conn().unwrap(), version_id)
         .unwrap()
         .into_iter()
