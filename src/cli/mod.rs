@@ -230,6 +230,20 @@ impl Progress for Bar {
     }
 }
 
+/// After a large write (an import): empties SQLite's write-ahead log, which otherwise
+/// keeps the import's size next to the database. A reader still in an older snapshot
+/// (a server on the same file) may hold part of it: said, not an error; the server's
+/// own checkpoints finish it.
+fn checkpoint(store: &Store) {
+    match store.checkpoint() {
+        Ok(true) => {}
+        Ok(false) => eprintln!(
+            "note: the database's write-ahead log is still in use by a reader; it will be emptied by a later checkpoint"
+        ),
+        Err(e) => eprintln!("note: the write-ahead log was not emptied: {e}"),
+    }
+}
+
 fn open_store(cli: &Cli) -> Result<Store, CliError> {
     let store = Store::open(&cli.data, cli.database_url.as_deref())?;
     store.migrate()?;
@@ -423,6 +437,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let store = open_store(&cli)?;
             let s = import_folder(&store, path, &Bar(ProgressBar::new(0)))?;
             print_summary(&s);
+            checkpoint(&store);
             Ok(())
         }
         Command::ImportGit {
@@ -451,6 +466,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 import_git_with(&store, repo, file, bill, &options, &bar)?
             };
             print_summary(&s);
+            checkpoint(&store);
             Ok(())
         }
         Command::Serve {
@@ -621,6 +637,21 @@ fn serve(
                     let Some(app) = app else { return };
                     // The open-data folder is made now, not by the first visitor.
                     app.opendata.refresh_in_background(&app);
+                    // SQLite's write-ahead log emptied every five minutes, so that a
+                    // large write (an import by the CLI on the same file) does not leave
+                    // it at that size while the pages keep reading.
+                    let store = app.reader.store().clone();
+                    rocket::tokio::spawn(async move {
+                        loop {
+                            rocket::tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+                            let s = store.clone();
+                            let done =
+                                rocket::tokio::task::spawn_blocking(move || s.checkpoint()).await;
+                            if let Ok(Err(e)) = done {
+                                tracing::warn!("checkpoint: {e}");
+                            }
+                        }
+                    });
                     rocket::tokio::spawn(async move {
                         loop {
                             let a = app.clone();

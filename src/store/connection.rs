@@ -236,7 +236,9 @@ impl ManageConnection for Manager {
 /// Per-connection settings, applied by the pool to every new connection. SQLite: wait
 /// for locks instead of failing at once (first, as switching to WAL may itself need a
 /// lock), WAL so that readers never block the writer, FULL sync so that a committed vote
-/// survives power loss, and foreign keys (off by default in SQLite).
+/// survives power loss, foreign keys (off by default in SQLite), and a WAL file cut back
+/// to 64 MiB whenever a checkpoint resets it (without the limit it keeps the size of the
+/// largest transaction, a whole import, for as long as the server runs).
 #[derive(Debug, Clone)]
 pub(crate) struct Pragmas {
     /// For error messages.
@@ -259,7 +261,8 @@ impl CustomizeConnection<DbConnection, StoreError> for Pragmas {
                     "PRAGMA busy_timeout = 5000;
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA journal_size_limit = 67108864;",
                 )
                 .map_err(|source| StoreError::Setup {
                     backend: Backend::Sqlite,

@@ -158,6 +158,29 @@ impl Store {
         })
     }
 
+    /// SQLite: copies the write-ahead log into the database and empties it
+    /// (`wal_checkpoint(TRUNCATE)`), so that the `-wal` file does not keep the size of
+    /// the largest transaction (a whole import) while the server runs. Returns whether
+    /// it was complete: `false` when a reader still used an older snapshot (SQLite
+    /// waits `busy_timeout` for it; the next checkpoint finishes the work). PostgreSQL
+    /// manages its own log: nothing to do, `true`.
+    pub fn checkpoint(&self) -> Result<bool, StoreError> {
+        #[derive(diesel::QueryableByName)]
+        struct Outcome {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            busy: i32,
+        }
+        let mut conn = self.conn()?;
+        if conn.backend() != Backend::Sqlite {
+            return Ok(true);
+        }
+        let o: Outcome = diesel::RunQueryDsl::get_result(
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)"),
+            &mut *conn,
+        )?;
+        Ok(o.busy == 0)
+    }
+
     /// Runs `f` in one transaction on a pooled connection: committed if `f` returns
     /// `Ok`, rolled back (leaving the database as it was) if it returns `Err`.
     pub fn transaction<T, E, F>(&self, f: F) -> Result<T, E>

@@ -468,6 +468,40 @@ fn a_stored_time_that_is_not_an_instant_is_a_clear_error() {
 }
 
 #[test]
+fn a_checkpoint_empties_the_write_ahead_log() {
+    let store = test_store();
+    if store.backend() != Backend::Sqlite {
+        // PostgreSQL manages its own log.
+        assert!(store.checkpoint().unwrap());
+        return;
+    }
+    let wal = std::path::PathBuf::from(format!("{}-wal", store.database_url()));
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // One large transaction, as an import is: its pages stay in the log after it commits.
+    store
+        .transaction(|c| {
+            let bill = bills::insert(c, &new_bill("big"))?;
+            for n in 1..=3 {
+                let id = versions::insert(c, &new_version(bill.id, n, &"mot ".repeat(100_000)))?;
+                units::insert_many(c, id, &synthetic_units(2000, n as usize))?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    assert!(
+        wal_len() > 1_000_000,
+        "the log holds the transaction: {}",
+        wal_len()
+    );
+    assert!(store.checkpoint().unwrap(), "nobody reads: complete");
+    assert_eq!(wal_len(), 0, "emptied");
+    // Still the same data.
+    let mut conn = store.conn().unwrap();
+    let bill = bills::by_slug(&mut conn, "big").unwrap().unwrap();
+    assert_eq!(versions::list_meta(&mut conn, bill.id).unwrap().len(), 3);
+}
+
+#[test]
 fn migrate_is_idempotent_and_safe_to_run_concurrently() {
     let first = unmigrated_test_store();
     let second = Store::open(first.data_dir(), Some(first.database_url())).unwrap();
