@@ -6,7 +6,7 @@
 //! Stamps that only record when something happened (`created_at` written inside
 //! `store`) keep the system time: no rule reads them against the manual clock.
 
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Day, Timestamp};
 use std::sync::{Arc, Mutex};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -39,6 +39,11 @@ impl Clock {
     /// Today, UTC.
     pub fn today(&self) -> Date {
         self.now().date()
+    }
+
+    /// Today, UTC, as the `*_on` columns hold days.
+    pub fn day(&self) -> Day {
+        Day::new(self.today())
     }
 
     /// Today, UTC, as `YYYY-MM-DD` (the `*_on` columns).

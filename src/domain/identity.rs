@@ -2,6 +2,7 @@
 
 use super::state::closed_set;
 use crate::domain::ids::AccountId;
+use crate::domain::time::Day;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -160,16 +161,15 @@ impl VerificationStatus {
     }
 }
 
-/// The facts of a verification that its status depends on (dates are ISO 8601 days,
-/// which sort as text).
-pub struct VerificationFacts<'a> {
+/// The facts of a verification that its status depends on.
+pub struct VerificationFacts {
     pub level: Level,
-    pub expires_on: &'a str,
+    pub expires_on: Day,
     pub confirmed: bool,
     pub revoked: bool,
 }
 
-pub fn verification_status(v: &VerificationFacts<'_>, today: &str) -> VerificationStatus {
+pub fn verification_status(v: &VerificationFacts, today: Day) -> VerificationStatus {
     if v.revoked {
         VerificationStatus::Revoked
     } else if v.expires_on < today {
@@ -244,6 +244,10 @@ pub fn check_new_verification(
 mod verification_tests {
     use super::*;
 
+    fn day(s: &str) -> Day {
+        Day::parse(s).unwrap()
+    }
+
     #[test]
     fn statuses() {
         let v = |level, expires_on, confirmed, revoked| VerificationFacts {
@@ -252,30 +256,33 @@ mod verification_tests {
             confirmed,
             revoked,
         };
-        let today = "2026-11-23";
+        let today = day("2026-11-23");
         assert_eq!(
-            verification_status(&v(Level::SUBSTANTIAL, "2027-01-01", false, false), today),
+            verification_status(
+                &v(Level::SUBSTANTIAL, day("2027-01-01"), false, false),
+                today
+            ),
             VerificationStatus::Valid
         );
         assert_eq!(
-            verification_status(&v(Level::HIGH, "2027-01-01", false, false), today),
+            verification_status(&v(Level::HIGH, day("2027-01-01"), false, false), today),
             VerificationStatus::PendingConfirmation
         );
         assert_eq!(
-            verification_status(&v(Level::HIGH, "2027-01-01", true, false), today),
+            verification_status(&v(Level::HIGH, day("2027-01-01"), true, false), today),
             VerificationStatus::Valid
         );
         assert_eq!(
-            verification_status(&v(Level::HIGH, "2026-11-22", true, false), today),
+            verification_status(&v(Level::HIGH, day("2026-11-22"), true, false), today),
             VerificationStatus::Expired
         );
         assert_eq!(
-            verification_status(&v(Level::HIGH, "2026-11-23", true, false), today),
+            verification_status(&v(Level::HIGH, day("2026-11-23"), true, false), today),
             VerificationStatus::Valid,
             "valid through its last day"
         );
         assert_eq!(
-            verification_status(&v(Level::LOW, "2027-01-01", true, true), today),
+            verification_status(&v(Level::LOW, day("2027-01-01"), true, true), today),
             VerificationStatus::Revoked
         );
     }

@@ -95,6 +95,72 @@ impl Timestamp {
     }
 }
 
+/// A calendar day, as the `*_on` columns and version dates hold it: `YYYY-MM-DD` text
+/// (sorting as the day does), shown as written.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Day(Date);
+
+/// Text that is not a `YYYY-MM-DD` day.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a day (YYYY-MM-DD): {0:?}")]
+pub struct BadDay(pub String);
+
+impl Day {
+    pub fn new(d: Date) -> Day {
+        Day(d)
+    }
+
+    /// Reads `YYYY-MM-DD` (exactly: four-digit year, two-digit month and day).
+    pub fn parse(s: &str) -> Result<Day, BadDay> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        match Date::parse(s, &format) {
+            Ok(d) if s.len() == 10 => Ok(Day(d)),
+            _ => Err(BadDay(s.chars().take(32).collect())),
+        }
+    }
+
+    pub fn date(self) -> Date {
+        self.0
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn iso(self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::str::FromStr for Day {
+    type Err = BadDay;
+
+    fn from_str(s: &str) -> Result<Day, BadDay> {
+        Day::parse(s)
+    }
+}
+
+impl serde::Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.iso())
+    }
+}
+
 /// A stored instant shown to people (`2026-11-23 10:00:00`); text that is not an
 /// instant is shown as it is rather than hidden.
 pub fn display(rfc3339: &str) -> String {
@@ -147,5 +213,23 @@ mod tests {
         assert!(Timestamp::parse("2026-11-23 10:00").is_err());
         assert_eq!(display("2026-11-23T10:00:00Z"), "2026-11-23 10:00:00");
         assert_eq!(display("hier"), "hier");
+    }
+
+    #[test]
+    fn days_are_iso_days() {
+        let d = Day::parse("2026-12-01").unwrap();
+        assert_eq!(d.iso(), "2026-12-01");
+        assert_eq!(d.to_string(), "2026-12-01");
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2026-12-01\"");
+        assert!(d < Day::parse("2027-01-31").unwrap());
+        for bad in [
+            "2026-12-1",
+            "2026-13-01",
+            "01/12/2026",
+            "",
+            "2026-12-01T00:00:00Z",
+        ] {
+            assert!(Day::parse(bad).is_err(), "{bad}");
+        }
     }
 }

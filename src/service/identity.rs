@@ -7,7 +7,7 @@ use crate::domain::identity::{
     VerificationError, VerificationFacts, VerificationStatus,
 };
 use crate::domain::ids::{AccountId, VerificationId};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Day, Timestamp};
 use crate::store::{self, accounts::Account, DbConnection, Store, StoreError};
 use crate::text::hash::sha256_hex;
 use serde_json::json;
@@ -28,7 +28,7 @@ pub struct SessionInfo {
     pub roles: Vec<Role>,
     pub expires_at: Timestamp,
     /// The highest valid moderator verification, and its last valid day.
-    pub verified: Option<(Level, String)>,
+    pub verified: Option<(Level, Day)>,
 }
 
 impl SessionInfo {
@@ -56,17 +56,17 @@ pub struct Authenticated<'a> {
     pub id_token: Option<&'a str>,
 }
 
-fn facts(v: &store::verifications::Verification) -> VerificationFacts<'_> {
+fn facts(v: &store::verifications::Verification) -> VerificationFacts {
     VerificationFacts {
         level: Level::new(i64::from(v.level)).unwrap_or(Level::NONE),
-        expires_on: &v.expires_on,
+        expires_on: v.expires_on,
         confirmed: v.confirmed_by.is_some(),
         revoked: v.revoked_at.is_some(),
     }
 }
 
 /// The status of a verification today.
-pub fn status(v: &store::verifications::Verification, today: &str) -> VerificationStatus {
+pub fn status(v: &store::verifications::Verification, today: Day) -> VerificationStatus {
     verification_status(&facts(v), today)
 }
 
@@ -76,7 +76,7 @@ pub fn status(v: &store::verifications::Verification, today: &str) -> Verificati
 pub fn may_confirm(
     v: &store::verifications::Verification,
     moderator_id: AccountId,
-    today: &str,
+    today: Day,
 ) -> bool {
     status(v, today) == VerificationStatus::PendingConfirmation
         && v.recorded_by != moderator_id
@@ -87,12 +87,12 @@ pub fn may_confirm(
 pub fn verified_level(
     conn: &mut DbConnection,
     account_id: AccountId,
-    today: &str,
-) -> Result<Option<(Level, String)>, StoreError> {
+    today: Day,
+) -> Result<Option<(Level, Day)>, StoreError> {
     Ok(store::verifications::for_account(conn, account_id)?
         .iter()
         .filter(|v| verification_status(&facts(v), today) == VerificationStatus::Valid)
-        .map(|v| (facts(v).level, v.expires_on.clone()))
+        .map(|v| (facts(v).level, v.expires_on))
         .max())
 }
 
@@ -162,7 +162,7 @@ pub fn confirm_verification(
         if v.account_id == moderator.account.id {
             return Err(VerificationError::SelfVerification.into());
         }
-        if verification_status(&facts(&v), &store.clock().today_iso())
+        if verification_status(&facts(&v), store.clock().day())
             != VerificationStatus::PendingConfirmation
             || !store::verifications::confirm(conn, id, moderator.account.id)?
         {
@@ -243,7 +243,7 @@ pub fn sign_in(
             &json!({"provider": who.provider, "level": who.level.get()}),
         )?;
         let roles = store::accounts::roles(conn, account.id)?;
-        let verified = verified_level(conn, account.id, &now.day_iso())?;
+        let verified = verified_level(conn, account.id, Day::new(now.date()))?;
         Ok::<_, StoreError>(SessionInfo {
             session_id: id.clone(),
             account,
@@ -272,7 +272,7 @@ pub fn session(
         return Ok(None);
     };
     let roles = store::accounts::roles(conn, account.id)?;
-    let verified = verified_level(conn, account.id, &now.day_iso())?;
+    let verified = verified_level(conn, account.id, Day::new(now.date()))?;
     Ok(Some(SessionInfo {
         session_id: s.id,
         account,

@@ -166,8 +166,9 @@ pub fn today(store: &Store) -> Day {
     Day::from_date(store.clock().today()).expect("a day before 9999")
 }
 
-fn day(s: &str) -> Result<Day, VoteError> {
-    Day::parse_iso(s).ok_or(VoteError::Invalid("date"))
+/// A consultation's day as the ballot log counts days.
+fn day(d: crate::domain::time::Day) -> Result<Day, VoteError> {
+    Day::from_date(d.date()).ok_or(VoteError::Invalid("date"))
 }
 
 fn hash32(hex_str: &str) -> Result<Hash, VoteError> {
@@ -209,11 +210,11 @@ pub fn open_log(
     let version = store::versions::by_id(conn, c.version_id)?
         .ok_or(VoteError::NotFound)?
         .meta;
-    let closes = day(&c.closes_on)?;
+    let closes = day(c.closes_on)?;
     if closes < today {
-        return Err(VoteError::ClosingDayPassed(c.closes_on.clone()));
+        return Err(VoteError::ClosingDayPassed(c.closes_on.iso()));
     }
-    let opens = day(&c.opens_on)?.max(today);
+    let opens = day(c.opens_on)?.max(today);
     let chosen = settings_of(conn, c.id)?;
     let mut standing: Vec<_> = standing(conn, c)?
         .into_iter()

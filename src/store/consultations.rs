@@ -1,7 +1,7 @@
 //! Consultations: one bill version opened to the public, with its levels and phase.
 
 use crate::domain::ids::{AccountId, BillId, ConsultationId, VersionId};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Day, Timestamp};
 use diesel::prelude::*;
 
 use super::schema::consultations;
@@ -16,8 +16,8 @@ pub struct Consultation {
     pub version_id: VersionId,
     pub title: String,
     pub description: String,
-    pub opens_on: String,
-    pub closes_on: String,
+    pub opens_on: Day,
+    pub closes_on: Day,
     pub level_comment: i32,
     pub level_amend: i32,
     pub level_vote: i32,

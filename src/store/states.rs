@@ -153,58 +153,60 @@ bigint_column!(
     VerificationId,
 );
 
-/// Instants (`domain::time::Timestamp`) as the RFC 3339 text of the `*_at` columns. A
-/// row whose text is not an instant reads as a deserialization error naming it.
-mod instants {
+/// Instants (`domain::time::Timestamp`, as RFC 3339) and days (`domain::time::Day`, as
+/// `YYYY-MM-DD`) in the text of the `*_at` and `*_on` columns. A row whose text is not
+/// one reads as a deserialization error naming it.
+mod times {
     use super::*;
-    use crate::domain::time::Timestamp;
+    use crate::domain::time::{Day, Timestamp};
     use std::io::Write;
 
-    fn read<DB>(bytes: DB::RawValue<'_>) -> deserialize::Result<Timestamp>
-    where
-        DB: Backend,
-        String: FromSql<Text, DB>,
-    {
-        let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
-        Ok(Timestamp::parse(&text)?)
+    macro_rules! text_value {
+        ($($t:ty => $text:ident),+ $(,)?) => {$(
+            impl FromSql<Text, Sqlite> for $t {
+                fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                    let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
+                    Ok(<$t>::parse(&text)?)
+                }
+            }
+
+            impl FromSql<Text, Pg> for $t {
+                fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+                    let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                    Ok(<$t>::parse(&text)?)
+                }
+            }
+
+            impl FromSql<Text, MultiBackend> for $t {
+                fn from_sql(
+                    bytes: <MultiBackend as Backend>::RawValue<'_>,
+                ) -> deserialize::Result<Self> {
+                    bytes.from_sql::<$t, Text>()
+                }
+            }
+
+            impl ToSql<Text, Sqlite> for $t {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                    out.set_value(self.$text());
+                    Ok(IsNull::No)
+                }
+            }
+
+            impl ToSql<Text, Pg> for $t {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                    out.write_all(self.$text().as_bytes())?;
+                    Ok(IsNull::No)
+                }
+            }
+
+            impl ToSql<Text, MultiBackend> for $t {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                    out.set_value((Text, self));
+                    Ok(IsNull::No)
+                }
+            }
+        )+};
     }
 
-    impl FromSql<Text, Sqlite> for Timestamp {
-        fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-            read::<Sqlite>(bytes)
-        }
-    }
-
-    impl FromSql<Text, Pg> for Timestamp {
-        fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-            read::<Pg>(bytes)
-        }
-    }
-
-    impl FromSql<Text, MultiBackend> for Timestamp {
-        fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-            bytes.from_sql::<Timestamp, Text>()
-        }
-    }
-
-    impl ToSql<Text, Sqlite> for Timestamp {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-            out.set_value(self.rfc3339());
-            Ok(IsNull::No)
-        }
-    }
-
-    impl ToSql<Text, Pg> for Timestamp {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-            out.write_all(self.rfc3339().as_bytes())?;
-            Ok(IsNull::No)
-        }
-    }
-
-    impl ToSql<Text, MultiBackend> for Timestamp {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-            out.set_value((Text, self));
-            Ok(IsNull::No)
-        }
-    }
+    text_value!(Timestamp => rfc3339, Day => iso);
 }

@@ -1,7 +1,7 @@
 //! Identity verifications recorded by moderators.
 
 use crate::domain::ids::{AccountId, VerificationId};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Day, Timestamp};
 use diesel::prelude::*;
 
 use super::schema::verifications;
@@ -15,8 +15,8 @@ pub struct Verification {
     pub account_id: AccountId,
     pub level: i32,
     pub method: Method,
-    pub verified_on: String,
-    pub expires_on: String,
+    pub verified_on: Day,
+    pub expires_on: Day,
     pub recorded_by: AccountId,
     pub confirmed_by: Option<AccountId>,
     pub confirmed_at: Option<Timestamp>,

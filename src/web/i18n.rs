@@ -139,6 +139,13 @@ impl<T: Arg + ?Sized> Arg for &T {
     }
 }
 
+/// A day as written, `2026-12-01` (pages say days in ISO form, in both languages).
+impl Arg for crate::domain::time::Day {
+    fn value(&self) -> FluentValue<'_> {
+        FluentValue::from(self.iso())
+    }
+}
+
 macro_rules! number_args {
     ($($t:ty)*) => {$(
         impl Arg for $t {

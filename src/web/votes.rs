@@ -8,6 +8,7 @@ use super::csrf::{Form, NoFields};
 use super::errors::{ApiError, AppError};
 use super::{view, AppState, Ctx};
 use crate::domain::ids::ConsultationId;
+use crate::domain::time::Day;
 use crate::ledger::entry::{Disclosure, Subject};
 use crate::ledger::export::hex_hash;
 use crate::ledger::receipt::Receipt;
@@ -424,13 +425,13 @@ async fn check(
 #[derive(Serialize)]
 struct ApiConsultation {
     bill: String,
-    closes_on: String,
+    closes_on: Day,
     id: ConsultationId,
     /// Empty until voting opens.
     items: Vec<ApiItem>,
     levels: ApiLevels,
     log: Option<ApiLog>,
-    opens_on: String,
+    opens_on: Day,
     phase: Phase,
     title: String,
     version: i32,

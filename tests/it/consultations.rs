@@ -533,7 +533,7 @@ fn the_demo_consultation_is_made_once() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (c.phase.as_str(), c.closes_on.as_str()),
+        (c.phase.as_str(), c.closes_on.iso().as_str()),
         ("amendments", "2026-12-23")
     );
     let staff = amenda::service::identity::find_account(&mut conn, "demo:claire").unwrap();

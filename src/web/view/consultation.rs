@@ -8,6 +8,7 @@ use crate::domain::amendment::{self, AmendmentStatus, Operation, Wording};
 use crate::domain::consolidation::{effect, RebaseOutcome};
 use crate::domain::identity::Role;
 use crate::domain::ids::{AmendmentId, ConsultationId, VersionId};
+use crate::domain::time::Day;
 use crate::service::amendments::{self as listing, PER_PAGE};
 use crate::service::consultation::{
     self as svc, display_number, ConsultationError, Disclosure, FilingKind,
@@ -40,8 +41,8 @@ struct ConsultationItem {
     id: ConsultationId,
     title: String,
     phase: Named,
-    opens_on: String,
-    closes_on: String,
+    opens_on: Day,
+    closes_on: Day,
 }
 
 impl Page for Consultations {
@@ -216,8 +217,8 @@ struct ConsultationFacts {
     title: String,
     /// Sanitized HTML of the markdown description.
     description: String,
-    opens_on: String,
-    closes_on: String,
+    opens_on: Day,
+    closes_on: Day,
     level_comment: i32,
     level_amend: i32,
     level_vote: i32,

@@ -3,6 +3,7 @@
 
 use super::Page;
 use crate::domain::ids::{AccountId, VerificationId};
+use crate::domain::time::Day;
 use crate::service::identity::{self, SessionInfo};
 use crate::store;
 use crate::web::auth::CsrfToken;
@@ -85,7 +86,7 @@ pub struct Person {
     draft: DraftView,
     error_field: Option<&'static str>,
     error: Option<String>,
-    today: String,
+    today: Day,
 }
 
 #[derive(Serialize)]
@@ -99,7 +100,7 @@ struct PersonRef {
 #[derive(Serialize)]
 struct Verified {
     level: u8,
-    until: String,
+    until: Day,
 }
 
 #[derive(Serialize)]
@@ -107,8 +108,8 @@ struct VerificationItem {
     id: VerificationId,
     level: i32,
     method: String,
-    verified_on: String,
-    expires_on: String,
+    verified_on: Day,
+    expires_on: Day,
     recorded_by: AccountId,
     confirmed_by: Option<AccountId>,
     status: String,
@@ -146,19 +147,16 @@ pub fn person(
 ) -> Result<Person, AppError> {
     let t = ctx.lang.tr();
     let mut conn = app.reader.store().conn()?;
-    let today = app.reader.store().clock().today_iso();
+    let today = app.reader.store().clock().day();
     let account = store::accounts::by_id(&mut conn, id)?
         .ok_or_else(|| AppError::key(Status::NotFound, "err_unknown_account"))?;
     let verifications = store::verifications::for_account(&mut conn, id)?
         .into_iter()
         .map(|v| VerificationItem {
             status: t
-                .get(&format!(
-                    "vstatus_{}",
-                    identity::status(&v, &today).as_str()
-                ))
+                .get(&format!("vstatus_{}", identity::status(&v, today).as_str()))
                 .to_string(),
-            can_confirm: identity::may_confirm(&v, me.account.id, &today),
+            can_confirm: identity::may_confirm(&v, me.account.id, today),
             can_revoke: v.revoked_at.is_none(),
             id: v.id,
             level: v.level,
@@ -169,7 +167,7 @@ pub fn person(
             confirmed_by: v.confirmed_by,
         })
         .collect();
-    let verified = identity::verified_level(&mut conn, id, &today)?;
+    let verified = identity::verified_level(&mut conn, id, today)?;
     let (error_field, error) = match draft.error {
         Some((f, m)) => (Some(f), Some(m)),
         None => (None, None),

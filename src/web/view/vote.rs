@@ -4,6 +4,7 @@
 
 use super::Page;
 use crate::domain::ids::ConsultationId;
+use crate::domain::time::Day;
 use crate::ledger::entry::{Disclosure, Manifest, RevotePolicy, Subject};
 use crate::ledger::export::hex_hash;
 use crate::service::identity::SessionInfo;
@@ -121,7 +122,7 @@ pub struct Vote {
 struct VoteConsultation {
     id: ConsultationId,
     title: String,
-    closes_on: String,
+    closes_on: Day,
 }
 
 /// The voter's last ballot.

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Issue 17's speed and memory targets for codes kept one file per article, and the size
+# of the database per version:
+#
+#   1. a per-article history, built here from the CPI's (one commit per consolidated
+#      version, 198 of them; folders for its divisions, one file per article, 1,735 in
+#      the latest): `amenda import-git --per-article` against `git log -p` over the same
+#      repository, with hyperfine; the import's peak memory (GNU time);
+#   2. the database's size after the single-file import of the CPI history on SQLite,
+#      against the total bytes of its versions' markdown.
+#
+#   benches/per_article.sh
+#
+# Run from the repository root after `cargo build --release`. Env: AMENDA_CORPUS (default
+# ../shared/corpus), RUNS (default 3), CARGO_TARGET_DIR (default target).
+set -euo pipefail
+
+corpus=${AMENDA_CORPUS:-../shared/corpus}
+runs=${RUNS:-3}
+bin=$(realpath "${CARGO_TARGET_DIR:-target}/release/amenda")
+file=code_de_la_propriété_intellectuelle.md
+[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+[ -f "$corpus/cpi.bundle" ] || { echo "skipped: $corpus/cpi.bundle not found" >&2; exit 0; }
+
+work=$(mktemp -d /tmp/amenda-per-article.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+git -c init.defaultBranch=texte clone --quiet "$corpus/cpi.bundle" "$work/cpi" 2>/dev/null
+
+# The per-article repository: each CPI commit's text cut at its headings, divisions as
+# folders (their heading, with "/" replaced), each article a file "Article N.md" with its
+# heading and text; commit date, author and message kept.
+git init --quiet -b main "$work/pa"
+python3 - "$work/cpi" "$work/pa" "$file" <<'EOF'
+import os, re, shutil, subprocess, sys
+src, dst, name = sys.argv[1:4]
+git = lambda *a, cwd=src: subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True).stdout
+commits = git("rev-list", "--reverse", "texte", "--", name).decode().split()
+heading = re.compile(r"^(#{1,9})[ \t]+(.*?)[ \t#]*$")
+for n, c in enumerate(commits, 1):
+    meta = git("show", "-s", "--format=%an%x00%ae%x00%aI%x00%B", c).decode().split("\0")
+    text = git("show", f"{c}:{name}").decode()
+    for entry in os.listdir(dst):
+        if entry != ".git":
+            p = os.path.join(dst, entry)
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    path, article, body = [], None, []
+    def flush():
+        if article:
+            folder = os.path.join(dst, *[d for _, d in path])
+            os.makedirs(folder, exist_ok=True)
+            fname = article.replace("/", "-")[:120] + ".md"
+            with open(os.path.join(folder, fname), "w") as f:
+                f.write(f"# {article}\n\n" + "".join(body).strip() + "\n")
+    for line in text.splitlines(keepends=True):
+        m = heading.match(line)
+        if m and m.group(2).lower().startswith("article "):
+            flush()
+            article, body = m.group(2), []
+        elif m:
+            flush()
+            article, body = None, []
+            depth = len(m.group(1))
+            path = [(d, t) for d, t in path if d < depth]
+            path.append((depth, m.group(2).replace("/", "-")[:100]))
+        elif article:
+            body.append(line)
+    flush()
+    env = dict(os.environ, GIT_AUTHOR_NAME=meta[0], GIT_AUTHOR_EMAIL=meta[1], GIT_AUTHOR_DATE=meta[2],
+               GIT_COMMITTER_NAME=meta[0], GIT_COMMITTER_EMAIL=meta[1], GIT_COMMITTER_DATE=meta[2])
+    subprocess.run(["git", "add", "-A"], cwd=dst, check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", meta[3] or f"version {n}"],
+                   cwd=dst, check=True, env=env)
+print(f"per-article repository: {len(commits)} commits")
+EOF
+echo "articles in the last version: $(find "$work/pa" -name 'Article *.md' | wc -l)"
+
+hyperfine --warmup 1 --runs "$runs" --export-markdown "$work/pa.md" \
+    -n 'git log -p' "git -C $work/pa log -p main > /dev/null" \
+    -n 'amenda import-git --per-article (SQLite)' \
+    --prepare "rm -rf $work/data" \
+    "$bin --data $work/data import-git $work/pa . --bill cpi --per-article"
+cat "$work/pa.md"
+rm -rf "$work/data"
+/usr/bin/time -f "per-article import: peak memory %M KiB, %e s" \
+    "$bin" --data "$work/data" import-git "$work/pa" . --bill cpi --per-article 2>&1 >/dev/null | tail -1
+
+# Storage: the single-file import of the CPI history, then the size of the data folder
+# (database and write-ahead log) against the bytes of all its versions' markdown.
+rm -rf "$work/data"
+"$bin" --data "$work/data" import-git "$corpus/cpi.bundle" "$file" --bill cpi --branch texte > /dev/null 2>&1
+md=0
+for c in $(git -C "$work/cpi" rev-list texte -- "$file"); do
+    md=$((md + $(git -C "$work/cpi" cat-file -s "$c:$file")))
+done
+db=$(du -cb "$work/data"/amenda.sqlite3* | tail -1 | cut -f1)
+versions=$(git -C "$work/cpi" rev-list --count texte -- "$file")
+echo "CPI history on SQLite: $versions versions, markdown $md bytes, data folder $db bytes ($(python3 -c "print(round($db/$md, 2))")× the markdown, $((db / versions)) bytes per version)"
