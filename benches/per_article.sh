@@ -12,7 +12,9 @@
 #   benches/per_article.sh
 #
 # Run from the repository root after `cargo build --release`. Env: AMENDA_CORPUS (default
-# ../shared/corpus), RUNS (default 3), CARGO_TARGET_DIR (default target).
+# ../shared/corpus), RUNS (default 3), CARGO_TARGET_DIR (default target), CACHE (where the
+# per-article repository is kept, default /tmp/amenda-per-article-repo). Uses hyperfine
+# when installed, else GNU time.
 set -euo pipefail
 
 corpus=${AMENDA_CORPUS:-../shared/corpus}
@@ -25,12 +27,32 @@ file=code_de_la_propriété_intellectuelle.md
 work=$(mktemp -d /tmp/amenda-per-article.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 git -c init.defaultBranch=texte clone --quiet "$corpus/cpi.bundle" "$work/cpi" 2>/dev/null
+# The per-article repository takes minutes to build: kept in $CACHE for the next run.
+cache=${CACHE:-/tmp/amenda-per-article-repo}
+
+# `bench NAME COMMAND [PREPARE]`: hyperfine when installed, else RUNS timed runs (GNU
+# time) and their mean, so that the figures can be taken on a machine without it.
+bench() {
+    if command -v hyperfine > /dev/null; then
+        hyperfine --warmup 1 --runs "$runs" -n "$1" --prepare "${3:-true}" "$2"
+        return
+    fi
+    local total=0 t
+    for _ in $(seq "$runs"); do
+        eval "${3:-true}"
+        /usr/bin/time -f %e -o "$work/time" bash -c "$2" > /dev/null 2>&1
+        t=$(tail -1 "$work/time")
+        total=$(python3 -c "print($total + $t)")
+    done
+    echo "$1: mean $(python3 -c "print(round($total / $runs, 3))") s over $runs runs"
+}
 
 # The per-article repository: each CPI commit's text cut at its headings, divisions as
 # folders (their heading, with "/" replaced), each article a file "Article N.md" with its
 # heading and text; commit date, author and message kept.
-git init --quiet -b main "$work/pa"
-python3 - "$work/cpi" "$work/pa" "$file" <<'EOF'
+if [ ! -d "$cache/.git" ]; then
+rm -rf "$cache.tmp" && git init --quiet -b main "$cache.tmp"
+python3 - "$work/cpi" "$cache.tmp" "$file" <<'EOF'
 import os, re, shutil, subprocess, sys
 src, dst, name = sys.argv[1:4]
 git = lambda *a, cwd=src: subprocess.run(["git", *a], cwd=cwd, check=True, capture_output=True).stdout
@@ -72,17 +94,22 @@ for n, c in enumerate(commits, 1):
                    cwd=dst, check=True, env=env)
 print(f"per-article repository: {len(commits)} commits")
 EOF
-echo "articles in the last version: $(find "$work/pa" -name 'Article *.md' | wc -l)"
+mv "$cache.tmp" "$cache"
+fi
+pa=$cache
+echo "per-article repository: $(git -C "$pa" rev-list --count main) commits, $(find "$pa" -name 'Article *.md' | wc -l) articles in the last version"
 
-hyperfine --warmup 1 --runs "$runs" --export-markdown "$work/pa.md" \
-    -n 'git log -p' "git -C $work/pa log -p main > /dev/null" \
-    -n 'amenda import-git --per-article (SQLite)' \
-    --prepare "rm -rf $work/data" \
-    "$bin --data $work/data import-git $work/pa . --bill cpi --per-article"
-cat "$work/pa.md"
+bench 'git log -p' "git -C '$pa' log -p main"
+bench 'amenda import-git --per-article (SQLite)' \
+    "'$bin' --data '$work/data' import-git '$pa' . --bill cpi --per-article" "rm -rf '$work/data'"
 rm -rf "$work/data"
 /usr/bin/time -f "per-article import: peak memory %M KiB, %e s" \
-    "$bin" --data "$work/data" import-git "$work/pa" . --bill cpi --per-article 2>&1 >/dev/null | tail -1
+    "$bin" --data "$work/data" import-git "$pa" . --bill cpi --per-article 2>&1 >/dev/null | tail -1
+
+# The single-file CPI history (what benches/import.sh measures with hyperfine).
+bench 'git log -p (CPI file)' "git -C '$work/cpi' log -p texte -- '$file'"
+bench 'amenda import-git (CPI file, SQLite)' \
+    "'$bin' --data '$work/data' import-git '$corpus/cpi.bundle' '$file' --bill cpi --branch texte" "rm -rf '$work/data'"
 
 # Storage: the single-file import of the CPI history, then the size of the data folder
 # (database and write-ahead log) against the bytes of all its versions' markdown.

@@ -384,6 +384,35 @@ struct Commit {
     subject: String,
 }
 
+impl Commit {
+    /// The version this commit makes of `markdown`: its date, author and message, and
+    /// its id as the version's source.
+    fn version(&self, markdown: String) -> VersionInput {
+        VersionInput {
+            markdown,
+            date: self.date.clone(),
+            author: self.author.clone(),
+            note: self.subject.clone(),
+            source_ref: Some(self.id.clone()),
+        }
+    }
+}
+
+/// After a git import's transaction: readers learn of the new versions and the
+/// planner's statistics are refreshed (only when something was added).
+fn finish(
+    store: &Store,
+    summary: ImportSummary,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, ImportError> {
+    if summary.versions_added > 0 {
+        crate::service::reading::note_new_versions();
+        store.analyze()?;
+    }
+    progress.finish();
+    Ok(summary)
+}
+
 fn git(args: &[&str], dir: Option<&Path>) -> Result<Vec<u8>, ImportError> {
     let mut cmd = Command::new("git");
     if let Some(d) = dir {
@@ -636,17 +665,7 @@ pub fn import_git_with(
                 &format!("{file} at commit {}", &c.id[..12.min(c.id.len())]),
                 bytes,
             )?;
-            w.append(
-                conn,
-                VersionInput {
-                    markdown,
-                    date: c.date.clone(),
-                    author: c.author.clone(),
-                    note: c.subject.clone(),
-                    source_ref: Some(c.id.clone()),
-                },
-                &mut summary,
-            )?;
+            w.append(conn, c.version(markdown), &mut summary)?;
         }
         if suspended {
             store::units::restore_wid_index(conn)?;
@@ -654,13 +673,7 @@ pub fn import_git_with(
         Ok::<_, ImportError>(summary)
     });
     reader.stop();
-    let summary = result?;
-    if summary.versions_added > 0 {
-        crate::service::reading::note_new_versions();
-        store.analyze()?;
-    }
-    progress.finish();
-    Ok(summary)
+    finish(store, result?, progress)
 }
 
 /// What is imported (a file, or a folder's text) at a commit; None when not there.
@@ -1234,17 +1247,7 @@ pub fn import_git_per_article(
             if same && !empty {
                 continue;
             }
-            w.append(
-                conn,
-                VersionInput {
-                    markdown,
-                    date: c.date.clone(),
-                    author: c.author.clone(),
-                    note: c.subject.clone(),
-                    source_ref: Some(c.id.clone()),
-                },
-                &mut summary,
-            )?;
+            w.append(conn, c.version(markdown), &mut summary)?;
         }
         if suspended {
             store::units::restore_wid_index(conn)?;
@@ -1252,11 +1255,5 @@ pub fn import_git_per_article(
         Ok::<_, ImportError>(summary)
     });
     reader.stop();
-    let summary = result?;
-    if summary.versions_added > 0 {
-        crate::service::reading::note_new_versions();
-        store.analyze()?;
-    }
-    progress.finish();
-    Ok(summary)
+    finish(store, result?, progress)
 }
