@@ -513,30 +513,7 @@ pub fn import_git_with(
     validate_slug(slug)?;
     options.check_dates()?;
     // A local repository is read in place; a URL or a bundle is cloned (bare) first.
-    let local = Path::new(repo);
-    let _clone_dir;
-    let git_dir: PathBuf = if local.is_dir() {
-        local.to_path_buf()
-    } else {
-        let tmp = tempfile::tempdir().map_err(|source| ImportError::Io {
-            path: "temporary folder".into(),
-            source,
-        })?;
-        let target = tmp.path().join("repo.git");
-        git(
-            &[
-                "clone",
-                "--quiet",
-                "--bare",
-                "--no-tags",
-                repo,
-                &target.to_string_lossy(),
-            ],
-            None,
-        )?;
-        _clone_dir = tmp;
-        target
-    };
+    let (git_dir, _clone_dir) = open_repository(repo)?;
     let rev = match branch {
         Some(b) => {
             git(
