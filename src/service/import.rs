@@ -376,6 +376,22 @@ pub fn import_folder(
     Ok(summary)
 }
 
+/// A new bill made by a git import (French by default; the rest is for staff to fill).
+fn git_bill(slug: &str, title: String, source: String) -> store::bills::NewBill {
+    store::bills::NewBill {
+        slug: slug.to_string(),
+        meta: store::bills::BillMeta {
+            title,
+            language: "fr".into(),
+            jurisdiction: String::new(),
+            source,
+            licence: String::new(),
+            summary: String::new(),
+        },
+        next_wid: 1,
+    }
+}
+
 /// A commit that touched the file: id, ISO date, author, subject.
 struct Commit {
     id: String,
@@ -600,18 +616,11 @@ pub fn import_git_with(
         let mut summary = ImportSummary::default();
         let mut w = BillWriter::open(
             conn,
-            store::bills::NewBill {
-                slug: slug.to_string(),
-                meta: store::bills::BillMeta {
-                    title: title.map(str::to_string).unwrap_or(default_title),
-                    language: "fr".into(),
-                    jurisdiction: String::new(),
-                    source: format!("git: {repo} {file}"),
-                    licence: String::new(),
-                    summary: String::new(),
-                },
-                next_wid: 1,
-            },
+            git_bill(
+                slug,
+                title.map(str::to_string).unwrap_or(default_title),
+                format!("git: {repo} {file}"),
+            ),
             &mut summary,
         )?;
         // Which commits are new, looked up once: their number decides a bulk import.
@@ -1159,18 +1168,11 @@ pub fn import_git_per_article(
         let mut summary = ImportSummary::default();
         let mut w = BillWriter::open(
             conn,
-            store::bills::NewBill {
-                slug: slug.to_string(),
-                meta: store::bills::BillMeta {
-                    title: options.title.map(str::to_string).unwrap_or(default_title),
-                    language: "fr".into(),
-                    jurisdiction: String::new(),
-                    source: format!("git: {repo} {dir} (one file per article)"),
-                    licence: String::new(),
-                    summary: String::new(),
-                },
-                next_wid: 1,
-            },
+            git_bill(
+                slug,
+                options.title.map(str::to_string).unwrap_or(default_title),
+                format!("git: {repo} {dir} (one file per article)"),
+            ),
             &mut summary,
         )?;
         let mut is_new = Vec::with_capacity(commits.len());
