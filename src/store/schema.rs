@@ -35,19 +35,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    units (version_id, ord) {
-        version_id -> BigInt,
-        ord -> Integer,
+    unit_revisions (id) {
+        id -> BigInt,
+        bill_id -> BigInt,
         kind -> Text,
         wid -> Text,
         eid -> Text,
         num -> Nullable<Text>,
         heading -> Nullable<Text>,
         depth -> Integer,
+        length -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    version_units (version_id, ord) {
+        version_id -> BigInt,
+        ord -> Integer,
+        revision_id -> BigInt,
         parent -> Nullable<Integer>,
         start_byte -> BigInt,
-        end_byte -> BigInt,
-        sha256 -> Text,
     }
 }
 
@@ -142,7 +150,9 @@ diesel::table! {
 }
 
 diesel::joinable!(versions -> bills (bill_id));
-diesel::joinable!(units -> versions (version_id));
+diesel::joinable!(unit_revisions -> bills (bill_id));
+diesel::joinable!(version_units -> versions (version_id));
+diesel::joinable!(version_units -> unit_revisions (revision_id));
 
 diesel::table! {
     accounts (id) {
@@ -393,7 +403,8 @@ diesel::joinable!(public_voters -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     bills,
     versions,
-    units,
+    unit_revisions,
+    version_units,
     accounts,
     account_roles,
     sessions,

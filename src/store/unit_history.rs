@@ -3,7 +3,7 @@
 use crate::domain::ids::BillId;
 use diesel::prelude::*;
 
-use super::schema::{units, versions};
+use super::schema::{unit_revisions, version_units, versions};
 use super::{DbConnection, StoreError};
 use crate::text::UnitKind;
 
@@ -16,19 +16,26 @@ pub struct UnitAt {
     pub sha256: String,
 }
 
-/// Every version of `bill_id` that has unit `wid`, oldest first (uses the (version_id,
-/// wid) index through the join).
+/// Every version of `bill_id` that has unit `wid`, oldest first: the unit's revisions
+/// (index `unit_revisions (bill_id, wid)`), then where each is placed (index
+/// `version_units (revision_id)`).
 pub fn history(
     conn: &mut DbConnection,
     bill_id: BillId,
     wid: &str,
 ) -> Result<Vec<UnitAt>, StoreError> {
-    let rows: Vec<(i32, String, String, String)> = units::table
+    let rows: Vec<(i32, String, String, String)> = version_units::table
+        .inner_join(unit_revisions::table)
         .inner_join(versions::table)
-        .filter(versions::bill_id.eq(bill_id))
-        .filter(units::wid.eq(wid))
+        .filter(unit_revisions::bill_id.eq(bill_id))
+        .filter(unit_revisions::wid.eq(wid))
         .order(versions::number.asc())
-        .select((versions::number, units::kind, units::eid, units::sha256))
+        .select((
+            versions::number,
+            unit_revisions::kind,
+            unit_revisions::eid,
+            unit_revisions::sha256,
+        ))
         .load(conn)?;
     rows.into_iter()
         .map(|(number, kind, eid, sha256)| {

@@ -1,122 +1,260 @@
-//! Units of a version (divisions, articles, paragraphs), stored in document order so that
-//! a `Vec<Unit>` reads back exactly as it was written.
+//! Units of a version (divisions, articles, paragraphs), stored by reference: each
+//! distinct unit of a bill is one `unit_revisions` row, and a version places revisions
+//! (`version_units`: document order, enclosing unit, where the text starts), so that a
+//! unit unchanged since the previous version costs one small row, not a copy. A
+//! `Vec<Unit>` reads back exactly as it was written.
 
-use crate::domain::ids::VersionId;
+use std::collections::HashMap;
+
+use crate::domain::ids::{BillId, VersionId};
 use diesel::prelude::*;
 
-use super::schema::units;
+use super::schema::{unit_revisions, version_units, versions};
 use super::{DbConnection, StoreError};
 use crate::text::{Unit, UnitKind};
 
-/// Number of columns of `units`, i.e. bind parameters per inserted row.
-pub const COLUMNS: usize = 12;
+/// Number of columns of `version_units`, i.e. bind parameters per inserted placement.
+pub const PLACEMENT_COLUMNS: usize = 5;
 
-/// Rows per INSERT statement on SQLite, under its limit of 32766 bind parameters (the
-/// bundled build's default). Smaller chunks (500–1000) measured the same.
-const SQLITE_ROWS_PER_STATEMENT: usize = 32766 / COLUMNS;
+/// Number of columns of `unit_revisions`.
+pub const REVISION_COLUMNS: usize = 10;
+
+/// SQLite's limit of bind parameters per statement (the bundled build's default).
+/// Smaller chunks (500–1000 rows) measured the same.
+const SQLITE_PARAMETERS: usize = 32766;
+
+/// A revision's id: internal to this module (nothing outside the store refers to one).
+type RevisionId = i64;
 
 #[derive(Insertable)]
-#[diesel(table_name = units, treat_none_as_default_value = false)]
-struct UnitRow<'a> {
-    version_id: VersionId,
-    ord: i32,
+#[diesel(table_name = unit_revisions, treat_none_as_default_value = false)]
+struct RevisionRow<'a> {
+    id: RevisionId,
+    bill_id: BillId,
     kind: &'static str,
     wid: &'a str,
     eid: &'a str,
     num: Option<&'a str>,
     heading: Option<&'a str>,
     depth: i32,
-    parent: Option<i32>,
-    start_byte: i64,
-    end_byte: i64,
+    length: i64,
     sha256: &'a str,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = units)]
-struct StoredUnit {
+#[derive(Insertable)]
+#[diesel(table_name = version_units, treat_none_as_default_value = false)]
+struct PlacementRow {
+    version_id: VersionId,
     ord: i32,
+    revision_id: RevisionId,
+    parent: Option<i32>,
+    start_byte: i64,
+}
+
+/// A revision as read back, with its id.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = unit_revisions)]
+struct StoredRevision {
+    id: RevisionId,
     kind: String,
     wid: String,
     eid: String,
     num: Option<String>,
     heading: Option<String>,
     depth: i32,
-    parent: Option<i32>,
-    start_byte: i64,
-    end_byte: i64,
+    length: i64,
     sha256: String,
+}
+
+impl StoredRevision {
+    /// Whether `u` is this revision: everything but its place in a version.
+    fn is(&self, u: &Unit) -> bool {
+        self.kind == u.kind.as_str()
+            && self.wid == u.wid
+            && self.sha256 == u.sha256
+            && self.eid == u.eid
+            && self.num.as_deref() == u.num.as_deref()
+            && self.heading.as_deref() == u.heading.as_deref()
+            && self.depth == i32::from(u.depth)
+            && usize::try_from(self.length) == Ok(u.end - u.start)
+    }
 }
 
 fn too_big(what: &str, value: usize) -> StoreError {
     StoreError::Invalid(format!("{what} {value} does not fit the database column"))
 }
 
-/// Stores the units of a version (which must have none yet): multi-row INSERTs on
-/// SQLite, one COPY on PostgreSQL. Call it inside a transaction so that a version's
-/// units stand or fall together (on SQLite, without one, each chunk commits alone).
+fn to_i32(what: &str, value: usize) -> Result<i32, StoreError> {
+    i32::try_from(value).map_err(|_| too_big(what, value))
+}
+
+fn to_i64(what: &str, value: usize) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| too_big(what, value))
+}
+
+/// The revisions placed in the version of `bill_id` just before number `number` (none for
+/// a first version), by work id: what a new version's units are compared with.
+fn previous_revisions(
+    conn: &mut DbConnection,
+    bill_id: BillId,
+    number: i32,
+) -> Result<HashMap<String, StoredRevision>, StoreError> {
+    let previous: Option<VersionId> = versions::table
+        .filter(versions::bill_id.eq(bill_id))
+        .filter(versions::number.lt(number))
+        .order(versions::number.desc())
+        .select(versions::id)
+        .first(conn)
+        .optional()?;
+    let Some(previous) = previous else {
+        return Ok(HashMap::new());
+    };
+    let stored: Vec<StoredRevision> = version_units::table
+        .inner_join(unit_revisions::table)
+        .filter(version_units::version_id.eq(previous))
+        .select(StoredRevision::as_select())
+        .load(conn)?;
+    Ok(stored.into_iter().map(|r| (r.wid.clone(), r)).collect())
+}
+
+/// `n` fresh revision ids. On SQLite the write lock is held from the transaction's start
+/// (`BEGIN IMMEDIATE`, see `Store::transaction`), so the ids above the largest are free;
+/// on PostgreSQL, where another transaction may be adding revisions at the same time,
+/// they come from the column's sequence.
+fn fresh_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<RevisionId>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let max: Option<RevisionId> = unit_revisions::table
+                .select(diesel::dsl::max(unit_revisions::id))
+                .first(c)?;
+            let first = max.unwrap_or(0) + 1;
+            Ok((first..first + to_i64("revision count", n)?).collect())
+        }
+        DbConnection::Pg(c) => {
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                id: RevisionId,
+            }
+            let ids: Vec<Id> = diesel::sql_query(
+                "SELECT nextval(pg_get_serial_sequence('unit_revisions', 'id')) AS id \
+                 FROM generate_series(1, $1)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(to_i64("revision count", n)?)
+            .load(c)?;
+            Ok(ids.into_iter().map(|i| i.id).collect())
+        }
+    }
+}
+
+/// Stores the units of a version (which must have none yet, and whose row is already
+/// inserted): a unit equal to one of the previous version's takes its revision, the
+/// others become new revisions. Multi-row INSERTs on SQLite, COPY on PostgreSQL. Call it
+/// inside a transaction so that a version's units stand or fall together (on SQLite,
+/// without one, each chunk commits alone).
 pub fn insert_many(
     conn: &mut DbConnection,
     version_id: VersionId,
     units: &[Unit],
 ) -> Result<(), StoreError> {
-    let rows = units
+    let (bill_id, number): (BillId, i32) = versions::table
+        .find(version_id)
+        .select((versions::bill_id, versions::number))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "version {version_id} does not exist: its units cannot be stored"
+            ))
+        })?;
+    let previous = previous_revisions(conn, bill_id, number)?;
+    let reused: Vec<Option<RevisionId>> = units
         .iter()
-        .enumerate()
-        .map(|(ord, u)| {
-            Ok(UnitRow {
-                version_id,
-                ord: i32::try_from(ord).map_err(|_| too_big("unit index", ord))?,
-                kind: u.kind.as_str(),
-                wid: &u.wid,
-                eid: &u.eid,
-                num: u.num.as_deref(),
-                heading: u.heading.as_deref(),
-                depth: i32::from(u.depth),
-                parent: u
-                    .parent
-                    .map(|p| i32::try_from(p).map_err(|_| too_big("parent index", p)))
-                    .transpose()?,
-                start_byte: i64::try_from(u.start).map_err(|_| too_big("offset", u.start))?,
-                end_byte: i64::try_from(u.end).map_err(|_| too_big("offset", u.end))?,
-                sha256: &u.sha256,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|u| previous.get(&u.wid).filter(|r| r.is(u)).map(|r| r.id))
+        .collect();
+    let mut ids = fresh_ids(conn, reused.iter().filter(|r| r.is_none()).count())?.into_iter();
+    let mut revisions = Vec::new();
+    let mut placements = Vec::with_capacity(units.len());
+    for (ord, (u, reused)) in units.iter().zip(reused).enumerate() {
+        let revision_id = match reused {
+            Some(id) => id,
+            None => {
+                let id = ids.next().expect("one fresh id per new revision");
+                revisions.push(RevisionRow {
+                    id,
+                    bill_id,
+                    kind: u.kind.as_str(),
+                    wid: &u.wid,
+                    eid: &u.eid,
+                    num: u.num.as_deref(),
+                    heading: u.heading.as_deref(),
+                    depth: i32::from(u.depth),
+                    length: to_i64("unit length", u.end - u.start)?,
+                    sha256: &u.sha256,
+                });
+                id
+            }
+        };
+        placements.push(PlacementRow {
+            version_id,
+            ord: to_i32("unit index", ord)?,
+            revision_id,
+            parent: u.parent.map(|p| to_i32("parent index", p)).transpose()?,
+            start_byte: to_i64("offset", u.start)?,
+        });
+    }
     match conn {
         // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
         // implements it there by specialising on `SqliteConnection`), hence the branch.
         DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(SQLITE_ROWS_PER_STATEMENT) {
-                diesel::insert_into(units::table).values(chunk).execute(c)?;
+            for chunk in revisions.chunks(SQLITE_PARAMETERS / REVISION_COLUMNS) {
+                diesel::insert_into(unit_revisions::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in placements.chunks(SQLITE_PARAMETERS / PLACEMENT_COLUMNS) {
+                diesel::insert_into(version_units::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
         // COPY … FROM STDIN (binary): no bind-parameter limit (65535), and twice the rate
         // of multi-row INSERTs here, mostly less work for the server.
         DbConnection::Pg(c) => {
-            diesel::copy_from(units::table)
-                .from_insertable(&rows)
+            if !revisions.is_empty() {
+                diesel::copy_from(unit_revisions::table)
+                    .from_insertable(&revisions)
+                    .execute(c)?;
+            }
+            diesel::copy_from(version_units::table)
+                .from_insertable(&placements)
                 .execute(c)?;
         }
     }
     Ok(())
 }
 
-/// Versions added by one import from which, on PostgreSQL, the `units_wid` index is
-/// dropped during the import and built again at its end (see `suspend_wid_index`).
+/// Versions added by one import from which, on PostgreSQL, the index of placements by
+/// revision (a unit's history) is dropped during the import and built again at its end
+/// (see `suspend_wid_index`).
 pub const BULK_VERSIONS: usize = 50;
 
-/// Drops the index `units (wid, version_id)` for a bulk import, inside its transaction,
-/// on PostgreSQL (returns whether it did): each version's units land all over that index,
-/// and building it once at the end is faster (the CPI's 198 versions: 14.4 s to 11.5 s,
-/// docs/performance.md). DDL is transactional there, so a failed import gets the index
-/// back with its rollback; but the table is locked until the commit, so pages reading
-/// texts wait for the import. On SQLite the gain was not measured: nothing is done.
+/// Drops the index `version_units (revision_id)` — through which a unit's history is
+/// found — for a bulk import, inside its transaction, on PostgreSQL (returns whether it
+/// did): each version's placements land all over that index, and building it once at the
+/// end is faster (measured on the earlier `units (wid, version_id)`: the CPI's 198
+/// versions, 14.4 s to 11.5 s, docs/performance.md). DDL is transactional there, so a
+/// failed import gets the index back with its rollback; but the table is locked until
+/// the commit, so pages reading texts wait for the import. On SQLite the gain was not
+/// measured: nothing is done.
 pub fn suspend_wid_index(conn: &mut DbConnection) -> Result<bool, StoreError> {
     use diesel::connection::SimpleConnection;
     match conn {
         DbConnection::Pg(c) => {
-            c.batch_execute("DROP INDEX IF EXISTS units_wid")?;
+            c.batch_execute("DROP INDEX IF EXISTS version_units_revision")?;
             Ok(true)
         }
         DbConnection::Sqlite(_) => Ok(false),
@@ -124,13 +262,26 @@ pub fn suspend_wid_index(conn: &mut DbConnection) -> Result<bool, StoreError> {
 }
 
 /// Builds again the index that `suspend_wid_index` dropped: the same definition as the
-/// first migration's.
+/// migration's.
 pub fn restore_wid_index(conn: &mut DbConnection) -> Result<(), StoreError> {
     use diesel::connection::SimpleConnection;
     if let DbConnection::Pg(c) = conn {
-        c.batch_execute("CREATE INDEX IF NOT EXISTS units_wid ON units (wid, version_id)")?;
+        c.batch_execute(
+            "CREATE INDEX IF NOT EXISTS version_units_revision ON version_units (revision_id)",
+        )?;
     }
     Ok(())
+}
+
+/// A placement read back with its revision.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = version_units)]
+struct StoredPlacement {
+    ord: i32,
+    parent: Option<i32>,
+    start_byte: i64,
+    #[diesel(embed)]
+    revision: StoredRevision,
 }
 
 /// The units of a version in document order (empty if it has none).
@@ -138,10 +289,11 @@ pub fn for_version(
     conn: &mut DbConnection,
     version_id: VersionId,
 ) -> Result<Vec<Unit>, StoreError> {
-    let stored: Vec<StoredUnit> = units::table
-        .filter(units::version_id.eq(version_id))
-        .order(units::ord.asc())
-        .select(StoredUnit::as_select())
+    let stored: Vec<StoredPlacement> = version_units::table
+        .inner_join(unit_revisions::table)
+        .filter(version_units::version_id.eq(version_id))
+        .order(version_units::ord.asc())
+        .select(StoredPlacement::as_select())
         .load(conn)?;
     let bad = |ord: i32, what: &str| {
         StoreError::Invalid(format!("unit {ord} of version {version_id}: {what}"))
@@ -154,21 +306,26 @@ pub fn for_version(
             if usize::try_from(s.ord).ok() != Some(i) {
                 return Err(bad(s.ord, "units are not numbered 0, 1, 2…"));
             }
+            let r = s.revision;
+            let start = usize::try_from(s.start_byte).map_err(|_| bad(s.ord, "bad start"))?;
+            let length = usize::try_from(r.length).map_err(|_| bad(s.ord, "bad length"))?;
             Ok(Unit {
-                kind: UnitKind::parse(&s.kind).ok_or_else(|| bad(s.ord, "unknown kind"))?,
-                wid: s.wid,
-                eid: s.eid,
-                num: s.num,
-                heading: s.heading,
-                depth: u8::try_from(s.depth).map_err(|_| bad(s.ord, "depth out of range"))?,
+                kind: UnitKind::parse(&r.kind).ok_or_else(|| bad(s.ord, "unknown kind"))?,
+                wid: r.wid,
+                eid: r.eid,
+                num: r.num,
+                heading: r.heading,
+                depth: u8::try_from(r.depth).map_err(|_| bad(s.ord, "depth out of range"))?,
                 parent: s
                     .parent
                     .map(usize::try_from)
                     .transpose()
                     .map_err(|_| bad(s.ord, "negative parent"))?,
-                start: usize::try_from(s.start_byte).map_err(|_| bad(s.ord, "bad start"))?,
-                end: usize::try_from(s.end_byte).map_err(|_| bad(s.ord, "bad end"))?,
-                sha256: s.sha256,
+                start,
+                end: start
+                    .checked_add(length)
+                    .ok_or_else(|| bad(s.ord, "bad length"))?,
+                sha256: r.sha256,
             })
         })
         .collect()

@@ -307,7 +307,7 @@ fn git_errors_are_clear_and_write_nothing() {
     assert_eq!(counts(&s), (0, 0, 0));
 }
 
-/// Whether the index `units (wid, version_id)` is there (on either backend).
+/// Whether the index `version_units (revision_id)` (a unit's history) is there (on either backend).
 fn wid_index_present(s: &store::Store) -> bool {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
@@ -318,10 +318,10 @@ fn wid_index_present(s: &store::Store) -> bool {
     let mut conn = s.conn().unwrap();
     let sql = match conn.backend() {
         store::Backend::Sqlite => {
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'units_wid'"
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'version_units_revision'"
         }
         store::Backend::Postgres => {
-            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'units_wid'"
+            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'version_units_revision'"
         }
     };
     diesel::sql_query(sql)

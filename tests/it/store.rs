@@ -266,8 +266,12 @@ fn units_round_trip() {
     let err = units::insert_many(c, v2, &few).unwrap_err();
     assert!(err.is_unique_violation(), "{err}");
     // And only for a version that exists.
-    let err = units::insert_many(c, VersionId::new(v3.get() + 1000), &few).unwrap_err();
-    assert!(err.is_foreign_key_violation(), "{err}");
+    let missing = VersionId::new(v3.get() + 1000);
+    let err = units::insert_many(c, missing, &few).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m == &format!("version {missing} does not exist: its units cannot be stored")),
+        "{err}"
+    );
 }
 
 /// What an import looks like to the store: everything in one transaction.
@@ -341,12 +345,176 @@ fn failed_transaction_leaves_nothing() {
 }
 
 fn count_rows(c: &mut DbConnection) -> (i64, i64, i64) {
-    use amenda::store::schema::{bills, units, versions};
+    use amenda::store::schema::{bills, version_units, versions};
     (
         bills::table.count().get_result(c).unwrap(),
         versions::table.count().get_result(c).unwrap(),
-        units::table.count().get_result(c).unwrap(),
+        version_units::table.count().get_result(c).unwrap(),
     )
+}
+
+fn revision_count(c: &mut DbConnection) -> i64 {
+    use amenda::store::schema::unit_revisions;
+    unit_revisions::table.count().get_result(c).unwrap()
+}
+
+#[test]
+fn units_unchanged_from_the_previous_version_are_stored_by_reference() {
+    let store = test_store();
+    let mut conn = store.conn().unwrap();
+    let c: &mut DbConnection = &mut conn;
+    let bill = bills::insert(c, &new_bill("code")).unwrap();
+    let other = bills::insert(c, &new_bill("other")).unwrap();
+    let v1 = versions::insert(c, &new_version(bill.id, 1, "a")).unwrap();
+    let v2 = versions::insert(c, &new_version(bill.id, 2, "b")).unwrap();
+    let v3 = versions::insert(c, &new_version(bill.id, 3, "c")).unwrap();
+    let o1 = versions::insert(c, &new_version(other.id, 1, "a")).unwrap();
+
+    let first = synthetic_units(1000, 0);
+    units::insert_many(c, v1, &first).unwrap();
+    assert_eq!(revision_count(c), 1000);
+
+    // The same units: no new revision.
+    units::insert_many(c, v2, &first).unwrap();
+    assert_eq!(revision_count(c), 1000);
+
+    // Unit 5's text grows by 10 bytes, so every unit after it starts 10 bytes later (one
+    // new revision: the units after it moved but did not change); unit 7's number
+    // changes and unit 8's digest (two more); unit 9 is gone and a new one is last.
+    let mut third = first.clone();
+    third[5].end += 10;
+    for u in &mut third[6..] {
+        u.start += 10;
+        u.end += 10;
+    }
+    third[7].num = Some("L1-7 bis".into());
+    third[8].sha256 = format!("{:064x}", 99);
+    third.remove(9);
+    let mut added = third[0].clone();
+    added.wid = "d9999".into();
+    third.push(added);
+    units::insert_many(c, v3, &third).unwrap();
+    assert_eq!(revision_count(c), 1004);
+    assert_eq!(units::for_version(c, v1).unwrap(), first);
+    assert_eq!(units::for_version(c, v2).unwrap(), first);
+    assert_eq!(units::for_version(c, v3).unwrap(), third);
+
+    // Another bill's equal units are its own revisions.
+    units::insert_many(c, o1, &first).unwrap();
+    assert_eq!(revision_count(c), 2004);
+    assert_eq!(units::for_version(c, o1).unwrap(), first);
+
+    // A unit's history sees through the references.
+    let history = store::unit_history::history(c, bill.id, &first[8].wid).unwrap();
+    let seen: Vec<(i32, &str)> = history
+        .iter()
+        .map(|h| (h.number, h.sha256.as_str()))
+        .collect();
+    let old = first[8].sha256.as_str();
+    let new = third[8].sha256.as_str();
+    assert_eq!(seen, [(1, old), (2, old), (3, new)]);
+    let gone = store::unit_history::history(c, bill.id, &first[9].wid).unwrap();
+    assert_eq!(gone.iter().map(|h| h.number).collect::<Vec<_>>(), [1, 2]);
+}
+
+/// Reverts the last migration of the connection's backend, and returns its name.
+fn revert_last_migration(c: &mut DbConnection) -> String {
+    match c {
+        DbConnection::Sqlite(s) => s.revert_last_migration(store::migrate::SQLITE_MIGRATIONS),
+        DbConnection::Pg(p) => p.revert_last_migration(store::migrate::POSTGRES_MIGRATIONS),
+    }
+    .unwrap()
+    .to_string()
+}
+
+fn run_pending_migrations(c: &mut DbConnection) {
+    match c {
+        DbConnection::Sqlite(s) => s
+            .run_pending_migrations(store::migrate::SQLITE_MIGRATIONS)
+            .map(drop),
+        DbConnection::Pg(p) => p
+            .run_pending_migrations(store::migrate::POSTGRES_MIGRATIONS)
+            .map(drop),
+    }
+    .unwrap()
+}
+
+#[test]
+fn a_database_with_units_stored_in_full_is_migrated_to_references_and_back() {
+    let store = test_store();
+    let mut conn = store.conn().unwrap();
+    let c: &mut DbConnection = &mut conn;
+    let bill = bills::insert(c, &new_bill("code")).unwrap();
+    let v1 = versions::insert(c, &new_version(bill.id, 1, "a")).unwrap();
+    let v2 = versions::insert(c, &new_version(bill.id, 2, "b")).unwrap();
+    let first = synthetic_units(300, 0);
+    let mut second = first.clone();
+    second[4].sha256 = format!("{:064x}", 4242);
+    second[9].heading = None;
+
+    // Back to the migration before units were stored by reference, with units written
+    // as that schema had them (one full row per unit and version).
+    let name = revert_last_migration(c);
+    assert!(name.ends_with("000015"), "{name}");
+    for (id, list) in [(v1, &first), (v2, &second)] {
+        for (ord, u) in list.iter().enumerate() {
+            diesel::sql_query(
+                "INSERT INTO units (version_id, ord, kind, wid, eid, num, heading, depth, \
+                 parent, start_byte, end_byte, sha256) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind::<BigInt, _>(id.get())
+            .bind::<Integer, _>(ord as i32)
+            .bind::<Text, _>(u.kind.as_str())
+            .bind::<Text, _>(&u.wid)
+            .bind::<Text, _>(&u.eid)
+            .bind::<diesel::sql_types::Nullable<Text>, _>(u.num.as_deref())
+            .bind::<diesel::sql_types::Nullable<Text>, _>(u.heading.as_deref())
+            .bind::<Integer, _>(i32::from(u.depth))
+            .bind::<diesel::sql_types::Nullable<Integer>, _>(u.parent.map(|p| p as i32))
+            .bind::<BigInt, _>(u.start as i64)
+            .bind::<BigInt, _>(u.end as i64)
+            .bind::<Text, _>(&u.sha256)
+            .execute(c)
+            .unwrap();
+        }
+    }
+
+    run_pending_migrations(c);
+    assert_eq!(units::for_version(c, v1).unwrap(), first);
+    assert_eq!(units::for_version(c, v2).unwrap(), second);
+    // 300 units, and two changed in the second version.
+    assert_eq!(revision_count(c), 302);
+
+    // Reverted, the units are full rows again, the same as before.
+    let name = revert_last_migration(c);
+    assert!(name.ends_with("000015"), "{name}");
+    #[derive(QueryableByName, PartialEq, Debug)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        wid: String,
+        #[diesel(sql_type = BigInt)]
+        end_byte: i64,
+        #[diesel(sql_type = Text)]
+        sha256: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT wid, end_byte, sha256 FROM units WHERE version_id = $1 ORDER BY ord",
+    )
+    .bind::<BigInt, _>(v2.get())
+    .load(c)
+    .unwrap();
+    let want: Vec<Row> = second
+        .iter()
+        .map(|u| Row {
+            wid: u.wid.clone(),
+            end_byte: u.end as i64,
+            sha256: u.sha256.clone(),
+        })
+        .collect();
+    assert_eq!(rows, want);
+    run_pending_migrations(c);
+    assert_eq!(units::for_version(c, v2).unwrap(), second);
 }
 
 #[test]
@@ -740,9 +908,14 @@ fn schema_rs_and_both_migration_trees_agree() {
     let declared =
         parse_schema_rs(&std::fs::read_to_string(manifest_path("src/store/schema.rs")).unwrap());
     assert_eq!(
-        declared["units"].len(),
-        units::COLUMNS,
-        "units::COLUMNS drives the INSERT batch size"
+        declared["version_units"].len(),
+        units::PLACEMENT_COLUMNS,
+        "units::PLACEMENT_COLUMNS drives the INSERT batch size"
+    );
+    assert_eq!(
+        declared["unit_revisions"].len(),
+        units::REVISION_COLUMNS,
+        "units::REVISION_COLUMNS drives the INSERT batch size"
     );
 
     let sqlite = sqlite_tables();
