@@ -140,6 +140,7 @@ pub struct BillWriter {
     bill: store::bills::Bill,
     prev: Option<(i32, String, Vec<Unit>)>,
     alloc: WidAllocator,
+    units: store::units::UnitWriter,
 }
 
 impl BillWriter {
@@ -165,7 +166,12 @@ impl BillWriter {
             None => None,
         };
         let alloc = WidAllocator::new(bill.next_wid as u64);
-        Ok(BillWriter { bill, prev, alloc })
+        Ok(BillWriter {
+            bill,
+            prev,
+            alloc,
+            units: Default::default(),
+        })
     }
 
     /// Appends to an existing bill (a consolidated version, say).
@@ -181,7 +187,12 @@ impl BillWriter {
             None => None,
         };
         let alloc = WidAllocator::new(bill.next_wid as u64);
-        Ok(BillWriter { bill, prev, alloc })
+        Ok(BillWriter {
+            bill,
+            prev,
+            alloc,
+            units: Default::default(),
+        })
     }
 
     pub fn bill(&self) -> &store::bills::Bill {
@@ -231,7 +242,7 @@ impl BillWriter {
                 warnings,
             },
         )?;
-        store::units::insert_many(conn, version_id, &units)?;
+        self.units.insert(conn, version_id, &units)?;
         store::bills::set_next_wid(conn, self.bill.id, self.alloc.next_value() as i64)?;
         self.prev = Some((number, input.markdown, units));
         summary.versions_added += 1;
@@ -636,7 +647,7 @@ pub fn import_git_with(
         }
         let new_commits = is_new.iter().filter(|&&n| n).count();
         let suspended =
-            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
+            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_checks(conn)?;
         for (c, &new) in commits.iter().zip(&is_new) {
             progress.advance(&c.date);
             if !new {
@@ -654,7 +665,7 @@ pub fn import_git_with(
             w.append(conn, c.version(markdown), &mut summary)?;
         }
         if suspended {
-            store::units::restore_wid_index(conn)?;
+            store::units::restore_checks(conn)?;
         }
         Ok::<_, ImportError>(summary)
     });
@@ -1202,7 +1213,7 @@ pub fn import_git_per_article(
         }
         let new_commits = is_new.iter().filter(|&&n| n).count();
         let suspended =
-            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_wid_index(conn)?;
+            new_commits >= store::units::BULK_VERSIONS && store::units::suspend_checks(conn)?;
         for (i, ((c, empty), &new)) in commits.iter().zip(&is_new).enumerate() {
             progress.advance(&c.date);
             if !new {
@@ -1229,7 +1240,7 @@ pub fn import_git_per_article(
             w.append(conn, c.version(markdown), &mut summary)?;
         }
         if suspended {
-            store::units::restore_wid_index(conn)?;
+            store::units::restore_checks(conn)?;
         }
         Ok::<_, ImportError>(summary)
     });

@@ -92,26 +92,30 @@ fn to_i64(what: &str, value: usize) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| too_big(what, value))
 }
 
-/// The revisions placed in the version of `bill_id` just before number `number` (none for
-/// a first version), by work id: what a new version's units are compared with.
-fn previous_revisions(
+/// The version of `bill_id` just before number `number` (none for a first version): the
+/// one a new version's units are compared with.
+fn previous_version(
     conn: &mut DbConnection,
     bill_id: BillId,
     number: i32,
-) -> Result<HashMap<String, StoredRevision>, StoreError> {
-    let previous: Option<VersionId> = versions::table
+) -> Result<Option<VersionId>, StoreError> {
+    Ok(versions::table
         .filter(versions::bill_id.eq(bill_id))
         .filter(versions::number.lt(number))
         .order(versions::number.desc())
         .select(versions::id)
         .first(conn)
-        .optional()?;
-    let Some(previous) = previous else {
-        return Ok(HashMap::new());
-    };
+        .optional()?)
+}
+
+/// The revisions placed in a version, by work id.
+fn revisions_of(
+    conn: &mut DbConnection,
+    version_id: VersionId,
+) -> Result<HashMap<String, StoredRevision>, StoreError> {
     let stored: Vec<StoredRevision> = version_units::table
         .inner_join(unit_revisions::table)
-        .filter(version_units::version_id.eq(previous))
+        .filter(version_units::version_id.eq(version_id))
         .select(StoredRevision::as_select())
         .load(conn)?;
     Ok(stored.into_iter().map(|r| (r.wid.clone(), r)).collect())
@@ -150,125 +154,192 @@ fn fresh_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<RevisionId>, Store
     }
 }
 
-/// Stores the units of a version (which must have none yet, and whose row is already
-/// inserted): a unit equal to one of the previous version's takes its revision, the
-/// others become new revisions. Multi-row INSERTs on SQLite, COPY on PostgreSQL. Call it
-/// inside a transaction so that a version's units stand or fall together (on SQLite,
-/// without one, each chunk commits alone).
+/// Stores the units of versions one after the other, remembering the revisions of the
+/// last version it stored: an import compares each version's units with those of the one
+/// it has just written without reading them back (on PostgreSQL that read was a quarter
+/// of the CPI's import).
+#[derive(Default)]
+pub struct UnitWriter {
+    last: Option<(VersionId, HashMap<String, StoredRevision>)>,
+}
+
+/// Stores the units of a version (see `UnitWriter::insert`), comparing them with those of
+/// the previous version read from the database.
 pub fn insert_many(
     conn: &mut DbConnection,
     version_id: VersionId,
     units: &[Unit],
 ) -> Result<(), StoreError> {
-    let (bill_id, number): (BillId, i32) = versions::table
-        .find(version_id)
-        .select((versions::bill_id, versions::number))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "version {version_id} does not exist: its units cannot be stored"
-            ))
-        })?;
-    let previous = previous_revisions(conn, bill_id, number)?;
-    let reused: Vec<Option<RevisionId>> = units
-        .iter()
-        .map(|u| previous.get(&u.wid).filter(|r| r.is(u)).map(|r| r.id))
-        .collect();
-    let mut ids = fresh_ids(conn, reused.iter().filter(|r| r.is_none()).count())?.into_iter();
-    let mut revisions = Vec::new();
-    let mut placements = Vec::with_capacity(units.len());
-    for (ord, (u, reused)) in units.iter().zip(reused).enumerate() {
-        let revision_id = match reused {
-            Some(id) => id,
-            None => {
-                let id = ids.next().expect("one fresh id per new revision");
-                revisions.push(RevisionRow {
-                    id,
-                    bill_id,
-                    kind: u.kind.as_str(),
-                    wid: &u.wid,
-                    eid: &u.eid,
-                    num: u.num.as_deref(),
-                    heading: u.heading.as_deref(),
-                    depth: i32::from(u.depth),
-                    length: to_i64("unit length", u.end - u.start)?,
-                    sha256: &u.sha256,
-                });
-                id
-            }
-        };
-        placements.push(PlacementRow {
-            version_id,
-            ord: to_i32("unit index", ord)?,
-            revision_id,
-            parent: u.parent.map(|p| to_i32("parent index", p)).transpose()?,
-            start_byte: to_i64("offset", u.start)?,
-        });
-    }
-    match conn {
-        // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
-        // implements it there by specialising on `SqliteConnection`), hence the branch.
-        DbConnection::Sqlite(c) => {
-            for chunk in revisions.chunks(SQLITE_PARAMETERS / REVISION_COLUMNS) {
-                diesel::insert_into(unit_revisions::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in placements.chunks(SQLITE_PARAMETERS / PLACEMENT_COLUMNS) {
-                diesel::insert_into(version_units::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        // COPY … FROM STDIN (binary): no bind-parameter limit (65535), and twice the rate
-        // of multi-row INSERTs here, mostly less work for the server.
-        DbConnection::Pg(c) => {
-            if !revisions.is_empty() {
-                diesel::copy_from(unit_revisions::table)
-                    .from_insertable(&revisions)
-                    .execute(c)?;
-            }
-            diesel::copy_from(version_units::table)
-                .from_insertable(&placements)
-                .execute(c)?;
-        }
-    }
-    Ok(())
+    UnitWriter::default().insert(conn, version_id, units)
 }
 
-/// Versions added by one import from which, on PostgreSQL, the index of placements by
-/// revision (a unit's history) is dropped during the import and built again at its end
-/// (see `suspend_wid_index`).
+impl UnitWriter {
+    /// Stores the units of a version (which must have none yet, and whose row is
+    /// already inserted): a unit equal to one of the previous version's takes its
+    /// revision, the others become new revisions. Multi-row INSERTs on SQLite, COPY on
+    /// PostgreSQL. Call it inside a transaction so that a version's units stand or fall
+    /// together (on SQLite, without one, each chunk commits alone).
+    pub fn insert(
+        &mut self,
+        conn: &mut DbConnection,
+        version_id: VersionId,
+        units: &[Unit],
+    ) -> Result<(), StoreError> {
+        let (bill_id, number): (BillId, i32) = versions::table
+            .find(version_id)
+            .select((versions::bill_id, versions::number))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "version {version_id} does not exist: its units cannot be stored"
+                ))
+            })?;
+        let previous = match (previous_version(conn, bill_id, number)?, self.last.take()) {
+            (None, _) => HashMap::new(),
+            (Some(p), Some((last, known))) if p == last => known,
+            (Some(p), _) => revisions_of(conn, p)?,
+        };
+        let reused: Vec<Option<RevisionId>> = units
+            .iter()
+            .map(|u| previous.get(&u.wid).filter(|r| r.is(u)).map(|r| r.id))
+            .collect();
+        let mut ids = fresh_ids(conn, reused.iter().filter(|r| r.is_none()).count())?.into_iter();
+        let mut revisions = Vec::new();
+        let mut placements = Vec::with_capacity(units.len());
+        for (ord, (u, reused)) in units.iter().zip(&reused).enumerate() {
+            let revision_id = match reused {
+                Some(id) => *id,
+                None => {
+                    let id = ids.next().expect("one fresh id per new revision");
+                    revisions.push(RevisionRow {
+                        id,
+                        bill_id,
+                        kind: u.kind.as_str(),
+                        wid: &u.wid,
+                        eid: &u.eid,
+                        num: u.num.as_deref(),
+                        heading: u.heading.as_deref(),
+                        depth: i32::from(u.depth),
+                        length: to_i64("unit length", u.end - u.start)?,
+                        sha256: &u.sha256,
+                    });
+                    id
+                }
+            };
+            placements.push(PlacementRow {
+                version_id,
+                ord: to_i32("unit index", ord)?,
+                revision_id,
+                parent: u.parent.map(|p| to_i32("parent index", p)).transpose()?,
+                start_byte: to_i64("offset", u.start)?,
+            });
+        }
+        match conn {
+            // Multi-row INSERT is not available through `MultiConnection` on SQLite (diesel
+            // implements it there by specialising on `SqliteConnection`), hence the branch.
+            DbConnection::Sqlite(c) => {
+                for chunk in revisions.chunks(SQLITE_PARAMETERS / REVISION_COLUMNS) {
+                    diesel::insert_into(unit_revisions::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                for chunk in placements.chunks(SQLITE_PARAMETERS / PLACEMENT_COLUMNS) {
+                    diesel::insert_into(version_units::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
+            // COPY … FROM STDIN (binary): no bind-parameter limit (65535), and twice the
+            // rate of multi-row INSERTs here, mostly less work for the server.
+            DbConnection::Pg(c) => {
+                if !revisions.is_empty() {
+                    diesel::copy_from(unit_revisions::table)
+                        .from_insertable(&revisions)
+                        .execute(c)?;
+                }
+                diesel::copy_from(version_units::table)
+                    .from_insertable(&placements)
+                    .execute(c)?;
+            }
+        }
+        // What the next version is compared with: this one's revisions.
+        let known = units
+            .iter()
+            .zip(placements.iter().map(|p| p.revision_id))
+            .map(|(u, id)| {
+                let r = StoredRevision {
+                    id,
+                    kind: u.kind.as_str().to_string(),
+                    wid: u.wid.clone(),
+                    eid: u.eid.clone(),
+                    num: u.num.clone(),
+                    heading: u.heading.clone(),
+                    depth: i32::from(u.depth),
+                    length: to_i64("unit length", u.end - u.start)?,
+                    sha256: u.sha256.clone(),
+                };
+                Ok((u.wid.clone(), r))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        self.last = Some((version_id, known));
+        Ok(())
+    }
+}
+
+/// Versions added by one import from which, on PostgreSQL, the checks and the history
+/// index of `version_units` are suspended during the import (see `suspend_checks`).
 pub const BULK_VERSIONS: usize = 50;
 
-/// Drops the index `version_units (revision_id)` — through which a unit's history is
-/// found — for a bulk import, inside its transaction, on PostgreSQL (returns whether it
-/// did): each version's placements land all over that index, and building it once at the
-/// end is faster (measured on the earlier `units (wid, version_id)`: the CPI's 198
-/// versions, 14.4 s to 11.5 s, docs/performance.md). DDL is transactional there, so a
-/// failed import gets the index back with its rollback; but the table is locked until
-/// the commit, so pages reading texts wait for the import. On SQLite the gain was not
-/// measured: nothing is done.
-pub fn suspend_wid_index(conn: &mut DbConnection) -> Result<bool, StoreError> {
+/// What `suspend_checks` drops and `restore_checks` puts back, on PostgreSQL: the same
+/// definitions as the migration's (with PostgreSQL's names for its foreign keys).
+const SUSPENDED: [(&str, &str); 3] = [
+    (
+        "ALTER TABLE version_units DROP CONSTRAINT IF EXISTS version_units_version_id_fkey",
+        "ALTER TABLE version_units ADD CONSTRAINT version_units_version_id_fkey \
+         FOREIGN KEY (version_id) REFERENCES versions (id) ON DELETE CASCADE",
+    ),
+    (
+        "ALTER TABLE version_units DROP CONSTRAINT IF EXISTS version_units_revision_id_fkey",
+        "ALTER TABLE version_units ADD CONSTRAINT version_units_revision_id_fkey \
+         FOREIGN KEY (revision_id) REFERENCES unit_revisions (id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS version_units_revision",
+        "CREATE INDEX version_units_revision ON version_units (revision_id)",
+    ),
+];
+
+/// For a bulk import, inside its transaction, on PostgreSQL (returns whether it did):
+/// drops the two foreign keys of `version_units` and its index by revision (a unit's
+/// history), which `restore_checks` puts back at the end. Each placement checked one
+/// row at a time (a trigger per row) and the index dirtied all over took 11 of the 24 s
+/// of the CPI's import; adding the keys back checks every row in one join (0.5 s), and
+/// the index is built once (docs/performance.md). DDL is transactional there, so a
+/// failed import gets them back with its rollback, and a restore that finds a row
+/// without its version or revision fails the import; but the table is locked until the
+/// commit, so pages reading texts wait for the import. On SQLite the checks are index
+/// lookups and nothing is done.
+pub fn suspend_checks(conn: &mut DbConnection) -> Result<bool, StoreError> {
     use diesel::connection::SimpleConnection;
     match conn {
         DbConnection::Pg(c) => {
-            c.batch_execute("DROP INDEX IF EXISTS version_units_revision")?;
+            for (drop, _) in SUSPENDED {
+                c.batch_execute(drop)?;
+            }
             Ok(true)
         }
         DbConnection::Sqlite(_) => Ok(false),
     }
 }
 
-/// Builds again the index that `suspend_wid_index` dropped: the same definition as the
-/// migration's.
-pub fn restore_wid_index(conn: &mut DbConnection) -> Result<(), StoreError> {
+/// Puts back what `suspend_checks` dropped (on PostgreSQL; nothing on SQLite).
+pub fn restore_checks(conn: &mut DbConnection) -> Result<(), StoreError> {
     use diesel::connection::SimpleConnection;
     if let DbConnection::Pg(c) = conn {
-        c.batch_execute(
-            "CREATE INDEX IF NOT EXISTS version_units_revision ON version_units (revision_id)",
-        )?;
+        for (_, add) in SUSPENDED {
+            c.batch_execute(add)?;
+        }
     }
     Ok(())
 }

@@ -307,8 +307,10 @@ fn git_errors_are_clear_and_write_nothing() {
     assert_eq!(counts(&s), (0, 0, 0));
 }
 
-/// Whether the index `version_units (revision_id)` (a unit's history) is there (on either backend).
-fn wid_index_present(s: &store::Store) -> bool {
+/// Whether the checks and the index that a bulk import suspends on PostgreSQL are there
+/// (`store::units::suspend_checks`): the index `version_units (revision_id)` (a unit's
+/// history) on either backend, and on PostgreSQL the two foreign keys of `version_units`.
+fn bulk_checks_present(s: &store::Store) -> bool {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct Found {
@@ -316,25 +318,31 @@ fn wid_index_present(s: &store::Store) -> bool {
         n: i64,
     }
     let mut conn = s.conn().unwrap();
-    let sql = match conn.backend() {
-        store::Backend::Sqlite => {
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'version_units_revision'"
-        }
-        store::Backend::Postgres => {
-            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'version_units_revision'"
-        }
+    let (sql, want) = match conn.backend() {
+        store::Backend::Sqlite => (
+            "SELECT COUNT(*) AS n FROM sqlite_master \
+             WHERE type = 'index' AND name = 'version_units_revision'",
+            1,
+        ),
+        store::Backend::Postgres => (
+            "SELECT (SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'version_units_revision') \
+             + (SELECT COUNT(*) FROM pg_constraint WHERE conrelid = 'version_units'::regclass \
+                AND contype = 'f') AS n",
+            3,
+        ),
     };
     diesel::sql_query(sql)
         .get_result::<Found>(&mut *conn)
         .unwrap()
         .n
-        == 1
+        == want
 }
 
 #[test]
-fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure() {
-    // On PostgreSQL an import of BULK_VERSIONS versions or more drops the index of units
-    // by wid and builds it again at its end; a failed one must get it back too.
+fn a_long_history_imports_in_bulk_and_its_checks_survive_success_and_failure() {
+    // On PostgreSQL an import of BULK_VERSIONS versions or more drops the foreign keys and
+    // the history index of the units' placements and puts them back at its end; a failed
+    // one must get them back too.
     let s = common::test_store();
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
@@ -350,7 +358,7 @@ fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure
     }
     let summary = import_code(&s, r).unwrap();
     assert_eq!(summary.versions_added, n);
-    assert!(wid_index_present(&s));
+    assert!(bulk_checks_present(&s));
     // On PostgreSQL (Debian's is built with lz4) the texts are compressed with lz4.
     if s.conn().unwrap().backend() == store::Backend::Postgres {
         use diesel::prelude::*;
@@ -378,6 +386,14 @@ fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.wid, y.wid);
     }
+    // Stored by reference: each version after the first adds two revisions, the
+    // paragraph whose number changed and its article (a division's text is its heading).
+    use diesel::prelude::*;
+    let revisions: i64 = store::schema::unit_revisions::table
+        .count()
+        .get_result(&mut *s.conn().unwrap())
+        .unwrap();
+    assert_eq!(revisions as usize, a.len() + 2 * (n - 1));
     let before = counts(&s);
 
     // Another bulk history whose last version is not UTF-8: nothing written, index there.
@@ -394,12 +410,12 @@ fn a_long_history_imports_in_bulk_and_the_wid_index_survives_success_and_failure
     let err = import_git(&s, &path2, "code.md", "autre", None, None, &Silent).unwrap_err();
     assert!(err.to_string().contains("not valid UTF-8"), "{err}");
     assert_eq!(counts(&s), before);
-    assert!(wid_index_present(&s));
+    assert!(bulk_checks_present(&s));
 
     // Run again: nothing new, nothing dropped.
     let again = import_code(&s, r).unwrap();
     assert_eq!(again.versions_added, 0);
-    assert!(wid_index_present(&s));
+    assert!(bulk_checks_present(&s));
 }
 
 const A165: &str = "Livre Ier/Titre V/Article 165.md";
