@@ -6,10 +6,12 @@
 #      version, 198 of them; folders for its divisions, one file per article, 1,735 in
 #      the latest): `amenda import-git --per-article` against `git log -p` over the same
 #      repository, with hyperfine; the import's peak memory (GNU time);
-#   2. the database's size after the single-file import of the CPI history on SQLite,
+#   2. the database's size after the single-file import of the CPI history (and of the
+#      Règlement's) on SQLite, and with --pg on PostgreSQL,
 #      against the total bytes of its versions' markdown.
 #
-#   benches/per_article.sh
+#   benches/per_article.sh          SQLite
+#   benches/per_article.sh --pg     and the sizes on PostgreSQL (a throwaway cluster, tests/support/pg.sh)
 #
 # Run from the repository root after `cargo build --release`. Env: AMENDA_CORPUS (default
 # ../shared/corpus), RUNS (default 3), CARGO_TARGET_DIR (default target), CACHE (where the
@@ -111,14 +113,42 @@ bench 'git log -p (CPI file)' "git -C '$work/cpi' log -p texte -- '$file'"
 bench 'amenda import-git (CPI file, SQLite)' \
     "'$bin' --data '$work/data' import-git '$corpus/cpi.bundle' '$file' --bill cpi --branch texte" "rm -rf '$work/data'"
 
-# Storage: the single-file import of the CPI history, then the size of the data folder
-# (database and write-ahead log) against the bytes of all its versions' markdown.
-rm -rf "$work/data"
-"$bin" --data "$work/data" import-git "$corpus/cpi.bundle" "$file" --bill cpi --branch texte > /dev/null 2>&1
-md=0
-for c in $(git -C "$work/cpi" rev-list texte -- "$file"); do
-    md=$((md + $(git -C "$work/cpi" cat-file -s "$c:$file")))
-done
-db=$(du -cb "$work/data"/amenda.sqlite3* | tail -1 | cut -f1)
-versions=$(git -C "$work/cpi" rev-list --count texte -- "$file")
-echo "CPI history on SQLite: $versions versions, markdown $md bytes, data folder $db bytes ($(python3 -c "print(round($db/$md, 2))")× the markdown, $((db / versions)) bytes per version)"
+# Storage: the single-file import of a history, then the size of the data folder
+# (database and write-ahead log) against the bytes of all its versions' markdown; with
+# --pg, the same import into a fresh PostgreSQL database, whose size (pg_database_size,
+# less that of an empty database: the catalogs) is measured after a VACUUM.
+pgdir=""
+if [ "${1:-}" = "--pg" ]; then
+    pgdir="$work/pg"
+    mkdir -p "$pgdir" && chmod 755 "$work" "$pgdir" # the cluster runs as user postgres
+    url=$(tests/support/pg.sh start "$pgdir")
+    trap 'tests/support/pg.sh stop "$pgdir" > /dev/null 2>&1 || true; rm -rf "$work"' EXIT
+fi
+storage() { # NAME BUNDLE FILE BRANCH
+    local name=$1 bundle=$2 path=$3 branch=$4 clone="$work/storage-repo" md=0 c
+    rm -rf "$clone" && git clone --quiet "$bundle" "$clone" 2>/dev/null
+    git -C "$clone" branch --quiet -f "$branch" "origin/$branch" 2>/dev/null || true
+    for c in $(git -C "$clone" rev-list "$branch" -- "$path"); do
+        md=$((md + $(git -C "$clone" cat-file -s "$c:$path")))
+    done
+    local versions
+    versions=$(git -C "$clone" rev-list --count "$branch" -- "$path")
+    rm -rf "$work/data"
+    "$bin" --data "$work/data" import-git "$bundle" "$path" --bill h --branch "$branch" > /dev/null 2>&1
+    local db
+    db=$(du -cb "$work/data"/amenda.sqlite3* | tail -1 | cut -f1)
+    echo "$name on SQLite: $versions versions, markdown $md bytes, data folder $db bytes ($(python3 -c "print(round($db/$md, 2))")× the markdown, $((db / versions)) bytes per version)"
+    if [ -n "$pgdir" ]; then
+        psql -q "$url" -c 'DROP DATABASE IF EXISTS amenda_size' -c 'CREATE DATABASE amenda_size'
+        local pgurl=${url%/*}/amenda_size
+        /usr/bin/time -f "$name import on PostgreSQL: %e s" "$bin" --data "$work/data-pg" --database-url "$pgurl" \
+            import-git "$bundle" "$path" --bill h --branch "$branch" 2>&1 >/dev/null | tail -1
+        psql -q "$pgurl" -c 'VACUUM ANALYZE'
+        db=$(psql -qtA "$pgurl" -c "SELECT pg_database_size('amenda_size') - pg_database_size('template1')")
+        echo "$name on PostgreSQL: database $db bytes beyond an empty one ($(python3 -c "print(round($db/$md, 2))")× the markdown, $((db / versions)) bytes per version)"
+    fi
+}
+storage 'CPI history' "$corpus/cpi.bundle" "$file" texte
+if [ -f "$corpus/reglement_an.bundle" ]; then
+    storage "Règlement de l'Assemblée nationale history" "$corpus/reglement_an.bundle" règlement.md historique
+fi
