@@ -60,6 +60,8 @@ pub enum ConfigError {
     LicenceIncomplete,
     #[error("public_url \"{0}\" must start with https:// (or http://) and not end with /")]
     PublicUrl(String),
+    #[error("trusted_proxies: \"{0}\" is neither an address (10.0.0.5, ::1) nor a CIDR range (10.0.0.0/8)")]
+    TrustedProxy(String),
     #[error("first_admin \"{0}\" must be PROVIDER:SUBJECT, e.g. franceconnect:1234")]
     FirstAdmin(String),
     #[error("provider id \"{0}\" must be 1–32 lowercase letters, digits or -, and not \"demo\"")]
@@ -94,6 +96,7 @@ impl ConfigError {
             ConfigError::LicenceUrl(_) | ConfigError::LicenceIncomplete => "opendata.licence_url",
             ConfigError::PublicUrl(_) => "public_url",
             ConfigError::FirstAdmin(_) => "first_admin",
+            ConfigError::TrustedProxy(_) => "trusted_proxies",
             ConfigError::ProviderId(_) | ConfigError::ProviderTwice(_) => "provider.id",
             ConfigError::Issuer { .. } => "provider.issuer",
             ConfigError::AcrLevel { .. } => "provider.acr",
@@ -176,6 +179,10 @@ pub struct Config {
     /// Milliseconds an anonymous visitor's consultation page may be served as rendered
     /// (default 1000; 0 renders it for every request).
     pub live_pages_ms: Option<u64>,
+    /// The reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client:
+    /// addresses or CIDR ranges (none by default: the client is the connection's peer).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     #[serde(default, rename = "provider")]
     pub providers: Vec<ProviderConfig>,
     /// Reports, automatic hiding and rate limits (`[moderation]`).
@@ -359,6 +366,18 @@ impl ProviderConfig {
     }
 }
 
+/// One `trusted_proxies` entry: an address (`10.0.0.5`, `::1`, a network of one) or a
+/// CIDR range (`10.0.0.0/8`).
+pub fn parse_proxy(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
 impl Config {
     /// Reads the configuration: `path` if it exists (an explicitly named file must
     /// exist), then the environment overrides, then checks it.
@@ -437,6 +456,14 @@ impl Config {
         }
     }
 
+    /// `trusted_proxies`, checked: each entry an address or a CIDR range.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| parse_proxy(p).ok_or_else(|| ConfigError::TrustedProxy(p.clone())))
+            .collect()
+    }
+
     /// Rejects what would fail later in a confusing way.
     pub fn check(&self) -> Result<(), ConfigError> {
         if let Some(v) = &self.moderation.threshold_error {
@@ -444,6 +471,7 @@ impl Config {
         }
         self.moderation.limits()?;
         self.opendata.licence()?;
+        self.trusted_proxies()?;
         if let Some(u) = &self.public_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
                 return Err(ConfigError::PublicUrl(u.clone()));
@@ -534,6 +562,33 @@ client_secret = "from-file"
 acr = { "urn:city:password" = 1, "urn:city:mfa" = 2 }
 absent_acr_level = 0
 "#;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_a_bad_one_is_named() {
+        let c =
+            Config::parse("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]").unwrap();
+        c.check().unwrap();
+        let nets: Vec<String> = c
+            .trusted_proxies()
+            .unwrap()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(Config::default().trusted_proxies().unwrap().is_empty());
+        for bad in ["localhost", "10.0.0.0/33", "10.0.0", "*", ""] {
+            let c = Config::parse(&format!("trusted_proxies = [\"::1\", \"{bad}\"]")).unwrap();
+            let err = c.check().unwrap_err();
+            assert_eq!(err.key(), Some("trusted_proxies"));
+            assert_eq!(
+                err.to_string(),
+                format!("trusted_proxies: \"{bad}\" is neither an address (10.0.0.5, ::1) nor a CIDR range (10.0.0.0/8)")
+            );
+        }
+        // A single string instead of a list is the TOML reader's error, naming the key.
+        let err = Config::parse("trusted_proxies = \"10.0.0.1\"").unwrap_err();
+        assert!(err.to_string().contains("trusted_proxies"), "{err}");
+    }
 
     #[test]
     fn parses_defaults_and_overrides() {

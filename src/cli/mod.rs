@@ -484,6 +484,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 IpAddr::V6(a) => format!("http://[{a}]:{port}"),
                 IpAddr::V4(a) => format!("http://{a}:{port}"),
             });
+            let trusted_proxies = web::client::TrustedProxies(file.trusted_proxies()?);
             let config = WebConfig {
                 demo: false,
                 secure_cookies: *secure_cookies,
@@ -495,6 +496,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 licence: file.opendata.licence()?,
                 opendata_refresh: file.opendata.refresh.map(std::time::Duration::from_secs),
                 live_pages: file.live_pages_ms.map(std::time::Duration::from_millis),
+                trusted_proxies,
                 moderation: file.moderation,
                 ..WebConfig::default()
             };

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod campaigns;
 pub mod charts;
+pub mod client;
 pub mod comments;
 pub mod conditional;
 pub mod consolidation;
@@ -77,6 +78,9 @@ pub struct WebConfig {
     /// and a bill page's counts of amendments and comments shown as last read (default
     /// one second; zero renders and reads every request). See [`live`].
     pub live_pages: Option<std::time::Duration>,
+    /// The proxies whose `X-Forwarded-For` and `X-Real-IP` name the client (see
+    /// [`client`]); none by default, so the client is the connection's peer.
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 /// Default publication window, in days, after which a consultation key is destroyed.
@@ -435,7 +439,9 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         ..Default::default()
     }
     .provider_origins();
-    let mut rocket = rocket::custom(figment)
+    // Rocket's `client_ip()` believes `X-Real-IP` from anyone: off, so that nothing can
+    // use it; the client's address is `client::of`, which believes trusted proxies only.
+    let mut rocket = rocket::custom(figment.merge(("ip_header", false)))
         .manage(Arc::new(app))
         .attach(SecurityHeaders::new(&origins))
         .attach(live::ExpireOnWrite);

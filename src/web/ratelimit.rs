@@ -1,4 +1,5 @@
-//! Rate limits. Sign-in attempts: per client address, kept in process memory (each app
+//! Rate limits. Sign-in attempts: per client address (`super::client`: proxies' headers
+//! only from `trusted_proxies`), kept in process memory (each app
 //! server limits on its own, which bounds guessing without a shared store). Posting,
 //! reporting and voting: per account and per address, counted in the database so that
 //! every app server shares the same count ([`check`]).
@@ -80,7 +81,7 @@ impl<'r> FromRequest<'r> for SignInAttempt {
         let Some(app) = req.rocket().state::<super::AppState>() else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        match app.sign_in_limiter.attempt(req.client_ip()) {
+        match app.sign_in_limiter.attempt(super::client::of(req)) {
             Ok(()) => Outcome::Success(SignInAttempt),
             Err(wait) => {
                 tracing::warn!("sign-in rate limit reached");
@@ -94,16 +95,8 @@ impl<'r> FromRequest<'r> for SignInAttempt {
     }
 }
 
-/// The client's address, as Rocket sees it (`X-Real-IP` when the proxy sets it).
-pub struct ClientAddr(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClientAddr {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(ClientAddr(req.client_ip().map(|ip| ip.to_string())))
-    }
-}
+/// The client's address for the per-address limits: see [`super::client`].
+pub use super::client::ClientAddr;
 
 /// What is limited, with the configured limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

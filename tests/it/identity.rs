@@ -889,6 +889,88 @@ fn sign_in_attempts_are_rate_limited() {
     assert_eq!(session_count(&store), 0);
 }
 
+/// Sign-in attempts through a proxy: its headers name the client only when the proxy is
+/// trusted (`trusted_proxies`), so a client cannot escape the limit by naming a new
+/// address with each request, and clients behind a trusted proxy are counted apart.
+#[test]
+fn the_client_address_comes_from_trusted_proxies_only() {
+    use std::net::SocketAddr;
+    let store = common::test_store();
+    let limit = amenda::web::ratelimit::SIGN_IN_PER_MINUTE;
+    let attempt = |c: &Client, t: &str, peer: &str, xff: Option<&str>, real: Option<&str>| {
+        let mut req = c
+            .post("/signin/demo")
+            .header(ContentType::Form)
+            .remote(peer.parse::<SocketAddr>().unwrap())
+            .body(format!("csrf={t}&person=nobody&level=1"));
+        if let Some(x) = xff {
+            req = req.header(rocket::http::Header::new("X-Forwarded-For", x.to_string()));
+        }
+        if let Some(r) = real {
+            req = req.header(rocket::http::Header::new("X-Real-IP", r.to_string()));
+        }
+        req.dispatch().status()
+    };
+
+    // No trusted proxy: a new X-Real-IP and X-Forwarded-For with each attempt change
+    // nothing, the peer is the client.
+    let c = client_with(&store, true);
+    let t = csrf(&c);
+    for i in 0..limit {
+        let fake = format!("198.51.100.{i}");
+        let got = attempt(&c, &t, "203.0.113.5:4000", Some(&fake), Some(&fake));
+        assert_eq!(got, Status::BadRequest, "attempt {i}");
+    }
+    let got = attempt(
+        &c,
+        &t,
+        "203.0.113.5:4001",
+        Some("198.51.100.99"),
+        Some("198.51.100.98"),
+    );
+    assert_eq!(got, Status::TooManyRequests);
+    // Another peer is another client.
+    assert_eq!(
+        attempt(&c, &t, "203.0.113.6:4000", None, None),
+        Status::BadRequest
+    );
+
+    // Behind a trusted proxy: the address it appended is the client; what the client
+    // wrote to the left of it is not believed.
+    let app = App::new(
+        (*store).clone(),
+        WebConfig {
+            demo: true,
+            trusted_proxies: amenda::web::client::TrustedProxies(vec!["127.0.0.1/32"
+                .parse()
+                .unwrap()]),
+            ..WebConfig::default()
+        },
+    )
+    .unwrap();
+    let c = Client::tracked(build(test_figment(), app)).unwrap();
+    let t = csrf(&c);
+    for i in 0..limit {
+        let xff = format!("6.6.6.{i}, 198.51.100.1");
+        let got = attempt(&c, &t, "127.0.0.1:5000", Some(&xff), None);
+        assert_eq!(got, Status::BadRequest, "attempt {i}");
+    }
+    let got = attempt(&c, &t, "127.0.0.1:5000", Some("198.51.100.1"), None);
+    assert_eq!(got, Status::TooManyRequests);
+    // Another client behind the same proxy still may, by X-Forwarded-For or X-Real-IP.
+    let got = attempt(&c, &t, "127.0.0.1:5000", Some("198.51.100.2"), None);
+    assert_eq!(got, Status::BadRequest);
+    let got = attempt(&c, &t, "127.0.0.1:5000", None, Some("198.51.100.3"));
+    assert_eq!(got, Status::BadRequest);
+    // The proxy's own address, for a request it sent without saying for whom, is
+    // counted as one client: it was not used up by the clients behind it.
+    assert_eq!(
+        attempt(&c, &t, "127.0.0.1:5000", None, None),
+        Status::BadRequest
+    );
+    assert_eq!(session_count(&store), 0);
+}
+
 /// A person sees their pseudonym per bill (stable, different on each bill); a moderator
 /// can re-identify one only with a reason, and every attempt is in the audit log.
 #[test]
