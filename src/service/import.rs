@@ -1242,7 +1242,9 @@ impl TreeLog {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            // Not piped: unread while the import goes, it could fill and stop git. The
+            // same log ran without error in `commits_under`.
+            .stderr(Stdio::null())
             .spawn()
             .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
         let stdout = child
@@ -1320,19 +1322,10 @@ impl TreeLog {
         Ok(None)
     }
 
-    /// The error for a commit not found in the log: git's own when it failed.
-    fn missing(&mut self, commit: &str) -> ImportError {
-        use std::io::Read;
-        let mut stderr = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut stderr);
-        }
-        let stderr = stderr.trim();
-        if stderr.is_empty() {
-            ImportError::Git(format!("commit {commit} not found in git log"))
-        } else {
-            ImportError::Git(stderr.to_string())
-        }
+    /// The error for a commit not found in the log (git stopped early).
+    fn missing(&self, commit: &str) -> ImportError {
+        let short = &commit[..12.min(commit.len())];
+        ImportError::Git(format!("git log --raw ended before commit {short}"))
     }
 
     /// Ends git (its output may not have been read to the end: the last commits may
