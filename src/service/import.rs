@@ -965,21 +965,59 @@ fn commits_under(
 /// Builds the whole text of a folder kept one file per article, commit by commit: the
 /// folders under it are divisions (a heading at the folder's depth), its `.md` files
 /// with an article heading are articles, in the natural order of codes
-/// (`text::order`), a folder's own articles before its sub-folders. Files read at one
-/// commit are kept for the next one only (by blob id and depth), so unchanged articles
-/// are not read again and memory holds one tree, whatever the length of the history.
+/// (`text::order`), a folder's own articles before its sub-folders. It holds one tree,
+/// the files under the folder at the commit last read, kept in the text's order with
+/// each file as put in the text: a commit changes a few files of thousands, so only
+/// those are placed (their sort key computed once), read and parsed, and memory holds
+/// one tree whatever the length of the history.
 struct TreeReader {
     prefix: String,
-    /// (blob id, depth) → the file as put in the text (None: not an article).
-    cache: std::collections::HashMap<(String, u8), Option<String>>,
+    /// The files under the folder, in the text's order.
+    files: std::collections::BTreeMap<PathKey, TreeFile>,
+    /// The articles of `.md` files removed or changed since the last text, by (blob id,
+    /// depth): a file moved or renamed with the same content is not read again.
+    removed: std::collections::HashMap<(String, u8), Option<String>>,
     /// Paths already warned about, to say it once per import rather than per version.
     warned: std::collections::HashSet<String>,
 }
 
-/// One file of the tree at a commit: its path split at `/` (folders, then the file).
+/// A file's place in the text: its folders and then its name, each in the natural order
+/// of codes without `.md`, a folder's files before its sub-folders; paths equal in that
+/// order (`A.md` and `A`) compare by their text, so that no two paths tie.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct PathKey {
+    /// Per part: whether it is a folder (false, the file, sorts first), and its key.
+    parts: Vec<(bool, crate::text::order::NaturalKey)>,
+    /// The path under the folder.
+    path: String,
+}
+
+impl PathKey {
+    fn new(path: &str) -> PathKey {
+        let n = path.split('/').count();
+        let parts = path
+            .split('/')
+            .enumerate()
+            .map(|(i, part)| {
+                let name = part.strip_suffix(".md").unwrap_or(part);
+                (i + 1 < n, crate::text::order::natural_key(name))
+            })
+            .collect();
+        PathKey {
+            parts,
+            path: path.to_string(),
+        }
+    }
+}
+
+/// One file of the tree: its path under the folder split at `/` (folders, then the
+/// file), its blob, and, once a text was built with it, the file as put in the text.
 struct TreeFile {
     parts: Vec<String>,
     blob: String,
+    /// None: not looked at yet (new or changed); Some(None): left out (not a `.md` file
+    /// or no article heading in it).
+    article: Option<Option<String>>,
 }
 
 impl TreeReader {
@@ -993,13 +1031,59 @@ impl TreeReader {
         };
         TreeReader {
             prefix,
-            cache: Default::default(),
+            files: Default::default(),
+            removed: Default::default(),
             warned: Default::default(),
         }
     }
 
-    /// The files under the folder at `commit`, in the text's order.
-    fn files(&self, git_dir: &Path, commit: &str) -> Result<Vec<TreeFile>, ImportError> {
+    /// Puts the file at `path` (from the repository's root) with content `blob`, or
+    /// removes it (None); paths outside the folder are ignored.
+    fn set(&mut self, path: &str, blob: Option<&str>) {
+        let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
+            return;
+        };
+        let key = PathKey::new(rel);
+        let old = match blob {
+            None => self.files.remove(&key),
+            Some(blob) => match self.files.get_mut(&key) {
+                // A change of mode only: the same text.
+                Some(f) if f.blob == blob => None,
+                Some(f) => Some(TreeFile {
+                    parts: f.parts.clone(),
+                    blob: std::mem::replace(&mut f.blob, blob.to_string()),
+                    article: f.article.take(),
+                }),
+                None => {
+                    let parts = rel.split('/').map(str::to_string).collect();
+                    let file = TreeFile {
+                        parts,
+                        blob: blob.to_string(),
+                        article: None,
+                    };
+                    self.files.insert(key, file);
+                    None
+                }
+            },
+        };
+        // Kept for a file that takes the same blob at the same depth before the next
+        // text; only a `.md` file's, whose article depends on its blob and depth alone.
+        if let Some(TreeFile {
+            parts,
+            blob,
+            article: Some(article),
+        }) = old
+        {
+            if parts.last().is_some_and(|n| n.ends_with(".md")) {
+                let depth = u8::try_from(parts.len()).unwrap_or(u8::MAX);
+                self.removed.insert((blob, depth), article);
+            }
+        }
+    }
+
+    /// Makes the tree the folder's at `commit`, as `git ls-tree` lists it (any commit;
+    /// `follow` is the way along a history).
+    fn load(&mut self, git_dir: &Path, commit: &str) -> Result<(), ImportError> {
         let mut args = vec![
             "-c",
             "core.quotePath=off",
@@ -1013,7 +1097,8 @@ impl TreeReader {
             args.extend(["--", self.prefix.as_str()]);
         }
         let out = git(&args, Some(git_dir))?;
-        let mut files = Vec::new();
+        self.files.clear();
+        self.removed.clear();
         for entry in out.split(|&b| b == 0).filter(|e| !e.is_empty()) {
             let entry = String::from_utf8_lossy(entry);
             let Some((meta, path)) = entry.split_once('\t') else {
@@ -1021,80 +1106,92 @@ impl TreeReader {
             };
             let mut meta = meta.split(' ');
             let (_mode, kind, blob) = (meta.next(), meta.next(), meta.next());
-            let (Some("blob"), Some(blob)) = (kind, blob) else {
-                continue;
-            };
-            let Some(rel) = path.strip_prefix(self.prefix.as_str()) else {
-                continue;
-            };
-            files.push(TreeFile {
-                parts: rel.split('/').map(str::to_string).collect(),
-                blob: blob.to_string(),
-            });
+            if let (Some("blob"), Some(blob)) = (kind, blob) {
+                self.set(path, Some(blob));
+            }
         }
-        files.sort_by(|a, b| compare_paths(&a.parts, &b.parts));
-        Ok(files)
+        Ok(())
     }
 
-    /// The text at `commit` (None when the folder holds no article), with warnings for the
-    /// files left out that were not warned about before.
-    fn text_at(
+    /// Brings the tree to `commit` along `log`, applying the changes of every commit up
+    /// to it (`commit` must come later in the log than the one the tree is at).
+    fn follow(&mut self, log: &mut TreeLog, commit: &str) -> Result<(), ImportError> {
+        loop {
+            let Some(at) = log.next_commit()? else {
+                return Err(log.missing(commit));
+            };
+            while let Some((path, blob)) = log.next_change()? {
+                self.set(&path, blob.as_deref());
+            }
+            if at == commit {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The text of the tree (None when the folder holds no article), with warnings for
+    /// the files left out that were not warned about before; `commit` is the tree's, to
+    /// name it in errors and warnings.
+    fn text(
         &mut self,
-        git_dir: &Path,
         reader: &mut BlobReader,
         commit: &str,
         warnings: &mut Vec<String>,
     ) -> Result<Option<String>, ImportError> {
-        let files = self.files(git_dir, commit)?;
-        if files.is_empty() {
-            return Ok(None);
-        }
-        let mut cache = std::collections::HashMap::with_capacity(files.len());
         let mut out = String::new();
-        let mut open: Vec<String> = Vec::new();
+        let mut open: Vec<&str> = Vec::new();
         let short = &commit[..12.min(commit.len())];
-        for f in &files {
+        for f in self.files.values_mut() {
             let (name, folders) = f.parts.split_last().expect("a path has a file name");
-            let path = format!("{}{}", self.prefix, f.parts.join("/"));
-            if !name.ends_with(".md") {
-                if self.warned.insert(path.clone()) {
+            if f.article.is_none() {
+                // New or changed since the last text: read, and warned about once.
+                let path = format!("{}{}", self.prefix, f.parts.join("/"));
+                if !name.ends_with(".md") {
+                    if self.warned.insert(path.clone()) {
+                        warnings.push(format!(
+                            "\"{path}\" (first at commit {short}) left out: not a .md file"
+                        ));
+                    }
+                    f.article = Some(None);
+                    continue;
+                }
+                let depth = u8::try_from(folders.len() + 1).unwrap_or(u8::MAX);
+                let article = match self.removed.remove(&(f.blob.clone(), depth)) {
+                    Some(a) => a,
+                    None => {
+                        let bytes = reader.read_object(&f.blob)?.unwrap_or_default();
+                        let text = check_markdown(&format!("{path} at commit {short}"), bytes)?;
+                        crate::text::parse::article_file_at_depth(&text, depth)
+                    }
+                };
+                if article.is_none() && self.warned.insert(path.clone()) {
                     warnings.push(format!(
-                        "\"{path}\" (first at commit {short}) left out: not a .md file"
+                        "\"{path}\" (first at commit {short}) left out: no article heading (`# Article …`) in it"
                     ));
                 }
+                f.article = Some(article);
+            }
+            let Some(Some(a)) = &f.article else {
                 continue;
-            }
-            let depth = u8::try_from(folders.len() + 1).unwrap_or(u8::MAX);
-            let key = (f.blob.clone(), depth);
-            let article = match self.cache.remove(&key) {
-                Some(a) => a,
-                None => {
-                    let bytes = reader.read_object(&f.blob)?.unwrap_or_default();
-                    let text = check_markdown(&format!("{path} at commit {short}"), bytes)?;
-                    crate::text::parse::article_file_at_depth(&text, depth)
-                }
             };
-            if let Some(a) = &article {
-                // The divisions of this file's folders that are not open yet.
-                let common = open.iter().zip(folders).take_while(|(a, b)| a == b).count();
-                open.truncate(common);
-                for (i, folder) in folders.iter().enumerate().skip(common) {
-                    out.extend(std::iter::repeat_n('#', i + 1));
-                    out.push(' ');
-                    out.push_str(folder);
-                    out.push_str("\n\n");
-                    open.push(folder.clone());
-                }
-                out.push_str(a);
-                out.push('\n');
-            } else if self.warned.insert(path.clone()) {
-                warnings.push(format!(
-                    "\"{path}\" (first at commit {short}) left out: no article heading (`# Article …`) in it"
-                ));
+            // The divisions of this file's folders that are not open yet.
+            let common = open
+                .iter()
+                .zip(folders)
+                .take_while(|(a, b)| **a == b.as_str())
+                .count();
+            open.truncate(common);
+            for (i, folder) in folders.iter().enumerate().skip(common) {
+                out.extend(std::iter::repeat_n('#', i + 1));
+                out.push(' ');
+                out.push_str(folder);
+                out.push_str("\n\n");
+                open.push(folder);
             }
-            cache.insert(key, article);
+            out.push_str(a);
+            out.push('\n');
         }
-        self.cache = cache;
+        self.removed.clear();
         let end = out.trim_end().len();
         out.truncate(end);
         if out.is_empty() {
@@ -1104,30 +1201,150 @@ impl TreeReader {
         out.push('\n');
         Ok(Some(out))
     }
+
+    /// The text at any `commit` (see `text`), the tree read whole with `load`.
+    fn text_at(
+        &mut self,
+        git_dir: &Path,
+        reader: &mut BlobReader,
+        commit: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<String>, ImportError> {
+        self.load(git_dir, commit)?;
+        self.text(reader, commit, warnings)
+    }
 }
 
-/// The order of a folder's content: its files (articles) first, then its sub-folders,
-/// each in the natural order of codes; `.md` is not part of a file's name.
-fn compare_paths(a: &[String], b: &[String]) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    for i in 0.. {
-        let (a_file, b_file) = (i + 1 == a.len(), i + 1 == b.len());
-        let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
-            return a.len().cmp(&b.len());
-        };
-        let order = match (a_file, b_file) {
-            (true, false) => Ordering::Less,
-            (false, true) => Ordering::Greater,
-            _ => {
-                let strip = |s: &str| s.strip_suffix(".md").unwrap_or(s).to_string();
-                crate::text::order::natural_cmp(&strip(x), &strip(y))
-            }
-        };
-        if order != Ordering::Equal {
-            return order;
-        }
+/// The first-parent history of a revision with each commit's changed files and their
+/// new blobs (`git log --raw`), oldest first, read as the import goes: one process for
+/// the whole history instead of one `git ls-tree` per commit, and never held at once.
+struct TreeLog {
+    child: std::process::Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    /// The commit whose header was read and whose changes come next.
+    pending: Option<String>,
+    /// Whether git's output has ended.
+    done: bool,
+}
+
+impl TreeLog {
+    fn start(git_dir: &Path, rev: &str) -> Result<TreeLog, ImportError> {
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(git_dir)
+            .args([
+                "log",
+                "--reverse",
+                "--first-parent",
+                // A merge's changes as against its first parent, as `commits_under`
+                // reads them: the tree follows the first-parent line.
+                "--diff-merges=first-parent",
+                "--raw",
+                "-r",
+                "-z",
+                // The root commit's files, as added ones.
+                "--root",
+                // A rename is a deletion and an addition: each path's new blob.
+                "--no-renames",
+                "--no-abbrev",
+                "--no-color",
+                "--format=%x1e%H",
+                rev,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // Not piped: unread while the import goes, it could fill and stop git. The
+            // same log ran without error in `commits_under`.
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| ImportError::Git("no stdout".into()))?;
+        Ok(TreeLog {
+            child,
+            stdout: std::io::BufReader::new(stdout),
+            pending: None,
+            done: false,
+        })
     }
-    Ordering::Equal
+
+    /// The next NUL-terminated field of git's output, None at its end.
+    fn field(&mut self) -> Result<Option<Vec<u8>>, ImportError> {
+        use std::io::BufRead;
+        let mut buf = Vec::new();
+        let n = self
+            .stdout
+            .read_until(0, &mut buf)
+            .map_err(|e| ImportError::Git(format!("git log: {e}")))?;
+        if n == 0 {
+            self.done = true;
+            return Ok(None);
+        }
+        if buf.last() == Some(&0) {
+            buf.pop();
+        }
+        Ok(Some(buf))
+    }
+
+    /// The next commit of the log (its changes follow), None at the end.
+    fn next_commit(&mut self) -> Result<Option<String>, ImportError> {
+        if let Some(c) = self.pending.take() {
+            return Ok(Some(c));
+        }
+        // Changes not read (none: `next_change` reads them all) until a header.
+        while self.next_change()?.is_some() {}
+        Ok(self.pending.take())
+    }
+
+    /// The next change of the current commit: a path from the repository's root and its
+    /// new blob, None when deleted or no longer a file (a submodule); None at the end
+    /// of the commit's changes.
+    fn next_change(&mut self) -> Result<Option<(String, Option<String>)>, ImportError> {
+        while !self.done && self.pending.is_none() {
+            let Some(field) = self.field()? else {
+                break;
+            };
+            // The format's line end, before the changes' first field.
+            let field = field.strip_prefix(b"\n").unwrap_or(&field);
+            if let Some(id) = field.strip_prefix(b"\x1e") {
+                self.pending = Some(String::from_utf8_lossy(id).trim().to_string());
+                break;
+            }
+            let Some(meta) = field.strip_prefix(b":") else {
+                continue;
+            };
+            // `:OLDMODE NEWMODE OLDBLOB NEWBLOB STATUS`, then the path as its own field.
+            let meta = String::from_utf8_lossy(meta).to_string();
+            let Some(path) = self.field()? else {
+                break;
+            };
+            let path = String::from_utf8_lossy(&path).to_string();
+            let m: Vec<&str> = meta.split(' ').collect();
+            let (Some(mode), Some(blob), Some(status)) = (m.get(1), m.get(3), m.get(4)) else {
+                return Err(ImportError::Git(format!(
+                    "unexpected line from git log --raw: :{meta}"
+                )));
+            };
+            let gone = status.starts_with('D') || *mode == "160000";
+            return Ok(Some((path, (!gone).then(|| blob.to_string()))));
+        }
+        Ok(None)
+    }
+
+    /// The error for a commit not found in the log (git stopped early).
+    fn missing(&self, commit: &str) -> ImportError {
+        let short = &commit[..12.min(commit.len())];
+        ImportError::Git(format!("git log --raw ended before commit {short}"))
+    }
+
+    /// Ends git (its output may not have been read to the end: the last commits may
+    /// change nothing under the folder).
+    fn stop(mut self) {
+        drop(self.stdout);
+        let _ = self.child.wait();
+    }
 }
 
 /// Imports the history of a code kept one file per article under folder `dir` of a git
@@ -1174,6 +1391,7 @@ pub fn import_git_per_article(
         .unwrap_or_else(|| slug.to_string());
 
     let mut reader = BlobReader::start(&git_dir)?;
+    let mut log = TreeLog::start(&git_dir, &rev)?;
     progress.start(commits.len() as u64, "commits");
     let result = store.transaction(|conn| {
         let mut summary = ImportSummary::default();
@@ -1224,7 +1442,8 @@ pub fn import_git_per_article(
                 continue;
             }
             let mut warnings = Vec::new();
-            let text = tree.text_at(&git_dir, &mut reader, &c.id, &mut warnings)?;
+            tree.follow(&mut log, &c.id)?;
+            let text = tree.text(&mut reader, &c.id, &mut warnings)?;
             summary
                 .warnings
                 .extend(warnings.into_iter().map(|w| format!("{slug}: {w}")));
@@ -1245,5 +1464,6 @@ pub fn import_git_per_article(
         Ok::<_, ImportError>(summary)
     });
     reader.stop();
+    log.stop();
     finish(store, result?, progress)
 }

@@ -164,10 +164,30 @@ fn pieces(name: &str) -> Vec<Piece> {
     out
 }
 
+/// A name's place in the natural order of codes, computed once: comparing two keys is
+/// comparing their names with `natural_cmp`, without folding case and accents, reading
+/// numbers and allocating at every comparison (a sort compares each name about log n
+/// times, and an import sorts the same paths at every commit).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NaturalKey {
+    // Field order is the comparison order: the pieces, then the text as the tie-break.
+    pieces: Vec<Piece>,
+    name: String,
+}
+
+/// The key that orders `name` among others as `natural_cmp` does.
+pub fn natural_key(name: &str) -> NaturalKey {
+    NaturalKey {
+        pieces: pieces(name),
+        name: name.to_string(),
+    }
+}
+
 /// Compares two names in the natural order of codes (see the module's comment); names
-/// equal in that order compare by their text, so the order is total.
+/// equal in that order compare by their text, so the order is total. To sort many
+/// names, or the same names again, sort by `natural_key` instead.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    pieces(a).cmp(&pieces(b)).then_with(|| a.cmp(b))
+    natural_key(a).cmp(&natural_key(b))
 }
 
 #[cfg(test)]
@@ -270,5 +290,61 @@ mod tests {
         assert_eq!(natural_cmp("Élise", "elise"), "Élise".cmp("elise"));
         assert_eq!(natural_cmp("a", "a"), Ordering::Equal);
         assert_eq!(natural_cmp("Annexe", "Article 1"), Ordering::Less);
+    }
+
+    #[test]
+    fn keys_order_names_as_natural_cmp_does() {
+        let names = [
+            "Article 10",
+            "Article 2",
+            "Article 1er",
+            "Article 100",
+            "Article L111-10",
+            "Article L111-2",
+            "Article L112-1",
+            "Article L111-1",
+            "Article R*321-10",
+            "Article R*321-9",
+            "Article 5",
+            "Article 4 quater",
+            "Article 4-1",
+            "Article 4 ter",
+            "Article 4",
+            "Article 4 bis",
+            "Titre X",
+            "Titre IX",
+            "Titre II",
+            "Titre Ier",
+            "Titre préliminaire",
+            "Titre IV",
+            "Titre V",
+            "Chapitre II",
+            "Chapitre premier",
+            "Partie réglementaire",
+            "Partie législative",
+            "Élise",
+            "elise",
+            "a",
+            "Annexe",
+            "Article 1",
+            "",
+            "Article 99999999999999999999999999999999999999999",
+        ];
+        for a in names {
+            for b in names {
+                // The order as it was defined before keys: pieces, then the text.
+                let reference = pieces(a).cmp(&pieces(b)).then_with(|| a.cmp(b));
+                assert_eq!(
+                    natural_key(a).cmp(&natural_key(b)),
+                    reference,
+                    "{a:?} against {b:?}"
+                );
+                assert_eq!(natural_cmp(a, b), reference, "{a:?} against {b:?}");
+            }
+        }
+        let mut by_key: Vec<&str> = names.to_vec();
+        by_key.sort_by_cached_key(|n| natural_key(n));
+        let by_cmp: Vec<String> = sorted(&names);
+        assert_eq!(by_key, by_cmp);
     }
 }

@@ -16,6 +16,7 @@ mod corpus;
 mod csrf;
 mod identity;
 mod import;
+mod import_per_article;
 mod layers;
 mod ledger;
 mod moderation;
