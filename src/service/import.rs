@@ -623,7 +623,7 @@ pub fn import_git_with(
 
     let mut reader = BlobReader::start(&git_dir)?;
     progress.start(commits.len() as u64, "commits");
-    let result = store.transaction(|conn| {
+    let result = store.bulk_transaction(|conn| {
         let mut summary = ImportSummary::default();
         let mut w = BillWriter::open(
             conn,
@@ -1393,7 +1393,7 @@ pub fn import_git_per_article(
     let mut reader = BlobReader::start(&git_dir)?;
     let mut log = TreeLog::start(&git_dir, &rev)?;
     progress.start(commits.len() as u64, "commits");
-    let result = store.transaction(|conn| {
+    let result = store.bulk_transaction(|conn| {
         let mut summary = ImportSummary::default();
         let mut w = BillWriter::open(
             conn,

@@ -636,6 +636,33 @@ fn a_stored_time_that_is_not_an_instant_is_a_clear_error() {
 }
 
 #[test]
+fn a_bulk_transaction_has_a_large_page_cache_and_gives_it_back() {
+    let store = test_store();
+    if store.backend() != Backend::Sqlite {
+        eprintln!("skipped: SQLite's page cache");
+        return;
+    }
+    for fail in [false, true] {
+        let result: Result<(), StoreError> = store.bulk_transaction(|c| {
+            assert_eq!(sqlite_pragma(c, "cache_size"), "-32768");
+            if fail {
+                return Err(StoreError::Invalid("an import that fails".into()));
+            }
+            Ok(())
+        });
+        assert_eq!(result.is_err(), fail);
+        // Every connection of the pool (taken all at once, so the one the import used
+        // is among them) is back to the default.
+        let all: Vec<_> = (0..store::SQLITE_POOL_SIZE)
+            .map(|_| store.conn().unwrap())
+            .collect();
+        for mut c in all {
+            assert_eq!(sqlite_pragma(&mut c, "cache_size"), "-2000");
+        }
+    }
+}
+
+#[test]
 fn a_checkpoint_empties_the_write_ahead_log() {
     let store = test_store();
     if store.backend() != Backend::Sqlite {
