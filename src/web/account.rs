@@ -24,12 +24,24 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Only local paths are followed after signing in or switching language (no open
-/// redirect).
+/// redirect), and only those a redirect can carry: anything else is `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// A path of this site: one `/` first (`//host` is another site), no `\\` (which
+/// browsers read as `/`), no control or space character (browsers drop tabs and line
+/// breaks, so `/\t/evil.example` would be `//evil.example` to them), and a URI that
+/// Rocket's `Redirect` accepts (it answers 500 for one it cannot parse).
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+        && rocket::http::uri::Reference::parse(n).is_ok()
 }
 
 /// The sign-in page: the configured providers (and the demo form in demo mode). With
@@ -205,5 +217,75 @@ mod tests {
             assert_eq!(super::safe_next(Some(bad)), "/");
         }
         assert_eq!(super::safe_next(None), "/");
+        // What a redirect cannot carry, or a browser would read as another site.
+        for bad in [
+            "/\t/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/x\0",
+            "/\u{3000}/x",
+            "/a b",
+            "/\u{e9}t\u{e9}",
+        ] {
+            assert_eq!(super::safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        // Percent-encoded, the same paths are fine.
+        for good in ["/%E3%80%80", "/lois/%C3%A9t%C3%A9?v=2#art_1", "/a%20b"] {
+            assert_eq!(super::safe_next(Some(good)), good);
+        }
+    }
+
+    /// Any string as `next` gives a path of this site that a redirect accepts: 20,000
+    /// strings drawn from the characters that break URIs and redirects.
+    #[test]
+    fn any_next_gives_a_local_path_a_redirect_accepts() {
+        const PIECES: [&str; 24] = [
+            "/",
+            "//",
+            "\\",
+            "a",
+            "Z",
+            "0",
+            "%",
+            "%2F",
+            "%E3%80%80",
+            "?",
+            "#",
+            ":",
+            "@",
+            ".",
+            "..",
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "\0",
+            "\u{3000}",
+            "é",
+            "https:",
+            "[",
+        ];
+        // xorshift64: reproducible without a dependency.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 8) as usize;
+            let s: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let got = super::safe_next(Some(&s));
+            assert!(
+                got.starts_with('/') && !got.starts_with("//"),
+                "{s:?} → {got:?}"
+            );
+            assert!(got == s || got == "/", "{s:?} → {got:?}");
+            // What Redirect::to parses it as: a Location header, never a 500.
+            let uri = rocket::http::uri::Reference::parse(&got);
+            assert!(uri.is_ok(), "{s:?} → {got:?}");
+        }
     }
 }

@@ -67,6 +67,19 @@ fn home_lists_bills_in_both_languages() {
     assert!(page.contains("<html lang=\"en\">"), "the cookie decides");
     let res = c.get("/lang/fr?next=//evil.example/").dispatch();
     assert_eq!(res.headers().get_one("Location"), Some("/"));
+    // What no redirect can carry, or a browser would read as another site, goes to `/`,
+    // never to a 500.
+    for next in [
+        "/%09/x",
+        "/%0d%0aSet-Cookie:%20a=b",
+        "/x%00",
+        "/%E3%80%80/x",
+        "/a%20b",
+    ] {
+        let res = c.get(format!("/lang/fr?next={next}")).dispatch();
+        assert_eq!(res.status(), Status::SeeOther, "{next}");
+        assert_eq!(res.headers().get_one("Location"), Some("/"), "{next}");
+    }
     assert_eq!(c.get("/lang/de").dispatch().status(), Status::NotFound);
 }
 
