@@ -770,27 +770,41 @@ struct BlobReader {
     stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
+/// Starts `git -C GIT_DIR ARGS…` with its standard output piped, to be read as git
+/// writes it; its standard input piped when `stdin`; its error output piped when
+/// `errors` (read once the output has ended: only for a command whose errors are short),
+/// else discarded (unread while the output is, a pipe could fill and stop git).
+fn spawn_git(
+    git_dir: &Path,
+    args: &[&str],
+    stdin: bool,
+    errors: bool,
+) -> Result<(std::process::Child, std::process::ChildStdout), ImportError> {
+    let pipe_or_null = |piped: bool| if piped { Stdio::piped() } else { Stdio::null() };
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(git_dir)
+        .args(args)
+        .stdin(pipe_or_null(stdin))
+        .stdout(Stdio::piped())
+        .stderr(pipe_or_null(errors))
+        .spawn()
+        .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| ImportError::Git("no stdout".into()))?;
+    Ok((child, stdout))
+}
+
 impl BlobReader {
     fn start(git_dir: &Path) -> Result<BlobReader, ImportError> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(git_dir)
-            .args(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| ImportError::Git(format!("cannot run git cat-file: {e}")))?;
+        let (mut child, stdout) = spawn_git(git_dir, &["cat-file", "--batch"], true, false)?;
         let stdin = child
             .stdin
             .take()
             .ok_or_else(|| ImportError::Git("no stdin".into()))?;
-        let stdout = std::io::BufReader::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| ImportError::Git("no stdout".into()))?,
-        );
+        let stdout = std::io::BufReader::new(stdout);
         Ok(BlobReader {
             child,
             stdin,
@@ -893,10 +907,9 @@ fn commits_under(
     prefix: &str,
 ) -> Result<Vec<(Commit, bool)>, ImportError> {
     use std::io::BufRead;
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(git_dir)
-        .args([
+    let (child, stdout) = spawn_git(
+        git_dir,
+        &[
             "-c",
             "core.quotePath=off",
             "log",
@@ -909,16 +922,11 @@ fn commits_under(
             "--diff-merges=first-parent",
             "--format=%x1e%H%x1f%aI%x1f%an%x1f%s",
             rev,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| ImportError::Git("no stdout".into()))?;
+        ],
+        false,
+        // git log's errors (a bad revision) are one line, read once its output ends.
+        true,
+    )?;
     let mut commits = Vec::new();
     // The commit being read: it, whether it changed any file, whether one under prefix.
     let mut current: Option<(Commit, bool, bool)> = None;
@@ -1229,10 +1237,9 @@ struct TreeLog {
 
 impl TreeLog {
     fn start(git_dir: &Path, rev: &str) -> Result<TreeLog, ImportError> {
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(git_dir)
-            .args([
+        let (child, stdout) = spawn_git(
+            git_dir,
+            &[
                 "log",
                 "--reverse",
                 "--first-parent",
@@ -1250,18 +1257,11 @@ impl TreeLog {
                 "--no-color",
                 "--format=%x1e%H",
                 rev,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // Not piped: unread while the import goes, it could fill and stop git. The
-            // same log ran without error in `commits_under`.
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| ImportError::Git(format!("cannot run git ({e}); is git installed?")))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| ImportError::Git("no stdout".into()))?;
+            ],
+            false,
+            // Not read: the same log ran without error in `commits_under`.
+            false,
+        )?;
         Ok(TreeLog {
             child,
             stdout: std::io::BufReader::new(stdout),
