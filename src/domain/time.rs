@@ -95,8 +95,9 @@ impl Timestamp {
     }
 }
 
-/// A calendar day, as the `*_on` columns and version dates hold it: `YYYY-MM-DD` text
-/// (sorting as the day does), shown as written.
+/// A calendar day, as the `*_on` columns hold it: `YYYY-MM-DD` text (sorting as the day
+/// does), shown as written. (A version's `date` stays text: a git import keeps the
+/// commit's whole `%aI` instant there.)
 #[derive(
     Debug,
     Clone,

@@ -158,20 +158,7 @@ impl BillWriter {
                 store::bills::insert(conn, &meta)?
             }
         };
-        let prev = match store::versions::latest(conn, bill.id)? {
-            Some(v) => {
-                let units = store::units::for_version(conn, v.meta.id)?;
-                Some((v.meta.number, v.markdown, units))
-            }
-            None => None,
-        };
-        let alloc = WidAllocator::new(bill.next_wid as u64);
-        Ok(BillWriter {
-            bill,
-            prev,
-            alloc,
-            units: Default::default(),
-        })
+        Self::existing(conn, bill)
     }
 
     /// Appends to an existing bill (a consolidated version, say).
@@ -401,6 +388,11 @@ fn git_bill(slug: &str, title: String, source: String) -> store::bills::NewBill 
         },
         next_wid: 1,
     }
+}
+
+/// A commit id as messages show it: its first 12 characters.
+fn short_id(id: &str) -> &str {
+    &id[..12.min(id.len())]
 }
 
 /// A commit that touched the file: id, ISO date, author, subject.
@@ -658,10 +650,7 @@ pub fn import_git_with(
                 // The commit deleted the file: not a version.
                 continue;
             };
-            let markdown = check_markdown(
-                &format!("{file} at commit {}", &c.id[..12.min(c.id.len())]),
-                bytes,
-            )?;
+            let markdown = check_markdown(&format!("{file} at commit {}", short_id(&c.id)), bytes)?;
             w.append(conn, c.version(markdown), &mut summary)?;
         }
         if suspended {
@@ -705,7 +694,7 @@ fn check_reimport(
         }
         .into());
     };
-    let short = commit[..12.min(commit.len())].to_string();
+    let short = short_id(&commit).to_string();
     let known = git(
         &["cat-file", "-e", &format!("{commit}^{{commit}}")],
         Some(git_dir),
@@ -734,7 +723,7 @@ fn check_reimport(
         return Err(ReimportError::OlderCommit {
             slug,
             what: what.to_string(),
-            commit: first_new.id[..12.min(first_new.id.len())].to_string(),
+            commit: short_id(&first_new.id).to_string(),
             commit_date: first_new.date.clone(),
             number: last.meta.number,
             version_date: last.meta.date.clone(),
@@ -1148,7 +1137,7 @@ impl TreeReader {
     ) -> Result<Option<String>, ImportError> {
         let mut out = String::new();
         let mut open: Vec<&str> = Vec::new();
-        let short = &commit[..12.min(commit.len())];
+        let short = short_id(commit);
         for f in self.files.values_mut() {
             let (name, folders) = f.parts.split_last().expect("a path has a file name");
             if f.article.is_none() {
@@ -1335,7 +1324,7 @@ impl TreeLog {
 
     /// The error for a commit not found in the log (git stopped early).
     fn missing(&self, commit: &str) -> ImportError {
-        let short = &commit[..12.min(commit.len())];
+        let short = short_id(commit);
         ImportError::Git(format!("git log --raw ended before commit {short}"))
     }
 

@@ -217,12 +217,17 @@ impl Store {
             cache(&mut conn, BULK_CACHE_KIB)?;
         }
         let result = transaction(&mut conn, f);
-        if sqlite {
-            // The default again before the connection goes back to the pool (where a
-            // large cache would stay filled with whatever the import last touched).
-            cache(&mut conn, DEFAULT_CACHE_KIB)?;
-        }
-        result
+        // The default again before the connection goes back to the pool (where a large
+        // cache would stay filled with whatever the import last touched); the import's
+        // own error, if any, is the one to report.
+        let reset = if sqlite {
+            cache(&mut conn, DEFAULT_CACHE_KIB)
+        } else {
+            Ok(())
+        };
+        let value = result?;
+        reset?;
+        Ok(value)
     }
 }
 
