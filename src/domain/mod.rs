@@ -3,6 +3,7 @@
 pub mod amendment;
 pub mod bill;
 pub mod comment;
+pub mod conflict;
 pub mod consolidation;
 pub mod consultation;
 pub mod identity;

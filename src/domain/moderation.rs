@@ -3,7 +3,7 @@
 //! moderation log, and the rate limits (`COUNT/SECONDS`) with their fixed windows.
 
 use super::state::closed_set;
-use crate::domain::ids::{AccountId, ConsultationId};
+use crate::domain::ids::ConsultationId;
 use std::fmt;
 
 closed_set! {
@@ -124,12 +124,6 @@ pub fn readable_when_hidden(rule: Rule, report_reasons: &[Reason]) -> bool {
 /// automatic hiding: their judgement stands until another moderator's.
 pub fn auto_hides(qualifying: u32, threshold: u32, moderator_decided: bool) -> bool {
     !moderator_decided && threshold > 0 && qualifying >= threshold
-}
-
-/// Whether `decider` may decide an appeal against a decision made by `original`: another
-/// moderator only (an automatic decision has no moderator, anyone may review it).
-pub fn may_decide_appeal(decider: AccountId, original: Option<AccountId>) -> bool {
-    original != Some(decider)
 }
 
 /// Trims free text and checks its length; `None` if too long.
@@ -414,9 +408,6 @@ mod tests {
             Rule::Reports,
             &[Reason::Spam, Reason::Illegal]
         ));
-        let (one, two) = (AccountId::new(1), AccountId::new(2));
-        assert!(may_decide_appeal(two, Some(one)));
-        assert!(!may_decide_appeal(one, Some(one)));
         assert!(Action::Hide.appealable() && !Action::AutoHide.appealable());
     }
 

@@ -78,7 +78,7 @@ pub fn consolidate(
     consultation_id: ConsultationId,
 ) -> Result<i32, ConsultationError> {
     staff_only(staff)?;
-    let number = store.transaction(|conn| {
+    let result = store.transaction(|conn| {
         let c = store::consultations::by_id(conn, consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
         if !c.phase.voting_started() {
@@ -103,6 +103,9 @@ pub fn consolidate(
             if a.version_id != version.meta.id {
                 return Err(ConsultationError::State("err_adopted_elsewhere"));
             }
+            // A staff member who wrote an adopted amendment does not consolidate it:
+            // another staff member does, which is their confirmation (docs/security.md).
+            crate::service::consultation::staff_no_conflict(staff, a.author_id)?;
             let ops = operations(conn, &a)?;
             adopted.push((a, ops));
         }
@@ -162,7 +165,9 @@ pub fn consolidate(
                     "amendments": order.iter().map(|&i| adopted[i].0.id).collect::<Vec<_>>()}),
         )?;
         Ok(new.meta.number)
-    })?;
+    });
+    let target = json!({"consultation": consultation_id});
+    let number = crate::service::audit_refusal(store, staff, "consolidate", target, result)?;
     crate::service::reading::note_new_versions();
     Ok(number)
 }

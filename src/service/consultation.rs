@@ -36,6 +36,9 @@ pub enum ConsultationError {
     State(&'static str),
     #[error("staff only")]
     Forbidden,
+    /// Nobody decides about themselves (`domain::conflict`).
+    #[error("refused: this decision concerns you ({})", .0.as_str())]
+    Conflict(crate::domain::conflict::Conflict),
     /// The account is suspended by moderation until this time (RFC 3339).
     #[error("your account is suspended until {0}")]
     Suspended(String),
@@ -55,6 +58,28 @@ impl From<crate::service::moderation::Suspended> for ConsultationError {
     fn from(s: crate::service::moderation::Suspended) -> Self {
         Self::Suspended(s.until)
     }
+}
+
+impl crate::service::MaybeConflict for ConsultationError {
+    fn conflict(&self) -> Option<crate::domain::conflict::Conflict> {
+        match self {
+            ConsultationError::Conflict(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses a staff member's decision on an amendment they wrote (`domain::conflict`).
+pub(crate) fn staff_no_conflict(
+    staff: &SessionInfo,
+    author: AccountId,
+) -> Result<(), ConsultationError> {
+    use crate::domain::conflict::{check, Concerned, Deciders};
+    let concerned = Concerned {
+        author: Some(author),
+        ..Concerned::default()
+    };
+    check(staff.account.id, concerned, Deciders::Staff).map_err(ConsultationError::Conflict)
 }
 
 /// Staff only: anyone else is refused.

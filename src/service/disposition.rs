@@ -114,8 +114,9 @@ pub fn rule(
         }
         _ => "",
     };
-    store.transaction(|conn| {
+    let result = store.transaction(|conn| {
         let a = store::amendments::by_id(conn, amendment_id)?.ok_or(ConsultationError::NotFound)?;
+        crate::service::consultation::staff_no_conflict(staff, a.author_id)?;
         let c = store::consultations::by_id(conn, a.consultation_id)?
             .ok_or(ConsultationError::NotFound)?;
         let (from, phases) = ruling.allowed();
@@ -172,5 +173,7 @@ pub fn rule(
                     "reason": reason, "fallen": fallen}),
         )?;
         Ok(fallen)
-    })
+    });
+    let target = json!({"amendment": amendment_id});
+    crate::service::audit_refusal(store, staff, "rule_amendment", target, result)
 }

@@ -9,6 +9,7 @@ use crate::domain::ids::{AccountId, AmendmentId, CommentId, ConsultationId};
 use std::collections::HashMap;
 
 use crate::domain::amendment::display_number;
+use crate::domain::conflict::{self, Concerned, Conflict, Deciders};
 use crate::domain::identity::Role;
 use crate::domain::moderation::{
     self as rules, Action, AppealStatus, ChainCheck, ChainError, ItemState, LogRecord, Reason, Rule,
@@ -33,8 +34,9 @@ pub enum ModerationError {
     AlreadyReported,
     #[error("moderators only")]
     ModeratorsOnly,
-    #[error("a moderator cannot decide an appeal against their own decision")]
-    OwnDecision,
+    /// Nobody decides about themselves (`domain::conflict`).
+    #[error("refused: this decision concerns you ({})", .0.as_str())]
+    Conflict(Conflict),
     #[error("this decision does not concern you")]
     NotYours,
     #[error("this decision has already been appealed")]
@@ -51,6 +53,21 @@ pub enum ModerationError {
 
 fn invalid<T>(field: &'static str, reason: &'static str) -> Result<T, ModerationError> {
     Err(ModerationError::Invalid { field, reason })
+}
+
+impl crate::service::MaybeConflict for ModerationError {
+    fn conflict(&self) -> Option<Conflict> {
+        match self {
+            ModerationError::Conflict(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses a moderator's decision that concerns them (`domain::conflict`).
+fn no_conflict(who: &SessionInfo, concerned: Concerned) -> Result<(), ModerationError> {
+    conflict::check(who.account.id, concerned, Deciders::Moderators)
+        .map_err(ModerationError::Conflict)
 }
 
 fn moderator_only(who: &SessionInfo) -> Result<(), ModerationError> {
@@ -328,8 +345,16 @@ pub fn decide(
 ) -> Result<LogRow, ModerationError> {
     moderator_only(who)?;
     let reason = public_reason(reason)?;
-    store.transaction(|conn| {
+    let result = store.transaction(|conn| {
         let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
+        // Neither hiding nor restoring one's own contribution.
+        no_conflict(
+            who,
+            Concerned {
+                author: Some(c.author_id),
+                ..Concerned::default()
+            },
+        )?;
         let name = db::moderator_name(conn, who.account.id)?;
         let (action, rule, state) = match verdict {
             Verdict::Hide(r) => (Action::Hide, Rule::from(r), ItemState::Hidden),
@@ -359,7 +384,9 @@ pub fn decide(
             },
         )?;
         Ok(entry)
-    })
+    });
+    let target = json!({"kind": kind.as_str(), "id": id});
+    crate::service::audit_refusal(store, who, "moderate", target, result)
 }
 
 /// The longest suspension, in days.
@@ -380,11 +407,16 @@ pub fn suspend_author(
         return invalid("days", "err_suspension_days");
     }
     let reason = public_reason(reason)?;
-    store.transaction(|conn| {
+    let result = store.transaction(|conn| {
         let c = content(conn, kind, id)?.ok_or(ModerationError::NotFound)?;
-        if c.author_id == who.account.id {
-            return invalid("days", "err_suspend_self");
-        }
+        no_conflict(
+            who,
+            Concerned {
+                author: Some(c.author_id),
+                subject: Some(c.author_id),
+                decided_by: None,
+            },
+        )?;
         let name = db::moderator_name(conn, who.account.id)?;
         let until = store
             .clock()
@@ -406,7 +438,9 @@ pub fn suspend_author(
         )?;
         db::suspend(conn, c.author_id, entry.seq, &until)?;
         Ok(entry)
-    })
+    });
+    let target = json!({"kind": kind.as_str(), "id": id});
+    crate::service::audit_refusal(store, who, "suspend", target, result)
 }
 
 /// The person a decision concerns appeals it, once, with their reasons.
@@ -449,16 +483,23 @@ pub fn decide_appeal(
 ) -> Result<LogRow, ModerationError> {
     moderator_only(who)?;
     let answer = public_reason(answer)?;
-    store.transaction(|conn| {
+    let result = store.transaction(|conn| {
         let appeal = db::appeal(conn, seq)?.ok_or(ModerationError::NotFound)?;
         if appeal.status != AppealStatus::Pending {
             return Err(ModerationError::AlreadyDecided);
         }
         let original = db::entry(conn, seq)?.ok_or(ModerationError::NotFound)?;
         let decision = db::decision(conn, seq)?.ok_or(ModerationError::NotFound)?;
-        if !rules::may_decide_appeal(who.account.id, decision.moderator_id) {
-            return Err(ModerationError::OwnDecision);
-        }
+        // Not the moderator who decided, nor the person the decision is about (a
+        // moderator appealing their own suspension).
+        no_conflict(
+            who,
+            Concerned {
+                author: None,
+                subject: decision.subject_id,
+                decided_by: decision.moderator_id,
+            },
+        )?;
         let name = db::moderator_name(conn, who.account.id)?;
         let action = if uphold {
             Action::AppealUpheld
@@ -516,7 +557,8 @@ pub fn decide_appeal(
             }
         }
         Ok(entry)
-    })
+    });
+    crate::service::audit_refusal(store, who, "decide_appeal", json!({"appeal": seq}), result)
 }
 
 /// How hidden content is shown in place of itself.
@@ -608,8 +650,8 @@ pub fn queue(
 pub struct AppealEntry {
     pub appeal: Appeal,
     pub decision: LogRow,
-    /// False when the viewer made the decision (another moderator must decide).
-    pub may_decide: bool,
+    /// Why the viewer may not decide it (their own decision, or one about them), if so.
+    pub conflict: Option<Conflict>,
     pub content: Option<Content>,
 }
 
@@ -633,10 +675,16 @@ pub fn pending_appeals(
             _ => None,
         };
         out.push(AppealEntry {
-            may_decide: rules::may_decide_appeal(
+            conflict: conflict::check(
                 who.account.id,
-                private.and_then(|p| p.moderator_id),
-            ),
+                Concerned {
+                    author: None,
+                    subject: private.as_ref().and_then(|p| p.subject_id),
+                    decided_by: private.as_ref().and_then(|p| p.moderator_id),
+                },
+                Deciders::Moderators,
+            )
+            .err(),
             appeal,
             decision,
             content,
@@ -649,6 +697,20 @@ pub fn pending_appeals(
 /// not appealed yet (what [`appeal`] refuses otherwise).
 pub fn may_appeal(decision: &LogRow, appeal: Option<&Appeal>) -> bool {
     appeal.is_none() && Action::parse(&decision.action).is_some_and(Action::appealable)
+}
+
+/// Why a moderator may not decide on a contribution (they wrote it), if so: the queue
+/// then says so instead of offering the decision (what [`decide`] refuses).
+pub fn conflict_on(who: &SessionInfo, c: &Content) -> Option<Conflict> {
+    no_conflict(
+        who,
+        Concerned {
+            author: Some(c.author_id),
+            ..Concerned::default()
+        },
+    )
+    .err()
+    .and_then(|e| crate::service::MaybeConflict::conflict(&e))
 }
 
 /// Whether a signed-in person is offered to report a contribution: anyone's but their

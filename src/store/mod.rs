@@ -193,12 +193,12 @@ impl Store {
     }
 
     /// `transaction` for an import that writes many versions. On SQLite its connection
-    /// gets a page cache of `BULK_CACHE_KIB` for the time of the transaction, then the
-    /// default (2 MB) again, whatever the outcome: the pages such an import keeps
-    /// changing (the units' B-trees) then stay in memory instead of being spilled to the
-    /// write-ahead log and read back, version after version. Measured on the CPI's
-    /// per-article history (docs/performance.md): 12.5–13.2 s → 10.0–10.9 s, peak memory
-    /// 57 → 91 MB (256 MiB gave 9.3 s for 292 MB). On PostgreSQL, `transaction`.
+    /// gets `BULK_SETTINGS` for the time of the transaction, then the defaults again,
+    /// whatever the outcome: the pages such an import keeps changing (the units'
+    /// B-trees) then stay in memory instead of being spilled to the write-ahead log and
+    /// read back, version after version. Measured on the CPI's per-article history
+    /// (docs/performance.md): the cache 12.5–13.2 s → 10.0–10.9 s, peak memory 57 → 91
+    /// MB (256 MiB gave 9.3 s for 292 MB). On PostgreSQL, `transaction`.
     pub fn bulk_transaction<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -206,22 +206,19 @@ impl Store {
     {
         let mut conn = self.conn()?;
         let sqlite = matches!(&*conn, DbConnection::Sqlite(_));
-        let cache = |conn: &mut DbConnection, kib: i64| {
-            diesel::connection::SimpleConnection::batch_execute(
-                conn,
-                &format!("PRAGMA cache_size = -{kib}"),
-            )
-            .map_err(StoreError::Query)
+        let settings = |conn: &mut DbConnection, sql: &str| {
+            diesel::connection::SimpleConnection::batch_execute(conn, sql)
+                .map_err(StoreError::Query)
         };
         if sqlite {
-            cache(&mut conn, BULK_CACHE_KIB)?;
+            settings(&mut conn, BULK_SETTINGS)?;
         }
         let result = transaction(&mut conn, f);
         // The default again before the connection goes back to the pool (where a large
         // cache would stay filled with whatever the import last touched); the import's
         // own error, if any, is the one to report.
         let reset = if sqlite {
-            cache(&mut conn, DEFAULT_CACHE_KIB)
+            settings(&mut conn, DEFAULT_SETTINGS)
         } else {
             Ok(())
         };
@@ -231,11 +228,14 @@ impl Store {
     }
 }
 
-/// SQLite's page cache for a bulk import's connection, in KiB (`Store::bulk_transaction`).
-const BULK_CACHE_KIB: i64 = 32 * 1024;
+/// SQLite's settings for a bulk import's connection (`Store::bulk_transaction`): a page
+/// cache of 32 MiB, and statement journals in memory (each multi-row INSERT of the
+/// units, a statement that may stop half-way, copies the pages it changes to one; in a
+/// temporary file that was an eighth of the CPI's per-article import).
+const BULK_SETTINGS: &str = "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
 
-/// SQLite's default page cache, in KiB (`PRAGMA cache_size = -2000`).
-const DEFAULT_CACHE_KIB: i64 = 2000;
+/// SQLite's defaults again: a 2 MB page cache, temporary files as compiled.
+const DEFAULT_SETTINGS: &str = "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT;";
 
 /// Runs `f` in a transaction on `conn` (a savepoint if one is already open). On SQLite
 /// the outermost transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so

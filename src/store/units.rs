@@ -195,23 +195,38 @@ impl UnitWriter {
                     "version {version_id} does not exist: its units cannot be stored"
                 ))
             })?;
-        let previous = match (previous_version(conn, bill_id, number)?, self.last.take()) {
+        let mut previous = match (previous_version(conn, bill_id, number)?, self.last.take()) {
             (None, _) => HashMap::new(),
             (Some(p), Some((last, known))) if p == last => known,
             (Some(p), _) => revisions_of(conn, p)?,
         };
-        let reused: Vec<Option<RevisionId>> = units
+        // Each unit equal to the previous version's takes that revision, moved (not
+        // copied) into what the next version will be compared with: allocating and
+        // freeing every unit's strings again for each version was a fifth of the CPI's
+        // per-article import (docs/performance.md). Work ids are unique in a version; a
+        // repeated one would only get a new revision.
+        let reused: Vec<Option<(String, StoredRevision)>> = units
             .iter()
-            .map(|u| previous.get(&u.wid).filter(|r| r.is(u)).map(|r| r.id))
+            .map(|u| match previous.remove_entry(u.wid.as_str()) {
+                Some((wid, r)) if r.is(u) => Some((wid, r)),
+                _ => None,
+            })
             .collect();
+        drop(previous);
         let mut ids = fresh_ids(conn, reused.iter().filter(|r| r.is_none()).count())?.into_iter();
         let mut revisions = Vec::new();
         let mut placements = Vec::with_capacity(units.len());
-        for (ord, (u, reused)) in units.iter().zip(&reused).enumerate() {
+        let mut known = HashMap::with_capacity(units.len());
+        for (ord, (u, reused)) in units.iter().zip(reused).enumerate() {
             let revision_id = match reused {
-                Some(id) => *id,
+                Some((wid, r)) => {
+                    let id = r.id;
+                    known.insert(wid, r);
+                    id
+                }
                 None => {
                     let id = ids.next().expect("one fresh id per new revision");
+                    let length = to_i64("unit length", u.end - u.start)?;
                     revisions.push(RevisionRow {
                         id,
                         bill_id,
@@ -221,9 +236,23 @@ impl UnitWriter {
                         num: u.num.as_deref(),
                         heading: u.heading.as_deref(),
                         depth: i32::from(u.depth),
-                        length: to_i64("unit length", u.end - u.start)?,
+                        length,
                         sha256: &u.sha256,
                     });
+                    known.insert(
+                        u.wid.clone(),
+                        StoredRevision {
+                            id,
+                            kind: u.kind.as_str().to_string(),
+                            wid: u.wid.clone(),
+                            eid: u.eid.clone(),
+                            num: u.num.clone(),
+                            heading: u.heading.clone(),
+                            depth: i32::from(u.depth),
+                            length,
+                            sha256: u.sha256.clone(),
+                        },
+                    );
                     id
                 }
             };
@@ -263,25 +292,6 @@ impl UnitWriter {
                     .execute(c)?;
             }
         }
-        // What the next version is compared with: this one's revisions.
-        let known = units
-            .iter()
-            .zip(placements.iter().map(|p| p.revision_id))
-            .map(|(u, id)| {
-                let r = StoredRevision {
-                    id,
-                    kind: u.kind.as_str().to_string(),
-                    wid: u.wid.clone(),
-                    eid: u.eid.clone(),
-                    num: u.num.clone(),
-                    heading: u.heading.clone(),
-                    depth: i32::from(u.depth),
-                    length: to_i64("unit length", u.end - u.start)?,
-                    sha256: u.sha256.clone(),
-                };
-                Ok((u.wid.clone(), r))
-            })
-            .collect::<Result<_, StoreError>>()?;
         self.last = Some((version_id, known));
         Ok(())
     }

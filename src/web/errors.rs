@@ -175,6 +175,7 @@ impl From<ConsultationError> for AppError {
                 t.fmt("err_consolidation", &[("detail", &detail)])
             }),
             ConsultationError::Forbidden => Self::key(Status::Forbidden, "err_forbidden"),
+            ConsultationError::Conflict(c) => Self::key(Status::Forbidden, c.message_key()),
             ConsultationError::Suspended(until) => Self::suspended(&until),
             ConsultationError::Store(e) => Self::internal(e),
             ConsultationError::Vote(e) => e.into(),
@@ -226,7 +227,7 @@ impl From<ModerationError> for AppError {
             ModerationError::Invalid { reason, .. } => Self::key(Status::BadRequest, reason),
             ModerationError::AlreadyReported => Self::key(Status::Conflict, "err_already_reported"),
             ModerationError::ModeratorsOnly => Self::key(Status::Forbidden, "err_forbidden"),
-            ModerationError::OwnDecision => Self::key(Status::Forbidden, "err_own_decision"),
+            ModerationError::Conflict(c) => Self::key(Status::Forbidden, c.message_key()),
             ModerationError::NotYours => Self::key(Status::Forbidden, "err_not_your_decision"),
             ModerationError::AlreadyAppealed => Self::key(Status::Conflict, "err_already_appealed"),
             ModerationError::NotAppealable => Self::key(Status::Conflict, "err_not_appealable"),
@@ -408,6 +409,7 @@ impl From<ConsultationError> for ApiError {
             ConsultationError::State("err_not_author") | ConsultationError::Forbidden => {
                 "forbidden"
             }
+            ConsultationError::Conflict(_) => "conflict_of_interest",
             ConsultationError::Suspended(_) => "suspended",
             ConsultationError::State(_)
             | ConsultationError::Consolidate(_)
@@ -469,7 +471,7 @@ impl From<ModerationError> for ApiError {
             ModerationError::Invalid { .. } => "invalid",
             ModerationError::AlreadyReported => "already_reported",
             ModerationError::ModeratorsOnly
-            | ModerationError::OwnDecision
+            | ModerationError::Conflict(_)
             | ModerationError::NotYours => "forbidden",
             ModerationError::AlreadyAppealed => "already_appealed",
             ModerationError::NotAppealable => "not_appealable",

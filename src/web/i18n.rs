@@ -457,6 +457,18 @@ mod tests {
     }
 
     #[test]
+    fn every_conflict_of_interest_has_its_message_in_both_languages() {
+        let (fr, en) = translations().as_ref().unwrap();
+        for c in crate::domain::conflict::Conflict::all() {
+            let key = c.message_key();
+            assert!(
+                fr.keys().any(|k| k == key) && en.keys().any(|k| k == key),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
     fn real_plurals_in_both_languages() {
         let count = |lang: Lang, key: &str, n: i64| lang.tr().fmt(key, &[("n", &n)]);
         // French: 0 and 1 are singular.

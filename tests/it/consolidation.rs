@@ -706,3 +706,82 @@ fn consolidating_an_older_version_is_refused() {
         .unwrap()
         .is_none());
 }
+
+/// Nobody decides about themselves (issue 18): a staff member who wrote an amendment
+/// neither rules on it nor consolidates it; another staff member does, and each refusal
+/// is in the audit log.
+#[test]
+fn staff_never_rule_on_or_consolidate_their_own_amendment() {
+    use amenda::domain::conflict::{ConflictKind, Deciders};
+    let store = common::test_store();
+    let id = setup(&store, 3);
+    let claire = person(&store, "claire", 1);
+    let other = fixtures::with_role(
+        &store,
+        "second-staff",
+        amenda::domain::identity::Role::Staff,
+    );
+    let (_, body3, _) = article(&store, id, "3");
+    let own = file(
+        &store,
+        &claire,
+        id,
+        "3",
+        FilingKind::Edit,
+        &body3.replace("seize ans", "quinze ans"),
+    );
+    let refused = |e: ConsultationError| match e {
+        ConsultationError::Conflict(c) => {
+            assert_eq!(
+                (c.kind, c.deciders),
+                (ConflictKind::OwnContent, Deciders::Staff)
+            );
+        }
+        e => panic!("not a conflict: {e}"),
+    };
+    for ruling in [Ruling::Admissible, Ruling::Inadmissible("Hors sujet.")] {
+        refused(rule(&store, &claire, own, ruling).unwrap_err());
+    }
+    assert_eq!(
+        status(&store, own),
+        "filed",
+        "a refused ruling changes nothing"
+    );
+    rule(&store, &other, own, Ruling::Admissible).unwrap();
+    consultation::advance(&store, &claire, id, &common::voting(&store)).unwrap(); // voting
+    refused(rule(&store, &claire, own, Ruling::Adopted).unwrap_err());
+    rule(&store, &other, own, Ruling::Adopted).unwrap();
+    // Consolidating their own adopted amendment: another staff member confirms it by
+    // consolidating.
+    refused(consolidation::consolidate(&store, &claire, id).unwrap_err());
+    let mut conn = store.conn().unwrap();
+    assert!(store::consolidations::for_consultation(&mut conn, id)
+        .unwrap()
+        .is_none());
+    drop(conn);
+    assert_eq!(consolidation::consolidate(&store, &other, id).unwrap(), 4);
+
+    let audit = store::audit::latest(&mut store.conn().unwrap(), 100).unwrap();
+    let refusals: Vec<serde_json::Value> = audit
+        .iter()
+        .filter(|e| e.action == "refused_conflict")
+        .inspect(|e| assert_eq!(e.actor_id, Some(claire.account.id)))
+        .map(|e| serde_json::from_str(&e.details).unwrap())
+        .collect();
+    let decisions: Vec<&str> = refusals
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "consolidate",
+            "rule_amendment",
+            "rule_amendment",
+            "rule_amendment"
+        ],
+        "newest first"
+    );
+    assert!(refusals.iter().all(|d| d["conflict"] == "own_content"));
+    assert_eq!(refusals[1]["target"]["amendment"], own.get());
+}

@@ -7,6 +7,7 @@ use crate::common;
 use amenda::domain::ids::{AccountId, CommentId, ConsultationId};
 use common::day_plus;
 
+use amenda::domain::conflict::ConflictKind;
 use amenda::domain::identity::Role;
 use amenda::domain::moderation::{ChainError, Reason};
 use amenda::service::comments::{self, NewComment, Target};
@@ -248,11 +249,16 @@ fn reports_hide_at_the_threshold_and_moderators_restore_hide_and_hear_appeals() 
     // Decided by another moderator: the one who hid it cannot.
     let pending = moderation::pending_appeals(&store, &m1).unwrap();
     assert_eq!(pending.len(), 1);
-    assert!(!pending[0].may_decide);
-    assert!(moderation::pending_appeals(&store, &m2).unwrap()[0].may_decide);
+    assert_eq!(
+        pending[0].conflict.map(|c| c.kind),
+        Some(ConflictKind::OwnDecision)
+    );
+    assert!(moderation::pending_appeals(&store, &m2).unwrap()[0]
+        .conflict
+        .is_none());
     assert!(matches!(
         moderation::decide_appeal(&store, &m1, hide.seq, false, "Annulé."),
-        Err(ModerationError::OwnDecision)
+        Err(ModerationError::Conflict(c)) if c.kind == ConflictKind::OwnDecision
     ));
     moderation::decide_appeal(
         &store,
@@ -592,7 +598,12 @@ mod pages {
         );
         assert_eq!(status, Status::SeeOther);
         let (_, page) = get(&dom, "/moderation/appeals");
-        assert!(page.contains("pas du spam") && page.contains("cannot decide an appeal"));
+        assert!(
+            page.contains("pas du spam")
+                && page.contains(
+                    "This appeal is against your own decision: another moderator will decide it."
+                )
+        );
         let (status, _, _) = post(
             &dom,
             "/moderation/appeals/2",
@@ -721,4 +732,134 @@ fn a_suspension_ends_by_itself_when_its_days_are_over() {
         "tok-comment-000003"
     )
     .is_ok());
+}
+
+/// Nobody decides about themselves (issue 18), as reproduced by the review: a moderator
+/// can neither restore their own hidden comment nor hide it, nor suspend themselves, nor
+/// decide the appeal against their own suspension (and so post again); the queue and the
+/// appeals page say so and who else may decide; each refusal is in the audit log.
+#[test]
+fn moderators_never_decide_about_themselves() {
+    let store = common::test_store();
+    let (id, wid, _) = setup(&store);
+    let m1 = with_role(&store, "mod-one", Role::Moderator);
+    let m2 = with_role(&store, "mod-two", Role::Moderator);
+    let m3 = with_role(&store, "mod-three", Role::Moderator);
+    let own = comment(&store, &m1, id, &wid, "Mon avis.", "tok-conflict-000001").unwrap();
+    let conflict = |r: Result<_, ModerationError>| match r {
+        Err(ModerationError::Conflict(c)) => c.kind,
+        Err(e) => panic!("not a conflict: {e}"),
+        Ok(_) => panic!("decided about oneself"),
+    };
+    let content = |store: &common::TestStore| {
+        moderation::content(&mut store.conn().unwrap(), Kind::Comment, own.get())
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        moderation::conflict_on(&m1, &content(&store)).map(|c| c.kind),
+        Some(ConflictKind::OwnContent)
+    );
+    assert_eq!(moderation::conflict_on(&m2, &content(&store)), None);
+    let hide = Verdict::Hide(Reason::OffTopic);
+    assert_eq!(
+        conflict(moderation::decide(
+            &store,
+            &m1,
+            Kind::Comment,
+            own.get(),
+            hide,
+            "Hors sujet."
+        )),
+        ConflictKind::OwnContent
+    );
+    assert!(hidden(&store, id).is_empty(), "the refusal hid nothing");
+    moderation::decide(&store, &m2, Kind::Comment, own.get(), hide, "Hors sujet.").unwrap();
+    // Hide → self-restore.
+    assert_eq!(
+        conflict(moderation::decide(
+            &store,
+            &m1,
+            Kind::Comment,
+            own.get(),
+            Verdict::Restore,
+            "Rétabli."
+        )),
+        ConflictKind::OwnContent
+    );
+    assert_eq!(hidden(&store, id).len(), 1, "still hidden");
+    assert_eq!(
+        conflict(moderation::suspend_author(
+            &store,
+            &m1,
+            Kind::Comment,
+            own.get(),
+            7,
+            "Moi."
+        )),
+        ConflictKind::OwnContent
+    );
+
+    // Suspend → self-appeal → self-overturn → post again: refused at the overturn.
+    let s =
+        moderation::suspend_author(&store, &m2, Kind::Comment, own.get(), 7, "Répété.").unwrap();
+    moderation::appeal(&store, &m1, s.seq, "Je conteste.").unwrap();
+    let mine = moderation::pending_appeals(&store, &m1).unwrap();
+    let mine = mine
+        .iter()
+        .find(|a| a.appeal.decision_seq == s.seq)
+        .unwrap();
+    assert_eq!(
+        mine.conflict.map(|c| c.kind),
+        Some(ConflictKind::AboutThemselves)
+    );
+    assert_eq!(
+        conflict(moderation::decide_appeal(
+            &store, &m1, s.seq, false, "Levée."
+        )),
+        ConflictKind::AboutThemselves
+    );
+    assert_eq!(
+        conflict(moderation::decide_appeal(
+            &store, &m2, s.seq, false, "Levée."
+        )),
+        ConflictKind::OwnDecision
+    );
+    assert!(matches!(
+        comment(&store, &m1, id, &wid, "Encore.", "tok-conflict-000002"),
+        Err(ConsultationError::Suspended(_))
+    ));
+    // A third moderator may.
+    moderation::decide_appeal(&store, &m3, s.seq, false, "Suspension levée.").unwrap();
+    comment(&store, &m1, id, &wid, "Encore.", "tok-conflict-000003").unwrap();
+
+    let audit = amenda::store::audit::latest(&mut store.conn().unwrap(), 100).unwrap();
+    let refusals: Vec<(Option<AccountId>, serde_json::Value)> = audit
+        .iter()
+        .filter(|e| e.action == "refused_conflict")
+        .map(|e| (e.actor_id, serde_json::from_str(&e.details).unwrap()))
+        .collect();
+    let summary: Vec<(Option<AccountId>, &str, &str)> = refusals
+        .iter()
+        .map(|(who, d)| {
+            (
+                *who,
+                d["decision"].as_str().unwrap(),
+                d["conflict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let (one, two) = (Some(m1.account.id), Some(m2.account.id));
+    assert_eq!(
+        summary,
+        [
+            (two, "decide_appeal", "own_decision"),
+            (one, "decide_appeal", "about_themselves"),
+            (one, "suspend", "own_content"),
+            (one, "moderate", "own_content"),
+            (one, "moderate", "own_content"),
+        ],
+        "newest first"
+    );
+    assert_eq!(refusals[4].1["target"]["id"], own.get());
 }

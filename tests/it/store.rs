@@ -636,7 +636,7 @@ fn a_stored_time_that_is_not_an_instant_is_a_clear_error() {
 }
 
 #[test]
-fn a_bulk_transaction_has_a_large_page_cache_and_gives_it_back() {
+fn a_bulk_transaction_has_a_large_page_cache_and_memory_journals_and_gives_them_back() {
     let store = test_store();
     if store.backend() != Backend::Sqlite {
         eprintln!("skipped: SQLite's page cache");
@@ -645,6 +645,8 @@ fn a_bulk_transaction_has_a_large_page_cache_and_gives_it_back() {
     for fail in [false, true] {
         let result: Result<(), StoreError> = store.bulk_transaction(|c| {
             assert_eq!(sqlite_pragma(c, "cache_size"), "-32768");
+            // 2 = MEMORY (statement journals in memory)
+            assert_eq!(sqlite_pragma(c, "temp_store"), "2");
             if fail {
                 return Err(StoreError::Invalid("an import that fails".into()));
             }
@@ -658,6 +660,7 @@ fn a_bulk_transaction_has_a_large_page_cache_and_gives_it_back() {
             .collect();
         for mut c in all {
             assert_eq!(sqlite_pragma(&mut c, "cache_size"), "-2000");
+            assert_eq!(sqlite_pragma(&mut c, "temp_store"), "0");
         }
     }
 }

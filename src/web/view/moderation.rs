@@ -194,6 +194,8 @@ struct QueueItem {
     hidden: bool,
     queued_at: Option<String>,
     reports: Vec<QueueReport>,
+    /// Why the viewer may not decide on it (they wrote it), and who else may.
+    refusal: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -241,6 +243,7 @@ pub fn queue(
                 hidden_auto: e.item.state == ItemState::HiddenAuto,
                 hidden: e.item.state == ItemState::Hidden,
                 queued_at: e.item.queued_at.map(Timestamp::display),
+                refusal: svc::conflict_on(moderator, c).map(|c| t.get(c.message_key()).to_string()),
                 reports: e
                     .reports
                     .iter()
@@ -300,7 +303,8 @@ struct AppealItem {
     decision: LogEntry,
     body: String,
     at: String,
-    may_decide: bool,
+    /// Why the viewer may not decide it, and who else may; the form otherwise.
+    refusal: Option<String>,
     /// The content appealed about, rendered (already-sanitized HTML).
     content_html: Option<String>,
     href: Option<String>,
@@ -329,7 +333,7 @@ pub fn appeals(
             decision: LogEntry::of(lang, &a.decision),
             body: a.appeal.body.clone(),
             at: a.appeal.created_at.display(),
-            may_decide: a.may_decide,
+            refusal: a.conflict.map(|c| t.get(c.message_key()).to_string()),
             content_html: a.content.as_ref().map(|c| render::markdown_block(&c.body)),
             href: a.content.as_ref().map(|c| c.href.clone()),
         })
