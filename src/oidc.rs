@@ -8,13 +8,16 @@
 use crate::config::ProviderConfig;
 use crate::domain::identity::Level;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreUserInfoClaims,
+    CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+    CoreClientAuthMethod, CoreGenderClaim, CoreGrantType, CoreIdToken, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType, CoreUserInfoClaims,
 };
 use openidconnect::{
     AccessTokenHash, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
     CsrfToken, EmptyAdditionalClaims, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, Scope, TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl,
+    Scope, TokenResponse,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,6 +40,8 @@ pub enum OidcError {
     },
     #[error("the response names another issuer ({0}) than the provider it was sent to")]
     IssuerMismatch(String),
+    #[error("the response does not name its issuer, which this provider promises to do")]
+    IssuerMissing,
     #[error("the authorization code was refused: {0}")]
     Token(String),
     #[error("the ID token is not valid: {0}")]
@@ -47,6 +52,45 @@ pub enum OidcError {
     LevelTooLow { got: u8, wanted: u8 },
     #[error("the provider's user information could not be read: {0}")]
     UserInfo(String),
+}
+
+/// What discovery reads beyond OpenID Connect's own fields: RP-initiated logout's end
+/// session endpoint, and RFC 9207's promise to name the issuer in every authorization
+/// response.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct IssuerParameter {
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl openidconnect::AdditionalProviderMetadata for IssuerParameter {}
+
+/// A provider's discovery document (`ProviderMetadataWithLogout`, plus RFC 9207).
+type Metadata = ProviderMetadata<
+    openidconnect::LogoutProviderMetadata<IssuerParameter>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// RFC 9207 (mix-up attacks): an authorization response naming another issuer than the
+/// provider it was sent to is refused; so is one naming none when the provider's
+/// discovery document promises to (`authorization_response_iss_parameter_supported`),
+/// since an attacker's provider would simply leave it out.
+pub fn check_issuer(iss: Option<&str>, issuer: &str, promised: bool) -> Result<(), OidcError> {
+    match iss {
+        Some(iss) if iss != issuer => Err(OidcError::IssuerMismatch(iss.to_string())),
+        None if promised => Err(OidcError::IssuerMissing),
+        _ => Ok(()),
+    }
 }
 
 /// Why the relying party cannot be set up at start.
@@ -85,7 +129,7 @@ pub struct Identity {
 
 struct Provider {
     config: ProviderConfig,
-    metadata: rocket::tokio::sync::Mutex<Option<(Instant, Arc<ProviderMetadataWithLogout>)>>,
+    metadata: rocket::tokio::sync::Mutex<Option<(Instant, Arc<Metadata>)>>,
 }
 
 /// The configured providers and an HTTP client that never follows redirects (SSRF).
@@ -140,11 +184,7 @@ impl Oidc {
         format!("{}/signin/{provider}/callback", self.public_url)
     }
 
-    async fn metadata(
-        &self,
-        p: &Provider,
-        refresh: bool,
-    ) -> Result<Arc<ProviderMetadataWithLogout>, OidcError> {
+    async fn metadata(&self, p: &Provider, refresh: bool) -> Result<Arc<Metadata>, OidcError> {
         let mut cached = p.metadata.lock().await;
         if let Some((at, m)) = cached.as_ref() {
             if !refresh && at.elapsed() < METADATA_TTL {
@@ -154,7 +194,7 @@ impl Oidc {
         let issuer = IssuerUrl::new(p.config.issuer.clone())
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
         // Discovery checks that the document names the configured issuer exactly.
-        let m = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+        let m = Metadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
         let m = Arc::new(m);
@@ -162,7 +202,7 @@ impl Oidc {
         Ok(m)
     }
 
-    fn client(&self, p: &Provider, m: &ProviderMetadataWithLogout) -> Result<Rp, OidcError> {
+    fn client(&self, p: &Provider, m: &Metadata) -> Result<Rp, OidcError> {
         let redirect = RedirectUrl::new(self.redirect_uri(&p.config.id))
             .map_err(|e| OidcError::Unavailable(format!("bad public_url: {e}")))?;
         Ok(CoreClient::from_provider_metadata(
@@ -238,12 +278,13 @@ impl Oidc {
     ) -> Result<Identity, OidcError> {
         let p = self.find(&flow.provider)?;
         let m = self.metadata(p, false).await?;
-        // RFC 9207: a response that names another issuer is a mix-up attack.
-        if let Some(iss) = iss {
-            if iss != m.issuer().as_str() {
-                return Err(OidcError::IssuerMismatch(iss.to_string()));
-            }
-        }
+        check_issuer(
+            iss,
+            m.issuer().as_str(),
+            m.additional_metadata()
+                .additional_metadata
+                .authorization_response_iss_parameter_supported,
+        )?;
         let client = self.client(p, &m)?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -410,4 +451,52 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_response_issuer_follows_rfc_9207() {
+        let issuer = "https://id.example.org";
+        for promised in [false, true] {
+            assert!(check_issuer(Some(issuer), issuer, promised).is_ok());
+            assert!(matches!(
+                check_issuer(Some("https://evil.example"), issuer, promised),
+                Err(OidcError::IssuerMismatch(i)) if i == "https://evil.example"
+            ));
+            // A prefix or a trailing slash is another issuer (compared exactly).
+            assert!(check_issuer(Some("https://id.example.org/"), issuer, promised).is_err());
+        }
+        assert!(check_issuer(None, issuer, false).is_ok());
+        assert!(matches!(
+            check_issuer(None, issuer, true),
+            Err(OidcError::IssuerMissing)
+        ));
+    }
+
+    #[test]
+    fn discovery_reads_the_promise_to_name_the_issuer() {
+        let doc = |extra: &str| {
+            format!(
+                r#"{{"issuer":"https://id.example.org","authorization_endpoint":"https://id.example.org/auth",
+                "jwks_uri":"https://id.example.org/jwks","response_types_supported":["code"],
+                "subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"]{extra}}}"#
+            )
+        };
+        let read = |json: &str| -> bool {
+            let m: Metadata = serde_json::from_str(json).unwrap();
+            m.additional_metadata()
+                .additional_metadata
+                .authorization_response_iss_parameter_supported
+        };
+        assert!(read(&doc(
+            r#","authorization_response_iss_parameter_supported":true"#
+        )));
+        assert!(!read(&doc(
+            r#","authorization_response_iss_parameter_supported":false"#
+        )));
+        assert!(!read(&doc("")));
+    }
 }

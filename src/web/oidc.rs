@@ -83,7 +83,11 @@ async fn callback(
         })
     };
     let state = state.ok_or_else(invalid_state)?.to_string();
-    if cookie_state.as_deref() != Some(state.as_str()) {
+    // In constant time: how much of a guess matched must not show in the answer's delay.
+    let same = cookie_state
+        .as_deref()
+        .is_some_and(|c| subtle::ConstantTimeEq::ct_eq(c.as_bytes(), state.as_bytes()).into());
+    if !same {
         refused(app, provider, "state_mismatch").await;
         return Err(invalid_state());
     }
@@ -156,6 +160,7 @@ fn reason(e: &OidcError) -> &'static str {
         OidcError::Unavailable(_) => "provider_unavailable",
         OidcError::Refused { .. } => "refused_by_provider",
         OidcError::IssuerMismatch(_) => "issuer_mismatch",
+        OidcError::IssuerMissing => "issuer_missing",
         OidcError::Token(_) => "code_refused",
         OidcError::IdToken(_) => "invalid_id_token",
         OidcError::UnknownAcr(_) => "unknown_acr",

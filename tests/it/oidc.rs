@@ -479,6 +479,34 @@ async fn an_answer_naming_another_issuer_is_refused() {
     assert_eq!(count(&store, "sessions").await, 0);
 }
 
+/// RFC 9207: the provider's discovery document promises `iss` in its answers
+/// (`authorization_response_iss_parameter_supported`), so an answer without it — what a
+/// mix-up attacker's provider would send — is refused, and no session is opened.
+#[rocket::async_test]
+async fn an_answer_without_the_issuer_it_promised_is_refused() {
+    if !provider_available() {
+        return;
+    }
+    let p = start_provider();
+    let store = common::test_store();
+    let c = amenda(&store, &p.issuer).await;
+    let url = start(&c, "next=/").await;
+    let back = Browser::new(&p.issuer).sign_in(&url, "bob").await;
+    let iss = query_param(&back, "iss");
+    assert!(!iss.is_empty(), "the provider names its issuer: {back}");
+    let (path, query) = back.split_once('?').unwrap();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.starts_with("iss="))
+        .collect();
+    let stripped = format!("{path}?{}", kept.join("&"));
+    assert_ne!(stripped, back);
+    let res = c.get(stripped).dispatch().await;
+    assert_eq!(res.status(), Status::BadRequest);
+    assert_eq!(audit_reasons(&store), vec!["issuer_missing"]);
+    assert_eq!(count(&store, "sessions").await, 0);
+}
+
 #[rocket::async_test]
 async fn a_level_below_the_one_asked_for_is_refused_and_step_up_works() {
     if !provider_available() {
