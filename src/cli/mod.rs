@@ -49,7 +49,7 @@ pub enum Command {
         port: u16,
         #[arg(long, env = "AMENDA_ADDRESS", default_value = "127.0.0.1")]
         address: IpAddr,
-        /// Mark cookies `Secure` (when served behind TLS).
+        /// Mark cookies `Secure` even when `public_url` is not https (they are when it is).
         #[arg(long, env = "AMENDA_SECURE_COOKIES")]
         secure_cookies: bool,
         /// Configuration file (default: amenda.toml in the data folder, if present).

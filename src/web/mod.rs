@@ -48,7 +48,8 @@ use std::time::Instant;
 pub struct WebConfig {
     /// Demo mode: a banner on every page and the demo sign-in.
     pub demo: bool,
-    /// Cookies get the `Secure` flag (set when served behind TLS).
+    /// Cookies get the `Secure` flag: the `--secure-cookies` override; always when
+    /// `public_url` is https (`App::new` sets it, see `serves_https`).
     pub secure_cookies: bool,
     /// OpenID Connect providers people sign in with.
     pub providers: Vec<crate::config::ProviderConfig>,
@@ -87,6 +88,14 @@ pub struct WebConfig {
 pub const DEFAULT_PUBLICATION_WINDOW_DAYS: u32 = 30;
 
 /// The host part of a public URL (`https://a.example:8443/x` → `a.example:8443`).
+/// Whether the site is reached over TLS (`public_url` starts with `https://`): its
+/// cookies are then `Secure` and its answers carry HSTS.
+pub fn serves_https(public_url: &str) -> bool {
+    public_url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
 pub fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -223,8 +232,10 @@ pub enum StartError {
 }
 
 impl App {
-    pub fn new(store: Store, config: WebConfig) -> Result<App, StartError> {
+    pub fn new(store: Store, mut config: WebConfig) -> Result<App, StartError> {
         i18n::init()?;
+        // A site people reach over TLS never sends its cookies over plain HTTP.
+        config.secure_cookies |= serves_https(&config.public_url);
         let live_pages = config.live_pages.unwrap_or(live::FRESH_FOR);
         let oidc = crate::oidc::Oidc::new(config.providers.clone(), config.public_url.clone())?;
         let pseudonym_key = match &config.pseudonym_key {
@@ -391,15 +402,21 @@ impl FragmentCache {
     }
 }
 
-/// Security headers on every response (DESIGN §9).
+/// Security headers on every response (DESIGN §9, docs/security.md).
 pub struct SecurityHeaders {
     csp: String,
+    /// `Strict-Transport-Security`, when the site is reached over TLS.
+    hsts: bool,
 }
+
+/// One year, the HSTS preload list's minimum; subdomains are left out (an institution's
+/// other sites are not ours to bind).
+const HSTS: &str = "max-age=31536000";
 
 impl SecurityHeaders {
     /// Forms post to this site only, but signing out may continue (by redirect) to an
     /// identity provider's logout page, which `form-action` must then allow.
-    pub fn new(form_targets: &[String]) -> Self {
+    pub fn new(form_targets: &[String], hsts: bool) -> Self {
         let mut form_action = String::from("'self'");
         for t in form_targets {
             form_action.push(' ');
@@ -410,6 +427,7 @@ impl SecurityHeaders {
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                  object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
             ),
+            hsts,
         }
     }
 }
@@ -429,6 +447,17 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("Referrer-Policy", "same-origin"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        if self.hsts {
+            res.set_header(Header::new("Strict-Transport-Security", HSTS));
+        }
+        // Stored nowhere unless the response says it may be: a page that depends on who
+        // asks (account, administration, moderation, `/api/v1/me`, a form with its
+        // token) can then never be kept by the browser's or a proxy's cache. Those that
+        // may be cached say so themselves: static files, the open data, pages with an
+        // ETag (`no-cache`, revalidated each time).
+        if !res.headers().contains("Cache-Control") {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
     }
 }
 
@@ -439,11 +468,12 @@ pub fn build(figment: rocket::figment::Figment, app: App) -> Rocket<Build> {
         ..Default::default()
     }
     .provider_origins();
+    let hsts = serves_https(&app.config.public_url);
     // Rocket's `client_ip()` believes `X-Real-IP` from anyone: off, so that nothing can
     // use it; the client's address is `client::of`, which believes trusted proxies only.
     let mut rocket = rocket::custom(figment.merge(("ip_header", false)))
         .manage(Arc::new(app))
-        .attach(SecurityHeaders::new(&origins))
+        .attach(SecurityHeaders::new(&origins, hsts))
         .attach(live::ExpireOnWrite);
     // Every route is mounted through the CSRF shield: an unsafe one cannot be reached
     // without this browser's token, whether or not its handler thinks of it.

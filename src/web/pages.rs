@@ -325,7 +325,12 @@ async fn diff(
 }
 
 #[get("/lang/<code>?<next>")]
-fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redirect, Status> {
+fn set_lang(
+    code: &str,
+    next: Option<&str>,
+    jar: &CookieJar<'_>,
+    app: &rocket::State<super::AppState>,
+) -> Result<Redirect, Status> {
     let lang = Lang::from_code(code)
         .filter(|l| l.code() == code)
         .ok_or(Status::NotFound)?;
@@ -333,6 +338,7 @@ fn set_lang(code: &str, next: Option<&str>, jar: &CookieJar<'_>) -> Result<Redir
         .path("/")
         .same_site(SameSite::Lax)
         .http_only(true)
+        .secure(app.config.secure_cookies)
         .max_age(rocket::time::Duration::days(365));
     jar.add(cookie);
     Ok(Redirect::to(super::account::safe_next(next)))

@@ -77,9 +77,9 @@ fn demo_sign_in_opens_a_session_at_the_chosen_level() {
     let account = c.get("/account").dispatch().into_string().unwrap();
     assert!(account.contains("Camille Martin"));
     assert!(account.contains("demo-level-2"));
-    // The header names the person on every page, and those pages are not shared caches.
+    // The header names the person on every page, and no cache keeps those pages.
     let res = c.get("/").dispatch();
-    assert_eq!(res.headers().get_one("Cache-Control"), None);
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
     let res = c.get("/bills/nope").dispatch();
     assert_eq!(res.status(), Status::NotFound);
     // Demo roles come with the demo person.

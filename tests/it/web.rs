@@ -426,3 +426,81 @@ fn etags_and_not_modified() {
     assert_ne!(after.headers().get_one("ETag").unwrap(), etag);
     assert!(after.into_string().unwrap().contains("Article 99"));
 }
+
+/// Issue 18: a page that depends on who asks is never stored by a cache; a site reached
+/// over TLS (`public_url` https) answers with HSTS and sends every cookie (session,
+/// CSRF, language) `Secure` without the `--secure-cookies` flag; a plain-HTTP one does
+/// neither (the browser would drop `Secure` cookies there).
+#[test]
+fn personal_pages_are_never_stored_and_an_https_site_gets_hsts_and_secure_cookies() {
+    for (public_url, https) in [
+        ("http://127.0.0.1:8000", false),
+        ("https://consultation.example.org", true),
+    ] {
+        let store = common::test_store();
+        import_folder(
+            &store,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("laws"),
+            &Silent,
+        )
+        .unwrap();
+        let c = common::web::demo_client(
+            &store,
+            WebConfig {
+                public_url: public_url.into(),
+                ..Default::default()
+            },
+        );
+        let cookies = |res: &rocket::local::blocking::LocalResponse<'_>| -> Vec<String> {
+            res.headers()
+                .get("Set-Cookie")
+                .map(str::to_string)
+                .collect()
+        };
+        let lang = c.get("/lang/fr?next=/").dispatch();
+        let mut set = cookies(&lang);
+        assert!(set.iter().any(|c| c.starts_with("lang=")), "{set:?}");
+        let t = common::web::csrf(&c);
+        let signin = c
+            .post("/signin/demo")
+            .header(ContentType::Form)
+            .body(format!("csrf={t}&person=admin&level=1&next=/"))
+            .dispatch();
+        assert_eq!(signin.status(), Status::SeeOther);
+        let at_sign_in = cookies(&signin);
+        assert!(
+            at_sign_in.len() >= 2,
+            "session and a new CSRF token: {at_sign_in:?}"
+        );
+        set.extend(at_sign_in);
+        for cookie in &set {
+            assert_eq!(cookie.contains("; Secure"), https, "{public_url}: {cookie}");
+        }
+        let home = c.get("/").dispatch();
+        assert_eq!(
+            home.headers().get_one("Strict-Transport-Security"),
+            https.then_some("max-age=31536000"),
+            "{public_url}"
+        );
+        for uri in [
+            "/",
+            "/account",
+            "/admin",
+            "/moderation/queue",
+            "/api/v1/me",
+            "/bills/budget-participatif",
+        ] {
+            let res = c.get(uri).dispatch();
+            assert_eq!(res.status(), Status::Ok, "{uri}");
+            let cache = res.headers().get_one("Cache-Control").unwrap_or_default();
+            assert!(
+                cache.split(", ").any(|d| d == "no-store"),
+                "{public_url}{uri}, signed in: {cache:?}"
+            );
+        }
+        // What may be cached says so itself.
+        let css = c.get("/static/amenda.css").dispatch();
+        let cache = css.headers().get_one("Cache-Control").unwrap_or_default();
+        assert!(cache.contains("max-age"), "{cache}");
+    }
+}
