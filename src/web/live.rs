@@ -8,8 +8,8 @@
 //! article with 300 comments). Signed-in people, whose pages carry their own forms and
 //! their just-posted comments, always get a page rendered for them.
 //!
-//! Every write this server answers (any request other than GET or HEAD: a comment, a
-//! filing, a ruling, a moderation decision…) makes every kept page stale
+//! Every write this server carries out (a request other than GET or HEAD answered 2xx or
+//! 3xx: a comment, a filing, a ruling, a moderation decision…) makes every kept page stale
 //! ([`ExpireOnWrite`]): the next request renders it again, so on one server a change shows
 //! at once to whoever comes next (those already waiting get the previous rendering
 //! rather than all rendering it at once). The second bounds how late a write made by
@@ -174,8 +174,23 @@ impl Fairing for ExpireOnWrite {
         }
     }
 
-    async fn on_response<'r>(&self, req: &'r Request<'_>, _res: &mut Response<'r>) {
-        if !matches!(req.method(), Method::Get | Method::Head) {
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        // Only a write that was carried out, by someone signed in (every write that
+        // changes a page needs an account): a refusal answers 4xx through the one error
+        // path and its transaction changed nothing, and an anonymous form is sent to
+        // the sign-in page. Otherwise anyone could empty the cache at will.
+        let carried_out = matches!(
+            res.status().class(),
+            rocket::http::StatusClass::Success | rocket::http::StatusClass::Redirection
+        );
+        if carried_out
+            && !matches!(req.method(), Method::Get | Method::Head)
+            && req
+                .guard::<super::auth::Viewer>()
+                .await
+                .succeeded()
+                .is_some_and(|v| v.0.is_some())
+        {
             if let Some(app) = req.rocket().state::<AppState>() {
                 app.live.expire_all();
             }
@@ -199,7 +214,7 @@ pub async fn page(
         let body = super::blocking(app, move |app| render(app, &ctx, csrf.as_ref())).await?;
         return Ok(CachedPage::Private { body });
     }
-    let key = format!("{}|{}", lang.code(), ctx.path);
+    let key = format!("{}|{}", lang.code(), ctx.cache_key);
     let (body, etag) = match app.live.lookup(&key, Instant::now()) {
         Lookup::Serve { body, etag } => (body, etag),
         Lookup::Render { generation } => {

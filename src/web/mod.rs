@@ -120,7 +120,10 @@ impl std::fmt::Debug for PseudonymKey {
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub lang: Lang,
+    /// The request's path and query, as sent (where to come back after signing in).
     pub path: String,
+    /// The key the page is cached under (`cache_key`).
+    pub cache_key: String,
     pub viewer: Option<crate::service::identity::SessionInfo>,
     /// The page header's view of the viewer (none when anonymous).
     pub user: Option<auth::Header>,
@@ -147,10 +150,40 @@ impl<'r> rocket::request::FromRequest<'r> for Ctx {
         Outcome::Success(Ctx {
             lang: Lang::of(req),
             path: req.uri().to_string(),
+            cache_key: cache_key(req),
             viewer: viewer.0,
             user,
         })
     }
+}
+
+/// The path and, of the query, only the parameters the route reads, in the route's
+/// order and decoded: the key shared pages are cached under. Anything else in the query
+/// (`?x=1`, a reordering, `%61` for `a`) names the same page, so it can neither fill the
+/// caches with copies nor get around them.
+pub fn cache_key(req: &Request<'_>) -> String {
+    let mut key = req.uri().path().to_string();
+    let Some(template) = req.route().and_then(|r| r.uri.query()) else {
+        return key;
+    };
+    let mut sep = '?';
+    for segment in template.split('&') {
+        let Some(name) = segment.strip_prefix('<').and_then(|s| s.strip_suffix('>')) else {
+            continue;
+        };
+        if name.ends_with("..") {
+            // A route reading every parameter: the whole query is its key.
+            return req.uri().to_string();
+        }
+        if let Some(Ok(value)) = req.query_value::<&str>(name) {
+            key.push(sep);
+            key.push_str(name);
+            key.push('=');
+            key.push_str(&url_encode(value));
+            sep = '&';
+        }
+    }
+    key
 }
 
 /// Shared state of the server.

@@ -55,7 +55,7 @@ fn cached_page(
     }
     let body = app
         .pages
-        .get_or_try_insert(page_key(&ctx.path, &etag), render)?;
+        .get_or_try_insert(page_key(&ctx.cache_key, &etag), render)?;
     Ok(CachedPage::Page { etag, body })
 }
 
@@ -95,7 +95,7 @@ fn cache_hit(
     let versions = app.reader.fresh_versions(slug)?;
     let stamp = stamp(&versions)?;
     let etag = etag(app, ctx.lang, &versions.last()?.sha256, &stamp);
-    let body = app.pages.get(&page_key(&ctx.path, &etag))?;
+    let body = app.pages.get(&page_key(&ctx.cache_key, &etag))?;
     Some(if inm.matches(&etag) {
         CachedPage::NotModified { etag }
     } else {

@@ -497,22 +497,59 @@ mod pages {
             .dispatch();
         assert_eq!(res.status(), Status::NotModified);
 
-        // Any write A answers makes its pages stale (here an anonymous form, sent to
-        // sign in, nothing written): the next visitor gets the page as it is now.
+        // The same page whatever else the query holds (only the parameters the route
+        // reads make the key): neither a new rendering nor a new entry.
+        for extra in ["?utm_source=x", "?a=1&b=2", "?%61=1"] {
+            let (_, same) = get(&a, &format!("{page_url}{extra}"));
+            assert_eq!(same, before, "{extra}");
+        }
+
+        // Requests that write nothing leave A's pages as they are: an anonymous form
+        // (sent to sign in), a POST to an unknown address, a form without its token.
         let res = a
             .post(format!("/consultations/{id}/comments"))
             .header(ContentType::Form)
             .body(format!("unit={para}&body=Faux"))
             .dispatch();
         assert_eq!(res.status(), Status::SeeOther);
+        let res = a
+            .post("/nowhere")
+            .header(ContentType::Form)
+            .body("x=1")
+            .dispatch();
+        assert_eq!(res.status(), Status::NotFound);
         assert_eq!(count(&store, id, &art.wid), 1);
+        let res = a
+            .get(page_url.as_str())
+            .header(Header::new("If-None-Match", etag.clone()))
+            .dispatch();
+        assert_eq!(
+            res.status(),
+            Status::NotModified,
+            "still the earlier rendering"
+        );
+
+        // A write A carries out makes its pages stale: the next visitor gets the page as
+        // it is now (with both comments).
+        sign_in(&a, "yanis", 2);
+        let (_, page) = get(&a, &page_url);
+        let form = field(&page, "comment-form", "token");
+        let (status, _, _) = post(
+            &a,
+            &format!("/consultations/{id}/comments"),
+            &format!("token={form}&unit={para}&quote=&disclosure=name&body=Un+second+avis"),
+        );
+        assert_eq!(status, Status::SeeOther);
+        let (status, _, _) = post(&a, "/signout", "");
+        assert_eq!(status, Status::SeeOther);
         let res = a
             .get(page_url.as_str())
             .header(Header::new("If-None-Match", etag.clone()))
             .dispatch();
         assert_eq!(res.status(), Status::Ok);
         assert_ne!(res.headers().get_one("ETag"), Some(etag.as_str()));
-        assert!(res.into_string().unwrap().contains("Un avis partagé"));
+        let now = res.into_string().unwrap();
+        assert!(now.contains("Un avis partagé") && now.contains("Un second avis"));
     }
 
     /// The value of hidden field `name` in the form with `id`.

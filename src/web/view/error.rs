@@ -76,6 +76,7 @@ fn render(
     let ctx = Ctx {
         lang,
         path: req.uri().to_string(),
+        cache_key: crate::web::cache_key(req),
         viewer: None,
         user: None,
     };
