@@ -762,29 +762,14 @@ fn moderators_never_decide_about_themselves() {
     );
     assert_eq!(moderation::conflict_on(&m2, &content(&store)), None);
     let hide = Verdict::Hide(Reason::OffTopic);
-    assert_eq!(
-        conflict(moderation::decide(
-            &store,
-            &m1,
-            Kind::Comment,
-            own.get(),
-            hide,
-            "Hors sujet."
-        )),
-        ConflictKind::OwnContent
-    );
+    let decide_own =
+        |verdict| moderation::decide(&store, &m1, Kind::Comment, own.get(), verdict, "Non.");
+    assert_eq!(conflict(decide_own(hide)), ConflictKind::OwnContent);
     assert!(hidden(&store, id).is_empty(), "the refusal hid nothing");
     moderation::decide(&store, &m2, Kind::Comment, own.get(), hide, "Hors sujet.").unwrap();
     // Hide → self-restore.
     assert_eq!(
-        conflict(moderation::decide(
-            &store,
-            &m1,
-            Kind::Comment,
-            own.get(),
-            Verdict::Restore,
-            "Rétabli."
-        )),
+        conflict(decide_own(Verdict::Restore)),
         ConflictKind::OwnContent
     );
     assert_eq!(hidden(&store, id).len(), 1, "still hidden");
